@@ -7,4 +7,5 @@ root.Options.Add(CliOptions.Json);
 root.Options.Add(CliOptions.Threads);
 root.Options.Add(CliOptions.Verbose);
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
 return root.Parse(args).Invoke();
