@@ -22,8 +22,8 @@ static class Peak
         int flopPerCycle = avx512 || avx2Fma ? 32 : 8;
         string model = Field(info, "model name") ?? "unknown CPU";
         double peak = threads * mhz / 1000 * flopPerCycle;
-        string how = $"{threads} cores × {mhz / 1000:F3} GHz (/proc/cpuinfo 'cpu MHz') × {flopPerCycle} flop/cycle " +
-            $"({(avx512 ? "avx512f" : avx2Fma ? "avx2+fma" : "no fma")}: 2 FMA pipes × 8 floats × 2) on {model}";
+        string how = $"{threads} cores x {mhz / 1000:F3} GHz (cpu MHz in /proc/cpuinfo) x {flopPerCycle} flop/cycle " +
+            $"({(avx512 ? "avx512f" : avx2Fma ? "avx2+fma" : "no fma")}: 2 FMA pipes x 8 floats x 2) on {model}";
         return (peak, how);
     }
 
