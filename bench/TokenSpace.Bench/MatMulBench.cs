@@ -32,6 +32,21 @@ static class MatMulBench
         double backwardMs = Measure.MedianMs(() => MatMul.Backward(dInput, dWeight, dBias, output, input, weight, N, C, OC), runs: 5, warmup: 1);
         Emit("matmul_backward", backwardMs, 2 * flops);
 
+        var (lines, error) = TorchReference.Run("matmul", $"{N}", $"{C}", $"{OC}");
+        if (error is not null) Measure.Emit(new { bench = "torch_matmul", skipped = error });
+        foreach (var line in lines)
+        {
+            double torchMs = line.GetProperty("median_ms").GetDouble();
+            bool forward = line.GetProperty("bench").GetString() == "torch_matmul_forward";
+            Measure.Emit(new
+            {
+                bench = line.GetProperty("bench").GetString(), N, C, OC, threads = line.GetProperty("threads").GetInt32(),
+                torch = line.GetProperty("torch").GetString(), median_ms = torchMs,
+                gflop_per_s = line.GetProperty("gflop_per_s").GetDouble(),
+                speedup_vs_torch = Math.Round(torchMs / (forward ? forwardMs : backwardMs), 2),
+            });
+        }
+
         void Emit(string bench, double ms, double flopCount)
         {
             double gflops = flopCount / (ms / 1000) / 1e9;
