@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using TokenSpace.Tensors;
 
 namespace TokenSpace.Vectors;
@@ -13,67 +17,74 @@ namespace TokenSpace.Vectors;
 /// bound is below the k-th best lower bound provably cannot be in the top k, so re-ranking the
 /// remaining candidates with the same <see cref="VectorMath.Dot"/> gives exactly the float32 answer.
 /// </para>
+/// <para>
+/// Layout: rows in blocks of 16; within a block, for each pair of dimensions (2p, 2p+1), 32 bytes
+/// hold the two codes of each of the 16 rows. Widened to int16, one <c>vpmaddwd</c> against the
+/// query pair broadcast to every lane gives 16 rows' partial dot products at once, one per int32
+/// lane: no horizontal sums, and a widened block serves four queries of a batch.
+/// </para>
 /// </summary>
 sealed class CompactIndex
 {
-    /// <summary>Rows per work unit of a scan; fixed, so results never depend on the thread count.</summary>
-    const int ChunkRows = 16384;
+    /// <summary>Rows per work unit of a scan (a multiple of 16); fixed, so results never depend on the thread count.</summary>
+    const int ChunkRows = 8192;
 
-    /// <summary>Queries per work unit of a batched scan; their codes stay in L1 while rows stream past.</summary>
-    const int QueryBlock = 8;
+    /// <summary>Queries scanned together against each block of rows.</summary>
+    const int QueryGroup = 4;
 
-    /// <summary>Rows scanned for all queries of a block before moving on (a tile of codes stays in L1).</summary>
-    const int TileRows = 64;
+    const int BlockRows = 16;
 
-    readonly int rows, dims, padded;
-    readonly sbyte[] codes;     // (rows, padded)
-    readonly float[] scales;    // (rows) value = scale · code
-    readonly float[] residuals; // (rows) ‖u_i − scale_i·code_i‖₂
+    readonly int rows, dims, pairs, blocks;
+    readonly sbyte[] codes;     // (blocks, pairs, 16 rows, 2)
+    readonly float[] scales;    // (blocks · 16) value = scale · code; 0 for padding rows
+    readonly float[] residuals; // (blocks · 16) ‖u_i − scale_i·code_i‖₂
 
     CompactIndex(int rows, int dims)
     {
         this.rows = rows;
         this.dims = dims;
-        padded = (dims + 15) / 16 * 16;
-        codes = new sbyte[(long)rows * padded];
-        scales = new float[rows];
-        residuals = new float[rows];
+        pairs = (dims + 1) / 2;
+        blocks = (rows + BlockRows - 1) / BlockRows;
+        codes = new sbyte[(long)blocks * pairs * 2 * BlockRows];
+        scales = new float[blocks * BlockRows];
+        residuals = new float[blocks * BlockRows];
     }
 
     /// <summary>Quantises the unit rows <paramref name="unit"/> (rows × dims), one scale per row.</summary>
     public static CompactIndex Build(ReadOnlyMemory<float> unit, int rows, int dims)
     {
         var index = new CompactIndex(rows, dims);
-        int chunks = (rows + ChunkRows - 1) / ChunkRows;
-        Threads.For(chunks, c =>
+        Threads.For((rows + ChunkRows - 1) / ChunkRows, c =>
         {
             var span = unit.Span;
+            Span<sbyte> code = stackalloc sbyte[index.pairs * 2];
             int end = Math.Min(rows, (c + 1) * ChunkRows);
             for (int i = c * ChunkRows; i < end; i++)
             {
-                var row = span.Slice(i * dims, dims);
-                float scale = Quantise(row, index.codes.AsSpan(i * index.padded, index.padded), out float residual);
-                index.scales[i] = scale;
-                index.residuals[i] = residual;
+                index.scales[i] = Quantise(span.Slice(i * dims, dims), code, out index.residuals[i]);
+                int block = i / BlockRows, lane = i % BlockRows;
+                for (int p = 0; p < index.pairs; p++)
+                {
+                    long at = ((long)block * index.pairs + p) * 2 * BlockRows + 2 * lane;
+                    index.codes[at] = code[2 * p];
+                    index.codes[at + 1] = code[2 * p + 1];
+                }
             }
         });
         return index;
     }
 
     /// <summary>
-    /// codes = round(x / s) with s = max|x| / 127; returns s and ‖x − s·codes‖₂ (in double, then
-    /// rounded up a little so the bound stays a bound).
+    /// codes = round(x / s) with s = max|x| / 127 (codes beyond x.Length stay 0); returns s and
+    /// ‖x − s·codes‖₂ (in double, rounded up a little so the bound stays a bound).
     /// </summary>
     static float Quantise(ReadOnlySpan<float> x, Span<sbyte> codes, out float residual)
     {
         float max = 0f;
         foreach (float v in x) max = Math.Max(max, Math.Abs(v));
         codes.Clear();
-        if (max == 0f)
-        {
-            residual = 0f;
-            return 0f;
-        }
+        residual = 0f;
+        if (max == 0f) return 0f;
         float scale = max / 127f;
         double r2 = 0;
         for (int j = 0; j < x.Length; j++)
@@ -96,22 +107,18 @@ sealed class CompactIndex
     {
         int count = queries.Length / dims;
         var prepared = new PreparedQuery[count];
-        for (int b = 0; b < count; b++) prepared[b] = PreparedQuery.Create(queries.AsSpan(b * dims, dims), padded);
+        for (int b = 0; b < count; b++) prepared[b] = PreparedQuery.Create(queries.AsSpan(b * dims, dims), pairs);
 
         int rowChunks = Math.Max(1, (rowEnd + ChunkRows - 1) / ChunkRows);
-        int queryBlocks = (count + QueryBlock - 1) / QueryBlock;
+        int groups = (count + QueryGroup - 1) / QueryGroup;
         var states = new ChunkState[count, rowChunks];
-        Threads.For(queryBlocks * rowChunks, unitId =>
+        Threads.For(groups * rowChunks, unitId =>
         {
-            int qb = unitId / rowChunks, rc = unitId % rowChunks;
-            int q0 = qb * QueryBlock, q1 = Math.Min(count, q0 + QueryBlock);
-            int r0 = rc * ChunkRows, r1 = Math.Min(rowEnd, r0 + ChunkRows);
-            for (int b = q0; b < q1; b++) states[b, rc] = new ChunkState(k);
-            for (int t0 = r0; t0 < r1; t0 += TileRows)
-            {
-                int t1 = Math.Min(r1, t0 + TileRows);
-                for (int b = q0; b < q1; b++) ScanTile(prepared[b], states[b, rc], exclude[b], t0, t1);
-            }
+            int g = unitId / rowChunks, rc = unitId % rowChunks;
+            int q0 = g * QueryGroup, q1 = Math.Min(count, q0 + QueryGroup);
+            var group = new ChunkState[q1 - q0];
+            for (int b = q0; b < q1; b++) group[b - q0] = states[b, rc] = new ChunkState(prepared[b], k, exclude[b]);
+            ScanChunk(group, rc * ChunkRows / BlockRows, Math.Min(rowEnd, (rc + 1) * ChunkRows), rowEnd);
         });
 
         var results = new (int Row, float Score)[count][];
@@ -128,8 +135,7 @@ sealed class CompactIndex
             {
                 foreach (var (row, upper) in states[b, c].Candidates)
                 {
-                    if (upper < bar) continue;
-                    best.Offer(VectorMath.Dot(query, span.Slice(row * dims, dims)), row);
+                    if (upper >= bar) best.Offer(VectorMath.Dot(query, span.Slice(row * dims, dims)), row);
                 }
             }
             results[b] = best.Sorted();
@@ -137,19 +143,118 @@ sealed class CompactIndex
         return results;
     }
 
-    void ScanTile(PreparedQuery q, ChunkState state, int[] exclude, int t0, int t1)
+    /// <summary>Scans blocks from <paramref name="firstBlock"/> until row <paramref name="end"/> for up to four queries.</summary>
+    void ScanChunk(ChunkState[] group, int firstBlock, int end, int rowEnd)
     {
-        var q8 = q.Codes.AsSpan();
-        for (int i = t0; i < t1; i++)
+        int lastBlock = (end + BlockRows - 1) / BlockRows;
+        Span<int> dots = stackalloc int[QueryGroup * BlockRows];
+        var none = new int[pairs];
+        var q0 = group[0].Query.Pairs;
+        var q1 = group.Length > 1 ? group[1].Query.Pairs : none;
+        var q2 = group.Length > 2 ? group[2].Query.Pairs : none;
+        var q3 = group.Length > 3 ? group[3].Query.Pairs : none;
+        for (int block = firstBlock; block < lastBlock; block++)
         {
-            float approx = q.Scale * scales[i] * VectorMath.DotInt8(q8, codes.AsSpan(i * padded, padded));
-            float res = residuals[i];
-            float error = (q.Norm * res + q.ResidualNorm * (1.00001f + res)) * 1.0001f + q.Rounding;
+            var blockCodes = codes.AsSpan(block * pairs * 2 * BlockRows, pairs * 2 * BlockRows);
+            if (group.Length == 1) BlockDots1(blockCodes, q0, dots);
+            else BlockDots4(blockCodes, q0, q1, q2, q3, dots);
+            for (int g = 0; g < group.Length; g++) Admit(group[g], block, dots.Slice(g * BlockRows, BlockRows), rowEnd);
+        }
+    }
+
+    /// <summary>
+    /// Turns 16 int dots into bounds and keeps the rows that may still be in the top k. The error
+    /// bound (‖q‖·res + ‖rq‖·(1 + res))·(1 + 1e-4) + rounding is regrouped as slope·res + offset;
+    /// the 1e-4 margin absorbs the float rounding of either form.
+    /// </summary>
+    void Admit(ChunkState state, int block, ReadOnlySpan<int> dots, int rowEnd)
+    {
+        var q = state.Query;
+        int first = block * BlockRows;
+        float slope = (q.Norm + q.ResidualNorm) * 1.0001f;
+        float offset = q.ResidualNorm * 1.0002f + q.Rounding;
+        uint maybe;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var approx = Vector512.ConvertToSingle(Vector512.Create(dots)) * q.Scale * Vector512.Create(scales.AsSpan(first, BlockRows));
+            var upper = approx + Vector512.Create(residuals.AsSpan(first, BlockRows)) * slope + Vector512.Create(offset);
+            maybe = (uint)Vector512.GreaterThanOrEqual(upper, Vector512.Create(state.Lowers.Threshold)).ExtractMostSignificantBits();
+        }
+        else
+        {
+            maybe = 0xFFFF;
+        }
+        while (maybe != 0)
+        {
+            int lane = System.Numerics.BitOperations.TrailingZeroCount(maybe);
+            maybe &= maybe - 1;
+            int i = first + lane;
+            float approx = dots[lane] * q.Scale * scales[i];
+            float error = residuals[i] * slope + offset;
             float upper = approx + error;
-            if (upper < state.Lowers.Threshold || Array.IndexOf(exclude, i) >= 0) continue;
+            if (upper < state.Lowers.Threshold || i >= rowEnd || Array.IndexOf(state.Exclude, i) >= 0) continue;
             state.Lowers.Offer(approx - error, i);
             state.Candidates.Add((i, upper));
             if (state.Candidates.Count >= state.PruneAt) state.Prune();
+        }
+    }
+
+    /// <summary>dots[r] = Σ_p q[p]·(codes of row r, pair p) for the 16 rows of one block; q holds int16 pairs packed in ints.</summary>
+    internal static void BlockDots1(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q, Span<int> dots)
+    {
+        if (Avx512BW.IsSupported)
+        {
+            ref sbyte c = ref MemoryMarshal.GetReference(block);
+            var acc = Vector512<int>.Zero;
+            for (int p = 0; p < q.Length; p++)
+            {
+                var w = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, (nuint)(p * 32)));
+                acc += Avx512BW.MultiplyAddAdjacent(w, Vector512.Create(q[p]).AsInt16());
+            }
+            acc.CopyTo(dots);
+            return;
+        }
+        BlockDotsScalar(block, q, dots);
+    }
+
+    /// <summary><see cref="BlockDots1"/> for four queries sharing each widened block; dots is (4, 16).</summary>
+    internal static void BlockDots4(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q0, ReadOnlySpan<int> q1, ReadOnlySpan<int> q2, ReadOnlySpan<int> q3, Span<int> dots)
+    {
+        if (Avx512BW.IsSupported)
+        {
+            ref sbyte c = ref MemoryMarshal.GetReference(block);
+            Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int p = 0; p < q0.Length; p++)
+            {
+                var w = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, (nuint)(p * 32)));
+                a0 += Avx512BW.MultiplyAddAdjacent(w, Vector512.Create(q0[p]).AsInt16());
+                a1 += Avx512BW.MultiplyAddAdjacent(w, Vector512.Create(q1[p]).AsInt16());
+                a2 += Avx512BW.MultiplyAddAdjacent(w, Vector512.Create(q2[p]).AsInt16());
+                a3 += Avx512BW.MultiplyAddAdjacent(w, Vector512.Create(q3[p]).AsInt16());
+            }
+            a0.CopyTo(dots);
+            a1.CopyTo(dots[16..]);
+            a2.CopyTo(dots[32..]);
+            a3.CopyTo(dots[48..]);
+            return;
+        }
+        BlockDotsScalar(block, q0, dots);
+        BlockDotsScalar(block, q1, dots[16..]);
+        BlockDotsScalar(block, q2, dots[32..]);
+        BlockDotsScalar(block, q3, dots[48..]);
+    }
+
+    /// <summary>The oracle (and fallback without AVX-512) for the block kernels.</summary>
+    internal static void BlockDotsScalar(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q, Span<int> dots)
+    {
+        for (int r = 0; r < BlockRows; r++)
+        {
+            int sum = 0;
+            for (int p = 0; p < q.Length; p++)
+            {
+                sum += block[p * 32 + 2 * r] * (short)q[p] + block[p * 32 + 2 * r + 1] * (short)(q[p] >> 16);
+            }
+            dots[r] = sum;
         }
     }
 
@@ -173,28 +278,35 @@ sealed class CompactIndex
         return results;
     }
 
-    /// <summary>A query quantised like the rows, with the norms its error bound needs.</summary>
-    readonly record struct PreparedQuery(short[] Codes, float Scale, float Norm, float ResidualNorm, float Rounding)
+    /// <summary>A query quantised like the rows (codes packed as int16 pairs), with the norms its error bound needs.</summary>
+    internal readonly record struct PreparedQuery(int[] Pairs, float Scale, float Norm, float ResidualNorm, float Rounding)
     {
-        public static PreparedQuery Create(ReadOnlySpan<float> q, int padded)
+        public static PreparedQuery Create(ReadOnlySpan<float> q, int pairs)
         {
-            var codes8 = new sbyte[padded];
-            float scale = Quantise(q, codes8.AsSpan(0, q.Length), out float residual);
-            var codes = new short[padded];
-            for (int j = 0; j < padded; j++) codes[j] = codes8[j];
+            Span<sbyte> code = stackalloc sbyte[pairs * 2];
+            float scale = Quantise(q, code, out float residual);
+            var packed = new int[pairs];
+            for (int p = 0; p < pairs; p++)
+            {
+                int low = (ushort)code[2 * p];
+                int high = code[2 * p + 1];
+                packed[p] = (high << 16) | low;
+            }
             double norm = 0;
             foreach (float v in q) norm += (double)v * v;
             float n = (float)(Math.Sqrt(norm) * (1 + 1e-6));
             // Float32 rounding of the exact dot (≤ γ_D·‖q‖ for unit rows) and of the approximate
             // score (a few ulps of ‖q‖), with a generous factor.
             float rounding = (q.Length + 8) * MathF.Pow(2, -22) * n;
-            return new PreparedQuery(codes, scale, n, residual, rounding);
+            return new PreparedQuery(packed, scale, n, residual, rounding);
         }
     }
 
     /// <summary>One query's progress through one chunk: the k best lower bounds and every row that may still beat them.</summary>
-    sealed class ChunkState(int k)
+    sealed class ChunkState(PreparedQuery query, int k, int[] exclude)
     {
+        public readonly PreparedQuery Query = query;
+        public readonly int[] Exclude = exclude;
         public readonly TopK Lowers = new(k);
         public readonly List<(int Row, float Upper)> Candidates = [];
         public int PruneAt = Math.Max(256, 4 * k);

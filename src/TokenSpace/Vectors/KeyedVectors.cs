@@ -353,14 +353,25 @@ public sealed class KeyedVectors : IDisposable
     {
         var weighted = positive.Select(k => (Row: IndexOf(k), Weight: 1.0))
             .Concat(negative.Select(k => (Row: IndexOf(k), Weight: -1.0))).ToList();
+        return (MeanQuery(weighted), weighted.Select(w => w.Row).Distinct().ToArray());
+    }
+
+    /// <summary>
+    /// Σ weight·unit(row) / Σ|weight|, scaled to unit length, as gensim computes it: the running sum
+    /// is stored in float32 after each term, the division and norm are done in double.
+    /// </summary>
+    /// <exception cref="ArgumentException">No row was given.</exception>
+    internal float[] MeanQuery(IReadOnlyList<(int Row, double Weight)> weighted)
+    {
         if (weighted.Count == 0) throw new ArgumentException("cannot compute similarity with no input");
         var mean = new double[Dimensions];
+        double total = 0;
         foreach (var (row, weight) in weighted)
         {
             var v = Row(row, normalized: true);
             for (int j = 0; j < mean.Length; j++) mean[j] = (float)(mean[j] + weight * v[j]);
+            total += Math.Abs(weight);
         }
-        double total = weighted.Count;
         double norm = 0;
         for (int j = 0; j < mean.Length; j++)
         {
@@ -370,7 +381,7 @@ public sealed class KeyedVectors : IDisposable
         norm = Math.Sqrt(norm);
         var query = new float[Dimensions];
         for (int j = 0; j < query.Length; j++) query[j] = norm > 0 ? (float)(mean[j] / norm) : (float)mean[j];
-        return (query, weighted.Select(w => w.Row).Distinct().ToArray());
+        return query;
     }
 
     internal int RowEnd(int? restrictVocab) => restrictVocab is > 0 ? Math.Min(Count, restrictVocab.Value) : Count;
