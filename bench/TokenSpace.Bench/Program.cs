@@ -6,6 +6,7 @@ var benches = new Dictionary<string, Action<string[]>>
     ["embedding"] = EmbeddingBench.Run,
     ["matmul"] = MatMulBench.Run,
     ["bpe"] = BpeBench.Run,
+    ["vectors"] = VectorsBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))
