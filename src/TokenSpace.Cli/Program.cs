@@ -8,4 +8,6 @@ root.Options.Add(CliOptions.Threads);
 root.Options.Add(CliOptions.Verbose);
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(MapCommand.Create());
+root.Subcommands.Add(HeatmapCommand.Create());
 return root.Parse(args).Invoke();
