@@ -25,7 +25,7 @@ public sealed record AnimationOptions
     /// <summary>Map height in px.</summary>
     public int Height { get; init; } = 640;
 
-    /// <summary>Label the points on the page (frames written as SVG place their labels without overlap either way).</summary>
+    /// <summary>Label the points (labels that would overlap a point or another label are hidden in that frame).</summary>
     public bool Labels { get; init; } = true;
 
     /// <summary>Milliseconds the page takes to move from one frame to the next when playing.</summary>
@@ -114,19 +114,35 @@ public static class TrainingAnimation
         const double margin = 24, radius = 5, font = 13;
         var (groupNames, colours) = ScatterPlot.GroupColours(options.Groups, n);
         double legendWidth = groupNames.Count == 0 ? 0 : groupNames.Max(name => Svg.TextWidth(name, 12)) + 40;
-        // Room on the right for the labels of the rightmost points.
-        double labelRoom = options.Labels ? keys.Select(k => Svg.TextWidth(k, font)).DefaultIfEmpty(0).Max() + radius + 4 : 0;
-        var frame = ScatterPlot.Frame.Fit(extent, margin, margin, options.Width - margin - legendWidth - labelRoom, options.Height - margin);
+        var frame = ScatterPlot.Frame.Fit(extent, margin, margin, options.Width - margin - legendWidth, options.Height - margin);
+
+        // Per frame: the points on screen and where each label fits without overlap (null: left out in that frame).
+        var screens = new double[frames.Count][];
+        var placements = new double?[frames.Count][];
+        for (int f = 0; f < frames.Count; f++)
+        {
+            var screen = new double[2 * n];
+            for (int i = 0; i < n; i++) (screen[2 * i], screen[2 * i + 1]) = frame.Map(frames[f].Coordinates[2 * i], frames[f].Coordinates[2 * i + 1]);
+            screens[f] = screen;
+            var placed = new double?[2 * n];
+            if (options.Labels)
+            {
+                var placer = new LabelPlacer(options.Width, options.Height, 0, screen, radius);
+                for (int i = 0; i < n; i++)
+                {
+                    if (placer.TryPlace(i, Svg.TextWidth(keys[i], font), font, out double x, out double y)) (placed[2 * i], placed[2 * i + 1]) = (x, y);
+                }
+            }
+            placements[f] = placed;
+        }
 
         var data = new StringBuilder("[");
         for (int f = 0; f < frames.Count; f++)
         {
             data.Append(f == 0 ? "" : ",").Append("{\"step\":").Append(frames[f].Step).Append(",\"xy\":[");
-            for (int i = 0; i < n; i++)
-            {
-                var (x, y) = frame.Map(frames[f].Coordinates[2 * i], frames[f].Coordinates[2 * i + 1]);
-                data.Append(i == 0 ? "" : ",").Append(x.ToString("0.#", CultureInfo.InvariantCulture)).Append(',').Append(y.ToString("0.#", CultureInfo.InvariantCulture));
-            }
+            data.AppendJoin(',', screens[f].Select(v => v.ToString("0.#", CultureInfo.InvariantCulture)));
+            data.Append("],\"labels\":[");
+            data.AppendJoin(',', placements[f].Select(v => v is { } x ? x.ToString("0.#", CultureInfo.InvariantCulture) : "null"));
             data.Append("]}");
         }
         data.Append(']');
@@ -137,53 +153,60 @@ public static class TrainingAnimation
         html.Append($"body {{ font-family: {Svg.Font}; margin: 24px; color: #222; }}\n");
         html.Append("h1 { font-size: 20px; margin: 0 0 4px; } p { color: #666; margin: 0 0 12px; font-size: 13px; }\n");
         html.Append(".controls { display: flex; gap: 12px; align-items: center; margin-bottom: 8px; }\n");
-        html.Append($"#step {{ width: {options.Width - 200}px; }} #label {{ font-variant-numeric: tabular-nums; min-width: 9em; }}\n");
+        html.Append($"#step {{ width: {Math.Max(200, options.Width - 200)}px; }} #label {{ font-variant-numeric: tabular-nums; min-width: 9em; }}\n");
         html.Append("button { font-size: 14px; padding: 4px 14px; } svg { border: 1px solid #eee; }\n</style>\n</head>\n<body>\n");
-        html.Append($"<h1>{title}</h1>\n<p>{n} embeddings, {frames.Count} snapshots from step {frames[0].Step:N0} to {frames[^1].Step:N0}; each aligned to the last (orthogonal Procrustes).</p>\n");
+        html.Append($"<h1>{title}</h1>\n<p>{n} embeddings, {frames.Count} snapshots from step {frames[0].Step:N0} to {frames[^1].Step:N0}; each aligned to the last (orthogonal Procrustes). Labels that would overlap are hidden; hover a point for its name.</p>\n");
         html.Append($"<div class=\"controls\"><button id=\"play\" type=\"button\">▶ Play</button>");
         html.Append($"<input id=\"step\" type=\"range\" min=\"0\" max=\"{frames.Count - 1}\" value=\"{frames.Count - 1}\"><span id=\"label\">step {frames[^1].Step:N0}</span></div>\n");
 
+        // The static picture is the last frame, so the page shows the result even without script.
         html.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"map\" width=\"{options.Width}\" height=\"{options.Height}\" viewBox=\"0 0 {options.Width} {options.Height}\" font-family=\"{Svg.Font}\">\n");
         html.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<g stroke=\"white\" stroke-width=\"0.8\">\n");
-        var lastFrame = frames[^1].Coordinates;
+        var last = screens[^1];
         for (int i = 0; i < n; i++)
         {
-            var (x, y) = frame.Map(lastFrame[2 * i], lastFrame[2 * i + 1]);
-            html.Append($"<circle class=\"point\" cx=\"{Svg.N(x)}\" cy=\"{Svg.N(y)}\" r=\"{radius}\" fill=\"{colours[i]}\"><title>{Svg.Escape(keys[i], true)}</title></circle>\n");
+            html.Append($"<circle class=\"point\" cx=\"{Svg.N(last[2 * i])}\" cy=\"{Svg.N(last[2 * i + 1])}\" r=\"{radius}\" fill=\"{colours[i]}\"><title>{Svg.Escape(keys[i], true)}</title></circle>\n");
         }
         html.Append("</g>\n");
         if (options.Labels)
         {
             html.Append($"<g font-size=\"{font}\" fill=\"#222\" stroke=\"white\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">\n");
+            var placed = placements[^1];
             for (int i = 0; i < n; i++)
             {
-                var (x, y) = frame.Map(lastFrame[2 * i], lastFrame[2 * i + 1]);
-                html.Append($"<text class=\"label\" x=\"{Svg.N(x + radius + 2)}\" y=\"{Svg.N(y + 4)}\">{Svg.Escape(keys[i], true)}</text>\n");
+                string position = placed[2 * i] is { } x ? $"x=\"{Svg.N(x)}\" y=\"{Svg.N(placed[2 * i + 1]!.Value)}\"" : "x=\"0\" y=\"0\" visibility=\"hidden\"";
+                html.Append($"<text class=\"label\" {position}>{Svg.Escape(keys[i], true)}</text>\n");
             }
             html.Append("</g>\n");
         }
         ScatterPlot.Legend(html, groupNames, options.Width - margin - legendWidth + 8, margin);
         html.Append("</svg>\n<script>\n");
         html.Append("const frames = ").Append(data).Append(";\n");
-        html.Append($"const duration = {options.MillisecondsPerFrame}, labelDx = {radius + 2}, labelDy = 4;\n");
+        html.Append($"const duration = {options.MillisecondsPerFrame};\n");
         html.Append(Script);
         html.Append("</script>\n</body>\n</html>\n");
         return html.ToString();
     }
 
-    // Moves points (and labels) between frames; while playing, interpolates linearly so motion is visible.
+    // Moves points between frames, interpolating while playing so the motion is visible; a label shows where
+    // the nearer frame placed it, and only if it fitted there.
     const string Script = """
         const points = document.querySelectorAll('#map .point');
         const labels = document.querySelectorAll('#map .label');
         const slider = document.getElementById('step'), label = document.getElementById('label'), play = document.getElementById('play');
         function draw(a, b, t) {
-          const xa = frames[a].xy, xb = frames[b].xy;
+          const xa = frames[a].xy, xb = frames[b].xy, near = frames[t < 0.5 ? a : b];
           for (let i = 0; i < points.length; i++) {
             const x = xa[2 * i] + (xb[2 * i] - xa[2 * i]) * t, y = xa[2 * i + 1] + (xb[2 * i + 1] - xa[2 * i + 1]) * t;
             points[i].setAttribute('cx', x); points[i].setAttribute('cy', y);
-            if (labels.length) { labels[i].setAttribute('x', x + labelDx); labels[i].setAttribute('y', y + labelDy); }
+            if (!labels.length) continue;
+            const lx = near.labels[2 * i], ly = near.labels[2 * i + 1];
+            if (lx === null) { labels[i].setAttribute('visibility', 'hidden'); continue; }
+            const n = near.xy;
+            labels[i].setAttribute('visibility', 'visible');
+            labels[i].setAttribute('x', lx + x - n[2 * i]); labels[i].setAttribute('y', ly + y - n[2 * i + 1]);
           }
-          label.textContent = 'step ' + frames[t < 0.5 ? a : b].step.toLocaleString('en');
+          label.textContent = 'step ' + near.step.toLocaleString('en');
         }
         let timer = null;
         function stop() { if (timer) cancelAnimationFrame(timer); timer = null; play.textContent = '\u25B6 Play'; }

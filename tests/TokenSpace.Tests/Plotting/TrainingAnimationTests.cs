@@ -66,6 +66,7 @@ public class TrainingAnimationTests
             using var json = JsonDocument.Parse(page[data..page.IndexOf(";\n", data, StringComparison.Ordinal)]);
             Assert.Equal([0, 100, 300], json.RootElement.EnumerateArray().Select(f => f.GetProperty("step").GetInt32()));
             Assert.All(json.RootElement.EnumerateArray(), f => Assert.Equal(2 * Keys.Length, f.GetProperty("xy").GetArrayLength()));
+            Assert.All(json.RootElement.EnumerateArray(), f => Assert.Equal(2 * Keys.Length, f.GetProperty("labels").GetArrayLength()));
 
             var files = Directory.GetFiles(Path.Combine(dir, "frames")).Select(f => Path.GetFileName(f)).Order().ToArray();
             Assert.Equal(["step-000000.svg", "step-000100.svg", "step-000300.svg"], files);
