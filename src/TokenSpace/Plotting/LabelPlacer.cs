@@ -3,26 +3,35 @@ namespace TokenSpace.Plotting;
 /// <summary>
 /// Greedy label placement: each label tries eight positions around its point (right, left, above, below,
 /// then the diagonals) and takes the first whose box stays on the canvas and overlaps no placed label
-/// and no point. A uniform grid keeps every test local, so n labels cost about O(n).
+/// and no point (or, when points do not all block, no labelled point). A uniform grid keeps every test
+/// local, so n labels cost about O(n).
 /// </summary>
 sealed class LabelPlacer
 {
     const double Cell = 24;
-    const double Ascent = 0.78, Descent = 0.24;
+    const double Ascent = 0.78, Descent = 0.24, Padding = 1.5;
 
     readonly double width, height, top, radius;
+    readonly bool allPointsBlock;
     readonly double[] points; // (n, 2) screen coordinates
     readonly int columns, rows;
     readonly List<int>[] pointCells;
     readonly List<(double X0, double Y0, double X1, double Y1)>[] labelCells;
 
-    public LabelPlacer(double width, double height, double top, double[] points, double radius)
+    /// <param name="width">Canvas width.</param>
+    /// <param name="height">Canvas height.</param>
+    /// <param name="top">Labels stay below this (the title).</param>
+    /// <param name="points">The points on screen, <c>(n, 2)</c>.</param>
+    /// <param name="radius">Point radius.</param>
+    /// <param name="allPointsBlock">Every point blocks labels; otherwise only points whose label was placed.</param>
+    public LabelPlacer(double width, double height, double top, double[] points, double radius, bool allPointsBlock = true)
     {
         this.width = width;
         this.height = height;
         this.top = top;
         this.points = points;
         this.radius = radius;
+        this.allPointsBlock = allPointsBlock;
         columns = (int)Math.Ceiling(width / Cell) + 1;
         rows = (int)Math.Ceiling(height / Cell) + 1;
         pointCells = new List<int>[columns * rows];
@@ -32,12 +41,14 @@ sealed class LabelPlacer
             pointCells[c] = [];
             labelCells[c] = [];
         }
-        for (int i = 0; i < points.Length / 2; i++)
-        {
-            // A point blocks every cell its circle touches.
-            ForCells(points[2 * i] - radius, points[2 * i + 1] - radius, points[2 * i] + radius, points[2 * i + 1] + radius, c => pointCells[c].Add(i));
-        }
+        if (!allPointsBlock) return;
+        for (int i = 0; i < points.Length / 2; i++) Block(i);
     }
+
+    /// <summary>Makes point i an obstacle in every cell its circle touches.</summary>
+    void Block(int i) =>
+        ForCells(points[2 * i] - radius, points[2 * i + 1] - radius, points[2 * i] + radius, points[2 * i + 1] + radius, c => pointCells[c].Add(i));
+
 
     /// <summary>Finds a place for point <paramref name="i"/>'s label of the given size; returns the text's start x and baseline y.</summary>
     public bool TryPlace(int i, double textWidth, double fontSize, out double x, out double y)
@@ -58,9 +69,11 @@ sealed class LabelPlacer
         ];
         foreach (var (x0, y0) in candidates)
         {
-            var box = (x0, y0, x0 + w, y0 + h);
+            // Padded, so neighbouring words never touch and read as one.
+            var box = (x0 - Padding, y0, x0 + w + Padding, y0 + h);
             if (x0 < 2 || y0 < top || x0 + w > width - 2 || y0 + h > height - 2 || Blocked(box)) continue;
-            ForCells(box.x0, box.y0, box.Item3, box.Item4, c => labelCells[c].Add(box));
+            ForCells(box.Item1, box.y0, box.Item3, box.Item4, c => labelCells[c].Add(box));
+            if (!allPointsBlock) Block(i);
             x = x0;
             y = y0 + Ascent * fontSize;
             return true;

@@ -52,8 +52,14 @@ public sealed record ScatterOptions
     /// <summary>Label font size in px.</summary>
     public double FontSize { get; init; } = 11;
 
-    /// <summary>Point radius in px.</summary>
-    public double PointRadius { get; init; } = 3.5;
+    /// <summary>Point radius in px; null sizes points by count (4 px up to 200 points, 3 up to 1,000, else 2).</summary>
+    public double? PointRadius { get; init; }
+
+    /// <summary>
+    /// Whether a label may not cover any point; null: only up to 1,000 points. In a denser map only labels and
+    /// labelled points block labels, else the crowded middle, where the most frequent words sit, would get none.
+    /// </summary>
+    public bool? LabelsAvoidPoints { get; init; }
 
     /// <summary>The data rectangle to show; null fits the points.</summary>
     public Extent? Extent { get; init; }
@@ -92,6 +98,7 @@ public static class ScatterPlot
             if (!double.IsFinite(v)) throw new ArgumentException("coordinates must be finite", nameof(xy));
         }
 
+        double radius = options.PointRadius ?? (n <= 200 ? 4 : n <= 1000 ? 3 : 2);
         var svg = new StringBuilder();
         double top = Margin + (options.Title is null ? 0 : 26) + (options.Subtitle is null ? 0 : 18);
         var (groupNames, colours) = GroupColours(options.Groups, n);
@@ -107,7 +114,7 @@ public static class ScatterPlot
         for (int i = 0; i < n; i++)
         {
             (screen[2 * i], screen[2 * i + 1]) = frame.Map(xy[2 * i], xy[2 * i + 1]);
-            svg.Append($"<circle class=\"point\" cx=\"{Svg.N(screen[2 * i])}\" cy=\"{Svg.N(screen[2 * i + 1])}\" r=\"{Svg.N(options.PointRadius)}\" fill=\"{colours[i]}\">");
+            svg.Append($"<circle class=\"point\" cx=\"{Svg.N(screen[2 * i])}\" cy=\"{Svg.N(screen[2 * i + 1])}\" r=\"{Svg.N(radius)}\" fill=\"{colours[i]}\">");
             svg.Append($"<title>{Svg.Escape(keys[i], visibleWhitespace: true)}</title></circle>\n");
         }
         svg.Append("</g>\n");
@@ -115,7 +122,7 @@ public static class ScatterPlot
         int placed = 0, dropped = 0;
         if (options.Labels)
         {
-            var placer = new LabelPlacer(options.Width, options.Height, top, screen, options.PointRadius);
+            var placer = new LabelPlacer(options.Width, options.Height, top, screen, radius, options.LabelsAvoidPoints ?? n <= 1000);
             svg.Append($"<g class=\"labels\" font-size=\"{Svg.N(options.FontSize)}\" fill=\"#222\" stroke=\"white\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">\n");
             for (int i = 0; i < Math.Min(n, options.MaxLabels); i++)
             {
