@@ -9,6 +9,9 @@ namespace TokenSpace.Cli.Commands;
 /// <summary><c>tokenspace map</c>: projects chosen embeddings to 2-D (PCA or t-SNE) and draws them as an SVG map.</summary>
 static class MapCommand
 {
+    // Above this, mapping every key unasked would take long and draw an unreadable map.
+    const int AllKeysLimit = 10_000;
+
     public static Command Create()
     {
         var vectors = new Option<string>("--vectors") { Description = "Vectors file", Required = true };
@@ -96,7 +99,7 @@ static class MapCommand
         return command;
     }
 
-    /// <summary>The rows to map: the listed words, the first N, or those of a words file (at most one of them; none means all).</summary>
+    /// <summary>The rows to map: the listed words, the first N, or those of a words file (at most one of them; none means all, up to <see cref="AllKeysLimit"/>).</summary>
     static LoadedVectors Choose(LoadedVectors all, string? words, int? top, string? wordsFile)
     {
         int given = (words is null ? 0 : 1) + (top is null ? 0 : 1) + (wordsFile is null ? 0 : 1);
@@ -108,6 +111,10 @@ static class MapCommand
             return all.Take(count);
         }
         if (wordsFile is not null) return all.Select(File.ReadLines(wordsFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToList());
+        if (all.Keys.Length > AllKeysLimit)
+        {
+            throw new ArgumentException($"the file holds {all.Keys.Length:N0} keys; choose some with --top N, --words or --words-file (at most {AllKeysLimit:N0} are mapped without asking)");
+        }
         return all;
     }
 

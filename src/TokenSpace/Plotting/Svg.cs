@@ -81,6 +81,7 @@ static class Svg
     }
 
     /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> atomically: a temporary file beside it, flushed, then renamed over.</summary>
+    /// <remarks>To be replaced by <c>Formats.AtomicFile.WriteAllText</c> (kernels / gpt / vectors branches) when they merge.</remarks>
     public static void WriteAtomic(string path, string text)
     {
         string full = Path.GetFullPath(path);
