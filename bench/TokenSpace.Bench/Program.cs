@@ -7,6 +7,7 @@ var benches = new Dictionary<string, Action<string[]>>
     ["matmul"] = MatMulBench.Run,
     ["bpe"] = BpeBench.Run,
     ["vectors"] = VectorsBench.Run,
+    ["maps"] = MapsBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

@@ -16,4 +16,6 @@ root.Subcommands.Add(DistanceCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
+root.Subcommands.Add(MapCommand.Create());
+root.Subcommands.Add(HeatmapCommand.Create());
 return root.Parse(args).Invoke();
