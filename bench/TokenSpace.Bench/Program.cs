@@ -3,6 +3,7 @@ using TokenSpace.Bench;
 // Each benchmark prints JSON lines on stdout: one object per measurement.
 var benches = new Dictionary<string, Action<string[]>>
 {
+    ["train"] = TrainBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

@@ -8,4 +8,7 @@ root.Options.Add(CliOptions.Threads);
 root.Options.Add(CliOptions.Verbose);
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(SampleCommand.Create());
+root.Subcommands.Add(new Command("evaluate", "Evaluate a model") { EvaluateLossCommand.Create() }); // temporary parent until the evaluate verb lands
 return root.Parse(args).Invoke();
