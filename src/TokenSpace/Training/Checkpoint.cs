@@ -135,6 +135,13 @@ public static class Checkpoint
     {
         string path = Path.Combine(dir, ConfigFile);
         CheckExists(dir, path);
+        return ReadConfigFile(path);
+    }
+
+    /// <summary>Reads a config.json at <paramref name="path"/> (see <see cref="ReadConfig"/>).</summary>
+    /// <exception cref="FileFormatException">Not JSON, a required key missing, or a value of the wrong kind.</exception>
+    public static GptConfig ReadConfigFile(string path)
+    {
         try
         {
             var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new FileFormatException(path, "config.json is not a JSON object");
@@ -205,14 +212,15 @@ public static class Checkpoint
     }
 
     /// <summary>Reads model.safetensors into <paramref name="model"/>'s parameters, checking every name and shape.</summary>
+    /// <param name="allowExtra">Accept tensors the model does not have (golden files carry inputs and gradients too).</param>
     /// <exception cref="FileFormatException">A tensor is missing, extra, or of another shape.</exception>
-    public static void ReadModel(string path, Gpt model)
+    public static void ReadModel(string path, Gpt model, bool allowExtra = false)
     {
         CheckExists(Path.GetDirectoryName(path)!, path);
         var file = SafetensorsFile.Open(path);
         foreach (var name in file.Entries.Keys)
         {
-            if (!model.Slices.Any(s => s.Name == name))
+            if (!allowExtra && !model.Slices.Any(s => s.Name == name))
                 throw new FileFormatException(path, $"tensor '{name}' is not part of the architecture config.json describes; is this the checkpoint's own config?");
         }
         foreach (var s in model.Slices)
@@ -280,7 +288,7 @@ public static class Checkpoint
         throw new FileNotFoundException($"{path} does not exist; {hint}", path);
     }
 
-    static float[] Transpose(ReadOnlySpan<float> source, int rows, int cols)
+    internal static float[] Transpose(ReadOnlySpan<float> source, int rows, int cols)
     {
         var result = new float[source.Length];
         for (int r = 0; r < rows; r++)
