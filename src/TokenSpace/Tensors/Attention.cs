@@ -20,7 +20,7 @@ public static class Attention
         fixed (float* pOut = output, pAtt = att, pQkv = qkv)
         {
             nint o = (nint)pOut, a = (nint)pAtt, x = (nint)pQkv;
-            For(B * NH, (long)T * T * hs, unit =>
+            Work.For(B * NH, (long)B * NH * T * T * hs, unit =>
             {
                 int b = unit / NH, h = unit % NH;
                 float* inp = (float*)x + (long)b * T * 3 * C;
@@ -79,7 +79,7 @@ public static class Attention
         fixed (float* pDqkv = dQkv, pScratch = scratch, pDout = dOut, pQkv = qkv, pAtt = att)
         {
             nint dx = (nint)pDqkv, sc = (nint)pScratch, dout = (nint)pDout, x = (nint)pQkv, a = (nint)pAtt;
-            For(B * NH, 2L * T * T * hs, unit =>
+            Work.For(B * NH, 2L * B * NH * T * T * hs, unit =>
             {
                 int b = unit / NH, h = unit % NH;
                 float* inp = (float*)x + (long)b * T * 3 * C;
@@ -121,17 +121,6 @@ public static class Attention
                 }
             });
         }
-    }
-
-    /// <summary>Runs units in parallel only when there is enough work to pay for the threads; the partition is the same either way.</summary>
-    static void For(int units, long workPerUnit, Action<int> body)
-    {
-        if (units * workPerUnit < 1 << 15)
-        {
-            for (int i = 0; i < units; i++) body(i);
-            return;
-        }
-        Threads.For(units, body);
     }
 
     /// <summary>Plain scalar <see cref="Forward"/> in double precision: the test oracle.</summary>

@@ -20,7 +20,7 @@ public static class Gelu
         fixed (float* pOut = output, pInp = input)
         {
             nint o = (nint)pOut, x = (nint)pInp;
-            Threads.For((N + ElementsPerUnit - 1) / ElementsPerUnit, unit =>
+            Work.For((N + ElementsPerUnit - 1) / ElementsPerUnit, 8L * N, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * ElementsPerUnit);
                 for (int i = unit * ElementsPerUnit; i < end; i++)
@@ -42,7 +42,7 @@ public static class Gelu
         fixed (float* pDin = dInput, pInp = input, pDout = dOut)
         {
             nint din = (nint)pDin, x = (nint)pInp, dout = (nint)pDout;
-            Threads.For((N + ElementsPerUnit - 1) / ElementsPerUnit, unit =>
+            Work.For((N + ElementsPerUnit - 1) / ElementsPerUnit, 8L * N, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * ElementsPerUnit);
                 for (int i = unit * ElementsPerUnit; i < end; i++)

@@ -23,7 +23,7 @@ public static class LayerNorm
         fixed (float* pOut = output, pMean = mean, pRstd = rstd, pInp = input, pW = weight, pB = bias)
         {
             nint o = (nint)pOut, m = (nint)pMean, r = (nint)pRstd, x = (nint)pInp, w = (nint)pW, b = (nint)pB;
-            Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, unit =>
+            Work.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)
@@ -73,7 +73,7 @@ public static class LayerNorm
         fixed (float* pDin = dInput, pDw = dWeight, pDb = dBias, pDout = dOut, pInp = input, pW = weight, pMean = mean, pRstd = rstd)
         {
             nint din = (nint)pDin, dw = (nint)pDw, db = (nint)pDb, dout = (nint)pDout, x = (nint)pInp, w = (nint)pW, m = (nint)pMean, r = (nint)pRstd;
-            Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, unit =>
+            Work.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)
@@ -100,7 +100,7 @@ public static class LayerNorm
                 }
             });
             if (dw == 0 && db == 0) return;
-            Threads.For((C + RowsPerUnit - 1) / RowsPerUnit, unit =>
+            Work.For((C + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
             {
                 int end = Math.Min(C, (unit + 1) * RowsPerUnit);
                 for (int c = unit * RowsPerUnit; c < end; c++)

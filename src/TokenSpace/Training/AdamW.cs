@@ -58,13 +58,16 @@ public sealed class AdamW
                 int start = s.Offset, length = s.Length;
                 Threads.For((length + Chunk - 1) / Chunk, unit =>
                 {
+                    // Locals, not captured fields, in the loop: stores through the pointers could alias the closure.
+                    float* P = (float*)p, G = (float*)g, Mo = (float*)m, Vo = (float*)v;
+                    float beta1 = b1, beta2 = b2, c1 = bc1, c2 = bc2, e = eps, rate = lr, keep = decay;
                     int end = start + Math.Min(length, (unit + 1) * Chunk);
                     for (int i = start + unit * Chunk; i < end; i++)
                     {
-                        float gi = ((float*)g)[i];
-                        float mi = ((float*)m)[i] = b1 * ((float*)m)[i] + (1f - b1) * gi;
-                        float vi = ((float*)v)[i] = b2 * ((float*)v)[i] + (1f - b2) * gi * gi;
-                        ((float*)p)[i] = ((float*)p)[i] * decay - lr * (mi / bc1) / (MathF.Sqrt(vi / bc2) + eps);
+                        float gi = G[i];
+                        float mi = Mo[i] = beta1 * Mo[i] + (1f - beta1) * gi;
+                        float vi = Vo[i] = beta2 * Vo[i] + (1f - beta2) * gi * gi;
+                        P[i] = P[i] * keep - rate * (mi / c1) / (MathF.Sqrt(vi / c2) + e);
                     }
                 });
             }
