@@ -187,7 +187,7 @@ static class TrainCommand
     {
         var saved = Checkpoint.ReadTrainOptions(outDir)
             ?? throw new FileNotFoundException($"{Path.Combine(outDir, Checkpoint.StateFile)} does not exist; --resume needs a checkpoint saved by `train` in --out", outDir);
-        var (model, tokenizer) = Checkpoint.Load(outDir, saved.BatchSize);
+        var (model, tokenizer) = Checkpoint.Load(outDir, saved.BatchSize, forTraining: true);
         var state = Checkpoint.LoadState(outDir, model);
         var all = TextData.Load(dataPath, tokenizer, saved.Mode);
         var (train, val) = valPath is null ? all.Split(saved.Seed) : (all.Shuffle(saved.Seed), TextData.Load(valPath, tokenizer, saved.Mode));

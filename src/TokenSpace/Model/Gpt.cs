@@ -54,6 +54,9 @@ public sealed class Gpt
         // Activations, sized for (maxB, maxT); a forward on (B, T) uses the first B·T rows.
         public float[] Ln1 = [], Ln1Mean = [], Ln1Rstd = [], Qkv = [], Atty = [], Att = [], AttProj = [], Res2 = [];
         public float[] Ln2 = [], Ln2Mean = [], Ln2Rstd = [], Fch = [], FchAct = [], FcProj = [], Res3 = [];
+
+        // Dropout masks (only when the config has dropout): attention weights, and the two residual branches.
+        public float[] AttMask = [], AttProjMask = [], FcProjMask = [];
     }
 
     readonly List<ParameterSlice> slices = [];
@@ -67,9 +70,11 @@ public sealed class Gpt
     readonly float[] encoded, embNorm, embMean, embRstd, lnF, lnFMean, lnFRstd, logits, probs, losses;
     // Backward scratch, reused by every layer.
     readonly float[] dRes, dLn, dQkv, dAtty, dAttScratch, dFch, dFchAct, dEncoded, dLogits;
+    // Dropout: the embedding's mask, and the gradient through a mask.
+    readonly float[] embMask, dDropped;
 
     int lastB, lastT, lastCount;
-    bool hasTargets;
+    bool hasTargets, lastDropout;
 
     /// <summary>Builds the model with zero parameters (call <see cref="Initialize"/> or load a checkpoint).</summary>
     /// <param name="maxBatch">The largest B a forward will get.</param>
@@ -78,8 +83,6 @@ public sealed class Gpt
     public Gpt(GptConfig config, int maxBatch = 1, int maxT = 0)
     {
         config.Validate();
-        if (config.Dropout > 0)
-            throw new NotSupportedException($"dropout {config.Dropout} is not implemented; train with dropout 0");
         if (maxT == 0) maxT = config.BlockSize;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         if (maxT < 1 || maxT > config.BlockSize)
@@ -155,7 +158,15 @@ public sealed class Gpt
             p.FchAct = new float[N * 4 * C];
             p.FcProj = new float[N * C];
             p.Res3 = new float[N * C];
+            if (config.Dropout > 0)
+            {
+                p.AttMask = new float[(long)maxBatch * NH * maxT * maxT];
+                p.AttProjMask = new float[N * C];
+                p.FcProjMask = new float[N * C];
+            }
         }
+        embMask = config.Dropout > 0 ? new float[N * C] : [];
+        dDropped = config.Dropout > 0 ? new float[N * C] : [];
         lnF = config.FinalNorm ? new float[N * C] : [];
         lnFMean = config.FinalNorm ? new float[N] : [];
         lnFRstd = config.FinalNorm ? new float[N] : [];
@@ -237,9 +248,12 @@ public sealed class Gpt
     /// Runs the model on <paramref name="tokens"/> (B, T) and, when <paramref name="targetIds"/> (B, T) is
     /// given, returns the mean cross-entropy over the positions whose target is not negative
     /// (<see cref="CrossEntropy.Ignore"/> marks padding); otherwise returns NaN and only the logits are computed.
+    /// Dropout (when the config has it) applies only when <paramref name="dropout"/> is given, as in training:
+    /// one 64-bit draw from it seeds every mask of this pass (nanoGPT's sites: the input embedding, the
+    /// attention weights, and each residual branch before it is added).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">B or T too large (<c>sequence of length 300 > block_size 256</c>), or an id outside [0, V).</exception>
-    public float Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targetIds, int B, int T)
+    public float Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targetIds, int B, int T, Rng? dropout = null)
     {
         int C = Config.Channels, V = Config.VocabSize, NH = Config.Heads, N = B * T;
         if (T > Config.BlockSize) throw new ArgumentOutOfRangeException(nameof(T), T, $"sequence of length {T} > block_size {Config.BlockSize}");
@@ -260,6 +274,11 @@ public sealed class Gpt
         tokens.CopyTo(ids);
         lastB = B;
         lastT = T;
+        float pDrop = Config.Dropout;
+        lastDropout = pDrop > 0 && dropout is not null;
+        ulong seed = lastDropout ? dropout!.NextUInt64() : 0;
+        int site = 0;
+        ulong NextSeed() => seed + (ulong)site++ * 0xD1B54A32D192ED03UL;
 
         input.Forward(encoded.AsSpan(0, N * C), tokens, B, T);
         float[] x = encoded;
@@ -268,18 +287,23 @@ public sealed class Gpt
             NormForward(embNorm, embMean, embRstd, encoded, lnEmbW, lnEmbB, N);
             x = embNorm;
         }
+        if (lastDropout) Dropout.Forward(x.AsSpan(0, N * C), embMask.AsSpan(0, N * C), x.AsSpan(0, N * C), pDrop, NextSeed());
         foreach (var p in layers)
         {
             NormForward(p.Ln1, p.Ln1Mean, p.Ln1Rstd, x, p.Ln1W, p.Ln1B, N);
             MatMul.Forward(p.Qkv.AsSpan(0, N * 3 * C), p.Ln1.AsSpan(0, N * C), W(p.AttnW, 3 * C * C), W(p.AttnB, 3 * C), N, C, 3 * C);
-            Attention.Forward(p.Atty.AsSpan(0, N * C), p.Att.AsSpan(0, B * NH * T * T), p.Qkv.AsSpan(0, N * 3 * C), B, T, C, NH);
+            if (lastDropout) Dropout.FillMask(p.AttMask.AsSpan(0, B * NH * T * T), pDrop, NextSeed());
+            Attention.Forward(p.Atty.AsSpan(0, N * C), p.Att.AsSpan(0, B * NH * T * T), p.Qkv.AsSpan(0, N * 3 * C), B, T, C, NH,
+                lastDropout ? p.AttMask.AsSpan(0, B * NH * T * T) : default);
             MatMul.Forward(p.AttProj.AsSpan(0, N * C), p.Atty.AsSpan(0, N * C), W(p.ProjW, C * C), W(p.ProjB, C), N, C, C);
+            if (lastDropout) Dropout.Forward(p.AttProj.AsSpan(0, N * C), p.AttProjMask.AsSpan(0, N * C), p.AttProj.AsSpan(0, N * C), pDrop, NextSeed());
             TensorPrimitives.Add(x.AsSpan(0, N * C), p.AttProj.AsSpan(0, N * C), p.Res2.AsSpan(0, N * C));
             NormForward(p.Ln2, p.Ln2Mean, p.Ln2Rstd, p.Res2, p.Ln2W, p.Ln2B, N);
             MatMul.Forward(p.Fch.AsSpan(0, N * 4 * C), p.Ln2.AsSpan(0, N * C), W(p.FcW, 4 * C * C), W(p.FcB, 4 * C), N, C, 4 * C);
             if (Config.Activation == Activation.Gelu) Gelu.Forward(p.FchAct.AsSpan(0, N * 4 * C), p.Fch.AsSpan(0, N * 4 * C));
             else Relu.Forward(p.FchAct.AsSpan(0, N * 4 * C), p.Fch.AsSpan(0, N * 4 * C));
             MatMul.Forward(p.FcProj.AsSpan(0, N * C), p.FchAct.AsSpan(0, N * 4 * C), W(p.FcProjW, C * 4 * C), W(p.FcProjB, C), N, 4 * C, C);
+            if (lastDropout) Dropout.Forward(p.FcProj.AsSpan(0, N * C), p.FcProjMask.AsSpan(0, N * C), p.FcProj.AsSpan(0, N * C), pDrop, NextSeed());
             TensorPrimitives.Add(p.Res2.AsSpan(0, N * C), p.FcProj.AsSpan(0, N * C), p.Res3.AsSpan(0, N * C));
             x = p.Res3;
         }
@@ -328,7 +352,7 @@ public sealed class Gpt
             // Res3 = Res2 + FcProj: dres flows to both unchanged, and the MLP adds its part into dres.
             var dAct = dFchAct.AsSpan(0, N * 4 * C);
             dAct.Clear();
-            MatMul.Backward(dAct, G(p.FcProjW, C * 4 * C), G(p.FcProjB, C), dres, p.FchAct.AsSpan(0, N * 4 * C), W(p.FcProjW, C * 4 * C), N, 4 * C, C);
+            MatMul.Backward(dAct, G(p.FcProjW, C * 4 * C), G(p.FcProjB, C), ThroughMask(dres, p.FcProjMask, N * C), p.FchAct.AsSpan(0, N * 4 * C), W(p.FcProjW, C * 4 * C), N, 4 * C, C);
             var dfch = dFch.AsSpan(0, N * 4 * C);
             dfch.Clear();
             if (Config.Activation == Activation.Gelu) Gelu.Backward(dfch, p.Fch.AsSpan(0, N * 4 * C), dAct);
@@ -341,15 +365,17 @@ public sealed class Gpt
             // Res2 = x + AttProj: likewise for the attention branch.
             var datty = dAtty.AsSpan(0, N * C);
             datty.Clear();
-            MatMul.Backward(datty, G(p.ProjW, C * C), G(p.ProjB, C), dres, p.Atty.AsSpan(0, N * C), W(p.ProjW, C * C), N, C, C);
+            MatMul.Backward(datty, G(p.ProjW, C * C), G(p.ProjB, C), ThroughMask(dres, p.AttProjMask, N * C), p.Atty.AsSpan(0, N * C), W(p.ProjW, C * C), N, C, C);
             var dqkv = dQkv.AsSpan(0, N * 3 * C);
             dqkv.Clear();
-            Attention.Backward(dqkv, dAttScratch.AsSpan(0, B * NH * T), datty, p.Qkv.AsSpan(0, N * 3 * C), p.Att.AsSpan(0, B * NH * T * T), B, T, C, NH);
+            Attention.Backward(dqkv, dAttScratch.AsSpan(0, B * NH * T), datty, p.Qkv.AsSpan(0, N * 3 * C), p.Att.AsSpan(0, B * NH * T * T), B, T, C, NH,
+                lastDropout ? p.AttMask.AsSpan(0, B * NH * T * T) : default);
             dln.Clear();
             MatMul.Backward(dln, G(p.AttnW, 3 * C * C), G(p.AttnB, 3 * C), dqkv, p.Ln1.AsSpan(0, N * C), W(p.AttnW, 3 * C * C), N, C, 3 * C);
             NormBackward(dres, p.Ln1W, p.Ln1B, dln, x, p.Ln1Mean, p.Ln1Rstd, N);
         }
 
+        dres = ThroughMask(dres, embMask, N * C);
         if (Config.EmbeddingNorm)
         {
             var denc = dEncoded.AsSpan(0, N * C);
@@ -361,6 +387,15 @@ public sealed class Gpt
         {
             input.Backward(dres, ids.AsSpan(0, N), B, T);
         }
+    }
+
+    /// <summary>The gradient before a dropout whose output gradient is <paramref name="dOut"/> (itself when dropout was off).</summary>
+    Span<float> ThroughMask(Span<float> dOut, float[] mask, int length)
+    {
+        if (!lastDropout) return dOut;
+        var d = dDropped.AsSpan(0, length);
+        System.Numerics.Tensors.TensorPrimitives.Multiply(dOut, mask.AsSpan(0, length), d);
+        return d;
     }
 
     int Add(string name, int[] shape, ParameterKind kind)

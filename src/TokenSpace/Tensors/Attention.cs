@@ -13,13 +13,15 @@ public static class Attention
     /// <param name="output">(B, T, C), overwritten: the heads side by side.</param>
     /// <param name="att">(B, NH, T, T), overwritten: softmax weights, zero above the diagonal.</param>
     /// <param name="qkv">(B, T, 3C).</param>
-    public static unsafe void Forward(Span<float> output, Span<float> att, ReadOnlySpan<float> qkv, int B, int T, int C, int NH)
+    /// <param name="dropMask">(B, NH, T, T) dropout mask on the attention weights (see <see cref="Dropout"/>), or empty.</param>
+    public static unsafe void Forward(Span<float> output, Span<float> att, ReadOnlySpan<float> qkv, int B, int T, int C, int NH,
+        ReadOnlySpan<float> dropMask = default)
     {
         int hs = C / NH;
         float scale = 1f / MathF.Sqrt(hs);
-        fixed (float* pOut = output, pAtt = att, pQkv = qkv)
+        fixed (float* pOut = output, pAtt = att, pQkv = qkv, pMask = dropMask)
         {
-            nint o = (nint)pOut, a = (nint)pAtt, x = (nint)pQkv;
+            nint o = (nint)pOut, a = (nint)pAtt, x = (nint)pQkv, dm = (nint)pMask;
             Work.For(B * NH, (long)B * NH * T * T * hs, unit =>
             {
                 int b = unit / NH, h = unit % NH;
@@ -50,11 +52,12 @@ public static class Attention
                     for (int t2 = t + 1; t2 < T; t2++) row[t2] = 0f;
 
                     float* y = (float*)o + ((long)b * T + t) * C + h * hs;
+                    float* mask = dm == 0 ? null : (float*)dm + ((long)unit * T + t) * T;
                     for (int i = 0; i < hs; i++) y[i] = 0f;
                     for (int t2 = 0; t2 <= t; t2++)
                     {
                         float* v = inp + (long)t2 * 3 * C + 2 * C + h * hs;
-                        float w = row[t2];
+                        float w = mask == null ? row[t2] : row[t2] * mask[t2];
                         for (int i = 0; i < hs; i++) y[i] += w * v[i];
                     }
                 }
@@ -71,14 +74,15 @@ public static class Attention
     /// <param name="dOut">(B, T, C).</param>
     /// <param name="qkv">(B, T, 3C), the forward input.</param>
     /// <param name="att">(B, NH, T, T) from <see cref="Forward"/>.</param>
+    /// <param name="dropMask">(B, NH, T, T), the mask given to <see cref="Forward"/>, or empty.</param>
     public static unsafe void Backward(Span<float> dQkv, Span<float> scratch, ReadOnlySpan<float> dOut, ReadOnlySpan<float> qkv,
-        ReadOnlySpan<float> att, int B, int T, int C, int NH)
+        ReadOnlySpan<float> att, int B, int T, int C, int NH, ReadOnlySpan<float> dropMask = default)
     {
         int hs = C / NH;
         float scale = 1f / MathF.Sqrt(hs);
-        fixed (float* pDqkv = dQkv, pScratch = scratch, pDout = dOut, pQkv = qkv, pAtt = att)
+        fixed (float* pDqkv = dQkv, pScratch = scratch, pDout = dOut, pQkv = qkv, pAtt = att, pMask = dropMask)
         {
-            nint dx = (nint)pDqkv, sc = (nint)pScratch, dout = (nint)pDout, x = (nint)pQkv, a = (nint)pAtt;
+            nint dx = (nint)pDqkv, sc = (nint)pScratch, dout = (nint)pDout, x = (nint)pQkv, a = (nint)pAtt, dm = (nint)pMask;
             Work.For(B * NH, 2L * B * NH * T * T * hs, unit =>
             {
                 int b = unit / NH, h = unit % NH;
@@ -89,20 +93,22 @@ public static class Attention
                 {
                     float* row = (float*)a + ((long)unit * T + t) * T;
                     float* dy = (float*)dout + ((long)b * T + t) * C + h * hs;
-                    // out = att · v: d(att)[t2] = dy · v[t2]; dv[t2] += att[t2] · dy.
+                    float* mask = dm == 0 ? null : (float*)dm + ((long)unit * T + t) * T;
+                    // out = (att ⊙ mask) · v: d(att)[t2] = mask[t2] · (dy · v[t2]); dv[t2] += att[t2] · mask[t2] · dy.
                     float weighted = 0f;
                     for (int t2 = 0; t2 <= t; t2++)
                     {
                         float* v = inp + (long)t2 * 3 * C + 2 * C + h * hs;
                         float* dv = dinp + (long)t2 * 3 * C + 2 * C + h * hs;
-                        float dot = 0f, w = row[t2];
+                        float keep = mask == null ? 1f : mask[t2];
+                        float dot = 0f, w = row[t2] * keep;
                         for (int i = 0; i < hs; i++)
                         {
                             dot += dy[i] * v[i];
                             dv[i] += w * dy[i];
                         }
-                        datt[t2] = dot;
-                        weighted += w * dot;
+                        datt[t2] = dot * keep;
+                        weighted += row[t2] * datt[t2];
                     }
                     // Softmax backward in O(T): d(pre)[t2] = att[t2] · (d(att)[t2] − Σ att·d(att)).
                     float* q = inp + (long)t * 3 * C + h * hs;

@@ -195,12 +195,14 @@ public static class Checkpoint
 
     /// <summary>
     /// Loads a checkpoint for inference or further training: the model sized for batches up to
-    /// (<paramref name="maxBatch"/>, <paramref name="maxT"/>) (0: block size) with dropout off, and its tokenizer.
+    /// (<paramref name="maxBatch"/>, <paramref name="maxT"/>) (0: block size), and its tokenizer. Dropout is
+    /// kept only <paramref name="forTraining"/> (it never applies outside training, but its masks cost memory).
     /// </summary>
     /// <exception cref="FileFormatException">A file is missing, truncated, or does not match config.json (names the tensor and both shapes).</exception>
-    public static (Gpt Model, CharTokenizer Tokenizer) Load(string dir, int maxBatch = 1, int maxT = 0)
+    public static (Gpt Model, CharTokenizer Tokenizer) Load(string dir, int maxBatch = 1, int maxT = 0, bool forTraining = false)
     {
-        var config = ReadConfig(dir) with { Dropout = 0 };
+        var config = ReadConfig(dir);
+        if (!forTraining) config = config with { Dropout = 0 };
         string tokPath = Path.Combine(dir, TokenizerFile);
         CheckExists(dir, tokPath);
         var tokenizer = CharTokenizer.Load(tokPath);

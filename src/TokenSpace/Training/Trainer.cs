@@ -86,7 +86,7 @@ public sealed class Trainer
     {
         var (B, T) = batcher.Next(Step, Rng, inputs, targets);
         Model.ZeroGrad();
-        float loss = Model.Forward(inputs.AsSpan(0, B * T), targets.AsSpan(0, B * T), B, T);
+        float loss = Model.Forward(inputs.AsSpan(0, B * T), targets.AsSpan(0, B * T), B, T, Rng);
         LastTokens = Model.TargetCount;
         Model.Backward();
         float norm = AdamW.ClipGradNorm(Model.Gradients, Options.GradClip);

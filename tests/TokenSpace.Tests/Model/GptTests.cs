@@ -80,6 +80,36 @@ public class GptTests
         }
     }
 
+    /// <summary>With dropout, the same seed gives the same masks, so finite differences check the masked model's gradient.</summary>
+    [Fact]
+    public void Backward_WithDropout_MatchesFiniteDifferences()
+    {
+        var model = new Gpt(Tiny("gpt2") with { Dropout = 0.3f }, 2, 5);
+        model.Initialize(new Rng(7));
+        var rng = new Rng(8);
+        for (int i = 0; i < model.Parameters.Length; i++) model.Parameters[i] += (float)rng.NextGaussian(0, 0.3);
+        int[] ids = [6, 1, 2, 3, 4, 6, 5, 0, 6, 6];
+        int[] targets = [1, 2, 3, 4, 6, 5, 0, 6, 1, 2];
+        model.ZeroGrad();
+        float loss = model.Forward(ids, targets, 2, 5, new Rng(99));
+        model.Backward();
+        Assert.NotEqual(loss, model.Forward(ids, targets, 2, 5)); // dropout is really on
+        var analytic = (float[])model.Gradients.Clone();
+        const float h = 1e-3f;
+        for (int i = 0; i < model.Parameters.Length; i += 3)
+        {
+            float saved = model.Parameters[i];
+            model.Parameters[i] = saved + h;
+            double plus = model.Forward(ids, targets, 2, 5, new Rng(99));
+            model.Parameters[i] = saved - h;
+            double minus = model.Forward(ids, targets, 2, 5, new Rng(99));
+            model.Parameters[i] = saved;
+            double fd = (plus - minus) / (2 * h);
+            Assert.True(Math.Abs(fd - analytic[i]) <= 1e-3 + 2e-2 * Math.Abs(analytic[i]),
+                $"{Name(model, i)}: analytic {analytic[i]}, finite difference {fd}");
+        }
+    }
+
     [Fact]
     public void Forward_SequenceLongerThanBlock_ThrowsNamingBoth()
     {

@@ -92,4 +92,19 @@ public class GptKernelTests
         Assert.Equal([0.5f, 0f, -0.5f], d[..3]);
         Assert.Equal([0f, 0f, 0f], d[6..]);
     }
+
+    [Fact]
+    public void Dropout_Mask_DropsAboutPAndScalesSurvivors()
+    {
+        var mask = new float[100_000];
+        Dropout.FillMask(mask, 0.2f, 5);
+        int dropped = mask.Count(m => m == 0f);
+        Assert.InRange(dropped, 19_500, 20_500);
+        Assert.All(mask, m => Assert.True(m == 0f || m == 1.25f));
+        var again = new float[100_000];
+        Dropout.FillMask(again, 0.2f, 5);
+        Assert.Equal(mask, again);
+        Dropout.FillMask(again, 0.2f, 6);
+        Assert.NotEqual(mask, again);
+    }
 }

@@ -50,7 +50,7 @@ public class TrainerTests
         string text = string.Concat(Enumerable.Repeat("to be or not to be, that is the question. ", 20));
         var tok = CharTokenizer.TrainStream(text);
         var (train, val) = TextData.FromText(text, tok, DataMode.Text, "t").Split(options.Seed);
-        var config = new GptConfig { VocabSize = tok.VocabSize, BlockSize = 8, Layers = 1, Heads = 2, Channels = 8 };
+        var config = new GptConfig { VocabSize = tok.VocabSize, BlockSize = 8, Layers = 1, Heads = 2, Channels = 8, Dropout = 0.1f };
         var straight = Trainer.Create(new Gpt(config, 2), tok, options, train, val);
         while (straight.Step < 30) straight.TrainStep();
 
@@ -60,7 +60,7 @@ public class TrainerTests
         try
         {
             first.Save(dir);
-            var (model, tok2) = Checkpoint.Load(dir, 2);
+            var (model, tok2) = Checkpoint.Load(dir, 2, forTraining: true);
             var resumed = Trainer.Resume(model, tok2, Checkpoint.LoadState(dir, model), train, val);
             Assert.Equal(12, resumed.Step);
             while (resumed.Step < 30) resumed.TrainStep();
