@@ -8,6 +8,7 @@ var benches = new Dictionary<string, Action<string[]>>
     ["bpe"] = BpeBench.Run,
     ["vectors"] = VectorsBench.Run,
     ["maps"] = MapsBench.Run,
+    ["train"] = TrainBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

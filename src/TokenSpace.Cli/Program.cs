@@ -7,6 +7,8 @@ root.Options.Add(CliOptions.Json);
 root.Options.Add(CliOptions.Threads);
 root.Options.Add(CliOptions.Verbose);
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(NeighborsCommand.Create());
