@@ -25,7 +25,7 @@ static class MapCommand
         var groupColumn = new Option<string?>("--group-column") { Description = "Metadata column to colour by (default: the second)" };
         var output = new Option<string>("--out") { Description = "SVG file to write", Required = true };
         var title = new Option<string?>("--title") { Description = "Title of the map (default: file and method)" };
-        var perplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default 30, lowered to (n - 1) / 3 for few points)" };
+        var perplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default 30, lowered to (n - 1) / 3, at least 1, for few points)" };
         var iterations = new Option<int>("--iterations") { Description = "t-SNE iterations", DefaultValueFactory = _ => 1000 };
         var seed = new Option<int>("--seed") { Description = "Seed (t-SNE)", DefaultValueFactory = _ => 0 };
 
@@ -58,7 +58,7 @@ static class MapCommand
             {
                 var options = new TsneOptions
                 {
-                    Perplexity = parse.GetValue(perplexity) ?? Math.Min(30, (n - 1) / 3.0),
+                    Perplexity = parse.GetValue(perplexity) ?? Math.Min(30, Math.Max(1, (n - 1) / 3.0)),
                     MaxIter = parse.GetValue(iterations),
                     Seed = parse.GetValue(seed),
                 };

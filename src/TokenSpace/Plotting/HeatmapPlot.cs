@@ -73,7 +73,10 @@ public static class HeatmapPlot
         return cosine;
     }
 
-    /// <summary>Renders the heatmap of <paramref name="values"/>, <c>(rows, columns)</c> row-major.</summary>
+    /// <summary>
+    /// Renders the heatmap of <paramref name="values"/>, <c>(rows, columns)</c> row-major. Every cell is one
+    /// rect (about 150 bytes), so keep it to a few hundred rows: GPT-2's 1,024 positions would make 150 MB.
+    /// </summary>
     /// <example><code>string svg = HeatmapPlot.Render(words, words, HeatmapPlot.CosineSimilarity(m, n, d));</code></example>
     /// <exception cref="ArgumentException">The label counts and the matrix disagree, or Min ≥ Max.</exception>
     public static string Render(IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, ReadOnlySpan<double> values, HeatmapOptions? options = null)

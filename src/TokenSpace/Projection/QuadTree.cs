@@ -7,7 +7,7 @@ namespace TokenSpace.Projection;
 /// </summary>
 sealed class QuadTree
 {
-    // Below this width a cell holding distinct points stops splitting: they are then summed exactly as one leaf.
+    // A cell this deep (2^-48 of the extent wide) stops splitting even if its points differ; they are then summed exactly as one leaf.
     const int MaxDepth = 48;
 
     int count;

@@ -71,6 +71,9 @@ public static class Tsne
     /// <summary>Largest n for which <see cref="TsneMethod.Auto"/> chooses the exact gradient.</summary>
     public const int ExactLimit = 500;
 
+    /// <summary>Most points the exact gradient accepts (it keeps two n × n matrices of doubles: 800 MB at this size).</summary>
+    public const int ExactMaxPoints = 7_000;
+
     /// <summary>Iterations with early exaggeration and momentum 0.5.</summary>
     public const int ExplorationIterations = 250;
 
@@ -89,7 +92,7 @@ public static class Tsne
     /// <param name="d">Dimension of a row.</param>
     /// <param name="options">Settings; null for the defaults.</param>
     /// <param name="onIteration">Called after each iteration with the number done, for progress display.</param>
-    /// <exception cref="ArgumentException">The sizes disagree, the perplexity is not in (0, n), or a setting is out of range.</exception>
+    /// <exception cref="ArgumentException">The sizes disagree, the perplexity is not in (0, n), a setting is out of range, or the exact gradient is asked for more than <see cref="ExactMaxPoints"/> points.</exception>
     public static TsneResult Fit(ReadOnlySpan<float> matrix, int n, int d, TsneOptions? options = null, Action<int>? onIteration = null)
     {
         options ??= new TsneOptions();
@@ -103,6 +106,10 @@ public static class Tsne
         if (options.Theta < 0) throw new ArgumentException($"Theta must be non-negative, got {options.Theta}", nameof(options));
 
         var method = options.Method == TsneMethod.Auto ? (n <= ExactLimit ? TsneMethod.Exact : TsneMethod.BarnesHut) : options.Method;
+        if (method == TsneMethod.Exact && n > ExactMaxPoints)
+        {
+            throw new ArgumentException($"the exact gradient keeps two n x n matrices; {n:N0} points are too many (at most {ExactMaxPoints:N0}), use Barnes-Hut", nameof(options));
+        }
         double learningRate = options.LearningRate ?? Math.Max(n / options.EarlyExaggeration / 4, 50);
 
         GradientFunction gradient;

@@ -147,4 +147,12 @@ public class TsneTests
     [Fact]
     public void Fit_PerplexityNotBelowN_Throws() =>
         Assert.Throws<ArgumentException>(() => Tsne.Fit(new float[10 * 2], 10, 2, new TsneOptions { Perplexity = 10 }));
+
+    [Fact]
+    public void Fit_ExactForTooManyPoints_Throws()
+    {
+        int n = Tsne.ExactMaxPoints + 1;
+        var e = Assert.Throws<ArgumentException>(() => Tsne.Fit(new float[n], n, 1, new TsneOptions { Method = TsneMethod.Exact }));
+        Assert.Contains("Barnes-Hut", e.Message);
+    }
 }
