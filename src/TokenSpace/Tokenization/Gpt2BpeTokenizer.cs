@@ -40,6 +40,8 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     const int MaxCachedChars = 64, MaxCacheEntries = 1 << 19;
 
     readonly byte[][] tokenBytes;          // id → its bytes
+    // bytes (one char per byte, Latin-1 style) → id, so a piece that is one token needs no merging.
+    readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idsByBytes;
     readonly int[] byteIds = new int[256];  // byte → id of the one-byte token
     readonly Dictionary<long, int> pairRanks; // (left id << 32 | right id) → merge rank
     readonly int[] mergedIds;               // merge rank → id of the merged token
@@ -55,10 +57,14 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
         EndOfTextId = endOfTextId;
         this.pairRanks = pairRanks;
         this.mergedIds = mergedIds;
+        var byBytes = new Dictionary<string, int>(tokenBytes.Length, StringComparer.Ordinal);
         for (int id = 0; id < tokenBytes.Length; id++)
         {
-            if (tokenBytes[id].Length == 1 && id != endOfTextId) byteIds[tokenBytes[id][0]] = id;
+            if (id == endOfTextId) continue; // the text "<|endoftext|>" inside a piece is ordinary bytes
+            if (tokenBytes[id].Length == 1) byteIds[tokenBytes[id][0]] = id;
+            byBytes.TryAdd(Encoding.Latin1.GetString(tokenBytes[id]), id);
         }
+        idsByBytes = byBytes.GetAlternateLookup<ReadOnlySpan<char>>();
         cacheBySpan = cache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
@@ -301,11 +307,22 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     {
         if (cacheBySpan.TryGetValue(piece, out int[]? cached)) return cached;
 
+        int[] ids;
         int maxBytes = Encoding.UTF8.GetMaxByteCount(piece.Length);
-        byte[]? rented = maxBytes > 1024 ? ArrayPool<byte>.Shared.Rent(maxBytes) : null;
-        Span<byte> bytes = rented ?? stackalloc byte[1024];
-        int[] ids = Merge(bytes[..Encoding.UTF8.GetBytes(piece, bytes)]);
-        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        if (maxBytes <= 256)
+        {
+            Span<byte> bytes = stackalloc byte[256];
+            bytes = bytes[..Encoding.UTF8.GetBytes(piece, bytes)];
+            Span<char> widened = stackalloc char[bytes.Length];
+            Encoding.Latin1.GetChars(bytes, widened);
+            ids = idsByBytes.TryGetValue(widened, out int id) ? [id] : Merge(bytes);
+        }
+        else
+        {
+            byte[] rented = ArrayPool<byte>.Shared.Rent(maxBytes);
+            ids = Merge(rented.AsSpan(0, Encoding.UTF8.GetBytes(piece, rented)));
+            ArrayPool<byte>.Shared.Return(rented);
+        }
 
         if (piece.Length <= MaxCachedChars && Interlocked.Increment(ref cacheCount) <= MaxCacheEntries)
         {
