@@ -43,7 +43,7 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     // bytes (one char per byte, Latin-1 style) → id, so a piece that is one token needs no merging.
     readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idsByBytes;
     readonly int[] byteIds = new int[256];  // byte → id of the one-byte token
-    readonly Dictionary<long, int> pairRanks; // (left id << 32 | right id) → merge rank
+    readonly PairRanks pairRanks;           // (left id, right id) → merge rank
     readonly int[] mergedIds;               // merge rank → id of the merged token
     readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheBySpan;
@@ -51,7 +51,7 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
 
     [ThreadStatic] static MergeScratch? scratch;
 
-    Gpt2BpeTokenizer(byte[][] tokenBytes, int endOfTextId, Dictionary<long, int> pairRanks, int[] mergedIds)
+    Gpt2BpeTokenizer(byte[][] tokenBytes, int endOfTextId, PairRanks pairRanks, int[] mergedIds)
     {
         this.tokenBytes = tokenBytes;
         EndOfTextId = endOfTextId;
@@ -131,19 +131,19 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
         }
 
         var merges = Gpt2BpeFiles.ReadMerges(mergesPath);
-        var pairRanks = new Dictionary<long, int>(merges.Count);
+        var pairs = new (int, int)[merges.Count];
         var mergedIds = new int[merges.Count];
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right, line) = merges[rank];
             int leftId = Lookup(left), rightId = Lookup(right), mergedId = Lookup(left + right);
-            pairRanks.TryAdd(PairKey(leftId, rightId), rank); // a repeated pair keeps its first (lowest) rank
+            pairs[rank] = (leftId, rightId);
             mergedIds[rank] = mergedId;
 
             int Lookup(string symbol) => vocabulary.TryGetValue(symbol, out int id) ? id
                 : throw new FileFormatException(mergesPath, $"symbol \"{symbol}\" of merge \"{left} {right}\" is not in {Path.GetFileName(vocabularyPath)}", line);
         }
-        return new Gpt2BpeTokenizer(tokenBytes, endOfTextId, pairRanks, mergedIds);
+        return new Gpt2BpeTokenizer(tokenBytes, endOfTextId, new PairRanks(pairs), mergedIds);
     }
 
     /// <inheritdoc/>
@@ -377,12 +377,10 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
 
         void Push(int left, int rightId)
         {
-            rank[left] = pairRanks.TryGetValue(PairKey(ids[left], rightId), out int r) ? r : -1;
+            rank[left] = pairRanks.Rank(ids[left], rightId);
             if (rank[left] >= 0) heap.Enqueue(left, ((long)rank[left] << 32) | (uint)left);
         }
     }
-
-    static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
 
     /// <summary>Encodes text[..end) in chunks cut at safe boundaries, in parallel; text may extend past end (look-ahead).</summary>
     void EncodeChunked(ReadOnlyMemory<char> text, int end, int chunkChars, Action<ReadOnlySpan<int>> sink)
