@@ -10,9 +10,10 @@ namespace TokenSpace.Tokenization;
 /// <summary>
 /// GPT-2's byte-level BPE (50,257 tokens; the ids of tiktoken's <c>r50k_base</c>). Text is split into
 /// pieces by GPT-2's pattern (<see cref="Gpt2PreTokenizer"/>), each piece's UTF-8 bytes start as one
-/// token per byte, and adjacent pairs are merged lowest rank first until no listed pair is left.
-/// <c>&lt;|endoftext|&gt;</c> in the text is the special token 50256. Results of pieces are cached, so
-/// a word costs one lookup after its first time. Safe to use from several threads.
+/// token per byte, and adjacent pairs are merged lowest rank first until no listed pair is left (a
+/// piece that is itself a token is taken whole, as tiktoken does; for GPT-2's vocabulary the merges
+/// reach the same token). <c>&lt;|endoftext|&gt;</c> in the text is the special token 50256. Results
+/// of pieces are cached, so a word costs one lookup after its first time. Safe to use from several threads.
 /// </summary>
 /// <example>
 /// <code>

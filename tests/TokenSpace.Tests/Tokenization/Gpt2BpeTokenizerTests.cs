@@ -100,6 +100,29 @@ public class Gpt2BpeTokenizerTests
     }
 
     [Fact]
+    public void EncodeToIds_EveryWholeToken_MergesToItselfAsInTheOriginalAlgorithm()
+    {
+        // A piece that is itself a token is taken whole without merging (as tiktoken does); this checks
+        // that GPT-2's own merges reach the same token for every such piece.
+        var tokenizer = Gpt2Vocabulary.Real();
+        string dir = Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName, "package");
+        var reference = new ReferenceBpe(Path.Combine(dir, "encoder.json"), Path.Combine(dir, "vocab.bpe"));
+        var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
+        int checkedTokens = 0;
+        for (int id = 0; id < tokenizer.VocabSize; id++)
+        {
+            if (id == tokenizer.EndOfTextId) continue;
+            string text;
+            try { text = strict.GetString(tokenizer.TokenBytes(id)); }
+            catch (DecoderFallbackException) { continue; } // part of a character: never a piece of its own
+            if (text.Any(char.IsSurrogate)) continue; // the reference's Regex is exact inside the BMP only
+            Assert.Equal(reference.Encode(text), tokenizer.EncodeToIds(text));
+            checkedTokens++;
+        }
+        Assert.True(checkedTokens > 49_000, $"only {checkedTokens} tokens checked");
+    }
+
+    [Fact]
     public void EncodeToIdsParallel_Shakespeare_EqualsSinglePass()
     {
         var tokenizer = Gpt2Vocabulary.Real();
