@@ -79,8 +79,7 @@ public class Gpt2BpeTokenizerTests
     public void EncodeToIds_RandomText_EqualsOriginalGpt2Algorithm()
     {
         var tokenizer = Gpt2Vocabulary.Real();
-        string dir = Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName, "package");
-        var reference = new ReferenceBpe(Path.Combine(dir, "encoder.json"), Path.Combine(dir, "vocab.bpe"));
+        var reference = Gpt2Vocabulary.Reference();
         string[] fragments =
         [
             "the", " the", "ing", " token", "s", "'s", "'LL", " ", "  ", "\n", "\t", "\r\n", ".", ",", "!?", "42", " 7",
@@ -105,8 +104,7 @@ public class Gpt2BpeTokenizerTests
         // A piece that is itself a token is taken whole without merging (as tiktoken does); this checks
         // that GPT-2's own merges reach the same token for every such piece.
         var tokenizer = Gpt2Vocabulary.Real();
-        string dir = Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName, "package");
-        var reference = new ReferenceBpe(Path.Combine(dir, "encoder.json"), Path.Combine(dir, "vocab.bpe"));
+        var reference = Gpt2Vocabulary.Reference();
         var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
         int checkedTokens = 0;
         for (int id = 0; id < tokenizer.VocabSize; id++)
