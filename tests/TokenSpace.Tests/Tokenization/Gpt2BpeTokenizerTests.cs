@@ -219,6 +219,17 @@ public class Gpt2BpeTokenizerTests
     }
 
     [Fact]
+    public void FromEncoderJson_RepeatedId_ReportsLineAndByte()
+    {
+        var (encoder, merges) = Gpt2Vocabulary.WriteTiny("h e");
+        File.WriteAllText(encoder, "{\n\"a\": 0,\n\"b\": 1,\n\"c\": 1\n}");
+        var e = Assert.Throws<FileFormatException>(() => Gpt2BpeTokenizer.FromEncoderJson(encoder, merges));
+        Assert.Equal(4, e.Line);
+        Assert.Contains("id 1 of \"c\" is used twice", e.Message);
+        Assert.Contains("(byte 18)", e.Message);
+    }
+
+    [Fact]
     public void FromEncoderJson_BrokenJson_ReportsLine()
     {
         var (encoder, merges) = Gpt2Vocabulary.WriteTiny("h e");
@@ -234,6 +245,7 @@ public class Gpt2BpeTokenizerTests
     [InlineData("{\"a\": 0, \"a\": 1}", "appears twice")]
     [InlineData("{\"a\": \"zero\"}", "not a non-negative integer")]
     [InlineData("[1, 2]", "expected a JSON object")]
+    [InlineData("{\"a\": 0} 7", "invalid JSON")]
     [InlineData("{\"a\": 0}", "<|endoftext|> is missing")]
     [InlineData("{\"a\": 0, \"<|endoftext|>\": 1}", "byte 0x00")]
     [InlineData("{\"a\": 0, \" x\": 1}", "not one of GPT-2's 256 byte characters")]
