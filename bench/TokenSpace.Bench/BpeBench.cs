@@ -35,7 +35,7 @@ static partial class BpeBench
         }
         if (!Gpt2BpeTokenizer.IsCached)
         {
-            Measure.Emit(new { bench = "bpe", skipped = "GPT-2 vocabulary not cached; run `tokenspace data fetch gpt2-bpe`" });
+            Measure.Emit(new { bench = "bpe", skipped = "GPT-2 vocabulary not cached; run: tokenspace data fetch gpt2-bpe" });
             return;
         }
         string text = File.ReadAllText(file);
