@@ -21,9 +21,13 @@ static partial class BpeBench
     public static void Run(string[] args)
     {
         string repo = RepoRoot();
-        string file = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal))
-            ?? Path.GetFullPath(Path.Combine(repo, "..", "shared", "data", "tinyshakespeare.txt"));
-        int runs = args.SkipWhile(a => a != "--runs").Skip(1).Select(int.Parse).FirstOrDefault(10);
+        string file = Path.GetFullPath(Path.Combine(repo, "..", "shared", "data", "tinyshakespeare.txt"));
+        int runs = 10;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--runs") runs = int.Parse(args[++i]);
+            else file = args[i];
+        }
         if (!File.Exists(file))
         {
             Measure.Emit(new { bench = "bpe", skipped = $"{file} not found" });
@@ -31,7 +35,7 @@ static partial class BpeBench
         }
         if (!Gpt2BpeTokenizer.IsCached)
         {
-            Measure.Emit(new { bench = "bpe", skipped = "GPT-2 vocabulary not cached; run `tokenspace data fetch gpt2-bpe`" });
+            Measure.Emit(new { bench = "bpe", skipped = "GPT-2 vocabulary not cached; run: tokenspace data fetch gpt2-bpe" });
             return;
         }
         string text = File.ReadAllText(file);

@@ -16,6 +16,7 @@ internal static class Gpt2BpeFiles
     {
         byte[] json = ReadAllBytes(path);
         var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);
+        var offsets = new List<long>(); // byte offset of each entry, in file order, for error messages
         int bom = json.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
         var reader = new Utf8JsonReader(json.AsSpan(bom), new JsonReaderOptions { AllowTrailingCommas = true });
         try
@@ -33,8 +34,10 @@ internal static class Gpt2BpeFiles
                     throw Error(path, json, bom + reader.TokenStartIndex, $"the id of \"{symbol}\" is not a non-negative integer");
                 }
                 if (!vocabulary.TryAdd(symbol, id)) throw Error(path, json, at, $"symbol \"{symbol}\" appears twice");
+                offsets.Add(at);
             }
             if (reader.TokenType != JsonTokenType.EndObject) throw Error(path, json, bom + reader.TokenStartIndex, "expected \"symbol\": id or the closing }");
+            reader.Read(); // trailing content after the object is a JsonException
         }
         catch (JsonException e)
         {
@@ -42,13 +45,15 @@ internal static class Gpt2BpeFiles
         }
 
         var seen = new bool[vocabulary.Count];
-        foreach (var (symbol, id) in vocabulary)
+        int entry = 0;
+        foreach (var (symbol, id) in vocabulary) // in file order: nothing was removed
         {
             if (id >= seen.Length || seen[id])
             {
-                throw new FileFormatException(path, $"id {id} of \"{symbol}\" is {(id >= seen.Length ? "out of range" : "used twice")}; ids must be 0..{seen.Length - 1}, each once");
+                throw Error(path, json, offsets[entry], $"id {id} of \"{symbol}\" is {(id >= seen.Length ? "out of range" : "used twice")}; ids must be 0..{seen.Length - 1}, each once");
             }
             seen[id] = true;
+            entry++;
         }
         return vocabulary;
     }

@@ -10,9 +10,10 @@ namespace TokenSpace.Tokenization;
 /// <summary>
 /// GPT-2's byte-level BPE (50,257 tokens; the ids of tiktoken's <c>r50k_base</c>). Text is split into
 /// pieces by GPT-2's pattern (<see cref="Gpt2PreTokenizer"/>), each piece's UTF-8 bytes start as one
-/// token per byte, and adjacent pairs are merged lowest rank first until no listed pair is left.
-/// <c>&lt;|endoftext|&gt;</c> in the text is the special token 50256. Results of pieces are cached, so
-/// a word costs one lookup after its first time. Safe to use from several threads.
+/// token per byte, and adjacent pairs are merged lowest rank first until no listed pair is left (a
+/// piece that is itself a token is taken whole, as tiktoken does; for GPT-2's vocabulary the merges
+/// reach the same token). <c>&lt;|endoftext|&gt;</c> in the text is the special token 50256. Results
+/// of pieces are cached, so a word costs one lookup after its first time. Safe to use from several threads.
 /// </summary>
 /// <example>
 /// <code>
@@ -40,8 +41,10 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     const int MaxCachedChars = 64, MaxCacheEntries = 1 << 19;
 
     readonly byte[][] tokenBytes;          // id → its bytes
+    // bytes (one char per byte, Latin-1 style) → id, so a piece that is one token needs no merging.
+    readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idsByBytes;
     readonly int[] byteIds = new int[256];  // byte → id of the one-byte token
-    readonly Dictionary<long, int> pairRanks; // (left id << 32 | right id) → merge rank
+    readonly PairRanks pairRanks;           // (left id, right id) → merge rank
     readonly int[] mergedIds;               // merge rank → id of the merged token
     readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheBySpan;
@@ -49,16 +52,20 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
 
     [ThreadStatic] static MergeScratch? scratch;
 
-    Gpt2BpeTokenizer(byte[][] tokenBytes, int endOfTextId, Dictionary<long, int> pairRanks, int[] mergedIds)
+    Gpt2BpeTokenizer(byte[][] tokenBytes, int endOfTextId, PairRanks pairRanks, int[] mergedIds)
     {
         this.tokenBytes = tokenBytes;
         EndOfTextId = endOfTextId;
         this.pairRanks = pairRanks;
         this.mergedIds = mergedIds;
+        var byBytes = new Dictionary<string, int>(tokenBytes.Length, StringComparer.Ordinal);
         for (int id = 0; id < tokenBytes.Length; id++)
         {
-            if (tokenBytes[id].Length == 1 && id != endOfTextId) byteIds[tokenBytes[id][0]] = id;
+            if (id == endOfTextId) continue; // the text "<|endoftext|>" inside a piece is ordinary bytes
+            if (tokenBytes[id].Length == 1) byteIds[tokenBytes[id][0]] = id;
+            byBytes.TryAdd(Encoding.Latin1.GetString(tokenBytes[id]), id);
         }
+        idsByBytes = byBytes.GetAlternateLookup<ReadOnlySpan<char>>();
         cacheBySpan = cache.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
@@ -78,12 +85,13 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     public static Gpt2BpeTokenizer FromHuggingFace(string vocabJsonPath, string mergesTxtPath) =>
         Load(vocabJsonPath, mergesTxtPath);
 
-    /// <summary>Loads the vocabulary that <c>tokenspace data fetch gpt2-bpe</c> put in <see cref="DataCache.Root"/>.</summary>
+    /// <summary>Loads the vocabulary that <c>tokenspace data fetch gpt2-bpe</c> put in the data cache.</summary>
+    /// <param name="cacheRoot">The cache folder; default <see cref="DataCache.Root"/>.</param>
     /// <exception cref="InvalidOperationException">It has not been fetched.</exception>
     /// <exception cref="FileFormatException">The cached files are malformed.</exception>
-    public static Gpt2BpeTokenizer FromCache()
+    public static Gpt2BpeTokenizer FromCache(string? cacheRoot = null)
     {
-        string dir = Path.Combine(DataCache.Root, CacheName, "package");
+        string dir = Path.Combine(cacheRoot ?? DataCache.Root, CacheName, "package");
         string encoder = Path.Combine(dir, "encoder.json"), merges = Path.Combine(dir, "vocab.bpe");
         if (!File.Exists(encoder) || !File.Exists(merges))
         {
@@ -125,19 +133,19 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
         }
 
         var merges = Gpt2BpeFiles.ReadMerges(mergesPath);
-        var pairRanks = new Dictionary<long, int>(merges.Count);
+        var pairs = new (int, int)[merges.Count];
         var mergedIds = new int[merges.Count];
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right, line) = merges[rank];
             int leftId = Lookup(left), rightId = Lookup(right), mergedId = Lookup(left + right);
-            pairRanks.TryAdd(PairKey(leftId, rightId), rank); // a repeated pair keeps its first (lowest) rank
+            pairs[rank] = (leftId, rightId);
             mergedIds[rank] = mergedId;
 
             int Lookup(string symbol) => vocabulary.TryGetValue(symbol, out int id) ? id
                 : throw new FileFormatException(mergesPath, $"symbol \"{symbol}\" of merge \"{left} {right}\" is not in {Path.GetFileName(vocabularyPath)}", line);
         }
-        return new Gpt2BpeTokenizer(tokenBytes, endOfTextId, pairRanks, mergedIds);
+        return new Gpt2BpeTokenizer(tokenBytes, endOfTextId, new PairRanks(pairs), mergedIds);
     }
 
     /// <inheritdoc/>
@@ -301,11 +309,22 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     {
         if (cacheBySpan.TryGetValue(piece, out int[]? cached)) return cached;
 
+        int[] ids;
         int maxBytes = Encoding.UTF8.GetMaxByteCount(piece.Length);
-        byte[]? rented = maxBytes > 1024 ? ArrayPool<byte>.Shared.Rent(maxBytes) : null;
-        Span<byte> bytes = rented ?? stackalloc byte[1024];
-        int[] ids = Merge(bytes[..Encoding.UTF8.GetBytes(piece, bytes)]);
-        if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        if (maxBytes <= 256)
+        {
+            Span<byte> bytes = stackalloc byte[256];
+            bytes = bytes[..Encoding.UTF8.GetBytes(piece, bytes)];
+            Span<char> widened = stackalloc char[bytes.Length];
+            Encoding.Latin1.GetChars(bytes, widened);
+            ids = idsByBytes.TryGetValue(widened, out int id) ? [id] : Merge(bytes);
+        }
+        else
+        {
+            byte[] rented = ArrayPool<byte>.Shared.Rent(maxBytes);
+            ids = Merge(rented.AsSpan(0, Encoding.UTF8.GetBytes(piece, rented)));
+            ArrayPool<byte>.Shared.Return(rented);
+        }
 
         if (piece.Length <= MaxCachedChars && Interlocked.Increment(ref cacheCount) <= MaxCacheEntries)
         {
@@ -360,12 +379,10 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
 
         void Push(int left, int rightId)
         {
-            rank[left] = pairRanks.TryGetValue(PairKey(ids[left], rightId), out int r) ? r : -1;
+            rank[left] = pairRanks.Rank(ids[left], rightId);
             if (rank[left] >= 0) heap.Enqueue(left, ((long)rank[left] << 32) | (uint)left);
         }
     }
-
-    static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
 
     /// <summary>Encodes text[..end) in chunks cut at safe boundaries, in parallel; text may extend past end (look-ahead).</summary>
     void EncodeChunked(ReadOnlyMemory<char> text, int end, int chunkChars, Action<ReadOnlySpan<int>> sink)

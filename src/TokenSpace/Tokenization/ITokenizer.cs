@@ -3,9 +3,11 @@ namespace TokenSpace.Tokenization;
 // What a tokenizer promises:
 // - ids are in [0, VocabSize);
 // - EncodeToIds and EncodeToTokens give the same ids for the same text, and Decode(EncodeToIds(x)) == x
-//   for every well-formed string x (a lone UTF-16 surrogate comes back as U+FFFD);
+//   for every well-formed string x it can encode (GPT-2's BPE encodes every string; a lone UTF-16
+//   surrogate comes back as U+FFFD);
 // - the tokens' [Start, Start + Length) character ranges tile the text: they are contiguous, in order,
-//   and their lengths sum to the text's length (a token holding only part of a character has Length 0);
+//   and their lengths sum to the text's length (a character split across byte-level tokens belongs to
+//   the token holding its first byte; a token holding only the rest of it has Length 0);
 // - Encode(reader, sink) hands over the same ids as EncodeToIds on the whole text, in order.
 // Strings convert implicitly to ReadOnlySpan<char>, so every method takes a string too.
 

@@ -79,8 +79,7 @@ public class Gpt2BpeTokenizerTests
     public void EncodeToIds_RandomText_EqualsOriginalGpt2Algorithm()
     {
         var tokenizer = Gpt2Vocabulary.Real();
-        string dir = Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName, "package");
-        var reference = new ReferenceBpe(Path.Combine(dir, "encoder.json"), Path.Combine(dir, "vocab.bpe"));
+        var reference = Gpt2Vocabulary.Reference();
         string[] fragments =
         [
             "the", " the", "ing", " token", "s", "'s", "'LL", " ", "  ", "\n", "\t", "\r\n", ".", ",", "!?", "42", " 7",
@@ -97,6 +96,28 @@ public class Gpt2BpeTokenizerTests
         // Long pieces take the heap path hard: a whitespace run, an unspaced CJK line, a symbol run.
         string[] long_ = [new string(' ', 700) + "x", string.Concat(Enumerable.Repeat("我能吞下玻璃而不伤身体", 80)), new string('=', 500), string.Concat(Enumerable.Repeat("ab", 400))];
         foreach (string text in long_) Assert.Equal(reference.Encode(text), tokenizer.EncodeToIds(text));
+    }
+
+    [Fact]
+    public void EncodeToIds_EveryWholeToken_MergesToItselfAsInTheOriginalAlgorithm()
+    {
+        // A piece that is itself a token is taken whole without merging (as tiktoken does); this checks
+        // that GPT-2's own merges reach the same token for every such piece.
+        var tokenizer = Gpt2Vocabulary.Real();
+        var reference = Gpt2Vocabulary.Reference();
+        var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
+        int checkedTokens = 0;
+        for (int id = 0; id < tokenizer.VocabSize; id++)
+        {
+            if (id == tokenizer.EndOfTextId) continue;
+            string text;
+            try { text = strict.GetString(tokenizer.TokenBytes(id)); }
+            catch (DecoderFallbackException) { continue; } // part of a character: never a piece of its own
+            if (text.Any(char.IsSurrogate)) continue; // the reference's Regex is exact inside the BMP only
+            Assert.Equal(reference.Encode(text), tokenizer.EncodeToIds(text));
+            checkedTokens++;
+        }
+        Assert.True(checkedTokens > 49_000, $"only {checkedTokens} tokens checked");
     }
 
     [Fact]
@@ -178,6 +199,15 @@ public class Gpt2BpeTokenizerTests
     }
 
     [Fact]
+    public void FromCache_NotFetched_SaysHowToFetch()
+    {
+        string empty = Path.Combine(Path.GetTempPath(), "tokenspace-empty-" + Guid.NewGuid().ToString("N"));
+        var e = Assert.Throws<InvalidOperationException>(() => Gpt2BpeTokenizer.FromCache(empty));
+        Assert.Contains("tokenspace data fetch gpt2-bpe", e.Message);
+        Assert.Contains(empty, e.Message);
+    }
+
+    [Fact]
     public void FromEncoderJson_MissingFile_NamesIt()
     {
         var (encoder, merges) = Gpt2Vocabulary.WriteTiny("h e");
@@ -186,6 +216,17 @@ public class Gpt2BpeTokenizerTests
         Assert.Equal(missing, e.FilePath);
         e = Assert.Throws<FileFormatException>(() => Gpt2BpeTokenizer.FromEncoderJson(encoder, merges + ".absent"));
         Assert.Equal(merges + ".absent", e.FilePath);
+    }
+
+    [Fact]
+    public void FromEncoderJson_RepeatedId_ReportsLineAndByte()
+    {
+        var (encoder, merges) = Gpt2Vocabulary.WriteTiny("h e");
+        File.WriteAllText(encoder, "{\n\"a\": 0,\n\"b\": 1,\n\"c\": 1\n}");
+        var e = Assert.Throws<FileFormatException>(() => Gpt2BpeTokenizer.FromEncoderJson(encoder, merges));
+        Assert.Equal(4, e.Line);
+        Assert.Contains("id 1 of \"c\" is used twice", e.Message);
+        Assert.Contains("(byte 18)", e.Message);
     }
 
     [Fact]
@@ -204,6 +245,7 @@ public class Gpt2BpeTokenizerTests
     [InlineData("{\"a\": 0, \"a\": 1}", "appears twice")]
     [InlineData("{\"a\": \"zero\"}", "not a non-negative integer")]
     [InlineData("[1, 2]", "expected a JSON object")]
+    [InlineData("{\"a\": 0} 7", "invalid JSON")]
     [InlineData("{\"a\": 0}", "<|endoftext|> is missing")]
     [InlineData("{\"a\": 0, \"<|endoftext|>\": 1}", "byte 0x00")]
     [InlineData("{\"a\": 0, \" x\": 1}", "not one of GPT-2's 256 byte characters")]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TokenSpace.Formats;
 using TokenSpace.Tokenization;
 
 namespace TokenSpace.Tests.Tokenization;
@@ -15,12 +16,35 @@ static class Gpt2Vocabulary
         return Cached.Value!;
     }
 
-    /// <summary>The byte-level symbol of a byte (space is "Ġ").</summary>
-    public static string Symbol(byte b) => ((char)(b switch
+    /// <summary>The byte-level symbol of a byte (space is "Ġ"): printable Latin-1 bytes are themselves, the rest U+0100… in order.</summary>
+    public static string Symbol(byte b) => Symbols[b];
+
+    static readonly string[] Symbols = BuildSymbols();
+
+    static string[] BuildSymbols()
     {
-        >= (byte)'!' and <= (byte)'~' or >= 0xA1 and <= 0xAC or >= 0xAE => b,
-        _ => 256 + Enumerable.Range(0, b).Count(x => !(x is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE)),
-    })).ToString();
+        var symbols = new string[256];
+        int next = 256;
+        for (int b = 0; b < 256; b++)
+        {
+            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE;
+            symbols[b] = ((char)(printable ? b : next++)).ToString();
+        }
+        return symbols;
+    }
+
+    static readonly Lazy<ReferenceBpe?> CachedReference = new(() =>
+    {
+        string dir = Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName, "package");
+        return Gpt2BpeTokenizer.IsCached ? new ReferenceBpe(Path.Combine(dir, "encoder.json"), Path.Combine(dir, "vocab.bpe")) : null;
+    });
+
+    /// <summary>The original GPT-2 algorithm on the cached vocabulary; skips the calling test without it.</summary>
+    public static ReferenceBpe Reference()
+    {
+        Assert.SkipWhen(CachedReference.Value is null, "the GPT-2 vocabulary is not in the cache; run `tokenspace data fetch gpt2-bpe`");
+        return CachedReference.Value!;
+    }
 
     /// <summary>
     /// Writes encoder.json (the 256 byte symbols as ids 0..255, then the merged symbols, then

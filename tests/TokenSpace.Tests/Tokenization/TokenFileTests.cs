@@ -5,19 +5,21 @@ namespace TokenSpace.Tests.Tokenization;
 
 public class TokenFileTests
 {
-    /// <summary>Delegates to a tiny BPE and counts how often a corpus is encoded.</summary>
+    /// <summary>
+    /// Delegates to a tiny BPE but keeps ITokenizer's default (read-everything) Encode, and counts how
+    /// often a corpus is encoded.
+    /// </summary>
     sealed class CountingTokenizer(ITokenizer inner, int vocabSize) : ITokenizer
     {
         public int Encodes;
         public int VocabSize => vocabSize;
-        public int[] EncodeToIds(ReadOnlySpan<char> text) => inner.EncodeToIds(text);
-        public Token[] EncodeToTokens(ReadOnlySpan<char> text) => inner.EncodeToTokens(text);
-        public string Decode(ReadOnlySpan<int> ids) => inner.Decode(ids);
-        public void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink)
+        public int[] EncodeToIds(ReadOnlySpan<char> text)
         {
             Encodes++;
-            inner.Encode(reader, sink);
+            return inner.EncodeToIds(text);
         }
+        public Token[] EncodeToTokens(ReadOnlySpan<char> text) => inner.EncodeToTokens(text);
+        public string Decode(ReadOnlySpan<int> ids) => inner.Decode(ids);
     }
 
     static string NewDir()
@@ -44,6 +46,8 @@ public class TokenFileTests
 
         string path = TokenFile.Prepare(tokenizer, "tiny", corpus, dir);
         int[] expected = bpe.EncodeToIds(File.ReadAllText(corpus));
+        // hell o | Ġw e ll | \n | <|endoftext|> | h é(2 bytes) ll o | \n  (bytes are their own ids here)
+        Assert.Equal([258, 'o', 259, 'e', 256, '\n', 260, 'h', 0xC3, 0xA9, 256, 'o', '\n'], expected);
         Assert.Equal(Path.Combine(dir, "tokens"), Path.GetDirectoryName(path));
         Assert.EndsWith(".tiny.u16", path);
         byte[] raw = File.ReadAllBytes(path);
