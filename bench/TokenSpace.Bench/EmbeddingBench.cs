@@ -113,7 +113,7 @@ static class EmbeddingBench
             bench = "onehot_linear_forward_backward", V, C, B = 1, T = Rows, threads,
             shrunk = $"B*T = {Rows} instead of 8192: the (B*T, V) one-hot matrix would take 1.6 GB and 2 x 632 GFLOP per step",
             median_ms = Math.Round(ms, 3), ns_per_row = Math.Round(ms * 1e6 / Rows, 1),
-            gb_per_s = Math.Round(bytes / (ms / 1000) / 1e9, 3), bytes_counted = "the embedding line's useful bytes for these rows (" + BytesCounted[..7] + ")",
+            gb_per_s = Math.Round(bytes / (ms / 1000) / 1e9, 3), bytes_counted = "the embedding line's useful bytes for these rows (" + "5*N*C*4)",
             gflop_per_s = Math.Round(2 * 2.0 * Rows * V * C / (ms / 1000) / 1e9, 1),
         });
     }
