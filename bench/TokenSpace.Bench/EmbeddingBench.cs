@@ -70,15 +70,24 @@ static class EmbeddingBench
             Measure.Emit(new { bench = "torch_embedding_forward_backward", skipped = error });
             return;
         }
-        double torchMs = lines[0].GetProperty("median_ms").GetDouble();
-        Measure.Emit(new
+        foreach (var line in lines)
         {
-            bench = "torch_embedding_forward_backward", V, C, B, T, threads = lines[0].GetProperty("threads").GetInt32(),
-            torch = lines[0].GetProperty("torch").GetString(), median_ms = torchMs,
-            gb_per_s = Math.Round(bytes / (torchMs / 1000) / 1e9, 2),
-            speedup_vs_torch = Math.Round(torchMs / ms, 2),
-            note = "F.embedding + backward with weight.grad = None each step: torch materialises a dense zero (V, C) gradient per step",
-        });
+            double torchMs = line.GetProperty("median_ms").GetDouble();
+            string variant = line.GetProperty("variant").GetString()!;
+            Measure.Emit(new
+            {
+                bench = "torch_embedding_forward_backward", V, C, B, T, threads = line.GetProperty("threads").GetInt32(),
+                torch = line.GetProperty("torch").GetString(), variant, median_ms = torchMs,
+                gb_per_s = Math.Round(bytes / (torchMs / 1000) / 1e9, 2),
+                speedup_vs_torch = Math.Round(torchMs / ms, 2),
+                note = variant switch
+                {
+                    "autograd_dense" => "F.embedding + backward, weight.grad = None each step: torch materialises a zero (V, C) gradient per step, then scatters",
+                    "autograd_sparse" => "F.embedding(sparse=True) + backward: the gradient stays a list of N rows, nothing is added into a (V, C) table, so less work than ours",
+                    _ => "F.embedding, then grad.index_add_(0, ids, dOut) into a persistent (V, C) gradient: the same computation as ours",
+                },
+            });
+        }
     }
 
     /// <summary>The same lookup and dW as one-hot (N, V) × Linear(V → C), at B·T shrunk so it fits and finishes.</summary>
