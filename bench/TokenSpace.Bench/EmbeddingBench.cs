@@ -41,6 +41,7 @@ static class EmbeddingBench
             bench = "embedding_forward_backward", V, C, B, T, threads, ids = "uniform random in [0, V)",
             median_ms = Math.Round(ms, 3), forward_median_ms = Math.Round(forwardMs, 3), backward_median_ms = Math.Round(backwardMs, 3),
             ns_per_row = Math.Round(ms * 1e6 / N, 1), gb_per_s = Math.Round(gbPerS, 2), bytes_counted = BytesCounted,
+            load_average = Peak.LoadAverage(),
         });
 
         // The bandwidth ceiling: copy 2.5·N·C floats (read + write = the same 5·N·C·4 bytes), split like the kernels.
