@@ -58,6 +58,10 @@ static class Peak
         return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
     }
 
+    /// <summary>The 1, 5 and 15 minute load averages (/proc/loadavg): how busy the machine was while measuring.</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
     static string? Field(string info, string name)
     {
         foreach (string line in info.Split('\n'))

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch CPU reference timings for bench/TokenSpace.Bench (Debian python3-torch, 2 threads).
 
-  embedding_bench.py embedding [V C B T]   nn.functional.embedding forward + backward (dense grad)
+  embedding_bench.py embedding [V C B T]   nn.functional.embedding forward + backward (autograd dense, autograd sparse, index_add_)
   embedding_bench.py matmul [N C OC]       nn.functional.linear forward, and backward (dInput, dWeight, dBias)
 
 Prints one JSON line per measurement with the median wall time in ms.
@@ -32,14 +32,33 @@ def embedding(V=50257, C=768, B=8, T=1024):
     ids = torch.randint(0, V, (B, T), generator=g)
     dout = torch.randn(B, T, C, generator=g)
 
-    def step():
-        weight.grad = None
-        out = torch.nn.functional.embedding(ids, weight)
-        out.backward(dout)
+    grad = torch.zeros(V, C)
+    flat_ids, flat_dout = ids.view(-1), dout.view(-1, C)
 
-    ms = median_ms(step, runs=10, warmup=2)
-    print(json.dumps({"bench": "torch_embedding_forward_backward", "V": V, "C": C, "B": B, "T": T,
-                      "threads": torch.get_num_threads(), "median_ms": round(ms, 3), "torch": torch.__version__}))
+    def autograd(sparse):
+        def step():
+            weight.grad = None
+            out = torch.nn.functional.embedding(ids, weight, sparse=sparse)
+            out.backward(dout)
+        return step
+
+    def index_add():
+        # The same computation as TokenSpace's: lookup, then scatter-add into a persistent dense gradient.
+        with torch.no_grad():
+            torch.nn.functional.embedding(ids, weight)
+            grad.index_add_(0, flat_ids, flat_dout)
+
+    variants = {
+        # Materialises a zero (V, C) gradient each step, then scatters into it.
+        "autograd_dense": autograd(False),
+        # Returns the N looked-up rows as a sparse gradient: no scatter into a table at all.
+        "autograd_sparse": autograd(True),
+        "index_add": index_add,
+    }
+    for name, step in variants.items():
+        ms = median_ms(step, runs=10, warmup=2)
+        print(json.dumps({"bench": "torch_embedding_forward_backward", "variant": name, "V": V, "C": C, "B": B, "T": T,
+                          "threads": torch.get_num_threads(), "median_ms": round(ms, 3), "torch": torch.__version__}))
 
 
 def matmul(N=8192, C=768, OC=3072):

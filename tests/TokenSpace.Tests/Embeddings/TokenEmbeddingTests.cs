@@ -7,10 +7,10 @@ namespace TokenSpace.Tests.Embeddings;
 
 public class TokenEmbeddingTests
 {
-    // PyTorch and we compute the same float operations; differences come only from the order of the
-    // norm's sum (max_norm cases) and fused vs. separate multiply-add (scale_grad_by_freq), a few ulps
-    // of values of size ≤ 10.
-    const double GoldenTolerance = 2e-6;
+    // PyTorch and we compute the same float operations; differences come only from the norm (its sum
+    // order, and our double accumulation) in the max_norm cases: observed ≤ 1.2e-7 (1 ulp at |x| ≈ 1);
+    // plain, padding_idx and scale_grad_by_freq match exactly.
+    const double GoldenTolerance = 5e-7;
 
     public static TheoryData<string> GoldenCases => new(
         "plain", "padding_idx", "padding_idx_negative", "max_norm_l2", "max_norm_l1", "max_norm_p3", "max_norm_inf",

@@ -56,14 +56,22 @@ public class MatMulTests
     [Fact]
     public void Gemm_EveryVectorWidth_MatchesScalar()
     {
+        // Each width the CPU runs, on the three access patterns MatMul uses (transposing pack for the
+        // forward, row-copy pack and strided A for the two backward products).
         const int N = 37, C = 45, OC = 53;
         var (input, weight, bias) = Operands(N, C, OC, seed: 4);
-        var expected = new float[N * OC];
-        MatMul.ForwardScalar(expected, input, weight, bias, N, C, OC);
-        float scale = AbsScale(input, weight, N, C, OC);
-        AssertClose(expected, Forward<float, OpsScalar>(input, weight, bias, N, C, OC), scale);
-        if (Vector256.IsHardwareAccelerated && Fma.IsSupported) AssertClose(expected, Forward<Vector256<float>, Ops256>(input, weight, bias, N, C, OC), scale);
-        if (Vector512.IsHardwareAccelerated) AssertClose(expected, Forward<Vector512<float>, Ops512>(input, weight, bias, N, C, OC), scale);
+        var dOut = new float[N * OC];
+        new Rng(40).FillGaussian(dOut, 0, 1);
+        var output = new float[N * OC];
+        var dIn = new float[N * C];
+        var dW = new float[OC * C];
+        MatMul.ForwardScalar(output, input, weight, bias, N, C, OC);
+        MatMul.BackwardScalar(dIn, dW, [], dOut, input, weight, N, C, OC);
+        float[] expected = [.. output, .. dIn, .. dW];
+        float scale = 1 + AbsScale(dOut, input, OC, N, C) + AbsScale(input, weight, N, C, OC) + AbsScale(dOut, weight, N, OC, C);
+        AssertClose(expected, Layer<float, OpsScalar>(input, weight, bias, dOut, N, C, OC), scale);
+        if (Vector256.IsHardwareAccelerated && Fma.IsSupported) AssertClose(expected, Layer<Vector256<float>, Ops256>(input, weight, bias, dOut, N, C, OC), scale);
+        if (Vector512.IsHardwareAccelerated) AssertClose(expected, Layer<Vector512<float>, Ops512>(input, weight, bias, dOut, N, C, OC), scale);
     }
 
     [Fact]
@@ -74,7 +82,12 @@ public class MatMulTests
         var (input, weight, bias) = Operands(N, C, OC, seed: 5);
         var expected = new float[N * OC];
         MatMul.ForwardScalar(expected, input, weight, bias, N, C, OC);
-        Assert.Equal(expected, Forward<float, OpsScalar>(input, weight, bias, N, C, OC));
+        var dOut = new float[N * OC];
+        var dIn = new float[N * C];
+        var dW = new float[OC * C];
+        new Rng(50).FillGaussian(dOut, 0, 1);
+        MatMul.BackwardScalar(dIn, dW, [], dOut, input, weight, N, C, OC);
+        Assert.Equal([.. expected, .. dIn, .. dW], Layer<float, OpsScalar>(input, weight, bias, dOut, N, C, OC));
     }
 
     [Fact]
@@ -140,16 +153,21 @@ public class MatMulTests
         Assert.Contains("weight has 8 elements, expected 9", ex.Message, StringComparison.Ordinal);
     }
 
-    static unsafe float[] Forward<TVec, TOps>(float[] input, float[] weight, float[] bias, int N, int C, int OC)
+    /// <summary>Forward output, dInput and dWeight at one vector width, with the same operands as <see cref="MatMul"/>.</summary>
+    static unsafe float[] Layer<TVec, TOps>(float[] input, float[] weight, float[] bias, float[] dOut, int N, int C, int OC)
         where TVec : unmanaged
         where TOps : IVectorOps<TVec>
     {
         var output = new float[N * OC];
-        fixed (float* o = output, x = input, w = weight, b = bias)
+        var dIn = new float[N * C];
+        var dW = new float[OC * C];
+        fixed (float* o = output, x = input, w = weight, b = bias, g = dOut, pdIn = dIn, pdW = dW)
         {
             Gemm.Run<TVec, TOps>(o, OC, x, C, 1, w, 1, C, b, accumulate: false, N, C, OC);
+            Gemm.Run<TVec, TOps>(pdIn, C, g, OC, 1, w, C, 1, null, accumulate: true, N, OC, C);
+            Gemm.Run<TVec, TOps>(pdW, C, g, 1, OC, x, C, 1, null, accumulate: true, OC, N, C);
         }
-        return output;
+        return [.. output, .. dIn, .. dW];
     }
 
     static (float[] Input, float[] Weight, float[] Bias) Operands(int N, int C, int OC, ulong seed)
