@@ -13,7 +13,7 @@ namespace TokenSpace.Formats;
 static partial class NpyReader
 {
     /// <summary>The first 6 bytes of every .npy file.</summary>
-    public static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    public static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
     public static KeyedVectors Read(MappedFile file, VectorsLoadOptions options)
     {

@@ -140,12 +140,11 @@ public static class VectorsFile
         int firstEnd = head.IndexOf((byte)'\n');
         var first = firstEnd < 0 ? head : head[..firstEnd];
         if (!TextVectors.TryParseHeader(first, out _, out int dims)) return VectorFormat.GloVe;
-        // A header: text rows follow if the next line reads as "key v1 … vD"; binary floats
-        // almost never form a valid UTF-8 line of printable text ending in a number.
-        var rest = head[(firstEnd + 1)..];
-        int secondEnd = rest.IndexOf((byte)'\n');
-        var second = secondEnd < 0 ? rest : rest[..secondEnd];
-        return TextVectors.LooksLikeTextRow(second) ? VectorFormat.Word2VecText : VectorFormat.Word2VecBinary;
+        // A header: binary rows hold raw float32 bytes, which (unlike any text) almost surely
+        // include control bytes within the first row: key, space, 4·dims bytes.
+        var row = head[(firstEnd + 1)..];
+        row = row[..Math.Min(row.Length, 4 * dims + 256)];
+        return TextVectors.HasControlBytes(row) ? VectorFormat.Word2VecBinary : VectorFormat.Word2VecText;
     }
 
     /// <summary>The format a file name implies for writing: .bin, .txt (word2vec text), .vec, .glove, .tsvec (native); a folder or .tsv gives the projector TSV pair.</summary>

@@ -34,14 +34,13 @@ sealed class CompactIndex
 
     const int BlockRows = 16;
 
-    readonly int rows, dims, pairs, blocks;
+    readonly int dims, pairs, blocks;
     readonly sbyte[] codes;     // (blocks, pairs, 16 rows, 2)
     readonly float[] scales;    // (blocks · 16) value = scale · code; 0 for padding rows
     readonly float[] residuals; // (blocks · 16) ‖u_i − scale_i·code_i‖₂
 
     CompactIndex(int rows, int dims)
     {
-        this.rows = rows;
         this.dims = dims;
         pairs = (dims + 1) / 2;
         blocks = (rows + BlockRows - 1) / BlockRows;
