@@ -97,7 +97,13 @@ public static class VectorsFile
         options ??= new VectorsLoadOptions();
         if (options.Limit is < 0) throw new ArgumentException($"limit must be at least 0, got {options.Limit}");
         if (!File.Exists(path) && PretrainedVectors.Resolve(path) is { } cached) path = cached;
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file (and not a fetched pretrained set: {string.Join(", ", PretrainedVectors.Names)})", path);
+        if (!File.Exists(path))
+        {
+            string why = PretrainedVectors.Names.Contains(path)
+                ? $"{path} is not fetched yet; run `tokenspace data fetch {path}` first"
+                : $"{path}: no such file (nor a pretrained set: {string.Join(", ", PretrainedVectors.Names)})";
+            throw new FileNotFoundException(why, path);
+        }
         var file = new MappedFile(path);
         bool keepMapped = false;
         try
