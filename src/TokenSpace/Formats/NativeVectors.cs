@@ -21,7 +21,9 @@ namespace TokenSpace.Formats;
 ///     48     8  matrix offset, a multiple of 64 (count × dims float32, row-major)
 ///     56     8  total file length (catches truncation at once)
 /// </code>
-/// Writing checks that every value is finite, so loading trusts the matrix.
+/// Writing checks that every value is finite and every key unique, so loading trusts the matrix
+/// and builds the key → row map only on the first lookup (a repeated key in a damaged file throws
+/// <see cref="FileFormatException"/> there).
 /// </summary>
 public static class NativeVectors
 {
@@ -86,7 +88,9 @@ public static class NativeVectors
             }
         });
         if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
-        var index = KeyDecoder.Index(keys, file.Path, r => (null, keysOffset + 8L * r));
+        // The writer never stores a key twice, so the key → row map (the costliest part of a load)
+        // is built on first lookup; a damaged file with a repeated key throws then.
+        var index = new Lazy<Dictionary<string, int>>(() => KeyDecoder.Index(keys, file.Path, r => (null, keysOffset + 8L * r)));
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the native format maps little-endian floats; this machine is big-endian");
         keepMapped = true;
         return new KeyedVectors(keys, index, file.Floats(matrixOffset, (int)(rows * dims)), (int)dims, owner: file);

@@ -266,6 +266,22 @@ public sealed class VectorsFileTests : IDisposable
     }
 
     [Fact]
+    public void Load_NativeDuplicateKey_ThrowsOnFirstLookup()
+    {
+        using var kv = new KeyedVectors(["ab", "cd"], [1f, 2f], 1);
+        string path = Path.Combine(dir, "v.tsvec");
+        VectorsFile.Save(kv, path, VectorFormat.Native);
+        var bytes = File.ReadAllBytes(path);
+        int at = bytes.AsSpan().IndexOf("abcd"u8);
+        "ab"u8.CopyTo(bytes.AsSpan(at + 2));
+        File.WriteAllBytes(path, bytes);
+        using var damaged = VectorsFile.Load(path);
+        var e = Assert.Throws<FileFormatException>(() => damaged.IndexOf("ab"));
+        Assert.Contains("duplicate key 'ab'", e.Message);
+        Assert.Equal(72, e.ByteOffset);
+    }
+
+    [Fact]
     public void Load_NpyTruncated_Throws()
     {
         var bytes = File.ReadAllBytes(VectorsGolden.Path("small_f4_v1.npy"));
