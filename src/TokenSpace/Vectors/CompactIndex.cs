@@ -217,7 +217,28 @@ sealed class CompactIndex
             acc.CopyTo(dots);
             return;
         }
+        if (Avx2.IsSupported)
+        {
+            BlockDotsAvx2(block, q, dots);
+            return;
+        }
         BlockDotsScalar(block, q, dots);
+    }
+
+    /// <summary><see cref="BlockDots1"/> with 256-bit vectors: rows 0–7 and 8–15 of the block as two halves.</summary>
+    internal static void BlockDotsAvx2(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q, Span<int> dots)
+    {
+        ref sbyte c = ref MemoryMarshal.GetReference(block);
+        var low = Vector256<int>.Zero;
+        var high = Vector256<int>.Zero;
+        for (int p = 0; p < q.Length; p++)
+        {
+            var pair = Vector256.Create(q[p]).AsInt16();
+            low += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref c, (nuint)(p * 32))), pair);
+            high += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref c, (nuint)(p * 32 + 16))), pair);
+        }
+        low.CopyTo(dots);
+        high.CopyTo(dots[8..]);
     }
 
     /// <summary><see cref="BlockDots1"/> for four queries sharing each widened block; dots is (4, 16).</summary>
@@ -241,13 +262,13 @@ sealed class CompactIndex
             a3.CopyTo(dots[48..]);
             return;
         }
-        BlockDotsScalar(block, q0, dots);
-        BlockDotsScalar(block, q1, dots[16..]);
-        BlockDotsScalar(block, q2, dots[32..]);
-        BlockDotsScalar(block, q3, dots[48..]);
+        BlockDots1(block, q0, dots);
+        BlockDots1(block, q1, dots[16..]);
+        BlockDots1(block, q2, dots[32..]);
+        BlockDots1(block, q3, dots[48..]);
     }
 
-    /// <summary>The oracle (and fallback without AVX-512) for the block kernels.</summary>
+    /// <summary>The oracle (and fallback without AVX2) for the block kernels.</summary>
     internal static void BlockDotsScalar(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q, Span<int> dots)
     {
         for (int r = 0; r < BlockRows; r++)
