@@ -1,18 +1,97 @@
 using System.CommandLine;
+using System.Numerics.Tensors;
+using Spectre.Console;
+using TokenSpace.Model;
+using TokenSpace.Tensors;
+using TokenSpace.Training;
 
 namespace TokenSpace.Cli.Commands;
 
-/// <summary><c>tokenspace demo</c>: the main job.</summary>
+/// <summary>
+/// <c>tokenspace demo</c>, the main job: trains microgpt on the names that ship with the tool, then shows
+/// what the model learned: losses, invented names, and which letters ended up near each vowel in wte.
+/// </summary>
 static class DemoCommand
 {
+    static readonly Option<string?> Data = new("--data") { Description = "Names, one per line (default: the built-in list)" };
+    static readonly Option<string> Out = new("--out") { Description = "Where to write the checkpoint", DefaultValueFactory = _ => Path.Combine("out", "demo") };
+    static readonly Option<int?> Steps = new("--steps") { Description = "Training steps (microgpt: 1000)" };
+    static readonly Option<ulong> Seed = new("--seed") { Description = "Seed for weights, data order and sampling", DefaultValueFactory = _ => 42 };
+
     public static Command Create()
     {
-        var command = new Command("demo", "The main job: show token embeddings at work");
+        var command = new Command("demo", "The main job: train microgpt on names, sample new names, show the letters' learned neighbours") { Data, Out, Steps, Seed };
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
-            Console.WriteLine("TokenSpace demo");
+            string data = parse.GetValue(Data) ?? Path.Combine(AppContext.BaseDirectory, "Data", "names.txt");
+            string outDir = parse.GetValue(Out)!;
+            bool json = parse.GetValue(CliOptions.Json);
+            var preset = Presets.MicroGpt;
+            var options = preset.Options with { Seed = parse.GetValue(Seed) };
+            if (parse.GetValue(Steps) is { } steps) options = options with { Steps = steps };
+            if (!json) Console.WriteLine($"TokenSpace demo: training microgpt on {data}");
+            var run = TrainCommand.Run(data, null, preset.Model, options, outDir, resume: false, stepsOverride: null, quiet: json);
+            var trainer = run.Trainer;
+            var tokenizer = trainer.Tokenizer;
+
+            // microgpt samples at temperature 0.5 from BOS until BOS.
+            var (sampler, _) = Checkpoint.Load(outDir);
+            var rng = new Rng(options.Seed);
+            var names = Enumerable.Range(0, 10).Select(_ =>
+                tokenizer.Decode(Sampler.Generate(sampler, [tokenizer.BosId], sampler.Config.BlockSize, 0.5f, 0, rng, tokenizer.BosId))).ToList();
+
+            var neighbours = new List<(string Token, List<(string Token, float Cosine)> Nearest)>();
+            foreach (char vowel in "aeiou")
+            {
+                int id = tokenizer.Vocab.ToList().IndexOf(vowel);
+                if (id >= 0) neighbours.Add((vowel.ToString(), Nearest(trainer.Model, id, 5).Select(n => (tokenizer.TokenText(n.Id), n.Cosine)).ToList()));
+            }
+
+            if (json)
+            {
+                CliOptions.WriteJson(new
+                {
+                    run.Summary.Step,
+                    run.Summary.TrainLoss,
+                    run.Summary.ValLoss,
+                    run.Summary.TokensPerSecond,
+                    run.Summary.Seconds,
+                    losses = run.Log.Select(l => new { step = l.Step, train_loss = l.Train, val_loss = l.Val }),
+                    samples = names,
+                    neighbors = neighbours.ToDictionary(n => n.Token, n => n.Nearest.Select(x => new { token = x.Token, cosine = x.Cosine })),
+                    checkpoint = Path.GetFullPath(outDir),
+                });
+                return 0;
+            }
+            var losses = new Table().AddColumns("step", "train loss", "val loss");
+            foreach (var (step, train, val) in run.Log) losses.AddRow($"{step}", $"{train:F4}", $"{val:F4}");
+            AnsiConsole.Write(losses);
+            AnsiConsole.MarkupLine($"[grey]{run.Summary.TokensPerSecond:N0} tokens/s, {run.Summary.Seconds:F1} s of training[/]");
+            AnsiConsole.WriteLine();
+            AnsiConsole.MarkupLine("[bold]10 new names[/] (temperature 0.5):");
+            foreach (string name in names) AnsiConsole.WriteLine("  " + name);
+            AnsiConsole.WriteLine();
+            var near = new Table().AddColumns("vowel", "nearest tokens in wte (cosine)");
+            foreach (var (token, nearest) in neighbours)
+                near.AddRow(token, Markup.Escape(string.Join("  ", nearest.Select(n => $"{n.Token} {n.Cosine:F2}"))));
+            AnsiConsole.Write(near);
+            AnsiConsole.MarkupLine($"checkpoint: [blue]{Markup.Escape(Path.GetFullPath(outDir))}[/]");
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The <paramref name="k"/> rows of wte most cosine-similar to row <paramref name="id"/>, itself excluded.</summary>
+    static IEnumerable<(int Id, float Cosine)> Nearest(Gpt model, int id, int k)
+    {
+        int V = model.Config.VocabSize, C = model.Config.Channels;
+        var wte = model.TokenEmbeddings;
+        var query = wte.Slice(id * C, C);
+        var scores = new List<(int, float)>();
+        for (int v = 0; v < V; v++)
+        {
+            if (v != id) scores.Add((v, TensorPrimitives.CosineSimilarity(query, wte.Slice(v * C, C))));
+        }
+        return scores.OrderByDescending(s => s.Item2).Take(k);
     }
 }

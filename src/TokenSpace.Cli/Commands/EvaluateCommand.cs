@@ -6,7 +6,7 @@ namespace TokenSpace.Cli.Commands;
 
 /// <summary>
 /// <c>tokenspace evaluate analogies|pairs --vectors FILE --dataset FILE</c> (gensim's protocols).
-/// Other subcommands (e.g. <c>loss</c>) are added in <see cref="Create"/>.
+/// and <c>evaluate loss --checkpoint DIR --data FILE</c> (<see cref="EvaluateLossCommand"/>).
 /// </summary>
 static class EvaluateCommand
 {
@@ -15,6 +15,7 @@ static class EvaluateCommand
         var command = new Command("evaluate", "Evaluate vectors or a model on a dataset");
         command.Subcommands.Add(Analogies());
         command.Subcommands.Add(Pairs());
+        command.Subcommands.Add(EvaluateLossCommand.Create());
         return command;
     }
 

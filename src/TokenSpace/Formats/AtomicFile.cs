@@ -1,9 +1,12 @@
 namespace TokenSpace.Formats;
 
-/// <summary>Writes a file so that a crash leaves either the old file or the complete new one: temporary file beside it, flush to disk, rename.</summary>
-static class AtomicFile
+/// <summary>
+/// Writes files so that a crash never leaves a half-written one: the content goes to a temporary
+/// file beside the target, is flushed to disk, then renamed over the target in one step.
+/// </summary>
+public static class AtomicFile
 {
-    /// <summary>Creates <paramref name="path"/> (replacing it) from what <paramref name="write"/> puts in the stream.</summary>
+    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>; the old file (if any) stays intact until the rename.</summary>
     public static void Write(string path, Action<Stream> write)
     {
         string full = Path.GetFullPath(path);
@@ -12,17 +15,20 @@ static class AtomicFile
         string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
-                write(file);
-                file.Flush(flushToDisk: true);
+                write(stream);
+                stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
         }
-        catch
+        finally
         {
-            File.Delete(temp);
-            throw;
+            if (File.Exists(temp)) File.Delete(temp);
         }
     }
+
+    /// <summary>Writes <paramref name="text"/> as UTF-8 (no byte-order mark), atomically.</summary>
+    public static void WriteAllText(string path, string text) =>
+        Write(path, s => s.Write(new System.Text.UTF8Encoding(false).GetBytes(text)));
 }

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using TokenSpace.Model;
+using TokenSpace.Tensors;
+using TokenSpace.Tokenization;
+using TokenSpace.Training;
+
+namespace TokenSpace.Bench;
+
+/// <summary>
+/// <c>train</c>: training tokens/s of the microgpt preset (one name per step) and of shakespeare-char-small,
+/// then the same models in PyTorch (tools/reference/train_bench.py) with the same threads, in the same run.
+/// Also trains the microgpt preset (1000 steps) on ../shared/data/names.txt and reports the validation
+/// loss; PyTorch trains the same model on the same documents in the same order and reports its own.
+/// Options: <c>--steps N</c> (timed microgpt steps, default 1000), <c>--small-steps N</c> (timed
+/// shakespeare-char-small steps, default 10), <c>--threads N</c>, <c>--no-torch</c>, <c>--no-val</c>.
+/// </summary>
+static class TrainBench
+{
+    public static void Run(string[] args)
+    {
+        int threads = Option(args, "--threads", Environment.ProcessorCount);
+        int steps = Option(args, "--steps", 1000);
+        int smallSteps = Option(args, "--small-steps", 10);
+        Threads.Count = threads;
+        string root = RepoRoot();
+        string names = Path.Combine(root, "src", "TokenSpace.Cli", "Data", "names.txt");
+        string shakespeare = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "tinyshakespeare.txt"));
+
+        Measure.Emit(new { bench = "train", config = "microgpt", implementation = "tokenspace", threads, tokens_per_second = TokensPerSecond(Presets.MicroGpt, names, steps) });
+        if (File.Exists(shakespeare))
+            Measure.Emit(new { bench = "train", config = "shakespeare-char-small", implementation = "tokenspace", threads, tokens_per_second = TokensPerSecond(Presets.ShakespeareCharSmall, shakespeare, smallSteps) });
+        else
+            Console.Error.WriteLine($"skipping shakespeare-char-small: {shakespeare} is absent");
+
+        string sharedNames = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "names.txt"));
+        string valDir = Path.Combine(Path.GetTempPath(), $"tokenspace-train-bench-{Environment.ProcessId}");
+        bool val = !args.Contains("--no-val") && File.Exists(sharedNames);
+        if (val)
+        {
+            var (loss, trainDocs, valDocs) = ValidationLoss(sharedNames);
+            Measure.Emit(new { bench = "train-val-loss", config = "microgpt", implementation = "tokenspace", threads, steps = 1000, seed = 42, val_loss = loss });
+            Directory.CreateDirectory(valDir);
+            File.WriteAllLines(Path.Combine(valDir, "train.txt"), trainDocs);
+            File.WriteAllLines(Path.Combine(valDir, "val.txt"), valDocs);
+        }
+        if (args.Contains("--no-torch")) return;
+        var psi = new ProcessStartInfo("/usr/bin/python3", [Path.Combine(root, "tools", "reference", "train_bench.py"), "--threads", $"{threads}",
+            "--names", names, "--steps", $"{steps}", "--small-steps", $"{smallSteps}"])
+        {
+            RedirectStandardOutput = true,
+        };
+        if (File.Exists(shakespeare))
+        {
+            psi.ArgumentList.Add("--shakespeare");
+            psi.ArgumentList.Add(shakespeare);
+        }
+        if (val)
+        {
+            foreach (string a in new[] { "--val-train", Path.Combine(valDir, "train.txt"), "--val-data", Path.Combine(valDir, "val.txt") }) psi.ArgumentList.Add(a);
+        }
+        using var python = Process.Start(psi) ?? throw new InvalidOperationException("cannot start /usr/bin/python3");
+        while (python.StandardOutput.ReadLine() is { } line) Console.WriteLine(line);
+        python.WaitForExit();
+        if (python.ExitCode != 0) Console.Error.WriteLine($"train_bench.py exited with {python.ExitCode}");
+        if (Directory.Exists(valDir)) Directory.Delete(valDir, true);
+    }
+
+    /// <summary>The microgpt preset's full validation loss after 1000 steps (seed 42), with the training documents in training order and the validation documents.</summary>
+    static (double Loss, List<string> Train, List<string> Validation) ValidationLoss(string names)
+    {
+        var options = Presets.MicroGpt.Options with { EvalEvery = 0 };
+        string text = File.ReadAllText(names);
+        var tokenizer = CharTokenizer.Train(text);
+        var (train, val) = TextData.FromText(text, tokenizer, DataMode.Lines, names).Split(options.Seed);
+        var trainer = Trainer.Create(new Gpt(Presets.MicroGpt.Model(tokenizer.VocabSize)), tokenizer, options, train, val);
+        while (trainer.Step < options.Steps) trainer.TrainStep();
+        string Decode(int[] doc) => tokenizer.Decode(doc);
+        return (trainer.ValidationLoss(all: true), train.Documents.Select(Decode).ToList(), val.Documents.Select(Decode).ToList());
+    }
+
+    /// <summary>Trains <paramref name="steps"/> steps after a warmup of a tenth as many, and returns predicted tokens per second of the timed steps.</summary>
+    static double TokensPerSecond(Preset preset, string data, int steps)
+    {
+        var options = preset.Options with { Steps = int.MaxValue, EvalEvery = 0 };
+        string text = File.ReadAllText(data);
+        var tokenizer = options.Mode == DataMode.Lines ? CharTokenizer.Train(text) : CharTokenizer.TrainStream(text);
+        var (train, val) = TextData.FromText(text, tokenizer, options.Mode, data).Split(options.Seed);
+        var trainer = Trainer.Create(new Gpt(preset.Model(tokenizer.VocabSize), options.BatchSize), tokenizer, options, train, val);
+        for (int i = 0; i < Math.Max(2, steps / 10); i++) trainer.TrainStep();
+        long tokens = 0;
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < steps; i++)
+        {
+            trainer.TrainStep();
+            tokens += trainer.LastTokens;
+        }
+        return tokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    static int Option(string[] args, string name, int fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    }
+
+    static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "TokenSpace.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("TokenSpace.sln not found above " + AppContext.BaseDirectory);
+    }
+}

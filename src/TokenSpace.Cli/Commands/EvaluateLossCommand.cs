@@ -1,0 +1,33 @@
+using System.CommandLine;
+using TokenSpace.Training;
+
+namespace TokenSpace.Cli.Commands;
+
+/// <summary><c>tokenspace evaluate loss</c>: a checkpoint's mean next-token loss on a text file.</summary>
+static class EvaluateLossCommand
+{
+    static readonly Option<string> CheckpointDir = new("--checkpoint") { Description = "Checkpoint directory", Required = true };
+    static readonly Option<string> Data = new("--data") { Description = "Text to score (UTF-8)", Required = true };
+    static readonly Option<string?> Mode = new("--mode") { Description = "lines or text (default: as the checkpoint was trained)" };
+
+    /// <summary>The <c>loss</c> subcommand, to be attached under <c>evaluate</c>.</summary>
+    public static Command Create()
+    {
+        var command = new Command("loss", "Mean next-token loss (nats) of a checkpoint on a text: documents as in training, or non-overlapping windows")
+        {
+            CheckpointDir, Data, Mode,
+        };
+        command.SetAction(parse => CliOptions.Run(parse, () =>
+        {
+            string dir = parse.GetValue(CheckpointDir)!;
+            var mode = parse.GetValue(Mode) is { } m ? TrainCommand.ParseMode(m) : Checkpoint.ReadTrainOptions(dir)?.Mode ?? DataMode.Lines;
+            var (model, tokenizer) = Checkpoint.Load(dir, maxBatch: 16);
+            var data = TextData.Load(parse.GetValue(Data)!, tokenizer, mode);
+            var (loss, tokens) = Evaluator.Loss(model, data);
+            if (parse.GetValue(CliOptions.Json)) CliOptions.WriteJson(new { loss, tokens });
+            else Console.WriteLine($"loss {loss:F4} over {tokens:N0} tokens");
+            return 0;
+        }));
+        return command;
+    }
+}

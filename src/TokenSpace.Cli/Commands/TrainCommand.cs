@@ -1,0 +1,211 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Spectre.Console;
+using TokenSpace.Model;
+using TokenSpace.Tokenization;
+using TokenSpace.Training;
+
+namespace TokenSpace.Cli.Commands;
+
+/// <summary><c>tokenspace train</c>: trains a GPT from scratch on a text file and writes a checkpoint directory.</summary>
+static class TrainCommand
+{
+    static readonly Option<string> Data = new("--data") { Description = "Training text (UTF-8): one document per line, or running text with --mode text", Required = true };
+    static readonly Option<string?> ValData = new("--val-data") { Description = "Validation text (default: a seeded 10 % of the documents, or the last 10 % of the text)" };
+    static readonly Option<string> Tokenizer = new("--tokenizer") { Description = "Tokenizer: char", DefaultValueFactory = _ => "char" };
+    static readonly Option<string> PresetName = new("--preset") { Description = $"Model and recipe: {string.Join(", ", Presets.All.Keys)}", DefaultValueFactory = _ => "microgpt" };
+    static readonly Option<string> Out = new("--out") { Description = "Checkpoint directory", DefaultValueFactory = _ => Path.Combine("out", "train") };
+    static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run saved in --out, bit for bit" };
+    static readonly Option<string?> Mode = new("--mode") { Description = "lines (each line a document) or text (random windows)" };
+    static readonly Option<int?> Steps = new("--steps") { Description = "Optimizer steps" };
+    static readonly Option<int?> BatchSize = new("--batch-size") { Description = "Sequences per step" };
+    static readonly Option<int?> BlockSize = new("--block-size") { Description = "Context length (n_positions)" };
+    static readonly Option<int?> Layers = new("--n-layer") { Description = "Transformer blocks" };
+    static readonly Option<int?> Heads = new("--n-head") { Description = "Attention heads" };
+    static readonly Option<int?> Channels = new("--n-embd") { Description = "Embedding width" };
+    static readonly Option<float?> Dropout = new("--dropout") { Description = "Dropout probability (training only)" };
+    static readonly Option<float?> Lr = new("--lr") { Description = "Peak learning rate" };
+    static readonly Option<float?> MinLr = new("--min-lr") { Description = "Learning rate at the end of the decay" };
+    static readonly Option<int?> Warmup = new("--warmup") { Description = "Linear warmup steps" };
+    static readonly Option<string?> Schedule = new("--schedule") { Description = "cosine, linear or constant" };
+    static readonly Option<float?> WeightDecay = new("--weight-decay") { Description = "AdamW decay on Linear weights" };
+    static readonly Option<float?> Beta1 = new("--beta1") { Description = "Adam β1" };
+    static readonly Option<float?> Beta2 = new("--beta2") { Description = "Adam β2" };
+    static readonly Option<float?> GradClip = new("--grad-clip") { Description = "Clip the gradient norm to this (0: off)" };
+    static readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Validation loss (and checkpoint) every N steps" };
+    static readonly Option<int?> SnapshotEvery = new("--snapshot-every") { Description = "Save wte/wpe to OUT/snapshots every N steps" };
+    static readonly Option<ulong?> Seed = new("--seed") { Description = "Seed for weights, data order and batches" };
+
+    public static Command Create()
+    {
+        var command = new Command("train", "Train a GPT from scratch; its wte is the learned token embedding")
+        {
+            Data, ValData, Tokenizer, PresetName, Out, Resume, Mode, Steps, BatchSize, BlockSize, Layers, Heads, Channels, Dropout,
+            Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed,
+        };
+        command.SetAction(parse => CliOptions.Run(parse, () =>
+        {
+            if (parse.GetValue(Tokenizer) != "char") throw new ArgumentException($"--tokenizer {parse.GetValue(Tokenizer)} is not supported by train yet; use char");
+            var preset = Presets.Get(parse.GetValue(PresetName)!);
+            var o = preset.Options;
+            if (parse.GetValue(Mode) is { } mode) o = o with { Mode = ParseMode(mode) };
+            if (parse.GetValue(Steps) is { } steps) o = o with { Steps = steps };
+            if (parse.GetValue(BatchSize) is { } batch) o = o with { BatchSize = batch };
+            if (parse.GetValue(Lr) is { } lr) o = o with { LearningRate = lr };
+            if (parse.GetValue(MinLr) is { } minLr) o = o with { MinLearningRate = minLr };
+            if (parse.GetValue(Warmup) is { } warmup) o = o with { WarmupSteps = warmup };
+            if (parse.GetValue(Schedule) is { } schedule) o = o with { Schedule = ParseSchedule(schedule) };
+            if (parse.GetValue(WeightDecay) is { } wd) o = o with { WeightDecay = wd };
+            if (parse.GetValue(Beta1) is { } b1) o = o with { Beta1 = b1 };
+            if (parse.GetValue(Beta2) is { } b2) o = o with { Beta2 = b2 };
+            if (parse.GetValue(GradClip) is { } clip) o = o with { GradClip = clip };
+            if (parse.GetValue(EvalEvery) is { } every) o = o with { EvalEvery = every };
+            if (parse.GetValue(SnapshotEvery) is { } snap) o = o with { SnapshotEvery = snap };
+            if (parse.GetValue(Seed) is { } seed) o = o with { Seed = seed };
+            GptConfig Model(int vocab)
+            {
+                var c = preset.Model(vocab);
+                if (parse.GetValue(BlockSize) is { } block) c = c with { BlockSize = block };
+                if (parse.GetValue(Layers) is { } layers) c = c with { Layers = layers };
+                if (parse.GetValue(Heads) is { } heads) c = c with { Heads = heads };
+                if (parse.GetValue(Channels) is { } channels) c = c with { Channels = channels };
+                if (parse.GetValue(Dropout) is { } dropout) c = c with { Dropout = dropout };
+                return c;
+            }
+            bool json = parse.GetValue(CliOptions.Json);
+            var run = Run(parse.GetValue(Data)!, parse.GetValue(ValData), Model, o, parse.GetValue(Out)!, parse.GetValue(Resume),
+                parse.GetValue(Steps), quiet: json);
+            if (json) CliOptions.WriteJson(run.Summary);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The <c>--json</c> summary of a run.</summary>
+    internal sealed record Summary(int Step, double TrainLoss, double ValLoss, double TokensPerSecond, double Seconds);
+
+    internal sealed record Result(Summary Summary, Trainer Trainer, List<(int Step, double Train, double Val)> Log);
+
+    /// <summary>
+    /// Trains (or resumes) and saves to <paramref name="outDir"/> at every evaluation and at the end. Logs
+    /// evaluation lines unless <paramref name="quiet"/>; shows a progress bar on stderr when it is a terminal.
+    /// </summary>
+    internal static Result Run(string dataPath, string? valPath, Func<int, GptConfig> modelFor, TrainOptions options,
+        string outDir, bool resume, int? stepsOverride, bool quiet)
+    {
+        var trainer = resume ? ResumeTrainer(dataPath, valPath, outDir, stepsOverride) : CreateTrainer(dataPath, valPath, modelFor, options);
+        var o = trainer.Options;
+        var log = new List<(int, double, double)>();
+        var recent = new Queue<float>();
+        double recentSum = 0;
+        long tokens = 0;
+        var clock = new Stopwatch();
+        double valLoss = double.NaN;
+        bool progress = !quiet && !Console.IsErrorRedirected;
+        var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+        void Line(string text)
+        {
+            if (quiet) return;
+            if (progress) err.WriteLine(text);
+            else Console.WriteLine(text);
+        }
+
+        double TrainLoss() => recent.Count == 0 ? double.NaN : recentSum / recent.Count;
+
+        void Loop(Action<double> report)
+        {
+            if (!quiet) Line($"training {trainer.Model.Parameters.Length:N0} parameters for {o.Steps} steps from step {trainer.Step} ({trainer.Train.PredictedTokens:N0} training tokens)");
+            while (trainer.Step < o.Steps)
+            {
+                if (o.SnapshotEvery > 0 && trainer.Step % o.SnapshotEvery == 0) trainer.SaveSnapshot(outDir);
+                clock.Start();
+                var (loss, _) = trainer.TrainStep();
+                clock.Stop();
+                tokens += trainer.LastTokens;
+                recent.Enqueue(loss);
+                recentSum += loss;
+                if (recent.Count > 100) recentSum -= recent.Dequeue();
+                bool last = trainer.Step == o.Steps;
+                if (last || (o.EvalEvery > 0 && trainer.Step % o.EvalEvery == 0))
+                {
+                    valLoss = trainer.ValidationLoss(all: last);
+                    log.Add((trainer.Step, TrainLoss(), valLoss));
+                    Line($"step {trainer.Step,6}/{o.Steps} | train loss {TrainLoss():F4} | val loss {valLoss:F4} | lr {trainer.LearningRateNow:0.###e0} | {tokens / clock.Elapsed.TotalSeconds:N0} tok/s");
+                    trainer.Save(outDir);
+                }
+                report(tokens / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
+            }
+            if (o.SnapshotEvery > 0 && trainer.Step % o.SnapshotEvery == 0) trainer.SaveSnapshot(outDir);
+            if (log.Count == 0 || log[^1].Item1 != trainer.Step)
+            {
+                // Nothing left to train (a resume at the end): still report the validation loss.
+                valLoss = trainer.ValidationLoss(all: true);
+                log.Add((trainer.Step, TrainLoss(), valLoss));
+                trainer.Save(outDir);
+            }
+        }
+
+        if (progress)
+        {
+            err.Progress().AutoClear(true)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("training", maxValue: Math.Max(1, o.Steps));
+                    task.Value = trainer.Step;
+                    Loop(tps =>
+                    {
+                        task.Value = trainer.Step;
+                        task.Description = $"step {trainer.Step} | loss {TrainLoss():F4} | {tps:N0} tok/s";
+                    });
+                });
+        }
+        else
+        {
+            Loop(_ => { });
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        var summary = new Summary(trainer.Step, TrainLoss(), valLoss, seconds > 0 ? tokens / seconds : 0, seconds);
+        return new Result(summary, trainer, log);
+    }
+
+    static Trainer CreateTrainer(string dataPath, string? valPath, Func<int, GptConfig> modelFor, TrainOptions options)
+    {
+        options.Validate();
+        string text = File.ReadAllText(dataPath);
+        string? valText = valPath is null ? null : File.ReadAllText(valPath);
+        string vocabText = text + (valText ?? "");
+        var tokenizer = options.Mode == DataMode.Lines ? CharTokenizer.Train(vocabText) : CharTokenizer.TrainStream(vocabText);
+        var all = TextData.FromText(text, tokenizer, options.Mode, dataPath);
+        var (train, val) = valPath is null ? all.Split(options.Seed) : (all.Shuffle(options.Seed), TextData.FromText(valText!, tokenizer, options.Mode, valPath));
+        var model = new Gpt(modelFor(tokenizer.VocabSize), options.BatchSize);
+        return Trainer.Create(model, tokenizer, options, train, val);
+    }
+
+    static Trainer ResumeTrainer(string dataPath, string? valPath, string outDir, int? steps)
+    {
+        var saved = Checkpoint.ReadTrainOptions(outDir)
+            ?? throw new FileNotFoundException($"{Path.Combine(outDir, Checkpoint.StateFile)} does not exist; --resume needs a checkpoint saved by `train` in --out", outDir);
+        var (model, tokenizer) = Checkpoint.Load(outDir, saved.BatchSize, forTraining: true);
+        var state = Checkpoint.LoadState(outDir, model);
+        var all = TextData.Load(dataPath, tokenizer, saved.Mode);
+        var (train, val) = valPath is null ? all.Split(saved.Seed) : (all.Shuffle(saved.Seed), TextData.Load(valPath, tokenizer, saved.Mode));
+        return Trainer.Resume(model, tokenizer, state, train, val, steps);
+    }
+
+    internal static DataMode ParseMode(string mode) => mode switch
+    {
+        "lines" => DataMode.Lines,
+        "text" => DataMode.Text,
+        _ => throw new ArgumentException($"--mode must be lines or text, got '{mode}'"),
+    };
+
+    static LrSchedule ParseSchedule(string schedule) => schedule switch
+    {
+        "cosine" => LrSchedule.Cosine,
+        "linear" => LrSchedule.Linear,
+        "constant" => LrSchedule.Constant,
+        _ => throw new ArgumentException($"--schedule must be cosine, linear or constant, got '{schedule}'"),
+    };
+}

@@ -1,0 +1,190 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+
+namespace TokenSpace.Formats;
+
+/// <summary>One tensor's entry in a safetensors header: dtype, shape, and where its bytes lie in the data section.</summary>
+public sealed record SafetensorsEntry(string Name, string DType, long[] Shape, long Begin, long End)
+{
+    /// <summary>The product of the shape (1 for a scalar).</summary>
+    public long Count => Shape.Aggregate(1L, (a, b) => a * b);
+}
+
+/// <summary>
+/// The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
+/// mapping names to <c>{dtype, shape, data_offsets}</c> (plus optional <c>__metadata__</c>), then the
+/// raw little-endian tensor bytes. Reads F32, F16, BF16 and F64 as float32; writes F32.
+/// </summary>
+public sealed class SafetensorsFile
+{
+    const long MaxHeader = 100L << 20;
+
+    SafetensorsFile(string path, long dataStart, Dictionary<string, SafetensorsEntry> entries, Dictionary<string, string> metadata)
+    {
+        Path = path;
+        DataStart = dataStart;
+        Entries = entries;
+        Metadata = metadata;
+    }
+
+    /// <summary>The file read.</summary>
+    public string Path { get; }
+
+    /// <summary>Byte offset of the data section.</summary>
+    public long DataStart { get; }
+
+    /// <summary>Every tensor, by name, in header order.</summary>
+    public IReadOnlyDictionary<string, SafetensorsEntry> Entries { get; }
+
+    /// <summary>The <c>__metadata__</c> strings (empty when absent).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>Reads and validates the header of <paramref name="path"/>; tensor data is read on demand.</summary>
+    /// <exception cref="FileFormatException">The header is truncated, not JSON, or describes data outside the file.</exception>
+    public static SafetensorsFile Open(string path)
+    {
+        using var file = File.OpenHandle(path);
+        long length = RandomAccess.GetLength(file);
+        if (length < 8) throw new FileFormatException(path, $"file has {length} bytes; a safetensors file starts with an 8-byte header length", byteOffset: 0);
+        Span<byte> prefix = stackalloc byte[8];
+        RandomAccess.Read(file, prefix, 0);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (headerLength > MaxHeader || 8 + (long)headerLength > length)
+            throw new FileFormatException(path, $"header length {headerLength} does not fit in a file of {length} bytes; is this a safetensors file?", byteOffset: 0);
+        var header = new byte[headerLength];
+        RandomAccess.Read(file, header, 8);
+        long dataStart = 8 + (long)headerLength;
+        long dataLength = length - dataStart;
+
+        var entries = new Dictionary<string, SafetensorsEntry>();
+        var metadata = new Dictionary<string, string>();
+        try
+        {
+            using var json = JsonDocument.Parse(header);
+            foreach (var property in json.RootElement.EnumerateObject())
+            {
+                if (property.Name == "__metadata__")
+                {
+                    foreach (var m in property.Value.EnumerateObject()) metadata[m.Name] = m.Value.GetString() ?? "";
+                    continue;
+                }
+                string dtype = property.Value.GetProperty("dtype").GetString() ?? "";
+                long[] shape = property.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+                long[] offsets = property.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
+                if (offsets.Length != 2) throw new FileFormatException(path, $"tensor '{property.Name}': data_offsets must be [begin, end]", byteOffset: 8);
+                var entry = new SafetensorsEntry(property.Name, dtype, shape, offsets[0], offsets[1]);
+                long bytes = entry.Count * ElementSize(dtype, path, property.Name);
+                if (shape.Any(d => d < 0) || entry.Begin < 0 || entry.End < entry.Begin || entry.End > dataLength || entry.End - entry.Begin != bytes)
+                {
+                    throw new FileFormatException(path,
+                        $"tensor '{property.Name}' ({dtype} [{string.Join(", ", shape)}] = {bytes} bytes) has data_offsets [{entry.Begin}, {entry.End}] in a data section of {dataLength} bytes; the file is truncated or its header is wrong",
+                        byteOffset: 8);
+                }
+                entries.Add(property.Name, entry);
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException and not FileFormatException)
+        {
+            throw new FileFormatException(path, $"the header is not a valid safetensors JSON header: {e.Message}", byteOffset: 8, inner: e);
+        }
+        return new SafetensorsFile(path, dataStart, entries, metadata);
+    }
+
+    /// <summary>Reads tensor <paramref name="name"/> as float32, converting from its stored dtype.</summary>
+    /// <exception cref="KeyNotFoundException">No tensor of that name.</exception>
+    public float[] ReadFloat32(string name)
+    {
+        if (!Entries.TryGetValue(name, out var entry))
+            throw new KeyNotFoundException($"{Path}: no tensor named '{name}' (it has {string.Join(", ", Entries.Keys.Take(8))}{(Entries.Count > 8 ? ", …" : "")})");
+        var result = new float[entry.Count];
+        using var file = File.OpenHandle(Path);
+        long offset = DataStart + entry.Begin;
+        switch (entry.DType)
+        {
+            case "F32":
+                ReadExactly(file, MemoryMarshal.AsBytes(result.AsSpan()), offset);
+                if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("big-endian hosts are not supported");
+                break;
+            case "F16":
+            {
+                var half = new Half[entry.Count];
+                ReadExactly(file, MemoryMarshal.AsBytes(half.AsSpan()), offset);
+                for (long i = 0; i < half.Length; i++) result[i] = (float)half[i];
+                break;
+            }
+            case "BF16":
+            {
+                var raw = new ushort[entry.Count];
+                ReadExactly(file, MemoryMarshal.AsBytes(raw.AsSpan()), offset);
+                for (long i = 0; i < raw.Length; i++) result[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
+                break;
+            }
+            case "F64":
+            {
+                var wide = new double[entry.Count];
+                ReadExactly(file, MemoryMarshal.AsBytes(wide.AsSpan()), offset);
+                for (long i = 0; i < wide.Length; i++) result[i] = (float)wide[i];
+                break;
+            }
+            default:
+                throw new FileFormatException(Path, $"tensor '{name}' has dtype {entry.DType}; expected F32, F16, BF16 or F64", byteOffset: offset);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Writes float32 tensors to <paramref name="path"/> atomically, in the given order, with optional
+    /// <c>__metadata__</c>.
+    /// </summary>
+    public static void Write(string path, IEnumerable<(string Name, long[] Shape, ReadOnlyMemory<float> Data)> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var list = tensors.ToList();
+        var header = new Dictionary<string, object>();
+        if (metadata is { Count: > 0 }) header["__metadata__"] = metadata;
+        long offset = 0;
+        foreach (var (name, shape, data) in list)
+        {
+            long count = shape.Aggregate(1L, (a, b) => a * b);
+            if (count != data.Length) throw new ArgumentException($"tensor '{name}': shape [{string.Join(", ", shape)}] needs {count} floats, got {data.Length}");
+            header[name] = new { dtype = "F32", shape, data_offsets = new[] { offset, offset + count * 4 } };
+            offset += count * 4;
+        }
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
+        // Pad the header with spaces so the data section starts 8-byte aligned, as the reference writer does.
+        int padded = (json.Length + 7) / 8 * 8;
+        var headerBytes = new byte[padded];
+        json.CopyTo(headerBytes, 0);
+        headerBytes.AsSpan(json.Length).Fill((byte)' ');
+        AtomicFile.Write(path, stream =>
+        {
+            Span<byte> prefix = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)padded);
+            stream.Write(prefix);
+            stream.Write(headerBytes);
+            foreach (var (_, _, data) in list) stream.Write(MemoryMarshal.AsBytes(data.Span));
+        });
+    }
+
+    void ReadExactly(Microsoft.Win32.SafeHandles.SafeFileHandle file, Span<byte> destination, long offset)
+    {
+        while (!destination.IsEmpty)
+        {
+            int read = RandomAccess.Read(file, destination[..Math.Min(destination.Length, 1 << 30)], offset);
+            if (read == 0) throw new FileFormatException(Path, "unexpected end of file inside tensor data; the file is truncated", byteOffset: offset);
+            destination = destination[read..];
+            offset += read;
+        }
+    }
+
+    static int ElementSize(string dtype, string path, string name) => dtype switch
+    {
+        "F32" or "I32" or "U32" => 4,
+        "F16" or "BF16" or "I16" or "U16" => 2,
+        "F64" or "I64" or "U64" => 8,
+        "I8" or "U8" or "BOOL" or "F8_E4M3" or "F8_E5M2" => 1,
+        _ => throw new FileFormatException(path, $"tensor '{name}' has unknown dtype '{dtype}'", byteOffset: 8),
+    };
+}

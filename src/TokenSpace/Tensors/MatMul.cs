@@ -1,0 +1,122 @@
+using System.Numerics.Tensors;
+
+namespace TokenSpace.Tensors;
+
+// Legend (llm.c): N rows of input (B·T flattened), C input channels, OC output channels.
+// W is stored (OC, C), row oc holding the weights of output channel oc, so both the forward dot
+// products and the dW rows run over contiguous memory.
+
+/// <summary>The fully connected layer <c>out = inp · Wᵀ + b</c> and its gradients, in the llm.c layout.</summary>
+public static class MatMul
+{
+    /// <summary>
+    /// Computes <c>output[n, oc] = bias[oc] + Σ_c input[n, c] · weight[oc, c]</c>, each sum taken in
+    /// increasing c with fused multiply-adds (so it can differ from <see cref="ForwardScalar"/> in the
+    /// last bits). The result does not depend on <see cref="Threads.Count"/>.
+    /// </summary>
+    /// <param name="output">(N, OC), overwritten.</param>
+    /// <param name="input">(N, C).</param>
+    /// <param name="weight">(OC, C).</param>
+    /// <param name="bias">(OC), or empty for no bias.</param>
+    /// <exception cref="ArgumentException">A span's length does not match N, C, OC.</exception>
+    public static unsafe void Forward(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, int N, int C, int OC)
+    {
+        CheckShapes(output.Length, input.Length, weight.Length, bias.Length, N, C, OC);
+        fixed (float* pOut = output, pInp = input, pW = weight, pB = bias)
+        {
+            // B[k = c, j = oc] = weight[oc, c]: the packing transposes W so the kernel reads it along oc.
+            Gemm.Run(pOut, OC, pInp, C, 1, pW, 1, C, pB, accumulate: false, N, C, OC);
+        }
+    }
+
+    /// <summary>
+    /// Adds the gradients of <see cref="Forward"/>: <c>dInput += dOut · W</c>, <c>dWeight += dOutᵀ · input</c>,
+    /// <c>dBias += Σ_n dOut[n]</c>. Any of the three destinations may be empty to skip it. Every sum runs
+    /// in the same order as in <see cref="BackwardScalar"/> (increasing oc for dInput, increasing n for
+    /// dWeight and dBias), with fused multiply-adds; the result does not depend on <see cref="Threads.Count"/>.
+    /// </summary>
+    /// <param name="dInput">(N, C), accumulated into.</param>
+    /// <param name="dWeight">(OC, C), accumulated into.</param>
+    /// <param name="dBias">(OC), accumulated into.</param>
+    /// <param name="dOut">(N, OC).</param>
+    /// <param name="input">(N, C).</param>
+    /// <param name="weight">(OC, C).</param>
+    /// <exception cref="ArgumentException">A span's length does not match N, C, OC.</exception>
+    public static unsafe void Backward(Span<float> dInput, Span<float> dWeight, Span<float> dBias,
+        ReadOnlySpan<float> dOut, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, int N, int C, int OC)
+    {
+        CheckShapes(dOut.Length, input.Length, weight.Length, dBias.Length, N, C, OC);
+        if (!dInput.IsEmpty && dInput.Length != (long)N * C) ThrowShape(nameof(dInput), dInput.Length, (long)N * C);
+        if (!dWeight.IsEmpty && dWeight.Length != (long)OC * C) ThrowShape(nameof(dWeight), dWeight.Length, (long)OC * C);
+        fixed (float* pDin = dInput, pDw = dWeight, pDb = dBias, pDout = dOut, pInp = input, pW = weight)
+        {
+            // dInput (N, C) += dOut (N, OC) · W (OC, C): A = dOut by rows, B[k = oc, j = c] = W[oc, c].
+            if (!dInput.IsEmpty) Gemm.Run(pDin, C, pDout, OC, 1, pW, C, 1, null, accumulate: true, N, OC, C);
+            // dWeight (OC, C) += dOutᵀ (OC, N) · input (N, C): A[oc, n] = dOut[n, oc], B[k = n, j = c] = input[n, c].
+            if (!dWeight.IsEmpty) Gemm.Run(pDw, C, pDout, 1, OC, pInp, C, 1, null, accumulate: true, OC, N, C);
+            if (!dBias.IsEmpty) BiasBackward(pDb, pDout, N, OC);
+        }
+    }
+
+    /// <summary>dBias[oc] += Σ_n dOut[n, oc]: each unit owns a fixed run of columns and adds rows in increasing n.</summary>
+    static unsafe void BiasBackward(float* dBias, float* dOut, int N, int OC)
+    {
+        const int ColumnsPerUnit = 256;
+        nint db = (nint)dBias, dout = (nint)dOut;
+        Threads.For((OC + ColumnsPerUnit - 1) / ColumnsPerUnit, unit =>
+        {
+            int lo = unit * ColumnsPerUnit, width = Math.Min(OC - lo, ColumnsPerUnit);
+            var dst = new Span<float>((float*)db + lo, width);
+            for (int n = 0; n < N; n++)
+            {
+                TensorPrimitives.Add(dst, new ReadOnlySpan<float>((float*)dout + (long)n * OC + lo, width), dst);
+            }
+        });
+    }
+
+    /// <summary>Plain scalar <see cref="Forward"/>: the test oracle.</summary>
+    public static void ForwardScalar(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> bias, int N, int C, int OC)
+    {
+        for (int n = 0; n < N; n++)
+        {
+            for (int oc = 0; oc < OC; oc++)
+            {
+                float sum = bias.IsEmpty ? 0f : bias[oc];
+                for (int c = 0; c < C; c++) sum += input[n * C + c] * weight[oc * C + c];
+                output[n * OC + oc] = sum;
+            }
+        }
+    }
+
+    /// <summary>Plain scalar <see cref="Backward"/>: the test oracle.</summary>
+    public static void BackwardScalar(Span<float> dInput, Span<float> dWeight, Span<float> dBias,
+        ReadOnlySpan<float> dOut, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, int N, int C, int OC)
+    {
+        for (int n = 0; n < N; n++)
+        {
+            for (int oc = 0; oc < OC; oc++)
+            {
+                float g = dOut[n * OC + oc];
+                if (!dBias.IsEmpty) dBias[oc] += g;
+                for (int c = 0; c < C; c++)
+                {
+                    if (!dInput.IsEmpty) dInput[n * C + c] += weight[oc * C + c] * g;
+                    if (!dWeight.IsEmpty) dWeight[oc * C + c] += input[n * C + c] * g;
+                }
+            }
+        }
+    }
+
+    static void CheckShapes(int outLength, int inLength, int wLength, int biasLength, int N, int C, int OC)
+    {
+        if (outLength != (long)N * OC) ThrowShape("output", outLength, (long)N * OC);
+        if (inLength != (long)N * C) ThrowShape("input", inLength, (long)N * C);
+        if (wLength != (long)OC * C) ThrowShape("weight", wLength, (long)OC * C);
+        if (biasLength != 0 && biasLength != OC) ThrowShape("bias", biasLength, OC);
+    }
+
+    static void ThrowShape(string name, long actual, long expected) =>
+        throw new ArgumentException($"{name} has {actual} elements, expected {expected}", name);
+}

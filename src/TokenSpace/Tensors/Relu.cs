@@ -1,0 +1,25 @@
+namespace TokenSpace.Tensors;
+
+// Legend: N elements.
+
+/// <summary>The rectifier <c>out = max(x, 0)</c> (microgpt's MLP activation).</summary>
+public static class Relu
+{
+    /// <summary>Applies ReLU elementwise.</summary>
+    /// <param name="output">(N), overwritten.</param>
+    /// <param name="input">(N).</param>
+    public static void Forward(Span<float> output, ReadOnlySpan<float> input) =>
+        System.Numerics.Tensors.TensorPrimitives.Max(input, 0f, output);
+
+    /// <summary>Adds <c>dOut</c> into <paramref name="dInput"/> where the input was positive (the subgradient at 0 is 0, as PyTorch).</summary>
+    /// <param name="dInput">(N), accumulated into.</param>
+    /// <param name="input">(N), the forward input.</param>
+    /// <param name="dOut">(N).</param>
+    public static void Backward(Span<float> dInput, ReadOnlySpan<float> input, ReadOnlySpan<float> dOut)
+    {
+        for (int i = 0; i < input.Length; i++)
+        {
+            if (input[i] > 0f) dInput[i] += dOut[i];
+        }
+    }
+}

@@ -1,0 +1,302 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using TokenSpace.Formats;
+using TokenSpace.Model;
+using TokenSpace.Tokenization;
+
+namespace TokenSpace.Training;
+
+/// <summary>What <c>--resume</c> needs beyond the model: the optimizer's moments, the step, the Rng and the run's options.</summary>
+/// <param name="DataHash">A hash of the training tokens, so a resume on different data is refused.</param>
+public sealed record TrainingState(int Step, ulong[] RngState, TrainOptions Options, float[] M, float[] V, string DataHash);
+
+/// <summary>
+/// A checkpoint directory:
+/// <list type="bullet">
+/// <item><c>model.safetensors</c>: every parameter under its Hugging Face GPT-2 name, Linear weights in
+/// Conv1D (in, out) layout (c_attn columns q | k | v), lm_head.weight (V, C) only when untied, and no tensor
+/// the architecture lacks (RMSNorm has no weights; no biases without <c>bias</c>).</item>
+/// <item><c>config.json</c>: HF GPT-2 keys plus <c>norm</c>, <c>bias</c>, <c>embedding_norm</c>, <c>final_norm</c>.</item>
+/// <item><c>tokenizer.json</c>: the character tokenizer.</item>
+/// <item>for <c>--resume</c>: <c>optimizer.safetensors</c> (tensors <c>m</c>, <c>v</c> over the flat parameter
+/// buffer) and <c>trainer.json</c> (step, Rng state, options, data hash).</item>
+/// </list>
+/// A save writes a complete new directory beside the old one, then swaps the two by renames (carrying
+/// over anything else in the old directory, such as <c>snapshots/</c>), so a crash leaves either the old
+/// or the new checkpoint whole; if it strikes between the two renames, the old one waits under
+/// <c>.NAME.old-*</c> beside it and <see cref="Load"/> says so.
+/// </summary>
+public static class Checkpoint
+{
+    public const string ModelFile = "model.safetensors";
+    public const string ConfigFile = "config.json";
+    public const string TokenizerFile = "tokenizer.json";
+    public const string OptimizerFile = "optimizer.safetensors";
+    public const string StateFile = "trainer.json";
+
+    static readonly string[] Files = [ModelFile, ConfigFile, TokenizerFile, OptimizerFile, StateFile];
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <summary>Saves <paramref name="model"/>, its tokenizer and (when given) the training state into <paramref name="dir"/>, atomically.</summary>
+    public static void Save(string dir, Gpt model, CharTokenizer tokenizer, TrainingState? state = null)
+    {
+        string full = Path.GetFullPath(dir);
+        string parent = Path.GetDirectoryName(full)!;
+        string name = Path.GetFileName(full);
+        Directory.CreateDirectory(parent);
+        string temp = Path.Combine(parent, $".{name}.tmp-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            WriteModel(Path.Combine(temp, ModelFile), model);
+            AtomicFile.WriteAllText(Path.Combine(temp, ConfigFile), ConfigJson(model.Config).ToJsonString(Json) + "\n");
+            tokenizer.Save(Path.Combine(temp, TokenizerFile));
+            if (state is not null)
+            {
+                SafetensorsFile.Write(Path.Combine(temp, OptimizerFile), [("m", [state.M.Length], state.M), ("v", [state.V.Length], state.V)]);
+                var json = new JsonObject
+                {
+                    ["step"] = state.Step,
+                    ["rng_state"] = new JsonArray([.. state.RngState.Select(w => JsonValue.Create(w.ToString(System.Globalization.CultureInfo.InvariantCulture)))]),
+                    ["data_hash"] = state.DataHash,
+                    ["options"] = JsonSerializer.SerializeToNode(state.Options, Json),
+                };
+                AtomicFile.WriteAllText(Path.Combine(temp, StateFile), json.ToJsonString(Json) + "\n");
+            }
+            if (!Directory.Exists(full))
+            {
+                Directory.Move(temp, full);
+                return;
+            }
+            string old = Path.Combine(parent, $".{name}.old-{Guid.NewGuid():N}");
+            Directory.Move(full, old);
+            Directory.Move(temp, full);
+            foreach (string entry in Directory.EnumerateFileSystemEntries(old))
+            {
+                string entryName = Path.GetFileName(entry);
+                if (Files.Contains(entryName)) continue;
+                if (Directory.Exists(entry)) Directory.Move(entry, Path.Combine(full, entryName));
+                else File.Move(entry, Path.Combine(full, entryName));
+            }
+            Directory.Delete(old, recursive: true);
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    /// <summary>Writes the parameters as safetensors with HF GPT-2 names and Conv1D layout.</summary>
+    public static void WriteModel(string path, Gpt model)
+    {
+        var tensors = model.Slices.Select(s =>
+        {
+            var data = model.Parameters.AsMemory(s.Offset, s.Length);
+            return (s.Name, s.FileShape, s.Conv1D ? (ReadOnlyMemory<float>)Transpose(data.Span, s.Shape[0], s.Shape[1]) : data);
+        });
+        SafetensorsFile.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    /// <summary>config.json's content for <paramref name="config"/>.</summary>
+    public static JsonObject ConfigJson(GptConfig config) => new()
+    {
+        ["model_type"] = "gpt2",
+        ["vocab_size"] = config.VocabSize,
+        ["n_positions"] = config.BlockSize,
+        ["n_embd"] = config.Channels,
+        ["n_layer"] = config.Layers,
+        ["n_head"] = config.Heads,
+        ["layer_norm_epsilon"] = config.NormEpsilon,
+        ["activation_function"] = config.Activation == Activation.Gelu ? "gelu_new" : "relu",
+        ["tie_word_embeddings"] = config.TiedLmHead,
+        ["initializer_range"] = config.InitStd,
+        ["resid_pdrop"] = config.Dropout,
+        ["embd_pdrop"] = config.Dropout,
+        ["attn_pdrop"] = config.Dropout,
+        ["norm"] = config.Norm == NormKind.LayerNorm ? "layernorm" : "rmsnorm",
+        ["bias"] = config.Bias,
+        ["embedding_norm"] = config.EmbeddingNorm,
+        ["final_norm"] = config.FinalNorm,
+        ["scale_residual_init"] = config.ScaleResidualInit,
+    };
+
+    /// <summary>
+    /// Reads <c>config.json</c>. Keys this project adds are optional and default to GPT-2's architecture,
+    /// so a Hugging Face GPT-2 config reads too.
+    /// </summary>
+    /// <exception cref="FileFormatException">Not JSON, a required key missing, or a value of the wrong kind.</exception>
+    public static GptConfig ReadConfig(string dir)
+    {
+        string path = Path.Combine(dir, ConfigFile);
+        CheckExists(dir, path);
+        return ReadConfigFile(path);
+    }
+
+    /// <summary>Reads a config.json at <paramref name="path"/> (see <see cref="ReadConfig"/>).</summary>
+    /// <exception cref="FileFormatException">Not JSON, a required key missing, or a value of the wrong kind.</exception>
+    public static GptConfig ReadConfigFile(string path)
+    {
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new FileFormatException(path, "config.json is not a JSON object");
+            int Int(string key) => root[key]?.GetValue<int>() ?? throw new FileFormatException(path, $"missing \"{key}\"");
+            bool Bool(string key, bool fallback) => root[key]?.GetValue<bool>() ?? fallback;
+            string activation = root["activation_function"]?.GetValue<string>() ?? "gelu_new";
+            string norm = root["norm"]?.GetValue<string>() ?? "layernorm";
+            var config = new GptConfig
+            {
+                VocabSize = Int("vocab_size"),
+                BlockSize = Int("n_positions"),
+                Channels = Int("n_embd"),
+                Layers = Int("n_layer"),
+                Heads = Int("n_head"),
+                NormEpsilon = root["layer_norm_epsilon"]?.GetValue<float>() ?? 1e-5f,
+                Activation = activation switch
+                {
+                    "gelu_new" or "gelu_pytorch_tanh" => Activation.Gelu,
+                    "relu" => Activation.Relu,
+                    _ => throw new FileFormatException(path, $"activation_function \"{activation}\" is not supported; expected gelu_new or relu"),
+                },
+                Norm = norm switch
+                {
+                    "layernorm" => NormKind.LayerNorm,
+                    "rmsnorm" => NormKind.RmsNorm,
+                    _ => throw new FileFormatException(path, $"norm \"{norm}\" is not supported; expected layernorm or rmsnorm"),
+                },
+                TiedLmHead = Bool("tie_word_embeddings", true),
+                Bias = Bool("bias", true),
+                EmbeddingNorm = Bool("embedding_norm", false),
+                FinalNorm = Bool("final_norm", true),
+                InitStd = root["initializer_range"]?.GetValue<float>() ?? 0.02f,
+                ScaleResidualInit = Bool("scale_residual_init", true),
+                Dropout = root["resid_pdrop"]?.GetValue<float>() ?? 0f,
+            };
+            try
+            {
+                config.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new FileFormatException(path, e.Message, inner: e);
+            }
+            return config;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException and not FileFormatException)
+        {
+            throw new FileFormatException(path, $"not a valid GPT config.json: {e.Message}", inner: e);
+        }
+    }
+
+    /// <summary>
+    /// Loads a checkpoint for inference or further training: the model sized for batches up to
+    /// (<paramref name="maxBatch"/>, <paramref name="maxT"/>) (0: block size), and its tokenizer. Dropout is
+    /// kept only <paramref name="forTraining"/> (it never applies outside training, but its masks cost memory).
+    /// </summary>
+    /// <exception cref="FileFormatException">A file is missing, truncated, or does not match config.json (names the tensor and both shapes).</exception>
+    public static (Gpt Model, CharTokenizer Tokenizer) Load(string dir, int maxBatch = 1, int maxT = 0, bool forTraining = false)
+    {
+        var config = ReadConfig(dir);
+        if (!forTraining) config = config with { Dropout = 0 };
+        string tokPath = Path.Combine(dir, TokenizerFile);
+        CheckExists(dir, tokPath);
+        var tokenizer = CharTokenizer.Load(tokPath);
+        if (tokenizer.VocabSize != config.VocabSize)
+            throw new FileFormatException(tokPath, $"the tokenizer has {tokenizer.VocabSize} tokens but config.json says vocab_size {config.VocabSize}");
+        var model = new Gpt(config, maxBatch, maxT);
+        ReadModel(Path.Combine(dir, ModelFile), model);
+        return (model, tokenizer);
+    }
+
+    /// <summary>Reads model.safetensors into <paramref name="model"/>'s parameters, checking every name and shape.</summary>
+    /// <param name="allowExtra">Accept tensors the model does not have (golden files carry inputs and gradients too).</param>
+    /// <exception cref="FileFormatException">A tensor is missing, extra, or of another shape.</exception>
+    public static void ReadModel(string path, Gpt model, bool allowExtra = false)
+    {
+        CheckExists(Path.GetDirectoryName(path)!, path);
+        var file = SafetensorsFile.Open(path);
+        foreach (var name in file.Entries.Keys)
+        {
+            if (!allowExtra && !model.Slices.Any(s => s.Name == name))
+                throw new FileFormatException(path, $"tensor '{name}' is not part of the architecture config.json describes; is this the checkpoint's own config?");
+        }
+        foreach (var s in model.Slices)
+        {
+            if (!file.Entries.TryGetValue(s.Name, out var entry))
+                throw new FileFormatException(path, $"tensor '{s.Name}' [{string.Join(", ", s.FileShape)}] is missing; config.json and the weights disagree");
+            if (!entry.Shape.SequenceEqual(s.FileShape))
+                throw new FileFormatException(path, $"tensor '{s.Name}' has shape [{string.Join(", ", entry.Shape)}], config.json implies [{string.Join(", ", s.FileShape)}]");
+            var data = file.ReadFloat32(s.Name);
+            var dst = model.Parameters.AsSpan(s.Offset, s.Length);
+            if (s.Conv1D) Transpose(data, s.Shape[1], s.Shape[0]).CopyTo(dst);
+            else data.CopyTo(dst);
+        }
+    }
+
+    /// <summary>Reads the training state saved beside a model, for <c>--resume</c>.</summary>
+    /// <exception cref="FileFormatException">The directory has no training state, or it does not fit the model.</exception>
+    public static TrainingState LoadState(string dir, Gpt model)
+    {
+        string statePath = Path.Combine(dir, StateFile), optPath = Path.Combine(dir, OptimizerFile);
+        if (!File.Exists(statePath) || !File.Exists(optPath))
+            throw new FileFormatException(dir, $"no training state ({StateFile}, {OptimizerFile}) to resume from; was it saved by `train`?");
+        TrainingState state;
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(statePath))!.AsObject();
+            var rng = root["rng_state"]!.AsArray().Select(w => ulong.Parse(w!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            var options = root["options"].Deserialize<TrainOptions>(Json) ?? throw new FileFormatException(statePath, "missing \"options\"");
+            var opt = SafetensorsFile.Open(optPath);
+            state = new TrainingState(root["step"]!.GetValue<int>(), rng, options, opt.ReadFloat32("m"), opt.ReadFloat32("v"), root["data_hash"]!.GetValue<string>());
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or KeyNotFoundException or FormatException and not FileFormatException)
+        {
+            throw new FileFormatException(statePath, $"unreadable training state: {e.Message}", inner: e);
+        }
+        if (state.M.Length != model.Parameters.Length || state.V.Length != model.Parameters.Length)
+            throw new FileFormatException(optPath, $"optimizer moments hold {state.M.Length} values but the model has {model.Parameters.Length} parameters");
+        return state;
+    }
+
+    /// <summary>The options of the run saved in <paramref name="dir"/>, or null when it holds no training state.</summary>
+    /// <exception cref="FileFormatException">trainer.json exists but cannot be read.</exception>
+    public static TrainOptions? ReadTrainOptions(string dir)
+    {
+        string path = Path.Combine(dir, StateFile);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path))?["options"].Deserialize<TrainOptions>(Json)
+                ?? throw new FileFormatException(path, "missing \"options\"");
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new FileFormatException(path, $"unreadable training state: {e.Message}", inner: e);
+        }
+    }
+
+    static void CheckExists(string dir, string path)
+    {
+        if (File.Exists(path)) return;
+        string? parent = Path.GetDirectoryName(Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar));
+        string name = Path.GetFileName(Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar));
+        string? orphan = parent is null || !Directory.Exists(parent) ? null : Directory.EnumerateDirectories(parent, $".{name}.old-*").FirstOrDefault();
+        string hint = orphan is null ? "is this a checkpoint directory written by `tokenspace train`?" : $"a save was interrupted; the previous checkpoint is in {orphan}";
+        throw new FileNotFoundException($"{path} does not exist; {hint}", path);
+    }
+
+    internal static float[] Transpose(ReadOnlySpan<float> source, int rows, int cols)
+    {
+        var result = new float[source.Length];
+        for (int r = 0; r < rows; r++)
+        {
+            for (int c = 0; c < cols; c++) result[c * rows + r] = source[r * cols + c];
+        }
+        return result;
+    }
+}

@@ -1,0 +1,113 @@
+using TokenSpace.Formats;
+using TokenSpace.Tensors;
+using TokenSpace.Tokenization;
+
+namespace TokenSpace.Training;
+
+/// <summary>How a corpus is cut into training examples.</summary>
+public enum DataMode
+{
+    /// <summary>Each non-empty line is a document, trained as <c>[BOS] + chars + [BOS]</c> (microgpt's names).</summary>
+    Lines,
+
+    /// <summary>One token stream, trained on random windows (nanoGPT's shakespeare).</summary>
+    Text,
+}
+
+/// <summary>A tokenized corpus: documents (each already wrapped in BOS) or one token stream.</summary>
+public sealed class TextData
+{
+    TextData(DataMode mode, IReadOnlyList<int[]> documents, int[] stream)
+    {
+        Mode = mode;
+        Documents = documents;
+        Stream = stream;
+    }
+
+    public DataMode Mode { get; }
+
+    /// <summary>Lines mode: every document as <c>[BOS] + ids + [BOS]</c>, untruncated.</summary>
+    public IReadOnlyList<int[]> Documents { get; }
+
+    /// <summary>Text mode: the whole corpus's ids.</summary>
+    public int[] Stream { get; }
+
+    /// <summary>Tokens that will be predicted: per document its length − 1; for a stream its length − 1.</summary>
+    public long PredictedTokens => Mode == DataMode.Lines ? Documents.Sum(d => (long)d.Length - 1) : Math.Max(0, Stream.Length - 1);
+
+    /// <summary>Reads <paramref name="path"/> (UTF-8) and tokenizes it.</summary>
+    /// <exception cref="FileFormatException">The file holds no document (lines) or fewer than 2 characters (text), or a character is not in the vocabulary (names the line and column).</exception>
+    public static TextData Load(string path, CharTokenizer tokenizer, DataMode mode) => FromText(File.ReadAllText(path), tokenizer, mode, path);
+
+    /// <summary>Tokenizes <paramref name="text"/>; <paramref name="source"/> names it in errors.</summary>
+    /// <exception cref="FileFormatException">As <see cref="Load"/>.</exception>
+    public static TextData FromText(string text, CharTokenizer tokenizer, DataMode mode, string source)
+    {
+        if (mode == DataMode.Text)
+        {
+            if (text.Length < 2) throw new FileFormatException(source, $"the corpus has {text.Length} characters; training on text needs at least 2");
+            int lineStart = 0, lineNo = 1;
+            var ids = new int[text.Length];
+            // Encode line by line so an unknown character is reported with its line.
+            for (int i = 0; i <= text.Length; i++)
+            {
+                if (i < text.Length && text[i] != '\n') continue;
+                int end = Math.Min(i + 1, text.Length);
+                tokenizer.Encode(text[lineStart..end], source, lineNo).CopyTo(ids, lineStart);
+                lineStart = end;
+                lineNo++;
+            }
+            return new TextData(mode, [], ids);
+        }
+        var docs = new List<int[]>();
+        int line = 0;
+        foreach (string raw in text.Split('\n'))
+        {
+            line++;
+            string doc = raw.TrimEnd('\r').Trim();
+            if (doc.Length == 0) continue;
+            var ids = tokenizer.Encode(doc, source, line);
+            var wrapped = new int[ids.Length + 2];
+            wrapped[0] = wrapped[^1] = tokenizer.BosId;
+            ids.CopyTo(wrapped, 1);
+            docs.Add(wrapped);
+        }
+        if (docs.Count == 0) throw new FileFormatException(source, "the corpus has no documents (every line is empty)");
+        return new TextData(mode, docs, []);
+    }
+
+    /// <summary>
+    /// Splits off a validation set: in lines mode a seeded random 10 % of the documents (at least one),
+    /// the rest shuffled by the same seed as the training order; in text mode the last 10 % of the stream
+    /// (nanoGPT's split), so no window straddles both.
+    /// </summary>
+    /// <exception cref="ArgumentException">Too little data to split (fewer than 2 documents, or 20 tokens).</exception>
+    public (TextData Train, TextData Validation) Split(ulong seed)
+    {
+        if (Mode == DataMode.Text)
+        {
+            if (Stream.Length < 20) throw new ArgumentException($"the corpus has {Stream.Length} tokens, too few to split off 10 % for validation; pass --val-data");
+            int cut = Stream.Length - Stream.Length / 10;
+            return (new TextData(Mode, [], Stream[..cut]), new TextData(Mode, [], Stream[cut..]));
+        }
+        if (Documents.Count < 2) throw new ArgumentException($"the corpus has {Documents.Count} document, too few to split off 10 % for validation; pass --val-data");
+        var order = Shuffled(seed);
+        int val = Math.Max(1, Documents.Count / 10);
+        return (new TextData(Mode, order.Skip(val).ToList(), []), new TextData(Mode, order.Take(val).ToList(), []));
+    }
+
+    /// <summary>The documents in a seeded Fisher–Yates order (lines mode).</summary>
+    public TextData Shuffle(ulong seed) => new(Mode, Shuffled(seed), Stream);
+
+    List<int[]> Shuffled(ulong seed)
+    {
+        var rng = new Rng(seed);
+        var list = Documents.ToList();
+        for (int i = list.Count - 1; i > 0; i--)
+        {
+            int j = rng.NextInt(i + 1);
+            (list[i], list[j]) = (list[j], list[i]);
+        }
+        return list;
+    }
+}

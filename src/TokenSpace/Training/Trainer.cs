@@ -1,0 +1,132 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using TokenSpace.Formats;
+using TokenSpace.Model;
+using TokenSpace.Tensors;
+using TokenSpace.Tokenization;
+
+namespace TokenSpace.Training;
+
+/// <summary>
+/// The training loop's state and one step of it: batch, forward, backward, clip, learning rate, AdamW.
+/// One Rng, seeded by <see cref="TrainOptions.Seed"/>, draws the initial weights and then every random
+/// window; with the same seed and data two runs are identical bit for bit, and a run resumed from a
+/// checkpoint continues exactly as if it had never stopped.
+/// </summary>
+public sealed class Trainer
+{
+    readonly Batcher batcher;
+    readonly int[] inputs, targets;
+
+    Trainer(Gpt model, CharTokenizer tokenizer, TrainOptions options, TextData train, TextData validation, Rng rng, AdamW optimizer, int step)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        Options = options;
+        Train = train;
+        Validation = validation;
+        Rng = rng;
+        Optimizer = optimizer;
+        Step = step;
+        DataHash = Hash(train);
+        batcher = new Batcher(train, options.BatchSize, model.MaxT, tokenizer.BosId);
+        inputs = new int[options.BatchSize * model.MaxT];
+        targets = new int[options.BatchSize * model.MaxT];
+    }
+
+    public Gpt Model { get; }
+    public CharTokenizer Tokenizer { get; }
+    public TrainOptions Options { get; }
+    public TextData Train { get; }
+    public TextData Validation { get; }
+    public Rng Rng { get; }
+    public AdamW Optimizer { get; }
+
+    /// <summary>Steps taken (the next step's 0-based index).</summary>
+    public int Step { get; private set; }
+
+    /// <summary>Tokens predicted in the last step (padding excluded).</summary>
+    public int LastTokens { get; private set; }
+
+    /// <summary>A hash of the training tokens, kept in the checkpoint so a resume on other data is refused.</summary>
+    public string DataHash { get; }
+
+    /// <summary>A fresh run: the model's weights are drawn from <c>Rng(options.Seed)</c>.</summary>
+    /// <exception cref="ArgumentException">Invalid options, or the model's buffers are smaller than the batch.</exception>
+    public static Trainer Create(Gpt model, CharTokenizer tokenizer, TrainOptions options, TextData train, TextData validation)
+    {
+        options.Validate();
+        if (model.MaxBatch < options.BatchSize)
+            throw new ArgumentException($"the model's buffers hold {model.MaxBatch} rows, the batch needs {options.BatchSize}");
+        var rng = new Rng(options.Seed);
+        model.Initialize(rng);
+        return new Trainer(model, tokenizer, options, train, validation, rng,
+            new AdamW(model.Slices, options.Beta1, options.Beta2, options.Eps, options.WeightDecay), 0);
+    }
+
+    /// <summary>Continues a run from <paramref name="state"/> (whose options it uses; <paramref name="steps"/> may extend it).</summary>
+    /// <exception cref="ArgumentException">The training data differ from the saved run's.</exception>
+    public static Trainer Resume(Gpt model, CharTokenizer tokenizer, TrainingState state, TextData train, TextData validation, int? steps = null)
+    {
+        var options = steps is { } s ? state.Options with { Steps = s } : state.Options;
+        if (Hash(train) != state.DataHash)
+            throw new ArgumentException("the training data differ from those of the run being resumed; pass the same --data (and --val-data)");
+        var rng = new Rng(options.Seed) { State = state.RngState };
+        var optimizer = new AdamW(model.Slices, options.Beta1, options.Beta2, options.Eps, options.WeightDecay) { Steps = state.Step };
+        state.M.CopyTo(optimizer.M, 0);
+        state.V.CopyTo(optimizer.V, 0);
+        return new Trainer(model, tokenizer, options, train, validation, rng, optimizer, state.Step);
+    }
+
+    /// <summary>The learning rate of the next step.</summary>
+    public float LearningRateNow => LearningRate.At(Step, Options.Schedule, Options.LearningRate, Options.MinLearningRate, Options.WarmupSteps, Options.DecayEnd);
+
+    /// <summary>Takes one optimizer step and returns its training loss and the gradient norm before clipping.</summary>
+    public (float Loss, float GradNorm) TrainStep()
+    {
+        var (B, T) = batcher.Next(Step, Rng, inputs, targets);
+        Model.ZeroGrad();
+        float loss = Model.Forward(inputs.AsSpan(0, B * T), targets.AsSpan(0, B * T), B, T, Rng);
+        LastTokens = Model.TargetCount;
+        Model.Backward();
+        float norm = AdamW.ClipGradNorm(Model.Gradients, Options.GradClip);
+        Optimizer.Update(Model.Parameters, Model.Gradients, LearningRateNow);
+        Step++;
+        return (loss, norm);
+    }
+
+    /// <summary>The validation loss (at most <see cref="TrainOptions.EvalTokens"/> tokens unless <paramref name="all"/>).</summary>
+    public double ValidationLoss(bool all = false) => Evaluator.Loss(Model, Validation, all ? 0 : Options.EvalTokens).Loss;
+
+    /// <summary>Saves model, tokenizer and training state to <paramref name="dir"/> (atomically).</summary>
+    public void Save(string dir) =>
+        Checkpoint.Save(dir, Model, Tokenizer, new TrainingState(Step, Rng.State, Options, Optimizer.M, Optimizer.V, DataHash));
+
+    /// <summary>
+    /// Writes <c>DIR/snapshots/step-NNNNNN.safetensors</c> holding <c>wte.weight</c> (V, C) and <c>wpe.weight</c>
+    /// (block_size, C) as they are before step <see cref="Step"/>, with metadata <c>step</c>; and, once,
+    /// <c>DIR/snapshots/tokenizer.json</c>, whose ids index wte's rows.
+    /// </summary>
+    public void SaveSnapshot(string dir)
+    {
+        string snapshots = Path.Combine(dir, "snapshots");
+        Directory.CreateDirectory(snapshots);
+        string tok = Path.Combine(snapshots, Checkpoint.TokenizerFile);
+        if (!File.Exists(tok)) Tokenizer.Save(tok);
+        var c = Model.Config;
+        SafetensorsFile.Write(Path.Combine(snapshots, $"step-{Step:D6}.safetensors"),
+        [
+            ("wte.weight", [c.VocabSize, c.Channels], Model.TokenEmbeddings.ToArray()),
+            ("wpe.weight", [c.BlockSize, c.Channels], Model.PositionEmbeddings.ToArray()),
+        ], new Dictionary<string, string> { ["step"] = Step.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+    }
+
+    static string Hash(TextData data)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData([(byte)data.Mode]);
+        foreach (var doc in data.Documents) sha.AppendData(MemoryMarshal.AsBytes(doc.AsSpan()));
+        sha.AppendData(MemoryMarshal.AsBytes(data.Stream.AsSpan()));
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+}

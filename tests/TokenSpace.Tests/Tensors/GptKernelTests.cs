@@ -1,0 +1,110 @@
+using TokenSpace.Tensors;
+
+namespace TokenSpace.Tests.Tensors;
+
+public class GptKernelTests
+{
+    static float[] Random(int n, ulong seed, double std = 1)
+    {
+        var a = new float[n];
+        new Rng(seed).FillGaussian(a, 0, std);
+        return a;
+    }
+
+    static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tol)
+    {
+        for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) <= tol * (1 + Math.Abs(expected[i])), $"[{i}] expected {expected[i]}, got {actual[i]}");
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(3, 7)]
+    [InlineData(17, 16)]
+    [InlineData(40, 33)]
+    [InlineData(300, 128)]
+    public void LayerNormAndRmsNorm_Forward_MatchScalar(int N, int C)
+    {
+        var x = Random(N * C, 1, 3);
+        var w = Random(C, 2);
+        var b = Random(C, 3);
+        var expected = new float[N * C];
+        var actual = new float[N * C];
+        LayerNorm.ForwardScalar(expected, x, w, b, N, C, 1e-5f);
+        LayerNorm.Forward(actual, new float[N], new float[N], x, w, b, N, C, 1e-5f);
+        Close(expected, actual, 2e-5f);
+        RmsNorm.ForwardScalar(expected, x, N, C, 1e-5f);
+        RmsNorm.Forward(actual, new float[N], x, N, C, 1e-5f);
+        Close(expected, actual, 2e-5f);
+    }
+
+    [Theory]
+    [InlineData(1, 1, 4, 1)]
+    [InlineData(2, 5, 8, 2)]
+    [InlineData(3, 16, 16, 4)]
+    [InlineData(4, 64, 64, 4)]
+    public void Attention_Forward_MatchesScalarAndIsCausal(int B, int T, int C, int NH)
+    {
+        var qkv = Random(B * T * 3 * C, 4);
+        var expected = new float[B * T * C];
+        var actual = new float[B * T * C];
+        var att = new float[B * NH * T * T];
+        Attention.ForwardScalar(expected, qkv, B, T, C, NH);
+        Attention.Forward(actual, att, qkv, B, T, C, NH);
+        Close(expected, actual, 1e-5f);
+        for (int r = 0; r < B * NH * T; r++)
+        {
+            int t = r % T;
+            Assert.Equal(1f, att.AsSpan(r * T, t + 1).ToArray().Sum(), 1e-5f);
+            Assert.All(att.AsSpan(r * T + t + 1, T - t - 1).ToArray(), a => Assert.Equal(0f, a));
+        }
+    }
+
+    [Fact]
+    public void Gelu_ForwardAndBackward_MatchScalarAndDerivative()
+    {
+        float[] x = [-10f, -3f, -0.5f, 0f, 1e-3f, 0.7f, 2f, 9f, 50f];
+        var y = new float[x.Length];
+        Gelu.Forward(y, x);
+        var dx = new float[x.Length];
+        Gelu.Backward(dx, x, Enumerable.Repeat(1f, x.Length).ToArray());
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.Equal(Gelu.Scalar(x[i]), y[i], 1e-5);
+            double h = 1e-4, fd = (Gelu.Scalar(x[i] + h) - Gelu.Scalar(x[i] - h)) / (2 * h);
+            Assert.Equal(fd, dx[i], 1e-4);
+        }
+    }
+
+    [Fact]
+    public void CrossEntropy_ConfidentLogits_StaysFiniteAndIgnoresPadding()
+    {
+        float[] logits = [1000f, 0f, -1000f, 0f, 0f, 0f, 5f, 5f, 5f];
+        int[] targets = [2, 1, CrossEntropy.Ignore];
+        var probs = new float[9];
+        var losses = new float[3];
+        var (mean, count) = CrossEntropy.Forward(probs, losses, logits, targets, 3, 3);
+        Assert.Equal(2, count);
+        Assert.Equal(2000f, losses[0]);
+        Assert.Equal(MathF.Log(3), losses[1], 1e-6f);
+        Assert.Equal((2000 + Math.Log(3)) / 2, mean, 1e-3);
+        var d = new float[9];
+        CrossEntropy.Backward(d, probs, targets, 0.5f, 3, 3);
+        Assert.Equal([0.5f, 0f, -0.5f], d[..3]);
+        Assert.Equal([0f, 0f, 0f], d[6..]);
+    }
+
+    [Fact]
+    public void Dropout_Mask_DropsAboutPAndScalesSurvivors()
+    {
+        var mask = new float[100_000];
+        Dropout.FillMask(mask, 0.2f, 5);
+        int dropped = mask.Count(m => m == 0f);
+        Assert.InRange(dropped, 19_500, 20_500);
+        Assert.All(mask, m => Assert.True(m == 0f || m == 1.25f));
+        var again = new float[100_000];
+        Dropout.FillMask(again, 0.2f, 5);
+        Assert.Equal(mask, again);
+        Dropout.FillMask(again, 0.2f, 6);
+        Assert.NotEqual(mask, again);
+    }
+}

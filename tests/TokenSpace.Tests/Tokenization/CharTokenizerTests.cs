@@ -1,0 +1,86 @@
+using TokenSpace.Formats;
+using TokenSpace.Tokenization;
+
+namespace TokenSpace.Tests.Tokenization;
+
+public class CharTokenizerTests
+{
+    [Fact]
+    public void Train_Names_SortsCharactersAndPutsBosLast()
+    {
+        var tok = CharTokenizer.Train("emma\nolivia\r\nava\n");
+        Assert.Equal("aeilmov", new string([.. tok.Vocab]));
+        Assert.Equal(7, tok.BosId);
+        Assert.Equal(8, tok.VocabSize);
+        Assert.Equal([1, 4, 4, 0], tok.Encode("emma"));
+        Assert.Equal("ave", tok.Decode([7, 0, 6, 1, 7]));
+    }
+
+    [Fact]
+    public void Train_SharedNames_Has27Tokens()
+    {
+        var tok = CharTokenizer.Train(File.ReadAllText(TestData.Shared("names.txt")));
+        Assert.Equal(27, tok.VocabSize);
+        Assert.Equal(26, tok.BosId);
+    }
+
+    [Fact]
+    public void Encode_UnknownCharacter_NamesCharacterAndPlace()
+    {
+        var tok = CharTokenizer.Train("abc");
+        var e = Assert.Throws<ArgumentException>(() => tok.Encode("cab!"));
+        Assert.Contains("'!'", e.Message);
+        Assert.Contains("column 4", e.Message);
+        var f = Assert.Throws<FileFormatException>(() => tok.Encode("aXb", "names.txt", 12));
+        Assert.Equal(12, f.Line);
+        Assert.StartsWith("names.txt:12:", f.Message);
+        Assert.Contains("'X'", f.Message);
+    }
+
+    [Fact]
+    public void Train_EmptyCorpus_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => CharTokenizer.Train("\n\r\n"));
+        Assert.Throws<ArgumentException>(() => CharTokenizer.TrainStream(""));
+    }
+
+    [Fact]
+    public void SaveLoad_RoundTripsAndWritesTheIssueFormat()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"tok-{Guid.NewGuid():N}.json");
+        try
+        {
+            var tok = CharTokenizer.TrainStream("to be\nor not");
+            tok.Save(path);
+            Assert.Equal("{\"type\":\"char\",\"vocab\":[\"\\n\",\" \",\"b\",\"e\",\"n\",\"o\",\"r\",\"t\"],\"bos_id\":8}", File.ReadAllText(path).Trim());
+            var back = CharTokenizer.Load(path);
+            Assert.Equal(tok.Vocab, back.Vocab);
+            Assert.Equal(tok.Encode("not to be"), back.Encode("not to be"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("{\"type\":\"bpe\",\"vocab\":[],\"bos_id\":0}", "expected 'char'")]
+    [InlineData("{\"type\":\"char\",\"vocab\":[\"ab\"],\"bos_id\":1}", "one character")]
+    [InlineData("{\"type\":\"char\",\"vocab\":[\"a\"],\"bos_id\":5}", "bos_id is 5")]
+    [InlineData("{\"type\":\"char\",", "not a character tokenizer.json")]
+    public void Load_BadFile_ThrowsNamingFileAndCause(string json, string cause)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"tok-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllText(path, json);
+            var e = Assert.Throws<FileFormatException>(() => CharTokenizer.Load(path));
+            Assert.Equal(path, e.FilePath);
+            Assert.Contains(cause, e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

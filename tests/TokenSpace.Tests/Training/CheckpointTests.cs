@@ -1,0 +1,136 @@
+using System.Text.Json.Nodes;
+using TokenSpace.Formats;
+using TokenSpace.Model;
+using TokenSpace.Tensors;
+using TokenSpace.Tokenization;
+using TokenSpace.Training;
+
+namespace TokenSpace.Tests.Training;
+
+public class CheckpointTests
+{
+    static (Gpt Model, CharTokenizer Tokenizer) Sample(bool microgpt)
+    {
+        var tok = CharTokenizer.Train("abcdef");
+        var config = microgpt
+            ? GptConfig.MicroGpt(tok.VocabSize) with { BlockSize = 8 }
+            : new GptConfig { VocabSize = tok.VocabSize, BlockSize = 8, Layers = 2, Heads = 2, Channels = 8 };
+        var model = new Gpt(config, 1);
+        model.Initialize(new Rng(11));
+        return (model, tok);
+    }
+
+    static string TempDir() => Path.Combine(Path.GetTempPath(), $"ckpt-{Guid.NewGuid():N}");
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SaveLoad_RoundTrip_SameParametersAndLogits(bool microgpt)
+    {
+        var (model, tok) = Sample(microgpt);
+        string dir = TempDir();
+        try
+        {
+            Checkpoint.Save(dir, model, tok);
+            var (back, backTok) = Checkpoint.Load(dir);
+            Assert.Equal(model.Config, back.Config);
+            Assert.Equal(model.Parameters, back.Parameters);
+            Assert.Equal(tok.Vocab, backTok.Vocab);
+            model.Forward([6, 0, 1], [], 1, 3);
+            back.Forward([6, 0, 1], [], 1, 3);
+            Assert.Equal(model.Logits.ToArray(), back.Logits.ToArray());
+
+            var file = SafetensorsFile.Open(Path.Combine(dir, Checkpoint.ModelFile));
+            Assert.Equal(microgpt, file.Entries.ContainsKey("lm_head.weight"));
+            Assert.Equal(!microgpt, file.Entries.ContainsKey("h.0.ln_1.bias"));
+            // Conv1D layout: c_attn is (C, 3C), and its column j < C is the q weight of output channel j.
+            var s = model.Slice("h.0.attn.c_attn.weight");
+            var stored = file.ReadFloat32(s.Name);
+            int C = model.Config.Channels;
+            Assert.Equal([(long)C, 3L * C], file.Entries[s.Name].Shape);
+            Assert.Equal(model.Parameters[s.Offset + 5 * C + 2], stored[2 * 3 * C + 5]);
+
+            var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, Checkpoint.ConfigFile)))!;
+            Assert.Equal(microgpt ? "rmsnorm" : "layernorm", config["norm"]!.GetValue<string>());
+            Assert.Equal(!microgpt, config["tie_word_embeddings"]!.GetValue<bool>());
+            Assert.Equal(8, config["n_positions"]!.GetValue<int>());
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Save_OverExisting_KeepsOtherEntriesAndLeavesNoTemporaries()
+    {
+        var (model, tok) = Sample(true);
+        string dir = TempDir();
+        try
+        {
+            Checkpoint.Save(dir, model, tok);
+            Directory.CreateDirectory(Path.Combine(dir, "snapshots"));
+            model.Parameters[0] = 42f;
+            Checkpoint.Save(dir, model, tok);
+            Assert.True(Directory.Exists(Path.Combine(dir, "snapshots")));
+            Assert.Equal(42f, Checkpoint.Load(dir).Model.Parameters[0]);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(dir)!, $".{Path.GetFileName(dir)}.*"));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Load_TruncatedWeights_ThrowsFileFormatException()
+    {
+        var (model, tok) = Sample(false);
+        string dir = TempDir();
+        try
+        {
+            Checkpoint.Save(dir, model, tok);
+            string path = Path.Combine(dir, Checkpoint.ModelFile);
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length - 100)]);
+            var e = Assert.Throws<FileFormatException>(() => Checkpoint.Load(dir));
+            Assert.Equal(path, e.FilePath);
+            Assert.Contains("truncated", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Load_ConfigDisagreesWithWeights_NamesTensorAndShapes()
+    {
+        var (model, tok) = Sample(false);
+        string dir = TempDir();
+        try
+        {
+            Checkpoint.Save(dir, model, tok);
+            string configPath = Path.Combine(dir, Checkpoint.ConfigFile);
+            File.WriteAllText(configPath, File.ReadAllText(configPath).Replace("\"n_embd\": 8", "\"n_embd\": 4"));
+            var e = Assert.Throws<FileFormatException>(() => Checkpoint.Load(dir));
+            Assert.Contains("wte.weight", e.Message);
+            Assert.Contains("[7, 8]", e.Message);
+
+            File.WriteAllText(configPath, File.ReadAllText(configPath).Replace("\"n_embd\": 4", "\"n_embd\": 8").Replace("\"n_layer\": 2", "\"n_layer\": 1"));
+            e = Assert.Throws<FileFormatException>(() => Checkpoint.Load(dir));
+            Assert.Contains("'h.1.", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Load_MissingDirectory_SaysWhatIsMissing()
+    {
+        var e = Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(TempDir()));
+        Assert.Contains("config.json does not exist", e.Message);
+    }
+}

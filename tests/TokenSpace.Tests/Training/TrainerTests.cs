@@ -1,0 +1,118 @@
+using TokenSpace.Formats;
+using TokenSpace.Model;
+using TokenSpace.Tensors;
+using TokenSpace.Tokenization;
+using TokenSpace.Training;
+
+namespace TokenSpace.Tests.Training;
+
+public class TrainerTests
+{
+    const string Names = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\nabigail\nemily\nella\nelizabeth\ncamila\nluna\nsofia\navery\nmila\naria\n";
+
+    static Trainer NewTrainer(TrainOptions? options = null, string text = Names)
+    {
+        options ??= new TrainOptions { Steps = 40, BatchSize = 3, Seed = 5 };
+        var tok = CharTokenizer.Train(text);
+        var (train, val) = TextData.FromText(text, tok, DataMode.Lines, "names").Split(options.Seed);
+        return Trainer.Create(new Gpt(GptConfig.MicroGpt(tok.VocabSize), options.BatchSize), tok, options, train, val);
+    }
+
+    static string TempDir() => Path.Combine(Path.GetTempPath(), $"ckpt-{Guid.NewGuid():N}");
+
+    [Fact]
+    public void TrainStep_OneDocumentRepeated_Overfits()
+    {
+        // One document and no split: train on it and validate on it.
+        var tok = CharTokenizer.Train("emma");
+        var data = TextData.FromText("emma\n", tok, DataMode.Lines, "one");
+        var trainer = Trainer.Create(new Gpt(GptConfig.MicroGpt(tok.VocabSize)), tok, new TrainOptions { Steps = 300, LearningRate = 0.01f }, data, data);
+        float first = trainer.TrainStep().Loss;
+        float last = first;
+        while (trainer.Step < 300) last = trainer.TrainStep().Loss;
+        Assert.InRange(first, 1.0f, 3.0f); // ≈ ln(6) for 6 tokens at init
+        Assert.True(last < 0.05f, $"loss after 300 steps on one name: {last}");
+    }
+
+    [Fact]
+    public void Train_SameSeed_IsBitIdentical()
+    {
+        var a = NewTrainer();
+        var b = NewTrainer();
+        for (int i = 0; i < 20; i++) Assert.Equal(a.TrainStep().Loss, b.TrainStep().Loss);
+        Assert.Equal(a.Model.Parameters, b.Model.Parameters);
+    }
+
+    [Fact]
+    public void Resume_FromCheckpoint_ContinuesBitIdentically()
+    {
+        var options = new TrainOptions { Steps = 30, BatchSize = 2, Seed = 9, Mode = DataMode.Text, WeightDecay = 0.1f, GradClip = 1f, WarmupSteps = 5, Schedule = LrSchedule.Cosine };
+        string text = string.Concat(Enumerable.Repeat("to be or not to be, that is the question. ", 20));
+        var tok = CharTokenizer.TrainStream(text);
+        var (train, val) = TextData.FromText(text, tok, DataMode.Text, "t").Split(options.Seed);
+        var config = new GptConfig { VocabSize = tok.VocabSize, BlockSize = 8, Layers = 1, Heads = 2, Channels = 8, Dropout = 0.1f };
+        var straight = Trainer.Create(new Gpt(config, 2), tok, options, train, val);
+        while (straight.Step < 30) straight.TrainStep();
+
+        var first = Trainer.Create(new Gpt(config, 2), tok, options, train, val);
+        while (first.Step < 12) first.TrainStep();
+        string dir = TempDir();
+        try
+        {
+            first.Save(dir);
+            var (model, tok2) = Checkpoint.Load(dir, 2, forTraining: true);
+            var resumed = Trainer.Resume(model, tok2, Checkpoint.LoadState(dir, model), train, val);
+            Assert.Equal(12, resumed.Step);
+            while (resumed.Step < 30) resumed.TrainStep();
+            Assert.Equal(straight.Model.Parameters, resumed.Model.Parameters);
+            Assert.Equal(straight.Optimizer.V, resumed.Optimizer.V);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Resume_OtherData_IsRefused()
+    {
+        var trainer = NewTrainer();
+        trainer.TrainStep();
+        string dir = TempDir();
+        try
+        {
+            trainer.Save(dir);
+            var (model, tok) = Checkpoint.Load(dir, 3);
+            var other = TextData.FromText("emma\nava\n", tok, DataMode.Lines, "other");
+            var e = Assert.Throws<ArgumentException>(() => Trainer.Resume(model, tok, Checkpoint.LoadState(dir, model), other, other));
+            Assert.Contains("differ", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void SaveSnapshot_WritesWteAndWpeWithStep()
+    {
+        var trainer = NewTrainer();
+        string dir = TempDir();
+        try
+        {
+            trainer.SaveSnapshot(dir);
+            trainer.TrainStep();
+            trainer.SaveSnapshot(dir);
+            var snap = SafetensorsFile.Open(Path.Combine(dir, "snapshots", "step-000001.safetensors"));
+            Assert.Equal("1", snap.Metadata["step"]);
+            Assert.Equal(trainer.Model.TokenEmbeddings.ToArray(), snap.ReadFloat32("wte.weight"));
+            Assert.Equal([16L, 16L], snap.Entries["wpe.weight"].Shape);
+            Assert.True(File.Exists(Path.Combine(dir, "snapshots", "step-000000.safetensors")));
+            Assert.True(File.Exists(Path.Combine(dir, "snapshots", "tokenizer.json")));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
