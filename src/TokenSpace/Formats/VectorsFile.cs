@@ -128,6 +128,15 @@ public static class VectorsFile
         }
     }
 
+    /// <summary>The element type stored in the file (float16/float32/float64 for .npy; float32 for every other format).</summary>
+    /// <exception cref="FileFormatException">An .npy header is malformed.</exception>
+    public static string StoredDtype(string path, VectorFormat format)
+    {
+        if (format != VectorFormat.Npy) return "float32";
+        using var file = new MappedFile(path);
+        return NpyReader.ReadHeader(file).DtypeName;
+    }
+
     /// <summary>The format of <paramref name="path"/>, judged from its first bytes.</summary>
     /// <exception cref="FileFormatException">The file is empty.</exception>
     public static VectorFormat Detect(string path)

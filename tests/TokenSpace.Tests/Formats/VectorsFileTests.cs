@@ -51,6 +51,8 @@ public sealed class VectorsFileTests : IDisposable
         using var f8 = VectorsFile.Load(VectorsGolden.Path("small_f8_v3.npy"));
         Assert.Equal(expected.Vectors.ToArray().Select(v => (float)(Half)v), f2.Vectors.ToArray());
         AssertSame(expected, f8);
+        Assert.Equal("float16", VectorsFile.StoredDtype(VectorsGolden.Path("small_f2_v2.npy"), VectorFormat.Npy));
+        Assert.Equal("float64", VectorsFile.StoredDtype(VectorsGolden.Path("small_f8_v3.npy"), VectorFormat.Npy));
     }
 
     [Theory]
