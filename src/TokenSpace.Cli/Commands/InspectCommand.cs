@@ -33,7 +33,7 @@ static class InspectCommand
                 format = VectorsFile.NameOf(format),
                 count = kv.Count,
                 dimensions = kv.Dimensions,
-                dtype = "float32",
+                dtype = VectorsFile.StoredDtype(resolved, format),
                 memory_mapped = kv.IsMemoryMapped,
                 norm_min = norms.Length > 0 ? norms.Min() : 0f,
                 norm_mean = norms.Length > 0 ? norms.Average() : 0.0,

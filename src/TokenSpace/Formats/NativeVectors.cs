@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
+using TokenSpace.Tensors;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Formats;
@@ -20,7 +21,9 @@ namespace TokenSpace.Formats;
 ///     48     8  matrix offset, a multiple of 64 (count × dims float32, row-major)
 ///     56     8  total file length (catches truncation at once)
 /// </code>
-/// Writing checks that every value is finite, so loading trusts the matrix.
+/// Writing checks that every value is finite and every key unique, so loading trusts the matrix
+/// and builds the key → row map only on the first lookup (a repeated key in a damaged file throws
+/// <see cref="FileFormatException"/> there).
 /// </summary>
 public static class NativeVectors
 {
@@ -55,17 +58,39 @@ public static class NativeVectors
         int rows = (int)Math.Min(count, options.Limit ?? long.MaxValue);
         long blob = keysOffset + 8 * count;
         long blobLength = keysLength - 8 * count;
-        var ends = MemoryMarshal.Cast<byte, long>(file.Span(keysOffset, checked((int)(8 * count))));
         var keys = new string[rows];
-        long previous = 0;
-        for (int r = 0; r < rows; r++)
+        // Keys are decoded in parallel over fixed chunks; each chunk keeps its first defect.
+        const int chunkRows = 8192;
+        int chunks = (rows + chunkRows - 1) / chunkRows;
+        var errors = new FileFormatException?[chunks];
+        Threads.For(chunks, c =>
         {
-            long end = BitConverter.IsLittleEndian ? ends[r] : BinaryPrimitives.ReverseEndianness(ends[r]);
-            if (end < previous || end > blobLength) throw Bad(file, $"key {r + 1} ends at {end}, outside the key section; the file is damaged", keysOffset + 8L * r);
-            keys[r] = KeyDecoder.Decode(file.Span(blob + previous, (int)(end - previous)), options.Utf8Errors, file.Path, null, blob + previous);
-            previous = end;
-        }
-        var index = KeyDecoder.Index(keys, file.Path, r => (null, keysOffset + 8L * r));
+            int last = Math.Min(rows, (c + 1) * chunkRows);
+            long previous = c == 0 ? 0 : End(file, keysOffset, c * chunkRows - 1);
+            for (int r = c * chunkRows; r < last; r++)
+            {
+                long end = End(file, keysOffset, r);
+                if (end < previous || end > blobLength)
+                {
+                    errors[c] = Bad(file, $"key {r + 1} ends at {end}, outside the key section; the file is damaged", keysOffset + 8L * r);
+                    return;
+                }
+                try
+                {
+                    keys[r] = KeyDecoder.Decode(file.Span(blob + previous, (int)(end - previous)), options.Utf8Errors, file.Path, null, blob + previous);
+                }
+                catch (FileFormatException e)
+                {
+                    errors[c] = e;
+                    return;
+                }
+                previous = end;
+            }
+        });
+        if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
+        // The writer never stores a key twice, so the key → row map (the costliest part of a load)
+        // is built on first lookup; a damaged file with a repeated key throws then.
+        var index = new Lazy<Dictionary<string, int>>(() => KeyDecoder.Index(keys, file.Path, r => (null, keysOffset + 8L * r)));
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the native format maps little-endian floats; this machine is big-endian");
         keepMapped = true;
         return new KeyedVectors(keys, index, file.Floats(matrixOffset, (int)(rows * dims)), (int)dims, owner: file);
@@ -107,6 +132,9 @@ public static class NativeVectors
             stream.Write(MemoryMarshal.AsBytes(vectors.Vectors));
         });
     }
+
+    /// <summary>The end of key <paramref name="row"/> within the key bytes (cumulative, little-endian int64).</summary>
+    static long End(MappedFile file, long keysOffset, int row) => BinaryPrimitives.ReadInt64LittleEndian(file.Span(keysOffset + 8L * row, 8));
 
     static FileFormatException Bad(MappedFile file, string cause, long offset) => new(file.Path, cause, byteOffset: offset);
 }

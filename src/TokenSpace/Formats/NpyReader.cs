@@ -13,9 +13,17 @@ namespace TokenSpace.Formats;
 static partial class NpyReader
 {
     /// <summary>The first 6 bytes of every .npy file.</summary>
-    public static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    public static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
-    public static KeyedVectors Read(MappedFile file, VectorsLoadOptions options)
+    /// <summary>What the header says: dtype string, item size, byte order, shape and where the data starts.</summary>
+    internal readonly record struct Header(string Type, int ItemSize, bool Little, long Count, long Dims, long DataOffset)
+    {
+        /// <summary>NumPy's name of the element type.</summary>
+        public string DtypeName => ItemSize switch { 2 => "float16", 4 => "float32", _ => "float64" };
+    }
+
+    /// <summary>Reads and checks the header (version, dtype, order, shape, data length).</summary>
+    internal static Header ReadHeader(MappedFile file)
     {
         if (file.Length < 10 || !file.Span(0, 6).SequenceEqual(Magic)) throw Bad(file, "expected the .npy magic '\\x93NUMPY'", 0);
         byte major = file.At(6);
@@ -46,18 +54,25 @@ static partial class NpyReader
             "f8" => 8,
             _ => throw Bad(file, $"dtype '{type}' is not supported; expected float16, float32 or float64 ('<f2', '<f4', '<f8')", 8 + lengthBytes),
         };
-        var dimsText = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (dimsText.Length != 2) throw Bad(file, $"shape ({shape.Groups[1].Value}) is not 2-D; expected (count, dimensions)", 8 + lengthBytes);
-        long count = long.Parse(dimsText[0]);
-        long dims = long.Parse(dimsText[1]);
-        if (dims < 1 || count * dims > int.MaxValue) throw Bad(file, $"shape ({count}, {dims}) is not a usable matrix", 8 + lengthBytes);
+        // Python 2 wrote long integers with an L suffix: (341479L, 100L).
+        var dimsText = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => t.TrimEnd('L')).ToArray();
+        if (dimsText.Length != 2 || !long.TryParse(dimsText[0], out long count) || !long.TryParse(dimsText[1], out long dims))
+        {
+            throw Bad(file, $"shape ({shape.Groups[1].Value}) is not 2-D; expected (count, dimensions)", 8 + lengthBytes);
+        }
+        if (count < 0 || dims < 1 || count * dims > int.MaxValue) throw Bad(file, $"shape ({count}, {dims}) is not a usable matrix", 8 + lengthBytes);
         long needed = count * dims * itemSize;
         if (file.Length - dataOffset != needed)
         {
             throw Bad(file, $"expected {needed} bytes of data for shape ({count}, {dims}) {type}, found {file.Length - dataOffset}; truncated or not this shape?",
                 Math.Min(file.Length, dataOffset + needed));
         }
+        return new Header(type, itemSize, little, count, dims, dataOffset);
+    }
 
+    public static KeyedVectors Read(MappedFile file, VectorsLoadOptions options)
+    {
+        var (_, itemSize, little, count, dims, dataOffset) = ReadHeader(file);
         string keysPath = FindKeys(file.Path, options.KeysPath);
         int rows = (int)Math.Min(count, options.Limit ?? long.MaxValue);
         var keys = ReadKeys(keysPath, count, rows, options.Utf8Errors);

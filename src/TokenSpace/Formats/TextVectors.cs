@@ -130,6 +130,7 @@ static class TextVectors
                     if (field.IsEmpty) return $"empty value {found + 1} (two spaces in a row?); expected {dims} values separated by single spaces";
                     if (!float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out v))
                     {
+                        if (IsPythonNonFinite(field)) return $"value {found + 1} is '{Preview(field)}'; NaN and infinity are not allowed (a diverged training run?)";
                         return $"value {found + 1} '{Preview(field)}' is not a number; does the key contain a space?";
                     }
                 }
@@ -145,6 +146,13 @@ static class TextVectors
         return $"expected {dims} values after the key, found {found}; {guess}?";
     }
 
+    /// <summary>nan, inf, infinity with optional sign, any case: what Python writes for non-finite floats.</summary>
+    static bool IsPythonNonFinite(ReadOnlySpan<byte> field)
+    {
+        var t = field.TrimStart("+-"u8);
+        return Ascii.EqualsIgnoreCase(t, "nan"u8) || Ascii.EqualsIgnoreCase(t, "inf"u8) || Ascii.EqualsIgnoreCase(t, "infinity"u8);
+    }
+
     /// <summary>True when <paramref name="line"/> is <c>count dims</c>: two non-negative integers (dims ≥ 1).</summary>
     public static bool TryParseHeader(ReadOnlySpan<byte> line, out long count, out int dims)
     {
@@ -158,14 +166,10 @@ static class TextVectors
             && Utf8Parser.TryParse(second, out dims, out int b) && b == second.Length && dims >= 1;
     }
 
-    /// <summary>True when <paramref name="line"/> is printable UTF-8 with at least a key and one number after it.</summary>
-    public static bool LooksLikeTextRow(ReadOnlySpan<byte> line)
-    {
-        line = line.TrimEnd(" \t\r"u8);
-        if (!System.Text.Unicode.Utf8.IsValid(line) || line.IndexOfAnyInRange((byte)0, (byte)8) >= 0 || line.IndexOfAnyInRange((byte)11, (byte)31) >= 0) return false;
-        int last = line.LastIndexOf((byte)' ');
-        return last > 0 && float.TryParse(line[(last + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out _);
-    }
+    /// <summary>True when <paramref name="bytes"/> hold a byte below 0x20 other than tab, newline and carriage return (or DEL): not text.</summary>
+    public static bool HasControlBytes(ReadOnlySpan<byte> bytes) =>
+        bytes.IndexOfAnyInRange((byte)0, (byte)8) >= 0 || bytes.IndexOfAny((byte)11, (byte)12, (byte)127) >= 0
+            || bytes.IndexOfAnyInRange((byte)14, (byte)31) >= 0;
 
     /// <summary>Writes word2vec text (with header) or GloVe (without), values in shortest round-trip form.</summary>
     public static void Write(KeyedVectors vectors, string path, bool header)

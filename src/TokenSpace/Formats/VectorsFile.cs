@@ -97,7 +97,13 @@ public static class VectorsFile
         options ??= new VectorsLoadOptions();
         if (options.Limit is < 0) throw new ArgumentException($"limit must be at least 0, got {options.Limit}");
         if (!File.Exists(path) && PretrainedVectors.Resolve(path) is { } cached) path = cached;
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file (and not a fetched pretrained set: {string.Join(", ", PretrainedVectors.Names)})", path);
+        if (!File.Exists(path))
+        {
+            string why = PretrainedVectors.Names.Contains(path)
+                ? $"{path} is not fetched yet; run `tokenspace data fetch {path}` first"
+                : $"{path}: no such file (nor a pretrained set: {string.Join(", ", PretrainedVectors.Names)})";
+            throw new FileNotFoundException(why, path);
+        }
         var file = new MappedFile(path);
         bool keepMapped = false;
         try
@@ -122,6 +128,15 @@ public static class VectorsFile
         }
     }
 
+    /// <summary>The element type stored in the file (float16/float32/float64 for .npy; float32 for every other format).</summary>
+    /// <exception cref="FileFormatException">An .npy header is malformed.</exception>
+    public static string StoredDtype(string path, VectorFormat format)
+    {
+        if (format != VectorFormat.Npy) return "float32";
+        using var file = new MappedFile(path);
+        return NpyReader.ReadHeader(file).DtypeName;
+    }
+
     /// <summary>The format of <paramref name="path"/>, judged from its first bytes.</summary>
     /// <exception cref="FileFormatException">The file is empty.</exception>
     public static VectorFormat Detect(string path)
@@ -140,12 +155,11 @@ public static class VectorsFile
         int firstEnd = head.IndexOf((byte)'\n');
         var first = firstEnd < 0 ? head : head[..firstEnd];
         if (!TextVectors.TryParseHeader(first, out _, out int dims)) return VectorFormat.GloVe;
-        // A header: text rows follow if the next line reads as "key v1 … vD"; binary floats
-        // almost never form a valid UTF-8 line of printable text ending in a number.
-        var rest = head[(firstEnd + 1)..];
-        int secondEnd = rest.IndexOf((byte)'\n');
-        var second = secondEnd < 0 ? rest : rest[..secondEnd];
-        return TextVectors.LooksLikeTextRow(second) ? VectorFormat.Word2VecText : VectorFormat.Word2VecBinary;
+        // A header: binary rows hold raw float32 bytes, which (unlike any text) almost surely
+        // include control bytes within the first row: key, space, 4·dims bytes.
+        var row = head[(firstEnd + 1)..];
+        row = row[..Math.Min(row.Length, 4 * dims + 256)];
+        return TextVectors.HasControlBytes(row) ? VectorFormat.Word2VecBinary : VectorFormat.Word2VecText;
     }
 
     /// <summary>The format a file name implies for writing: .bin, .txt (word2vec text), .vec, .glove, .tsvec (native); a folder or .tsv gives the projector TSV pair.</summary>

@@ -34,14 +34,13 @@ sealed class CompactIndex
 
     const int BlockRows = 16;
 
-    readonly int rows, dims, pairs, blocks;
+    readonly int dims, pairs, blocks;
     readonly sbyte[] codes;     // (blocks, pairs, 16 rows, 2)
     readonly float[] scales;    // (blocks · 16) value = scale · code; 0 for padding rows
     readonly float[] residuals; // (blocks · 16) ‖u_i − scale_i·code_i‖₂
 
     CompactIndex(int rows, int dims)
     {
-        this.rows = rows;
         this.dims = dims;
         pairs = (dims + 1) / 2;
         blocks = (rows + BlockRows - 1) / BlockRows;
@@ -109,16 +108,22 @@ sealed class CompactIndex
         var prepared = new PreparedQuery[count];
         for (int b = 0; b < count; b++) prepared[b] = PreparedQuery.Create(queries.AsSpan(b * dims, dims), pairs);
 
-        int rowChunks = Math.Max(1, (rowEnd + ChunkRows - 1) / ChunkRows);
+        // Many queries: each unit scans all rows for one group (rows stream once per group). Few
+        // queries: the rows are split into chunks so every thread has work. Either partition gives
+        // the same answer: the final filter below only depends on the set of bounds.
+        int span = count >= 16 * QueryGroup ? (rowEnd + BlockRows - 1) / BlockRows * BlockRows : ChunkRows;
+        int rowChunks = Math.Max(1, (rowEnd + span - 1) / span);
         int groups = (count + QueryGroup - 1) / QueryGroup;
         var states = new ChunkState[count, rowChunks];
+        var bars = new SharedBar[count];
+        for (int b = 0; b < count; b++) bars[b] = new SharedBar();
         Threads.For(groups * rowChunks, unitId =>
         {
             int g = unitId / rowChunks, rc = unitId % rowChunks;
             int q0 = g * QueryGroup, q1 = Math.Min(count, q0 + QueryGroup);
             var group = new ChunkState[q1 - q0];
-            for (int b = q0; b < q1; b++) group[b - q0] = states[b, rc] = new ChunkState(prepared[b], k, exclude[b]);
-            ScanChunk(group, rc * ChunkRows / BlockRows, Math.Min(rowEnd, (rc + 1) * ChunkRows), rowEnd);
+            for (int b = q0; b < q1; b++) group[b - q0] = states[b, rc] = new ChunkState(prepared[b], k, exclude[b], bars[b]);
+            ScanChunk(group, rc * span / BlockRows, Math.Min(rowEnd, (rc + 1) * span), rowEnd);
         });
 
         var results = new (int Row, float Score)[count][];
@@ -178,7 +183,7 @@ sealed class CompactIndex
         {
             var approx = Vector512.ConvertToSingle(Vector512.Create(dots)) * q.Scale * Vector512.Create(scales.AsSpan(first, BlockRows));
             var upper = approx + Vector512.Create(residuals.AsSpan(first, BlockRows)) * slope + Vector512.Create(offset);
-            maybe = (uint)Vector512.GreaterThanOrEqual(upper, Vector512.Create(state.Lowers.Threshold)).ExtractMostSignificantBits();
+            maybe = (uint)Vector512.GreaterThanOrEqual(upper, Vector512.Create(state.Bar)).ExtractMostSignificantBits();
         }
         else
         {
@@ -192,10 +197,8 @@ sealed class CompactIndex
             float approx = dots[lane] * q.Scale * scales[i];
             float error = residuals[i] * slope + offset;
             float upper = approx + error;
-            if (upper < state.Lowers.Threshold || i >= rowEnd || Array.IndexOf(state.Exclude, i) >= 0) continue;
-            state.Lowers.Offer(approx - error, i);
-            state.Candidates.Add((i, upper));
-            if (state.Candidates.Count >= state.PruneAt) state.Prune();
+            if (upper < state.Bar || i >= rowEnd || Array.IndexOf(state.Exclude, i) >= 0) continue;
+            state.Offer(approx - error, upper, i);
         }
     }
 
@@ -214,7 +217,28 @@ sealed class CompactIndex
             acc.CopyTo(dots);
             return;
         }
+        if (Avx2.IsSupported)
+        {
+            BlockDotsAvx2(block, q, dots);
+            return;
+        }
         BlockDotsScalar(block, q, dots);
+    }
+
+    /// <summary><see cref="BlockDots1"/> with 256-bit vectors: rows 0–7 and 8–15 of the block as two halves.</summary>
+    internal static void BlockDotsAvx2(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q, Span<int> dots)
+    {
+        ref sbyte c = ref MemoryMarshal.GetReference(block);
+        var low = Vector256<int>.Zero;
+        var high = Vector256<int>.Zero;
+        for (int p = 0; p < q.Length; p++)
+        {
+            var pair = Vector256.Create(q[p]).AsInt16();
+            low += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref c, (nuint)(p * 32))), pair);
+            high += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref c, (nuint)(p * 32 + 16))), pair);
+        }
+        low.CopyTo(dots);
+        high.CopyTo(dots[8..]);
     }
 
     /// <summary><see cref="BlockDots1"/> for four queries sharing each widened block; dots is (4, 16).</summary>
@@ -238,13 +262,13 @@ sealed class CompactIndex
             a3.CopyTo(dots[48..]);
             return;
         }
-        BlockDotsScalar(block, q0, dots);
-        BlockDotsScalar(block, q1, dots[16..]);
-        BlockDotsScalar(block, q2, dots[32..]);
-        BlockDotsScalar(block, q3, dots[48..]);
+        BlockDots1(block, q0, dots);
+        BlockDots1(block, q1, dots[16..]);
+        BlockDots1(block, q2, dots[32..]);
+        BlockDots1(block, q3, dots[48..]);
     }
 
-    /// <summary>The oracle (and fallback without AVX-512) for the block kernels.</summary>
+    /// <summary>The oracle (and fallback without AVX2) for the block kernels.</summary>
     internal static void BlockDotsScalar(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q, Span<int> dots)
     {
         for (int r = 0; r < BlockRows; r++)
@@ -302,21 +326,51 @@ sealed class CompactIndex
         }
     }
 
+    /// <summary>
+    /// The best k-th lower bound any chunk of one query has found so far. Each chunk's own k-th
+    /// lower bound is at most the global one, so any of them is a safe bar for every chunk; sharing
+    /// the highest keeps fewer candidates. Which value a chunk sees depends on timing, the answer does not.
+    /// </summary>
+    sealed class SharedBar
+    {
+        float value = float.NegativeInfinity;
+
+        public float Value => Volatile.Read(ref value);
+
+        public void Raise(float bar)
+        {
+            float seen = Value;
+            while (bar > seen)
+            {
+                float previous = Interlocked.CompareExchange(ref value, bar, seen);
+                if (previous == seen) return;
+                seen = previous;
+            }
+        }
+    }
+
     /// <summary>One query's progress through one chunk: the k best lower bounds and every row that may still beat them.</summary>
-    sealed class ChunkState(PreparedQuery query, int k, int[] exclude)
+    sealed class ChunkState(PreparedQuery query, int k, int[] exclude, SharedBar shared)
     {
         public readonly PreparedQuery Query = query;
         public readonly int[] Exclude = exclude;
         public readonly TopK Lowers = new(k);
         public readonly List<(int Row, float Upper)> Candidates = [];
-        public int PruneAt = Math.Max(256, 4 * k);
+        int pruneAt = Math.Max(256, 4 * k);
 
-        /// <summary>Drops candidates whose upper bound fell below the current k-th lower bound.</summary>
-        public void Prune()
+        /// <summary>Rows whose upper bound is below this cannot be in the top k.</summary>
+        public float Bar => Math.Max(Lowers.Threshold, shared.Value);
+
+        public void Offer(float lower, float upper, int row)
         {
-            float bar = Lowers.Threshold;
+            Lowers.Offer(lower, row);
+            shared.Raise(Lowers.Threshold);
+            Candidates.Add((row, upper));
+            if (Candidates.Count < pruneAt) return;
+            // Drop candidates whose upper bound fell below the bar.
+            float bar = Bar;
             Candidates.RemoveAll(c => c.Upper < bar);
-            PruneAt = Math.Max(PruneAt, 2 * Candidates.Count);
+            pruneAt = Math.Max(pruneAt, 2 * Candidates.Count);
         }
     }
 }

@@ -25,7 +25,7 @@ public sealed class KeyedVectors : IDisposable
     const long CompactThreshold = 1 << 18;
 
     readonly string[] keys;
-    readonly Dictionary<string, int> index;
+    readonly Lazy<Dictionary<string, int>> index;
     ReadOnlyMemory<float> vectors; // (Count, Dimensions)
     IDisposable? owner;
     float[]? norms;
@@ -43,20 +43,30 @@ public sealed class KeyedVectors : IDisposable
         {
             throw new ArgumentException($"matrix has {vectors.Length} floats, expected {this.keys.Length} keys × {dimensions} dimensions");
         }
-        index = new Dictionary<string, int>(this.keys.Length, StringComparer.Ordinal);
+        var map = new Dictionary<string, int>(this.keys.Length, StringComparer.Ordinal);
         for (int i = 0; i < this.keys.Length; i++)
         {
-            if (!index.TryAdd(this.keys[i], i))
+            if (!map.TryAdd(this.keys[i], i))
             {
-                throw new ArgumentException($"duplicate key '{this.keys[i]}' at rows {index[this.keys[i]]} and {i}");
+                throw new ArgumentException($"duplicate key '{this.keys[i]}' at rows {map[this.keys[i]]} and {i}");
             }
         }
+        index = new Lazy<Dictionary<string, int>>(map);
         this.vectors = vectors;
         Dimensions = dimensions;
     }
 
     /// <summary>For readers that already checked the keys: wraps them without copying (the matrix may be memory-mapped, kept alive by <paramref name="owner"/>).</summary>
     internal KeyedVectors(string[] keys, Dictionary<string, int> index, ReadOnlyMemory<float> vectors, int dimensions, IDisposable? owner)
+        : this(keys, new Lazy<Dictionary<string, int>>(index), vectors, dimensions, owner)
+    {
+    }
+
+    /// <summary>
+    /// As above, with the key → row map built on first use by <paramref name="index"/> (which may
+    /// throw for duplicate keys then): a memory-mapped load does not pay for it up front.
+    /// </summary>
+    internal KeyedVectors(string[] keys, Lazy<Dictionary<string, int>> index, ReadOnlyMemory<float> vectors, int dimensions, IDisposable? owner)
     {
         this.keys = keys;
         this.index = index;
@@ -81,14 +91,14 @@ public sealed class KeyedVectors : IDisposable
     public bool IsMemoryMapped => owner is not null;
 
     /// <summary>True when <paramref name="key"/> is in the vocabulary.</summary>
-    public bool Contains(string key) => index.ContainsKey(key);
+    public bool Contains(string key) => index.Value.ContainsKey(key);
 
     /// <summary>Row of <paramref name="key"/>, or -1.</summary>
-    public int TryGetIndex(string key) => index.TryGetValue(key, out int i) ? i : -1;
+    public int TryGetIndex(string key) => index.Value.TryGetValue(key, out int i) ? i : -1;
 
     /// <summary>Row of <paramref name="key"/>.</summary>
     /// <exception cref="KeyNotFoundException">The key is unknown (the message suggests close spellings).</exception>
-    public int IndexOf(string key) => index.TryGetValue(key, out int i) ? i : throw KeySuggestions.NotFound(key, keys);
+    public int IndexOf(string key) => index.Value.TryGetValue(key, out int i) ? i : throw KeySuggestions.NotFound(key, keys);
 
     /// <summary>The vector of <paramref name="key"/>, raw or scaled to unit length.</summary>
     /// <exception cref="KeyNotFoundException">The key is unknown.</exception>

@@ -53,40 +53,6 @@ static class VectorMath
     /// <summary>‖a‖₂ computed as √Dot(a, a).</summary>
     public static float Norm(ReadOnlySpan<float> a) => MathF.Sqrt(Dot(a, a));
 
-    /// <summary>
-    /// Σ q[i]·codes[i] where <paramref name="codes"/> are int8 (widened on the fly) and
-    /// <paramref name="q"/> int16; both have the same length, a multiple of 16. Exact int32.
-    /// </summary>
-    public static int DotInt8(ReadOnlySpan<short> q, ReadOnlySpan<sbyte> codes)
-    {
-        int n = q.Length;
-        if (codes.Length != n) ThrowLengths();
-        ref short pq = ref MemoryMarshal.GetReference(q);
-        ref sbyte pc = ref MemoryMarshal.GetReference(codes);
-        int i = 0;
-        int sum = 0;
-        if (Avx2.IsSupported)
-        {
-            var acc = Vector256<int>.Zero;
-            for (; i <= n - 16; i += 16)
-            {
-                var wide = Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref pc, (nuint)i));
-                acc = Avx2.Add(acc, Avx2.MultiplyAddAdjacent(wide, Vector256.LoadUnsafe(ref pq, (nuint)i)));
-            }
-            sum = Vector256.Sum(acc);
-        }
-        for (; i < n; i++) sum += Unsafe.Add(ref pq, i) * Unsafe.Add(ref pc, i);
-        return sum;
-    }
-
-    /// <summary>The oracle for <see cref="DotInt8"/>.</summary>
-    public static int DotInt8Scalar(ReadOnlySpan<short> q, ReadOnlySpan<sbyte> codes)
-    {
-        int sum = 0;
-        for (int i = 0; i < q.Length; i++) sum += q[i] * codes[i];
-        return sum;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> acc) =>
         Fma.IsSupported ? Fma.MultiplyAdd(a, b, acc) : acc + a * b;

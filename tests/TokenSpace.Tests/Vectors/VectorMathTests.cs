@@ -36,5 +36,10 @@ public class VectorMathTests
         var one = new int[16];
         CompactIndex.BlockDots1(block, q[2], one);
         Assert.Equal(slow[32..48], one);
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            CompactIndex.BlockDotsAvx2(block, q[1], one);
+            Assert.Equal(slow[16..32], one);
+        }
     }
 }
