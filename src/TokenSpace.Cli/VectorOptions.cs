@@ -13,7 +13,7 @@ static class VectorOptions
 
     public static Option<string> Vectors() => new("--vectors")
     {
-        Description = "Vectors file (word2vec bin/txt, GloVe, fastText .vec, .npy, native .tsvec) or a fetched name (glove-100d)",
+        Description = "Vectors file (word2vec bin/txt, GloVe, fastText .vec, .npy, .safetensors, native .tsvec), a checkpoint directory (its wte, keyed by token), or a fetched name (glove-100d)",
         Required = true,
     };
 
@@ -26,17 +26,23 @@ static class VectorOptions
 
     public static readonly Option<string?> Keys = new("--keys") { Description = "Keys file for a .npy matrix (one key per line)" };
 
+    public static readonly Option<string?> Tensor = new("--tensor")
+    {
+        Description = "For a checkpoint directory or .safetensors file: the tensor whose rows are the vectors (wte: keyed by token; wpe: keyed pos:0, pos:1, …; any other 2-D tensor: keyed by row number)",
+    };
+
     public static readonly Option<bool> ReplaceInvalid = new("--replace-invalid-utf8")
     {
         Description = "Replace invalid UTF-8 in keys by U+FFFD instead of failing",
     };
 
-    /// <summary>Adds --format, --limit, --keys and --replace-invalid-utf8 to <paramref name="command"/>.</summary>
+    /// <summary>Adds --format, --limit, --keys, --tensor and --replace-invalid-utf8 to <paramref name="command"/>.</summary>
     public static void AddLoadOptions(Command command)
     {
         command.Options.Add(Format);
         command.Options.Add(Limit);
         command.Options.Add(Keys);
+        command.Options.Add(Tensor);
         command.Options.Add(ReplaceInvalid);
     }
 
@@ -49,6 +55,7 @@ static class VectorOptions
         {
             Limit = parse.GetValue(Limit),
             KeysPath = parse.GetValue(Keys),
+            Tensor = parse.GetValue(Tensor),
             Utf8Errors = parse.GetValue(ReplaceInvalid) ? Utf8Errors.Replace : Utf8Errors.Strict,
         };
         string resolved = File.Exists(path) ? path : PretrainedVectors.Resolve(path) ?? path;
