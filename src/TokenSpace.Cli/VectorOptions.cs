@@ -47,21 +47,29 @@ static class VectorOptions
     }
 
     /// <summary>Loads the vectors the parse result names; a progress bar goes to stderr for large files when it is a terminal.</summary>
-    public static KeyedVectors Load(ParseResult parse, Option<string> vectors)
+    public static KeyedVectors Load(ParseResult parse, Option<string> vectors) => Load(parse, parse.GetValue(vectors)!);
+
+    /// <summary>
+    /// Loads the vectors at <paramref name="path"/> with the load options of <paramref name="parse"/>;
+    /// <paramref name="defaultTensor"/> is the tensor of a safetensors source when --tensor is not given.
+    /// </summary>
+    public static KeyedVectors Load(ParseResult parse, string path, string? defaultTensor = null)
     {
-        string path = parse.GetValue(vectors)!;
         var format = parse.GetValue(Format) is { } name ? VectorsFile.ParseFormat(name) : (VectorFormat?)null;
         var options = new VectorsLoadOptions
         {
             Limit = parse.GetValue(Limit),
             KeysPath = parse.GetValue(Keys),
-            Tensor = parse.GetValue(Tensor),
+            Tensor = parse.GetValue(Tensor) ?? defaultTensor,
             Utf8Errors = parse.GetValue(ReplaceInvalid) ? Utf8Errors.Replace : Utf8Errors.Strict,
         };
         string resolved = File.Exists(path) ? path : PretrainedVectors.Resolve(path) ?? path;
         bool big = File.Exists(resolved) && new FileInfo(resolved).Length >= ProgressBytes;
         return WithProgress(big, $"loading {Path.GetFileName(resolved)}", report => VectorsFile.Load(path, format, options with { Progress = report }));
     }
+
+    /// <summary>The name of <paramref name="path"/> for titles: its last part, also for a directory given with a trailing slash.</summary>
+    public static string DisplayName(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
 
     /// <summary>Runs <paramref name="work"/> with a progress bar on stderr when <paramref name="show"/> and stderr is a terminal.</summary>
     public static T WithProgress<T>(bool show, string label, Func<Action<double>?, T> work)
