@@ -13,7 +13,7 @@ namespace TokenSpace.Formats;
 /// GPT-2 folder). The keys are, in this order of preference:
 /// <list type="bullet">
 /// <item>the lines of <see cref="VectorsLoadOptions.KeysPath"/> when given;</item>
-/// <item>for <c>wte</c>, the token strings of the tokenizer beside the file: a TokenSpace character
+/// <item>for <c>wte</c> (and an untied <c>lm_head</c>, also one row per token), the token strings of the tokenizer beside the file: a TokenSpace character
 /// <c>tokenizer.json</c> (the character, BOS as <c>&lt;BOS&gt;</c>), GPT-2's <c>vocab.json</c> +
 /// <c>merges.txt</c>, or, for a 50,257-row wte with neither, the cached <c>gpt2-bpe</c> vocabulary
 /// (token bytes decoded to text, <c>" king"</c>);</item>
@@ -59,7 +59,7 @@ static class SafetensorsVectors
             keys = NpyReader.ReadKeys(keysPath, count, rows, options.Utf8Errors);
             keysSource = keysPath;
         }
-        else if (role == "wte" && Tokenizer(Path.GetDirectoryName(Path.GetFullPath(file))!, count) is { } tokens)
+        else if (role is "wte" or "lm_head" && Tokenizer(Path.GetDirectoryName(Path.GetFullPath(file))!, count) is { } tokens)
         {
             keys = Enumerable.Range(0, rows).Select(tokens.Text).ToArray();
             keysSource = tokens.Source;
@@ -117,7 +117,7 @@ static class SafetensorsVectors
             : $"no tensor '{wanted}' ({listed})", byteOffset: 8);
     }
 
-    /// <summary>"wte", "wpe" or the name itself, once the Hugging Face prefix and suffix are stripped.</summary>
+    /// <summary>"wte", "wpe", "lm_head" or the name itself, once the Hugging Face prefix and suffix are stripped.</summary>
     static string Role(string name)
     {
         if (name.StartsWith("transformer.", StringComparison.Ordinal)) name = name["transformer.".Length..];
@@ -147,7 +147,7 @@ static class SafetensorsVectors
             found = (bpe.TokenText, bpe.VocabSize, Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName));
         }
         if (found is not { } f) return null;
-        if (f.Size != rows) throw new FileFormatException(f.Source, $"the tokenizer has {f.Size} tokens but wte has {rows} rows; is it the tokenizer of this model?");
+        if (f.Size != rows) throw new FileFormatException(f.Source, $"the tokenizer has {f.Size} tokens but the tensor has {rows} rows; is it the tokenizer of this model? (--keys FILE names the rows instead)");
         return (f.Text, f.Source);
     }
 

@@ -61,6 +61,7 @@ public sealed record VectorsLoadOptions
     /// <summary>
     /// For safetensors files and checkpoint directories: the tensor whose rows are the vectors, by name
     /// (<c>wte</c>, <c>wpe</c>, <c>wte.weight</c>, any 2-D tensor); default <c>wte</c>, or the only 2-D tensor.
+    /// Other formats hold one matrix and ignore it.
     /// </summary>
     public string? Tensor { get; init; }
 

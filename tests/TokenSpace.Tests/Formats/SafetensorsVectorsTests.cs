@@ -75,6 +75,34 @@ public sealed class SafetensorsVectorsTests : IDisposable
     }
 
     [Fact]
+    public void Load_UntiedLmHead_KeyedByTokens()
+    {
+        string ckpt = Path.Combine(dir, "demo");
+        var trainer = TrainedCheckpoint(ckpt); // microgpt does not tie lm_head to wte
+        var stored = SafetensorsFile.Open(Path.Combine(ckpt, Checkpoint.ModelFile)).ReadFloat32("lm_head.weight");
+
+        using var kv = VectorsFile.Load(ckpt, options: new VectorsLoadOptions { Tensor = "lm_head" });
+
+        Assert.Equal("<BOS>", kv.Keys[^1]);
+        Assert.Equal(stored, kv.Vectors.ToArray());
+        Assert.NotEqual(trainer.Model.TokenEmbeddings.ToArray(), kv.Vectors.ToArray());
+    }
+
+    [Fact]
+    public void Load_OtherTensorOfCheckpoint_KeyedByRowNumber()
+    {
+        string ckpt = Path.Combine(dir, "demo");
+        TrainedCheckpoint(ckpt);
+        var file = SafetensorsFile.Open(Path.Combine(ckpt, Checkpoint.ModelFile));
+
+        using var kv = VectorsFile.Load(ckpt, options: new VectorsLoadOptions { Tensor = "h.0.mlp.c_fc.weight" });
+
+        Assert.Equal(file.Entries["h.0.mlp.c_fc.weight"].Shape, new long[] { kv.Count, kv.Dimensions });
+        Assert.Equal(Enumerable.Range(0, kv.Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), kv.Keys);
+        Assert.Equal(file.ReadFloat32("h.0.mlp.c_fc.weight"), kv.Vectors.ToArray());
+    }
+
+    [Fact]
     public void Load_Snapshot_KeysFromTokenizerBeside()
     {
         string run = Path.Combine(dir, "run");
@@ -191,7 +219,7 @@ public sealed class SafetensorsVectorsTests : IDisposable
         TrainedCheckpoint(ckpt);
         CharTokenizer.Train("xyz").Save(Path.Combine(ckpt, Checkpoint.TokenizerFile));
         var e = Assert.Throws<FileFormatException>(() => VectorsFile.Load(ckpt));
-        Assert.Contains("the tokenizer has 4 tokens but wte has", e.Message);
+        Assert.Contains("the tokenizer has 4 tokens but the tensor has", e.Message);
     }
 
     [Fact]
