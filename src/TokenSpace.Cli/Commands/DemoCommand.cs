@@ -48,7 +48,7 @@ static class DemoCommand
                 int id = tokenizer.Vocab.ToList().IndexOf(vowel);
                 if (id >= 0) neighbours.Add((vowel.ToString(), Nearest(trainer.Model, id, 5).Select(n => (tokenizer.TokenText(n.Id), n.Cosine)).ToList()));
             }
-            var maps = DemoMaps.Write(outDir);
+            var maps = DemoMaps.Write(outDir, trainer);
 
             if (json)
             {

@@ -78,14 +78,16 @@ public sealed class MapCommandTests : IDisposable
     const string Names = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\nabigail\nemily\n";
 
     /// <summary>A few steps of microgpt through the train verb's loop, saving snapshots at 0, 2, 4, 6.</summary>
-    string TrainRun(int steps = 6, int snapshotEvery = 2)
+    string TrainRun(int steps = 6, int snapshotEvery = 2) => Train(steps, snapshotEvery).Dir;
+
+    (string Dir, Trainer Trainer) Train(int steps, int snapshotEvery)
     {
         string data = Path.Combine(dir, "names.txt");
         File.WriteAllText(data, Names);
         string run = Path.Combine(dir, "run");
-        TrainCommand.Run(data, null, GptConfig.MicroGpt, new TrainOptions { Steps = steps, SnapshotEvery = snapshotEvery, EvalEvery = 0, Seed = 1 }, run,
+        var result = TrainCommand.Run(data, null, GptConfig.MicroGpt, new TrainOptions { Steps = steps, SnapshotEvery = snapshotEvery, EvalEvery = 0, Seed = 1 }, run,
             resume: false, stepsOverride: null, quiet: true);
-        return run;
+        return (run, result.Trainer);
     }
 
     static XElement[] Marks(XDocument svg, string element, string cls) =>
@@ -192,16 +194,17 @@ public sealed class MapCommandTests : IDisposable
     [Fact]
     public void DemoMaps_Write_WritesLetterMapPositionsAndTrainingPage()
     {
-        string run = TrainRun();
+        var (run, trainer) = Train(steps: 5, snapshotEvery: 2);
 
-        var paths = DemoMaps.Write(run);
+        var paths = DemoMaps.Write(run, trainer);
 
         var map = XDocument.Load(paths.EmbeddingsMap);
         int tokens = CharTokenizerSize(run);
         Assert.Equal(tokens, Marks(map, "circle", "point").Length);
         Assert.Equal(tokens, Marks(map, "text", "label").Length);
         Assert.Equal(16 * 16, Marks(XDocument.Load(paths.Positions), "rect", "cell").Length);
-        Assert.Equal(4, PageFrames(File.ReadAllText(paths.Training)).Length);
+        // Snapshots at 0, 2, 4, and one added for the trained model at step 5.
+        Assert.Equal([0, 2, 4, 5], PageFrames(File.ReadAllText(paths.Training)).Select(f => f.GetProperty("step").GetInt32()));
         Assert.All(Directory.GetFiles(SnapshotMap.FramesDirectory(paths.Training)), f => XDocument.Load(f));
     }
 
