@@ -75,7 +75,7 @@ static class SafetensorsVectors
         int bad = Array.FindIndex(matrix, v => !float.IsFinite(v));
         if (bad >= 0)
         {
-            throw new FileFormatException(file, $"tensor '{entry.Name}' value {bad % dims + 1} of row {bad / dims} ('{keys[bad / dims]}') is not finite; NaN and infinity are not allowed",
+            throw new FileFormatException(file, $"tensor '{entry.Name}' element [{bad / dims}, {bad % dims}] (row '{keys[bad / dims]}') is not finite; NaN and infinity are not allowed",
                 byteOffset: tensors.DataStart + entry.Begin + (long)bad * (entry.End - entry.Begin) / entry.Count);
         }
         var index = options.KeysPath is not null ? KeyDecoder.Index(keys, keysSource, r => (r + 1, null)) : UniqueIndex(keys, keysSource);

@@ -207,7 +207,7 @@ public sealed class SafetensorsVectorsTests : IDisposable
         string path = Path.Combine(dir, "m.safetensors");
         SafetensorsFile.Write(path, [("wte", [2L, 2L], new[] { 1f, 2f, 3f, float.NaN })]);
         var e = Assert.Throws<FileFormatException>(() => VectorsFile.Load(path));
-        Assert.Contains("value 2 of row 1 ('1') is not finite", e.Message);
+        Assert.Contains("element [1, 1] (row '1') is not finite", e.Message);
         var file = SafetensorsFile.Open(path);
         Assert.Equal(file.DataStart + 12, e.ByteOffset);
     }
