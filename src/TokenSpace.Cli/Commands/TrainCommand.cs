@@ -117,6 +117,13 @@ static class TrainCommand
         void Loop(Action<double> report)
         {
             if (!quiet) Line($"training {trainer.Model.Parameters.Length:N0} parameters for {o.Steps} steps from step {trainer.Step} ({trainer.Train.PredictedTokens:N0} training tokens)");
+            if (trainer.Step == 0 && o.EvalEvery > 0)
+            {
+                // The untrained model's loss (≈ ln V) is the baseline the later numbers are read against.
+                valLoss = trainer.ValidationLoss();
+                log.Add((0, double.NaN, valLoss));
+                Line($"step {0,6}/{o.Steps} | val loss {valLoss:F4}");
+            }
             while (trainer.Step < o.Steps)
             {
                 if (o.SnapshotEvery > 0 && trainer.Step % o.SnapshotEvery == 0) trainer.SaveSnapshot(outDir);

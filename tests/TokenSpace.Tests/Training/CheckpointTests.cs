@@ -128,6 +128,30 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void ReadModel_HuggingFacePrefixAndMaskBuffers_Loads()
+    {
+        var (model, _) = Sample(false);
+        string dir = TempDir();
+        try
+        {
+            Directory.CreateDirectory(dir);
+            string ours = Path.Combine(dir, "ours.safetensors"), hf = Path.Combine(dir, "hf.safetensors");
+            Checkpoint.WriteModel(ours, model);
+            var file = SafetensorsFile.Open(ours);
+            var tensors = file.Entries.Values.Select(e => ("transformer." + e.Name, e.Shape, (ReadOnlyMemory<float>)file.ReadFloat32(e.Name))).ToList();
+            tensors.Add(("transformer.h.0.attn.bias", [1, 1, 8, 8], new float[64]));
+            SafetensorsFile.Write(hf, tensors);
+            var back = new Gpt(model.Config);
+            Checkpoint.ReadModel(hf, back);
+            Assert.Equal(model.Parameters, back.Parameters);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void Load_MissingDirectory_SaysWhatIsMissing()
     {
         var e = Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(TempDir()));
