@@ -46,7 +46,7 @@ public static partial class Checkpoint
     /// <summary>Saves <paramref name="model"/>, its tokenizer and (when given) the training state into <paramref name="dir"/>, atomically.</summary>
     public static void Save(string dir, Gpt model, CharTokenizer tokenizer, TrainingState? state = null)
     {
-        string full = Path.GetFullPath(dir);
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
         string parent = Path.GetDirectoryName(full)!;
         string name = Path.GetFileName(full);
         Directory.CreateDirectory(parent);

@@ -71,7 +71,7 @@ public class CheckpointTests
             Checkpoint.Save(dir, model, tok);
             Directory.CreateDirectory(Path.Combine(dir, "snapshots"));
             model.Parameters[0] = 42f;
-            Checkpoint.Save(dir, model, tok);
+            Checkpoint.Save(dir + Path.DirectorySeparatorChar, model, tok);
             Assert.True(Directory.Exists(Path.Combine(dir, "snapshots")));
             Assert.Equal(42f, Checkpoint.Load(dir).Model.Parameters[0]);
             Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(dir)!, $".{Path.GetFileName(dir)}.*"));
