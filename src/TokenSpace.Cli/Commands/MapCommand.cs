@@ -1,0 +1,165 @@
+using System.CommandLine;
+using Spectre.Console;
+using TokenSpace.Formats;
+using TokenSpace.Plotting;
+using TokenSpace.Projection;
+
+namespace TokenSpace.Cli.Commands;
+
+/// <summary><c>tokenspace map</c>: projects chosen embeddings to 2-D (PCA or t-SNE) and draws them as an SVG map.</summary>
+static class MapCommand
+{
+    // Above this, mapping every key unasked would take long and draw an unreadable map.
+    const int AllKeysLimit = 10_000;
+
+    public static Command Create()
+    {
+        var vectors = new Option<string>("--vectors") { Description = "Vectors file", Required = true };
+        var method = new Option<string>("--method") { Description = "pca or tsne", DefaultValueFactory = _ => "pca" };
+        method.AcceptOnlyFromAmong("pca", "tsne");
+        var words = new Option<string?>("--words") { Description = "Comma-separated keys to map" };
+        var top = new Option<int?>("--top") { Description = "Map the first N keys of the file (most frequent first in GloVe / word2vec files)" };
+        var wordsFile = new Option<string?>("--words-file") { Description = "File with one key per line to map" };
+        var labels = new Option<bool>("--labels") { Description = "Draw the keys as labels (overlapping ones are left out; every point has a tooltip)" };
+        var groups = new Option<string?>("--groups") { Description = "Metadata TSV with a header: key<TAB>column…; points are coloured by one column" };
+        var groupColumn = new Option<string?>("--group-column") { Description = "Metadata column to colour by (default: the second)" };
+        var output = new Option<string>("--out") { Description = "SVG file to write", Required = true };
+        var title = new Option<string?>("--title") { Description = "Title of the map (default: file and method)" };
+        var perplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default 30, lowered to (n - 1) / 3, at least 1, for few points)" };
+        var iterations = new Option<int>("--iterations") { Description = "t-SNE iterations", DefaultValueFactory = _ => 1000 };
+        var seed = new Option<int>("--seed") { Description = "Seed (t-SNE)", DefaultValueFactory = _ => 0 };
+
+        var command = new Command("map", "Project embeddings to 2-D with PCA or t-SNE and draw an SVG map")
+        {
+            vectors, method, words, top, wordsFile, labels, groups, groupColumn, output, title, perplexity, iterations, seed,
+        };
+        command.SetAction(parse => CliOptions.Run(parse, () =>
+        {
+            string path = parse.GetValue(vectors)!;
+            var all = VectorSource.Load(path);
+            var chosen = Choose(all, parse.GetValue(words), parse.GetValue(top), parse.GetValue(wordsFile));
+            int n = chosen.Keys.Length;
+            if (n < 3) throw new ArgumentException($"a map needs at least 3 points, got {n}");
+            bool json = parse.GetValue(CliOptions.Json);
+            string how = parse.GetValue(method)!;
+
+            double[] xy;
+            double? kl = null;
+            double[]? explained = null;
+            string detail;
+            if (how == "pca")
+            {
+                var pca = Pca.Fit(chosen.Matrix, n, chosen.Dims, 2);
+                xy = pca.Coordinates;
+                explained = pca.ExplainedVarianceRatio;
+                detail = $"PCA · {n:N0} points · axes explain {explained[0]:P1} and {explained[1]:P1} of the variance";
+            }
+            else
+            {
+                var options = new TsneOptions
+                {
+                    Perplexity = parse.GetValue(perplexity) ?? Math.Min(30, Math.Max(1, (n - 1) / 3.0)),
+                    MaxIter = parse.GetValue(iterations),
+                    Seed = parse.GetValue(seed),
+                };
+                var tsne = RunTsne(chosen, options, showProgress: !json && !Console.IsErrorRedirected);
+                xy = tsne.Coordinates;
+                kl = tsne.KlDivergence;
+                detail = $"t-SNE · {n:N0} points · perplexity {options.Perplexity:0.#} · KL {tsne.KlDivergence:0.###}";
+            }
+
+            string? groupsPath = parse.GetValue(groups);
+            var map = ScatterPlot.Write(parse.GetValue(output)!, chosen.Keys, xy, new ScatterOptions
+            {
+                Title = parse.GetValue(title) ?? $"{Path.GetFileName(path)} · {(how == "pca" ? "PCA" : "t-SNE")}",
+                Subtitle = detail,
+                Labels = parse.GetValue(labels),
+                Groups = groupsPath is null ? null : ReadGroups(groupsPath, parse.GetValue(groupColumn), chosen.Keys),
+            });
+
+            if (json)
+            {
+                var points = chosen.Keys.Select((k, i) => new { key = k, x = xy[2 * i], y = xy[2 * i + 1] }).ToArray();
+                object document = how == "pca"
+                    ? new { method = how, points, explained_variance = explained, out_path = parse.GetValue(output), labels_placed = map.LabelsPlaced, labels_dropped = map.LabelsDropped }
+                    : new { method = how, points, kl_divergence = kl, out_path = parse.GetValue(output), labels_placed = map.LabelsPlaced, labels_dropped = map.LabelsDropped };
+                CliOptions.WriteJson(document);
+                return 0;
+            }
+            var table = new Table().HideHeaders().AddColumns("", "");
+            table.AddRow("method", how);
+            table.AddRow("points", n.ToString("N0"));
+            if (explained is not null) table.AddRow("explained variance", $"{explained[0]:P1}, {explained[1]:P1}");
+            if (kl is not null) table.AddRow("KL divergence", $"{kl:0.####}");
+            if (parse.GetValue(labels)) table.AddRow("labels", $"{map.LabelsPlaced:N0} placed, {map.LabelsDropped:N0} left out to avoid overlaps");
+            table.AddRow("wrote", Markup.Escape(parse.GetValue(output)!));
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>The rows to map: the listed words, the first N, or those of a words file (at most one of them; none means all, up to <see cref="AllKeysLimit"/>).</summary>
+    static LoadedVectors Choose(LoadedVectors all, string? words, int? top, string? wordsFile)
+    {
+        int given = (words is null ? 0 : 1) + (top is null ? 0 : 1) + (wordsFile is null ? 0 : 1);
+        if (given > 1) throw new ArgumentException("give at most one of --words, --top and --words-file");
+        if (words is not null) return all.Select(words.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        if (top is { } count)
+        {
+            if (count < 1) throw new ArgumentException($"--top must be at least 1, got {count}");
+            return all.Take(count);
+        }
+        if (wordsFile is not null) return all.Select(File.ReadLines(wordsFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToList());
+        if (all.Keys.Length > AllKeysLimit)
+        {
+            throw new ArgumentException($"the file holds {all.Keys.Length:N0} keys; choose some with --top N, --words or --words-file (at most {AllKeysLimit:N0} are mapped without asking)");
+        }
+        return all;
+    }
+
+    static TsneResult RunTsne(LoadedVectors chosen, TsneOptions options, bool showProgress)
+    {
+        int n = chosen.Keys.Length;
+        if (!showProgress) return Tsne.Fit(chosen.Matrix, n, chosen.Dims, options);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        TsneResult? result = null;
+        console.Progress().Start(context =>
+        {
+            var task = context.AddTask("t-SNE", maxValue: options.MaxIter);
+            result = Tsne.Fit(chosen.Matrix, n, chosen.Dims, options, done => task.Value = done);
+            task.Value = options.MaxIter;
+        });
+        return result!;
+    }
+
+    /// <summary>
+    /// Each key's group from a metadata TSV (header line, first column the key, like the Embedding Projector's
+    /// metadata with a key column); keys absent from the file get no group.
+    /// </summary>
+    /// <exception cref="FileFormatException">The header lacks the column, or a line has fewer fields than the header.</exception>
+    static string?[] ReadGroups(string path, string? column, string[] keys)
+    {
+        using var lines = File.ReadLines(path).GetEnumerator();
+        if (!lines.MoveNext()) throw new FileFormatException(path, "empty; expected a header line: key<TAB>group…", 1);
+        string[] header = lines.Current.Split('\t');
+        int at = column is null ? 1 : Array.IndexOf(header, column);
+        if (at < 1 || at >= header.Length)
+        {
+            throw new FileFormatException(path, column is null
+                ? "expected at least two tab-separated columns in the header: key<TAB>group"
+                : $"no column '{column}' in the header (columns: {string.Join(", ", header)})", 1);
+        }
+        var group = new Dictionary<string, string>();
+        long line = 1;
+        while (lines.MoveNext())
+        {
+            line++;
+            if (lines.Current.Length == 0) continue;
+            string[] fields = lines.Current.Split('\t');
+            if (fields.Length != header.Length) throw new FileFormatException(path, $"expected {header.Length} tab-separated fields as in the header, found {fields.Length}", line);
+            group.TryAdd(fields[0], fields[at]);
+        }
+        return keys.Select(k => group.GetValueOrDefault(k)).ToArray();
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Spectre.Console;
+using TokenSpace.Vectors;
+
+namespace TokenSpace.Cli.Commands;
+
+/// <summary><c>tokenspace neighbors --vectors FILE WORD… --top N</c>: each word's nearest keys by cosine similarity.</summary>
+static class NeighborsCommand
+{
+    public static Command Create()
+    {
+        var vectors = VectorOptions.Vectors();
+        var words = new Argument<string[]>("words") { Description = "Keys whose neighbours to list", Arity = ArgumentArity.OneOrMore };
+        var top = new Option<int>("--top") { Description = "Neighbours per word", DefaultValueFactory = _ => 10 };
+        var restrict = new Option<int?>("--restrict-vocab") { Description = "Search only the first N keys (the most frequent)" };
+        var command = new Command("neighbors", "Nearest neighbours of each word (cosine similarity; the word itself left out)") { vectors, words, top, restrict };
+        VectorOptions.AddLoadOptions(command);
+        command.SetAction(parse => CliOptions.Run(parse, () =>
+        {
+            using var kv = VectorOptions.Load(parse, vectors);
+            var queries = parse.GetValue(words)!;
+            var found = kv.MostSimilarBatch(queries.Select(w => ((IReadOnlyList<string>)[w], (IReadOnlyList<string>)[])).ToList(),
+                parse.GetValue(top), parse.GetValue(restrict));
+            if (parse.GetValue(CliOptions.Json))
+            {
+                CliOptions.WriteJson(new
+                {
+                    results = queries.Select((q, i) => new
+                    {
+                        query = q,
+                        neighbors = found[i].Select(n => new { key = n.Key, similarity = n.Similarity }),
+                    }),
+                });
+                return 0;
+            }
+            for (int i = 0; i < queries.Length; i++) AnsiConsole.Write(Table(queries[i], "similarity", found[i]));
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>A ranked table of neighbours titled <paramref name="title"/>.</summary>
+    public static Table Table(string title, string scoreName, IReadOnlyList<Neighbor> neighbors)
+    {
+        var table = new Table().Title(Markup.Escape(title)).AddColumn("#").AddColumn("key").AddColumn(new TableColumn(scoreName).RightAligned());
+        for (int r = 0; r < neighbors.Count; r++) table.AddRow((r + 1).ToString(), Markup.Escape(neighbors[r].Key), neighbors[r].Similarity.ToString("F4"));
+        return table;
+    }
+}

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using Spectre.Console;
+using TokenSpace.Formats;
+using TokenSpace.Vectors;
+
+namespace TokenSpace.Cli;
+
+/// <summary>The options of every verb that reads vectors, and the one way they are loaded (with a progress bar on a terminal).</summary>
+static class VectorOptions
+{
+    /// <summary>Files at least this large get a progress bar while loading.</summary>
+    const long ProgressBytes = 32 << 20;
+
+    public static Option<string> Vectors() => new("--vectors")
+    {
+        Description = "Vectors file (word2vec bin/txt, GloVe, fastText .vec, .npy, native .tsvec) or a fetched name (glove-100d)",
+        Required = true,
+    };
+
+    public static readonly Option<string?> Format = new("--format")
+    {
+        Description = $"Force the input format: {string.Join(", ", VectorsFile.FormatNames.Keys)} (default: detected from the content)",
+    };
+
+    public static readonly Option<int?> Limit = new("--limit") { Description = "Read only the first N rows" };
+
+    public static readonly Option<string?> Keys = new("--keys") { Description = "Keys file for a .npy matrix (one key per line)" };
+
+    public static readonly Option<bool> ReplaceInvalid = new("--replace-invalid-utf8")
+    {
+        Description = "Replace invalid UTF-8 in keys by U+FFFD instead of failing",
+    };
+
+    /// <summary>Adds --format, --limit, --keys and --replace-invalid-utf8 to <paramref name="command"/>.</summary>
+    public static void AddLoadOptions(Command command)
+    {
+        command.Options.Add(Format);
+        command.Options.Add(Limit);
+        command.Options.Add(Keys);
+        command.Options.Add(ReplaceInvalid);
+    }
+
+    /// <summary>Loads the vectors the parse result names; a progress bar goes to stderr for large files when it is a terminal.</summary>
+    public static KeyedVectors Load(ParseResult parse, Option<string> vectors)
+    {
+        string path = parse.GetValue(vectors)!;
+        var format = parse.GetValue(Format) is { } name ? VectorsFile.ParseFormat(name) : (VectorFormat?)null;
+        var options = new VectorsLoadOptions
+        {
+            Limit = parse.GetValue(Limit),
+            KeysPath = parse.GetValue(Keys),
+            Utf8Errors = parse.GetValue(ReplaceInvalid) ? Utf8Errors.Replace : Utf8Errors.Strict,
+        };
+        string resolved = File.Exists(path) ? path : PretrainedVectors.Resolve(path) ?? path;
+        bool big = File.Exists(resolved) && new FileInfo(resolved).Length >= ProgressBytes;
+        return WithProgress(big, $"loading {Path.GetFileName(resolved)}", report => VectorsFile.Load(path, format, options with { Progress = report }));
+    }
+
+    /// <summary>Runs <paramref name="work"/> with a progress bar on stderr when <paramref name="show"/> and stderr is a terminal.</summary>
+    public static T WithProgress<T>(bool show, string label, Func<Action<double>?, T> work)
+    {
+        if (!show || Console.IsErrorRedirected) return work(null);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        T result = default!;
+        console.Progress().AutoClear(true).Start(context =>
+        {
+            var task = context.AddTask(label, maxValue: 1.0);
+            var gate = new Lock();
+            result = work(fraction =>
+            {
+                lock (gate) task.Value = Math.Max(task.Value, fraction);
+            });
+            task.Value = 1.0;
+        });
+        return result;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Buffers;
+using System.IO.MemoryMappedFiles;
+
+namespace TokenSpace.Formats;
+
+/// <summary>
+/// A whole file mapped read-only into memory. Readers parse it in place, and the native format
+/// hands a slice of it to <see cref="Vectors.KeyedVectors"/> as the matrix without copying.
+/// </summary>
+sealed unsafe class MappedFile : IDisposable
+{
+    readonly MemoryMappedFile? map;
+    readonly MemoryMappedViewAccessor? view;
+    readonly byte* pointer;
+
+    public MappedFile(string path)
+    {
+        Path = path;
+        using (var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+        {
+            Length = probe.Length;
+        }
+        if (Length == 0) return; // an empty file cannot be mapped; readers report it as truncated
+        map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        byte* p = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+        pointer = p + view.PointerOffset;
+    }
+
+    public string Path { get; }
+
+    public long Length { get; }
+
+    /// <summary>The byte at <paramref name="offset"/>.</summary>
+    public byte At(long offset) => pointer[offset];
+
+    /// <summary>Bytes [offset, offset + length); the length must fit a span.</summary>
+    public ReadOnlySpan<byte> Span(long offset, int length) => new(pointer + offset, length);
+
+    /// <summary>Floats starting at <paramref name="offset"/> as memory owned by this mapping.</summary>
+    public ReadOnlyMemory<float> Floats(long offset, int count) => new FloatManager((float*)(pointer + offset), count).Memory;
+
+    public void Dispose()
+    {
+        if (view is not null)
+        {
+            view.SafeMemoryMappedViewHandle.ReleasePointer();
+            view.Dispose();
+        }
+        map?.Dispose();
+    }
+
+    /// <summary>Lets a <see cref="Memory{T}"/> point into the mapping.</summary>
+    sealed class FloatManager(float* start, int count) : MemoryManager<float>
+    {
+        public override Span<float> GetSpan() => new(start, count);
+
+        public override MemoryHandle Pin(int elementIndex = 0) => new(start + elementIndex);
+
+        public override void Unpin() { }
+
+        protected override void Dispose(bool disposing) { }
+    }
+}

@@ -1,0 +1,243 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using TokenSpace.Tensors;
+using TokenSpace.Vectors;
+
+namespace TokenSpace.Formats;
+
+/// <summary>
+/// word2vec text, fastText <c>.vec</c> (header <c>count dims</c>) and GloVe (no header): one row per
+/// line, <c>key v1 … vD</c> separated by single spaces. Lines are found in one pass over the mapped
+/// file and parsed in parallel; the first defect (lowest line) is reported.
+/// </summary>
+static class TextVectors
+{
+    /// <summary>Rows per parallel parse unit.</summary>
+    const int ChunkRows = 4096;
+
+    public static KeyedVectors Read(MappedFile file, bool hasHeader, VectorsLoadOptions options)
+    {
+        long pos = 0;
+        long line = 0;
+        long? declared = null;
+        int dims = 0;
+        if (hasHeader)
+        {
+            if (!NextLine(file, ref pos, out var header)) throw new FileFormatException(file.Path, "the file is empty; expected a header 'count dimensions'", line: 1);
+            line = 1;
+            if (!TryParseHeader(header, out long count, out dims))
+            {
+                throw new FileFormatException(file.Path,
+                    $"expected a header 'count dimensions' (two positive integers), found '{Preview(header)}'; is this a GloVe file without header? (use --format glove)", line: 1);
+            }
+            declared = count;
+        }
+        long wanted = Math.Min(declared ?? long.MaxValue, options.Limit ?? long.MaxValue);
+        long firstRowLine = line + 1;
+
+        // Pass 1: where each row starts and ends.
+        var starts = new List<long>();
+        var ends = new List<long>();
+        while (starts.Count < wanted)
+        {
+            long start = pos;
+            if (!NextLine(file, ref pos, out var text)) break;
+            line++;
+            if (IsBlank(text))
+            {
+                if (RestIsBlank(file, pos)) break;
+                throw new FileFormatException(file.Path, $"empty line; expected a key and {(dims > 0 ? dims.ToString() : "its")} values", line: line);
+            }
+            starts.Add(start);
+            ends.Add(start + text.Length);
+            if ((starts.Count & 0xFFFF) == 0) options.Progress?.Invoke(0.2 * pos / file.Length);
+        }
+        if (starts.Count > int.MaxValue / Math.Max(1, dims)) throw new FileFormatException(file.Path, "too many rows to hold in one matrix", line: line);
+        if (declared is { } n && starts.Count < wanted)
+        {
+            throw new FileFormatException(file.Path,
+                $"unexpected end of file after {starts.Count} of {n} rows; is the count in the header wrong, or the file truncated?", line: line + 1);
+        }
+        if (declared is { } m && options.Limit is null && !RestIsBlank(file, pos))
+        {
+            throw new FileFormatException(file.Path,
+                $"more rows than the {m} the header declares; is the count in the header wrong?", line: line + 1);
+        }
+        int rows = starts.Count;
+        if (!hasHeader)
+        {
+            if (rows == 0) throw new FileFormatException(file.Path, "no rows; expected lines 'key v1 … vD'", line: 1);
+            dims = CountFields(file.Span(starts[0], (int)(ends[0] - starts[0]))) - 1;
+            if (dims < 1) throw new FileFormatException(file.Path, "expected a key and at least one value on the first line", line: firstRowLine);
+        }
+
+        // Pass 2: parse rows in parallel; each unit remembers its first error.
+        var keys = new string[rows];
+        var matrix = new float[(long)rows * dims];
+        int units = (rows + ChunkRows - 1) / ChunkRows;
+        var errors = new FileFormatException?[units];
+        int done = 0;
+        Threads.For(units, u =>
+        {
+            int end = Math.Min(rows, (u + 1) * ChunkRows);
+            for (int r = u * ChunkRows; r < end; r++)
+            {
+                var text = file.Span(starts[r], (int)(ends[r] - starts[r]));
+                var error = ParseRow(text, dims, hasHeader, matrix.AsSpan(r * dims, dims), out var keyBytes);
+                long lineNo = firstRowLine + r;
+                if (error is null)
+                {
+                    try
+                    {
+                        keys[r] = KeyDecoder.Decode(keyBytes, options.Utf8Errors, file.Path, lineNo, starts[r]);
+                    }
+                    catch (FileFormatException e)
+                    {
+                        errors[u] = e;
+                        return;
+                    }
+                    continue;
+                }
+                errors[u] = new FileFormatException(file.Path, error, line: lineNo);
+                return;
+            }
+            int total = Interlocked.Add(ref done, end - u * ChunkRows);
+            options.Progress?.Invoke(0.2 + 0.8 * total / rows);
+        });
+        if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
+        var index = KeyDecoder.Index(keys, file.Path, r => (firstRowLine + r, null));
+        return new KeyedVectors(keys, index, matrix, dims, owner: null);
+    }
+
+    /// <summary>Parses one row into <paramref name="values"/>; returns the defect, or null.</summary>
+    static string? ParseRow(ReadOnlySpan<byte> text, int dims, bool hasHeader, Span<float> values, out ReadOnlySpan<byte> key)
+    {
+        text = text.TrimEnd(" \t\r"u8);
+        int space = text.IndexOf((byte)' ');
+        key = space < 0 ? text : text[..space];
+        if (space <= 0) return $"expected a key and {dims} values separated by spaces, found '{Preview(text)}'";
+        var rest = text[(space + 1)..];
+        int found = 0;
+        while (true)
+        {
+            int next = rest.IndexOf((byte)' ');
+            var field = next < 0 ? rest : rest[..next];
+            if (found < dims)
+            {
+                if (!Utf8Parser.TryParse(field, out float v, out int used) || used != field.Length)
+                {
+                    if (field.IsEmpty) return $"empty value {found + 1} (two spaces in a row?); expected {dims} values separated by single spaces";
+                    if (!float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out v))
+                    {
+                        if (IsPythonNonFinite(field)) return $"value {found + 1} is '{Preview(field)}'; NaN and infinity are not allowed (a diverged training run?)";
+                        return $"value {found + 1} '{Preview(field)}' is not a number; does the key contain a space?";
+                    }
+                }
+                if (!float.IsFinite(v)) return $"value {found + 1} is '{Preview(field)}'; NaN and infinity are not allowed (a diverged training run?)";
+                values[found] = v;
+            }
+            found++;
+            if (next < 0) break;
+            rest = rest[(next + 1)..];
+        }
+        if (found == dims) return null;
+        string guess = hasHeader ? "is the dimension in the header wrong" : "do rows have different lengths, or does a key contain a space";
+        return $"expected {dims} values after the key, found {found}; {guess}?";
+    }
+
+    /// <summary>nan, inf, infinity with optional sign, any case: what Python writes for non-finite floats.</summary>
+    static bool IsPythonNonFinite(ReadOnlySpan<byte> field)
+    {
+        var t = field.TrimStart("+-"u8);
+        return Ascii.EqualsIgnoreCase(t, "nan"u8) || Ascii.EqualsIgnoreCase(t, "inf"u8) || Ascii.EqualsIgnoreCase(t, "infinity"u8);
+    }
+
+    /// <summary>True when <paramref name="line"/> is <c>count dims</c>: two non-negative integers (dims ≥ 1).</summary>
+    public static bool TryParseHeader(ReadOnlySpan<byte> line, out long count, out int dims)
+    {
+        count = 0;
+        dims = 0;
+        line = line.Trim(" \t\r"u8);
+        int space = line.IndexOfAny(" \t"u8);
+        if (space < 0) return false;
+        var second = line[(space + 1)..].TrimStart(" \t"u8);
+        return Utf8Parser.TryParse(line[..space], out count, out int a) && a == space && count >= 0
+            && Utf8Parser.TryParse(second, out dims, out int b) && b == second.Length && dims >= 1;
+    }
+
+    /// <summary>True when <paramref name="bytes"/> hold a byte below 0x20 other than tab, newline and carriage return (or DEL): not text.</summary>
+    public static bool HasControlBytes(ReadOnlySpan<byte> bytes) =>
+        bytes.IndexOfAnyInRange((byte)0, (byte)8) >= 0 || bytes.IndexOfAny((byte)11, (byte)12, (byte)127) >= 0
+            || bytes.IndexOfAnyInRange((byte)14, (byte)31) >= 0;
+
+    /// <summary>Writes word2vec text (with header) or GloVe (without), values in shortest round-trip form.</summary>
+    public static void Write(KeyedVectors vectors, string path, bool header)
+    {
+        CheckKeys(vectors, "text");
+        AtomicFile.Write(path, stream =>
+        {
+            using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 20, leaveOpen: true) { NewLine = "\n" };
+            if (header) writer.WriteLine($"{vectors.Count} {vectors.Dimensions}");
+            Span<char> number = stackalloc char[32];
+            for (int i = 0; i < vectors.Count; i++)
+            {
+                writer.Write(vectors.Keys[i]);
+                foreach (float v in vectors.Row(i))
+                {
+                    writer.Write(' ');
+                    v.TryFormat(number, out int written, "R", CultureInfo.InvariantCulture);
+                    writer.Write(number[..written]);
+                }
+                writer.Write('\n');
+            }
+        });
+    }
+
+    /// <summary>Text and binary word2vec cannot hold keys with whitespace (the separator) or empty keys.</summary>
+    public static void CheckKeys(KeyedVectors vectors, string what)
+    {
+        foreach (string key in vectors.Keys)
+        {
+            if (key.Length == 0 || key.AsSpan().IndexOfAny(" \t\n\r") >= 0)
+            {
+                throw new ArgumentException($"key '{key}' is empty or contains whitespace, which the {what} format uses as separator; use the native format instead");
+            }
+        }
+    }
+
+    static int CountFields(ReadOnlySpan<byte> text) => text.TrimEnd(" \t\r"u8).Count((byte)' ') + 1;
+
+    static bool NextLine(MappedFile file, ref long pos, out ReadOnlySpan<byte> line)
+    {
+        if (pos >= file.Length)
+        {
+            line = default;
+            return false;
+        }
+        int window = (int)Math.Min(file.Length - pos, int.MaxValue);
+        var span = file.Span(pos, window);
+        int nl = span.IndexOf((byte)'\n');
+        line = nl < 0 ? span : span[..nl];
+        pos += nl < 0 ? span.Length : nl + 1;
+        return true;
+    }
+
+    static bool IsBlank(ReadOnlySpan<byte> text) => text.Trim(" \t\r"u8).IsEmpty;
+
+    static bool RestIsBlank(MappedFile file, long pos)
+    {
+        for (long p = pos; p < file.Length; p += int.MaxValue)
+        {
+            if (file.Span(p, (int)Math.Min(file.Length - p, int.MaxValue)).IndexOfAnyExcept(" \t\r\n"u8) >= 0) return false;
+        }
+        return true;
+    }
+
+    /// <summary>At most 40 characters of the bytes, for messages.</summary>
+    internal static string Preview(ReadOnlySpan<byte> bytes)
+    {
+        string s = Encoding.UTF8.GetString(bytes[..Math.Min(bytes.Length, 40)]);
+        return bytes.Length > 40 ? s + "…" : s;
+    }
+}

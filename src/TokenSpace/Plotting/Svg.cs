@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text;
+
+namespace TokenSpace.Plotting;
+
+/// <summary>Small pieces shared by the SVG writers: escaping, number formatting, colours, atomic writes.</summary>
+static class Svg
+{
+    /// <summary>The font stack of every text element.</summary>
+    public const string Font = "DejaVu Sans, Helvetica, Arial, sans-serif";
+
+    /// <summary>Tableau 10: distinct, colour-blind-aware categorical colours.</summary>
+    public static readonly string[] Palette =
+        ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+
+    /// <summary>The colour of points outside any group.</summary>
+    public const string Ungrouped = "#7f7f7f";
+
+    /// <summary>
+    /// Escapes text for XML content and attribute values. Characters XML 1.0 cannot hold at all (most
+    /// control characters, lone surrogates, U+FFFE/U+FFFF) become U+FFFD, so any token stays a valid document.
+    /// With <paramref name="visibleWhitespace"/>, a space, tab or newline shows as a symbol (␣ ⇥ ↵): a token
+    /// made of whitespace would otherwise be an invisible label.
+    /// </summary>
+    public static string Escape(string text, bool visibleWhitespace = false)
+    {
+        var sb = new StringBuilder(text.Length);
+        for (int t = 0; t < text.Length; t++)
+        {
+            char c = text[t];
+            switch (c)
+            {
+                case '&': sb.Append("&amp;"); break;
+                case '<': sb.Append("&lt;"); break;
+                case '>': sb.Append("&gt;"); break;
+                case '"': sb.Append("&quot;"); break;
+                case '\'': sb.Append("&apos;"); break;
+                default:
+                    if (char.IsHighSurrogate(c) && t + 1 < text.Length && char.IsLowSurrogate(text[t + 1]))
+                    {
+                        sb.Append(c).Append(text[++t]);
+                    }
+                    else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || char.IsSurrogate(c) || c == '\uFFFE' || c == '\uFFFF')
+                    {
+                        sb.Append('\uFFFD');
+                    }
+                    else if (visibleWhitespace)
+                    {
+                        sb.Append(c switch { ' ' => '\u2423', '\n' => '\u21B5', '\t' => '\u21E5', '\r' => '\u240D', _ => c });
+                    }
+                    else
+                    {
+                        sb.Append(c);
+                    }
+                    break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>A coordinate with two decimals, invariant culture.</summary>
+    public static string N(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
+
+    /// <summary>Estimated width of <paramref name="text"/> in a sans-serif font of <paramref name="fontSize"/>: wide enough not to undercount.</summary>
+    public static double TextWidth(string text, double fontSize)
+    {
+        double units = 0;
+        foreach (char c in text)
+        {
+            units += c switch
+            {
+                'i' or 'j' or 'l' or '.' or ',' or '\'' or '!' or '|' or ':' or ';' => 0.32,
+                'f' or 't' or 'r' or 'I' or ' ' or '(' or ')' or '-' => 0.45,
+                'm' or 'w' or 'M' or 'W' => 0.92,
+                >= 'A' and <= 'Z' => 0.72,
+                _ when c > 0x2E80 => 1.0, // CJK and other wide scripts
+                _ => 0.6,
+            };
+        }
+        return units * fontSize;
+    }
+
+    /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> atomically: a temporary file beside it, flushed, then renamed over.</summary>
+    /// <remarks>To be replaced by <c>Formats.AtomicFile.WriteAllText</c> (kernels / gpt / vectors branches) when they merge.</remarks>
+    public static void WriteAtomic(string path, string text)
+    {
+        string full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string temp = full + $".tmp-{Environment.ProcessId}";
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                var bytes = new UTF8Encoding(false).GetBytes(text);
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}

@@ -1,0 +1,326 @@
+using TokenSpace.Tensors;
+
+namespace TokenSpace.Projection;
+
+/// <summary>How t-SNE computes its gradient.</summary>
+public enum TsneMethod
+{
+    /// <summary>Exact up to <see cref="Tsne.ExactLimit"/> points, Barnes–Hut above.</summary>
+    Auto,
+
+    /// <summary>All pairs, O(n²) per iteration; P over all points.</summary>
+    Exact,
+
+    /// <summary>P over the 3·perplexity nearest neighbours, repulsion through a quadtree; O(n log n) per iteration.</summary>
+    BarnesHut,
+}
+
+/// <summary>Where t-SNE starts.</summary>
+public enum TsneInit
+{
+    /// <summary>The first two principal components, scaled so the first has standard deviation 1e-4 (scikit-learn's <c>init="pca"</c>).</summary>
+    Pca,
+
+    /// <summary>Gaussian noise with standard deviation 1e-4, from the seed.</summary>
+    Random,
+}
+
+/// <summary>t-SNE settings; the defaults are scikit-learn 1.2's.</summary>
+public sealed record TsneOptions
+{
+    /// <summary>Effective number of neighbours each point's Gaussian covers; must be less than the number of points.</summary>
+    public double Perplexity { get; init; } = 30;
+
+    /// <summary>Factor on P during the first <see cref="Tsne.ExplorationIterations"/> iterations, pulling clusters apart early.</summary>
+    public double EarlyExaggeration { get; init; } = 12;
+
+    /// <summary>Gradient step; null means scikit-learn's "auto": max(n / early exaggeration / 4, 50).</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Total iterations, exploration included.</summary>
+    public int MaxIter { get; init; } = 1000;
+
+    /// <summary>Exact or Barnes–Hut gradient.</summary>
+    public TsneMethod Method { get; init; } = TsneMethod.Auto;
+
+    /// <summary>Barnes–Hut angle: a cell of width w at distance r stands for its points when w / r &lt; θ.</summary>
+    public double Theta { get; init; } = 0.5;
+
+    /// <summary>Starting layout.</summary>
+    public TsneInit Init { get; init; } = TsneInit.Pca;
+
+    /// <summary>Seed of the random initialisation (the PCA initialisation uses no randomness).</summary>
+    public int Seed { get; init; }
+}
+
+/// <summary>A t-SNE embedding.</summary>
+/// <param name="Coordinates">The points in 2-D, <c>(n, 2)</c> row-major.</param>
+/// <param name="KlDivergence">KL(P ‖ Q) at the last iteration (for Barnes–Hut, with its approximate normaliser, as scikit-learn reports it).</param>
+/// <param name="Iterations">Iterations run (fewer than MaxIter if the optimisation stopped making progress).</param>
+/// <param name="Method">The gradient used.</param>
+public sealed record TsneResult(double[] Coordinates, double KlDivergence, int Iterations, TsneMethod Method);
+
+/// <summary>
+/// t-distributed stochastic neighbour embedding into 2-D (van der Maaten and Hinton 2008; Barnes–Hut after
+/// van der Maaten 2014), optimised as scikit-learn 1.2 does: early exaggeration 12 for 250 iterations with
+/// momentum 0.5, then momentum 0.8; per-parameter gains (delta-bar-delta, +0.2 / ×0.8, at least 0.01);
+/// progress checked every 50 iterations. Deterministic for a seed, whatever <see cref="Threads.Count"/>.
+/// </summary>
+public static class Tsne
+{
+    /// <summary>Largest n for which <see cref="TsneMethod.Auto"/> chooses the exact gradient.</summary>
+    public const int ExactLimit = 500;
+
+    /// <summary>Most points the exact gradient accepts (it keeps two n × n matrices of doubles: 800 MB at this size).</summary>
+    public const int ExactMaxPoints = 7_000;
+
+    /// <summary>Iterations with early exaggeration and momentum 0.5.</summary>
+    public const int ExplorationIterations = 250;
+
+    internal const double MachineEpsilon = 2.220446049250313e-16;
+    const double Float32Tiny = 1.1754943508222875e-38;
+    const int CheckEvery = 50;
+    const double MinGradNorm = 1e-7;
+    const int PointsPerUnit = 64;
+
+    /// <summary>
+    /// Embeds the rows of <paramref name="matrix"/> in 2-D.
+    /// </summary>
+    /// <example><code>var map = Tsne.Fit(vectors, n, d, new TsneOptions { Perplexity = 30, Seed = 0 });</code></example>
+    /// <param name="matrix">The rows, <c>(n, d)</c> row-major.</param>
+    /// <param name="n">Number of rows.</param>
+    /// <param name="d">Dimension of a row.</param>
+    /// <param name="options">Settings; null for the defaults.</param>
+    /// <param name="onIteration">Called after each iteration with the number done, for progress display.</param>
+    /// <exception cref="ArgumentException">The sizes disagree, the perplexity is not in (0, n), a setting is out of range, or the exact gradient is asked for more than <see cref="ExactMaxPoints"/> points.</exception>
+    public static TsneResult Fit(ReadOnlySpan<float> matrix, int n, int d, TsneOptions? options = null, Action<int>? onIteration = null)
+    {
+        options ??= new TsneOptions();
+        if (n < 2) throw new ArgumentException($"t-SNE needs at least 2 points, got {n}", nameof(n));
+        if (matrix.Length != (long)n * d) throw new ArgumentException($"matrix has {matrix.Length} values, expected n*d = {n}*{d}", nameof(matrix));
+        if (!(options.Perplexity > 0 && options.Perplexity < n))
+        {
+            throw new ArgumentException($"perplexity must be in (0, n = {n}), got {options.Perplexity}; lower it for few points", nameof(options));
+        }
+        if (options.MaxIter < 1) throw new ArgumentException($"MaxIter must be at least 1, got {options.MaxIter}", nameof(options));
+        if (options.Theta < 0) throw new ArgumentException($"Theta must be non-negative, got {options.Theta}", nameof(options));
+
+        var method = options.Method == TsneMethod.Auto ? (n <= ExactLimit ? TsneMethod.Exact : TsneMethod.BarnesHut) : options.Method;
+        if (method == TsneMethod.Exact && n > ExactMaxPoints)
+        {
+            throw new ArgumentException($"the exact gradient keeps two n x n matrices; {n:N0} points are too many (at most {ExactMaxPoints:N0}), use Barnes-Hut", nameof(options));
+        }
+        double learningRate = options.LearningRate ?? Math.Max(n / options.EarlyExaggeration / 4, 50);
+
+        GradientFunction gradient;
+        if (method == TsneMethod.Exact)
+        {
+            double[] p = Affinities.Dense(matrix, n, d, options.Perplexity);
+            var w = new double[n * n];
+            gradient = (y, grad, scale, error) => ExactGradient(p, y, n, scale, grad, error, w);
+        }
+        else
+        {
+            var p = Affinities.FromNeighbours(matrix, n, d, options.Perplexity);
+            var tree = new QuadTree();
+            double squaredTheta = options.Theta * options.Theta;
+            gradient = (y, grad, scale, error) => BarnesHutGradient(p, y, n, squaredTheta, scale, grad, error, tree);
+        }
+
+        double[] y = Initial(matrix, n, d, options);
+        int exploration = Math.Min(ExplorationIterations, options.MaxIter);
+        var (kl, last) = Descend(gradient, y, 0, exploration, 0.5, options.EarlyExaggeration, learningRate, ExplorationIterations, onIteration);
+        if (last < exploration - 1 || options.MaxIter > exploration)
+        {
+            (kl, last) = Descend(gradient, y, last + 1, options.MaxIter, 0.8, 1, learningRate, 300, onIteration);
+        }
+        return new TsneResult(y, kl, last + 1, method);
+    }
+
+    /// <summary>Writes ∂KL/∂y into grad for P scaled by <c>scale</c>; returns KL when asked, else NaN.</summary>
+    delegate double GradientFunction(double[] y, double[] grad, double scale, bool computeError);
+
+    static double[] Initial(ReadOnlySpan<float> matrix, int n, int d, TsneOptions options)
+    {
+        var y = new double[2 * n];
+        if (options.Init == TsneInit.Pca && d >= 2)
+        {
+            var coordinates = Pca.Fit(matrix, n, d, 2).Coordinates;
+            double mean = 0, variance = 0;
+            for (int i = 0; i < n; i++) mean += coordinates[2 * i];
+            mean /= n;
+            for (int i = 0; i < n; i++) variance += (coordinates[2 * i] - mean) * (coordinates[2 * i] - mean);
+            double std = Math.Sqrt(variance / n);
+            double factor = std > 0 ? 1e-4 / std : 1;
+            for (int t = 0; t < 2 * n; t++) y[t] = coordinates[t] * factor;
+            return y;
+        }
+        var random = new Random(options.Seed);
+        for (int t = 0; t < 2 * n; t++)
+        {
+            // Box–Muller: one standard normal from two uniforms in (0, 1].
+            double u = 1 - random.NextDouble(), v = random.NextDouble();
+            y[t] = 1e-4 * Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v);
+        }
+        return y;
+    }
+
+    /// <summary>scikit-learn's <c>_gradient_descent</c> from iteration <paramref name="from"/> up to <paramref name="to"/>; returns the last error and iteration.</summary>
+    static (double Error, int Last) Descend(GradientFunction gradient, double[] y, int from, int to, double momentum, double exaggeration,
+        double learningRate, int iterationsWithoutProgress, Action<int>? onIteration)
+    {
+        var grad = new double[y.Length];
+        var update = new double[y.Length];
+        var gains = new double[y.Length];
+        Array.Fill(gains, 1.0);
+        double error = double.MaxValue, bestError = double.MaxValue;
+        int bestIteration = from, i = from;
+        for (; i < to; i++)
+        {
+            bool check = (i + 1) % CheckEvery == 0;
+            error = gradient(y, grad, exaggeration, check || i == to - 1);
+            double norm = 0;
+            for (int t = 0; t < y.Length; t++)
+            {
+                gains[t] = update[t] * grad[t] < 0 ? gains[t] + 0.2 : gains[t] * 0.8;
+                if (gains[t] < 0.01) gains[t] = 0.01;
+                double g = grad[t] * gains[t];
+                norm += g * g;
+                update[t] = momentum * update[t] - learningRate * g;
+                y[t] += update[t];
+            }
+            onIteration?.Invoke(i + 1);
+            if (check)
+            {
+                if (error < bestError)
+                {
+                    bestError = error;
+                    bestIteration = i;
+                }
+                else if (i - bestIteration > iterationsWithoutProgress)
+                {
+                    break;
+                }
+                if (Math.Sqrt(norm) <= MinGradNorm) break;
+            }
+        }
+        return (error, Math.Min(i, to - 1));
+    }
+
+    /// <summary>
+    /// The exact gradient of KL(scale·P ‖ Q) for the Student-t kernel w_ij = 1/(1 + |y_i − y_j|²):
+    /// ∂/∂y_i = 4 Σ_j (scale·p_ij − q_ij) w_ij (y_i − y_j), q_ij = max(w_ij / Σ_{k≠l} w_kl, ε).
+    /// </summary>
+    /// <param name="p">The joint P, <c>(n, n)</c>, zero diagonal.</param>
+    /// <param name="y">The layout, <c>(n, 2)</c>.</param>
+    /// <param name="n">Number of points.</param>
+    /// <param name="scale">Factor on P (the early exaggeration).</param>
+    /// <param name="grad">Output, <c>(n, 2)</c>.</param>
+    /// <param name="computeError">Also compute the KL divergence.</param>
+    /// <returns>Σ_{i≠j} p log(p / q) when <paramref name="computeError"/>, else NaN.</returns>
+    /// <param name="w">Scratch for the kernel values, <c>(n, n)</c>.</param>
+    internal static double ExactGradient(double[] p, double[] y, int n, double scale, double[] grad, bool computeError, double[] w)
+    {
+        int units = (n + PointsPerUnit - 1) / PointsPerUnit;
+        var partial = new double[units];
+        Threads.For(units, unit =>
+        {
+            double sum = 0;
+            for (int i = unit * PointsPerUnit, end = Math.Min(n, i + PointsPerUnit); i < end; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    if (j == i) continue;
+                    double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+                    double wij = 1 / (1 + dx * dx + dy * dy);
+                    w[i * n + j] = wij;
+                    sum += wij;
+                }
+            }
+            partial[unit] = sum;
+        });
+        double z = 0;
+        foreach (double s in partial) z += s;
+
+        Threads.For(units, unit =>
+        {
+            double kl = 0;
+            for (int i = unit * PointsPerUnit, end = Math.Min(n, i + PointsPerUnit); i < end; i++)
+            {
+                double gx = 0, gy = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    if (j == i) continue;
+                    double wij = w[i * n + j];
+                    double q = Math.Max(wij / z, MachineEpsilon);
+                    double pij = scale * p[i * n + j];
+                    double f = (pij - q) * wij;
+                    gx += f * (y[2 * i] - y[2 * j]);
+                    gy += f * (y[2 * i + 1] - y[2 * j + 1]);
+                    if (computeError) kl += pij * Math.Log(Math.Max(pij, MachineEpsilon) / q);
+                }
+                grad[2 * i] = 4 * gx;
+                grad[2 * i + 1] = 4 * gy;
+            }
+            partial[unit] = kl;
+        });
+        if (!computeError) return double.NaN;
+        double total = 0;
+        foreach (double s in partial) total += s;
+        return total;
+    }
+
+    /// <summary>
+    /// The Barnes–Hut gradient: attraction exactly over the sparse P, repulsion Σ_j w_ij² (y_i − y_j) / Z
+    /// with the sums of far cells taken at their centre of mass (<see cref="QuadTree.Repulsion"/>).
+    /// </summary>
+    /// <returns>Σ p log(p / q) over the stored entries of P, with Z from the tree, when <paramref name="computeError"/>; else NaN.</returns>
+    internal static double BarnesHutGradient(Affinities.Sparse p, double[] y, int n, double squaredTheta, double scale, double[] grad,
+        bool computeError, QuadTree tree)
+    {
+        tree.Build(y, n);
+        int units = (n + PointsPerUnit - 1) / PointsPerUnit;
+        var partial = new double[units];
+        var repulsion = new double[2 * n];
+        Threads.For(units, unit =>
+        {
+            double sum = 0;
+            for (int i = unit * PointsPerUnit, end = Math.Min(n, i + PointsPerUnit); i < end; i++)
+            {
+                tree.Repulsion(i, y[2 * i], y[2 * i + 1], squaredTheta, out double q, out double fx, out double fy);
+                sum += q;
+                repulsion[2 * i] = fx;
+                repulsion[2 * i + 1] = fy;
+            }
+            partial[unit] = sum;
+        });
+        double z = 0;
+        foreach (double s in partial) z += s;
+
+        Threads.For(units, unit =>
+        {
+            double kl = 0;
+            for (int i = unit * PointsPerUnit, end = Math.Min(n, i + PointsPerUnit); i < end; i++)
+            {
+                double ax = 0, ay = 0;
+                for (int e = p.RowStart[i]; e < p.RowStart[i + 1]; e++)
+                {
+                    int j = p.Columns[e];
+                    double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+                    double wij = 1 / (1 + dx * dx + dy * dy);
+                    double pij = scale * p.Values[e];
+                    ax += pij * wij * dx;
+                    ay += pij * wij * dy;
+                    if (computeError) kl += pij * Math.Log(Math.Max(pij, Float32Tiny) / Math.Max(wij / z, Float32Tiny));
+                }
+                grad[2 * i] = 4 * (ax - repulsion[2 * i] / z);
+                grad[2 * i + 1] = 4 * (ay - repulsion[2 * i + 1] / z);
+            }
+            partial[unit] = kl;
+        });
+        if (!computeError) return double.NaN;
+        double total = 0;
+        foreach (double s in partial) total += s;
+        return total;
+    }
+}

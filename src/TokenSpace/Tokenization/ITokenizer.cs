@@ -1,0 +1,43 @@
+namespace TokenSpace.Tokenization;
+
+// What a tokenizer promises:
+// - ids are in [0, VocabSize);
+// - EncodeToIds and EncodeToTokens give the same ids for the same text, and Decode(EncodeToIds(x)) == x
+//   for every well-formed string x it can encode (GPT-2's BPE encodes every string; a lone UTF-16
+//   surrogate comes back as U+FFFD);
+// - the tokens' [Start, Start + Length) character ranges tile the text: they are contiguous, in order,
+//   and their lengths sum to the text's length (a character split across byte-level tokens belongs to
+//   the token holding its first byte; a token holding only the rest of it has Length 0);
+// - Encode(reader, sink) hands over the same ids as EncodeToIds on the whole text, in order.
+// Strings convert implicitly to ReadOnlySpan<char>, so every method takes a string too.
+
+/// <summary>Turns text into token ids and back.</summary>
+public interface ITokenizer
+{
+    /// <summary>Number of distinct ids: every id is in [0, VocabSize).</summary>
+    int VocabSize { get; }
+
+    /// <summary>The ids of <paramref name="text"/>.</summary>
+    int[] EncodeToIds(ReadOnlySpan<char> text);
+
+    /// <summary>The tokens of <paramref name="text"/> with their character offsets.</summary>
+    Token[] EncodeToTokens(ReadOnlySpan<char> text);
+
+    /// <summary>The text of <paramref name="ids"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An id is outside [0, VocabSize).</exception>
+    string Decode(ReadOnlySpan<int> ids);
+
+    /// <summary>
+    /// Encodes everything <paramref name="reader"/> holds, handing the ids to <paramref name="sink"/> in
+    /// order (in one or more calls). Implementations may stream and use several threads; this default
+    /// reads the whole text first.
+    /// </summary>
+    void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink) => sink(EncodeToIds(reader.ReadToEnd()));
+}
+
+/// <summary>One token of a text: its id, its text, and the characters of the input it covers.</summary>
+/// <param name="Id">The token id.</param>
+/// <param name="Value">The token's own text (for a byte-level token holding part of a character, U+FFFD).</param>
+/// <param name="Start">Index of the first input character the token covers.</param>
+/// <param name="Length">Number of input characters the token covers.</param>
+public readonly record struct Token(int Id, string Value, int Start, int Length);

@@ -1,0 +1,376 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using TokenSpace.Tensors;
+
+namespace TokenSpace.Vectors;
+
+/// <summary>
+/// An int8 copy of the unit-norm rows, a quarter of the float32 bytes, scanned first so a query
+/// streams 4× less memory; the best candidates are then re-scored exactly in float32.
+/// <para>
+/// Exactness: row i is stored as <c>scale_i · code_i + r_i</c> and the query as
+/// <c>qs · q8 + rq</c>; the approximate score <c>qs·scale_i·(q8·code_i)</c> differs from the
+/// exact float32 score by at most <c>‖q‖·‖r_i‖ + ‖rq‖·(‖u_i‖ + ‖r_i‖)</c> (Cauchy–Schwarz) plus
+/// float32 rounding of both dot products. With lower/upper bounds per row, every row whose upper
+/// bound is below the k-th best lower bound provably cannot be in the top k, so re-ranking the
+/// remaining candidates with the same <see cref="VectorMath.Dot"/> gives exactly the float32 answer.
+/// </para>
+/// <para>
+/// Layout: rows in blocks of 16; within a block, for each pair of dimensions (2p, 2p+1), 32 bytes
+/// hold the two codes of each of the 16 rows. Widened to int16, one <c>vpmaddwd</c> against the
+/// query pair broadcast to every lane gives 16 rows' partial dot products at once, one per int32
+/// lane: no horizontal sums, and a widened block serves four queries of a batch.
+/// </para>
+/// </summary>
+sealed class CompactIndex
+{
+    /// <summary>Rows per work unit of a scan (a multiple of 16); fixed, so results never depend on the thread count.</summary>
+    const int ChunkRows = 8192;
+
+    /// <summary>Queries scanned together against each block of rows.</summary>
+    const int QueryGroup = 4;
+
+    const int BlockRows = 16;
+
+    readonly int dims, pairs, blocks;
+    readonly sbyte[] codes;     // (blocks, pairs, 16 rows, 2)
+    readonly float[] scales;    // (blocks · 16) value = scale · code; 0 for padding rows
+    readonly float[] residuals; // (blocks · 16) ‖u_i − scale_i·code_i‖₂
+
+    CompactIndex(int rows, int dims)
+    {
+        this.dims = dims;
+        pairs = (dims + 1) / 2;
+        blocks = (rows + BlockRows - 1) / BlockRows;
+        codes = new sbyte[(long)blocks * pairs * 2 * BlockRows];
+        scales = new float[blocks * BlockRows];
+        residuals = new float[blocks * BlockRows];
+    }
+
+    /// <summary>Quantises the unit rows <paramref name="unit"/> (rows × dims), one scale per row.</summary>
+    public static CompactIndex Build(ReadOnlyMemory<float> unit, int rows, int dims)
+    {
+        var index = new CompactIndex(rows, dims);
+        Threads.For((rows + ChunkRows - 1) / ChunkRows, c =>
+        {
+            var span = unit.Span;
+            Span<sbyte> code = stackalloc sbyte[index.pairs * 2];
+            int end = Math.Min(rows, (c + 1) * ChunkRows);
+            for (int i = c * ChunkRows; i < end; i++)
+            {
+                index.scales[i] = Quantise(span.Slice(i * dims, dims), code, out index.residuals[i]);
+                int block = i / BlockRows, lane = i % BlockRows;
+                for (int p = 0; p < index.pairs; p++)
+                {
+                    long at = ((long)block * index.pairs + p) * 2 * BlockRows + 2 * lane;
+                    index.codes[at] = code[2 * p];
+                    index.codes[at + 1] = code[2 * p + 1];
+                }
+            }
+        });
+        return index;
+    }
+
+    /// <summary>
+    /// codes = round(x / s) with s = max|x| / 127 (codes beyond x.Length stay 0); returns s and
+    /// ‖x − s·codes‖₂ (in double, rounded up a little so the bound stays a bound).
+    /// </summary>
+    static float Quantise(ReadOnlySpan<float> x, Span<sbyte> codes, out float residual)
+    {
+        float max = 0f;
+        foreach (float v in x) max = Math.Max(max, Math.Abs(v));
+        codes.Clear();
+        residual = 0f;
+        if (max == 0f) return 0f;
+        float scale = max / 127f;
+        double r2 = 0;
+        for (int j = 0; j < x.Length; j++)
+        {
+            int c = Math.Clamp((int)MathF.Round(x[j] / scale), -127, 127);
+            codes[j] = (sbyte)c;
+            double d = x[j] - (double)scale * c;
+            r2 += d * d;
+        }
+        residual = (float)(Math.Sqrt(r2) * (1 + 1e-6));
+        return scale;
+    }
+
+    /// <summary>
+    /// The top <paramref name="k"/> rows of [0, <paramref name="rowEnd"/>) by exact float32 score
+    /// <see cref="VectorMath.Dot"/>(query, unit row) for each query of <paramref name="queries"/>
+    /// (count × dims), best first, leaving out each query's <paramref name="exclude"/> rows.
+    /// </summary>
+    public (int Row, float Score)[][] Search(ReadOnlyMemory<float> unit, float[] queries, int k, int rowEnd, int[][] exclude)
+    {
+        int count = queries.Length / dims;
+        var prepared = new PreparedQuery[count];
+        for (int b = 0; b < count; b++) prepared[b] = PreparedQuery.Create(queries.AsSpan(b * dims, dims), pairs);
+
+        // Many queries: each unit scans all rows for one group (rows stream once per group). Few
+        // queries: the rows are split into chunks so every thread has work. Either partition gives
+        // the same answer: the final filter below only depends on the set of bounds.
+        int span = count >= 16 * QueryGroup ? (rowEnd + BlockRows - 1) / BlockRows * BlockRows : ChunkRows;
+        int rowChunks = Math.Max(1, (rowEnd + span - 1) / span);
+        int groups = (count + QueryGroup - 1) / QueryGroup;
+        var states = new ChunkState[count, rowChunks];
+        var bars = new SharedBar[count];
+        for (int b = 0; b < count; b++) bars[b] = new SharedBar();
+        Threads.For(groups * rowChunks, unitId =>
+        {
+            int g = unitId / rowChunks, rc = unitId % rowChunks;
+            int q0 = g * QueryGroup, q1 = Math.Min(count, q0 + QueryGroup);
+            var group = new ChunkState[q1 - q0];
+            for (int b = q0; b < q1; b++) group[b - q0] = states[b, rc] = new ChunkState(prepared[b], k, exclude[b], bars[b]);
+            ScanChunk(group, rc * span / BlockRows, Math.Min(rowEnd, (rc + 1) * span), rowEnd);
+        });
+
+        var results = new (int Row, float Score)[count][];
+        Threads.For(count, b =>
+        {
+            var lowers = new List<float>();
+            for (int c = 0; c < rowChunks; c++) lowers.AddRange(states[b, c].Lowers.Sorted().Select(p => p.Score));
+            lowers.Sort((x, y) => y.CompareTo(x));
+            float bar = lowers.Count >= k && k > 0 ? lowers[k - 1] : float.NegativeInfinity;
+            var best = new TopK(k);
+            var span = unit.Span;
+            var query = queries.AsSpan(b * dims, dims);
+            for (int c = 0; c < rowChunks; c++)
+            {
+                foreach (var (row, upper) in states[b, c].Candidates)
+                {
+                    if (upper >= bar) best.Offer(VectorMath.Dot(query, span.Slice(row * dims, dims)), row);
+                }
+            }
+            results[b] = best.Sorted();
+        });
+        return results;
+    }
+
+    /// <summary>Scans blocks from <paramref name="firstBlock"/> until row <paramref name="end"/> for up to four queries.</summary>
+    void ScanChunk(ChunkState[] group, int firstBlock, int end, int rowEnd)
+    {
+        int lastBlock = (end + BlockRows - 1) / BlockRows;
+        Span<int> dots = stackalloc int[QueryGroup * BlockRows];
+        var none = new int[pairs];
+        var q0 = group[0].Query.Pairs;
+        var q1 = group.Length > 1 ? group[1].Query.Pairs : none;
+        var q2 = group.Length > 2 ? group[2].Query.Pairs : none;
+        var q3 = group.Length > 3 ? group[3].Query.Pairs : none;
+        for (int block = firstBlock; block < lastBlock; block++)
+        {
+            var blockCodes = codes.AsSpan(block * pairs * 2 * BlockRows, pairs * 2 * BlockRows);
+            if (group.Length == 1) BlockDots1(blockCodes, q0, dots);
+            else BlockDots4(blockCodes, q0, q1, q2, q3, dots);
+            for (int g = 0; g < group.Length; g++) Admit(group[g], block, dots.Slice(g * BlockRows, BlockRows), rowEnd);
+        }
+    }
+
+    /// <summary>
+    /// Turns 16 int dots into bounds and keeps the rows that may still be in the top k. The error
+    /// bound (‖q‖·res + ‖rq‖·(1 + res))·(1 + 1e-4) + rounding is regrouped as slope·res + offset;
+    /// the 1e-4 margin absorbs the float rounding of either form.
+    /// </summary>
+    void Admit(ChunkState state, int block, ReadOnlySpan<int> dots, int rowEnd)
+    {
+        var q = state.Query;
+        int first = block * BlockRows;
+        float slope = (q.Norm + q.ResidualNorm) * 1.0001f;
+        float offset = q.ResidualNorm * 1.0002f + q.Rounding;
+        uint maybe;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var approx = Vector512.ConvertToSingle(Vector512.Create(dots)) * q.Scale * Vector512.Create(scales.AsSpan(first, BlockRows));
+            var upper = approx + Vector512.Create(residuals.AsSpan(first, BlockRows)) * slope + Vector512.Create(offset);
+            maybe = (uint)Vector512.GreaterThanOrEqual(upper, Vector512.Create(state.Bar)).ExtractMostSignificantBits();
+        }
+        else
+        {
+            maybe = 0xFFFF;
+        }
+        while (maybe != 0)
+        {
+            int lane = System.Numerics.BitOperations.TrailingZeroCount(maybe);
+            maybe &= maybe - 1;
+            int i = first + lane;
+            float approx = dots[lane] * q.Scale * scales[i];
+            float error = residuals[i] * slope + offset;
+            float upper = approx + error;
+            if (upper < state.Bar || i >= rowEnd || Array.IndexOf(state.Exclude, i) >= 0) continue;
+            state.Offer(approx - error, upper, i);
+        }
+    }
+
+    /// <summary>dots[r] = Σ_p q[p]·(codes of row r, pair p) for the 16 rows of one block; q holds int16 pairs packed in ints.</summary>
+    internal static void BlockDots1(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q, Span<int> dots)
+    {
+        if (Avx512BW.IsSupported)
+        {
+            ref sbyte c = ref MemoryMarshal.GetReference(block);
+            var acc = Vector512<int>.Zero;
+            for (int p = 0; p < q.Length; p++)
+            {
+                var w = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, (nuint)(p * 32)));
+                acc += Avx512BW.MultiplyAddAdjacent(w, Vector512.Create(q[p]).AsInt16());
+            }
+            acc.CopyTo(dots);
+            return;
+        }
+        if (Avx2.IsSupported)
+        {
+            BlockDotsAvx2(block, q, dots);
+            return;
+        }
+        BlockDotsScalar(block, q, dots);
+    }
+
+    /// <summary><see cref="BlockDots1"/> with 256-bit vectors: rows 0–7 and 8–15 of the block as two halves.</summary>
+    internal static void BlockDotsAvx2(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q, Span<int> dots)
+    {
+        ref sbyte c = ref MemoryMarshal.GetReference(block);
+        var low = Vector256<int>.Zero;
+        var high = Vector256<int>.Zero;
+        for (int p = 0; p < q.Length; p++)
+        {
+            var pair = Vector256.Create(q[p]).AsInt16();
+            low += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref c, (nuint)(p * 32))), pair);
+            high += Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(Vector128.LoadUnsafe(ref c, (nuint)(p * 32 + 16))), pair);
+        }
+        low.CopyTo(dots);
+        high.CopyTo(dots[8..]);
+    }
+
+    /// <summary><see cref="BlockDots1"/> for four queries sharing each widened block; dots is (4, 16).</summary>
+    internal static void BlockDots4(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q0, ReadOnlySpan<int> q1, ReadOnlySpan<int> q2, ReadOnlySpan<int> q3, Span<int> dots)
+    {
+        if (Avx512BW.IsSupported)
+        {
+            ref sbyte c = ref MemoryMarshal.GetReference(block);
+            Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int p = 0; p < q0.Length; p++)
+            {
+                var w = Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref c, (nuint)(p * 32)));
+                a0 += Avx512BW.MultiplyAddAdjacent(w, Vector512.Create(q0[p]).AsInt16());
+                a1 += Avx512BW.MultiplyAddAdjacent(w, Vector512.Create(q1[p]).AsInt16());
+                a2 += Avx512BW.MultiplyAddAdjacent(w, Vector512.Create(q2[p]).AsInt16());
+                a3 += Avx512BW.MultiplyAddAdjacent(w, Vector512.Create(q3[p]).AsInt16());
+            }
+            a0.CopyTo(dots);
+            a1.CopyTo(dots[16..]);
+            a2.CopyTo(dots[32..]);
+            a3.CopyTo(dots[48..]);
+            return;
+        }
+        BlockDots1(block, q0, dots);
+        BlockDots1(block, q1, dots[16..]);
+        BlockDots1(block, q2, dots[32..]);
+        BlockDots1(block, q3, dots[48..]);
+    }
+
+    /// <summary>The oracle (and fallback without AVX2) for the block kernels.</summary>
+    internal static void BlockDotsScalar(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q, Span<int> dots)
+    {
+        for (int r = 0; r < BlockRows; r++)
+        {
+            int sum = 0;
+            for (int p = 0; p < q.Length; p++)
+            {
+                sum += block[p * 32 + 2 * r] * (short)q[p] + block[p * 32 + 2 * r + 1] * (short)(q[p] >> 16);
+            }
+            dots[r] = sum;
+        }
+    }
+
+    /// <summary>The exact oracle: every row scored with <see cref="VectorMath.Dot"/>.</summary>
+    public static (int Row, float Score)[][] SearchExact(ReadOnlyMemory<float> unit, int dims, float[] queries, int k, int rowEnd, int[][] exclude)
+    {
+        int count = queries.Length / dims;
+        var results = new (int Row, float Score)[count][];
+        Threads.For(count, b =>
+        {
+            var span = unit.Span;
+            var query = queries.AsSpan(b * dims, dims);
+            var best = new TopK(k);
+            for (int i = 0; i < rowEnd; i++)
+            {
+                float s = VectorMath.Dot(query, span.Slice(i * dims, dims));
+                if (best.Admits(s, i) && Array.IndexOf(exclude[b], i) < 0) best.Offer(s, i);
+            }
+            results[b] = best.Sorted();
+        });
+        return results;
+    }
+
+    /// <summary>A query quantised like the rows (codes packed as int16 pairs), with the norms its error bound needs.</summary>
+    internal readonly record struct PreparedQuery(int[] Pairs, float Scale, float Norm, float ResidualNorm, float Rounding)
+    {
+        public static PreparedQuery Create(ReadOnlySpan<float> q, int pairs)
+        {
+            Span<sbyte> code = stackalloc sbyte[pairs * 2];
+            float scale = Quantise(q, code, out float residual);
+            var packed = new int[pairs];
+            for (int p = 0; p < pairs; p++)
+            {
+                int low = (ushort)code[2 * p];
+                int high = code[2 * p + 1];
+                packed[p] = (high << 16) | low;
+            }
+            double norm = 0;
+            foreach (float v in q) norm += (double)v * v;
+            float n = (float)(Math.Sqrt(norm) * (1 + 1e-6));
+            // Float32 rounding of the exact dot (≤ γ_D·‖q‖ for unit rows) and of the approximate
+            // score (a few ulps of ‖q‖), with a generous factor.
+            float rounding = (q.Length + 8) * MathF.Pow(2, -22) * n;
+            return new PreparedQuery(packed, scale, n, residual, rounding);
+        }
+    }
+
+    /// <summary>
+    /// The best k-th lower bound any chunk of one query has found so far. Each chunk's own k-th
+    /// lower bound is at most the global one, so any of them is a safe bar for every chunk; sharing
+    /// the highest keeps fewer candidates. Which value a chunk sees depends on timing, the answer does not.
+    /// </summary>
+    sealed class SharedBar
+    {
+        float value = float.NegativeInfinity;
+
+        public float Value => Volatile.Read(ref value);
+
+        public void Raise(float bar)
+        {
+            float seen = Value;
+            while (bar > seen)
+            {
+                float previous = Interlocked.CompareExchange(ref value, bar, seen);
+                if (previous == seen) return;
+                seen = previous;
+            }
+        }
+    }
+
+    /// <summary>One query's progress through one chunk: the k best lower bounds and every row that may still beat them.</summary>
+    sealed class ChunkState(PreparedQuery query, int k, int[] exclude, SharedBar shared)
+    {
+        public readonly PreparedQuery Query = query;
+        public readonly int[] Exclude = exclude;
+        public readonly TopK Lowers = new(k);
+        public readonly List<(int Row, float Upper)> Candidates = [];
+        int pruneAt = Math.Max(256, 4 * k);
+
+        /// <summary>Rows whose upper bound is below this cannot be in the top k.</summary>
+        public float Bar => Math.Max(Lowers.Threshold, shared.Value);
+
+        public void Offer(float lower, float upper, int row)
+        {
+            Lowers.Offer(lower, row);
+            shared.Raise(Lowers.Threshold);
+            Candidates.Add((row, upper));
+            if (Candidates.Count < pruneAt) return;
+            // Drop candidates whose upper bound fell below the bar.
+            float bar = Bar;
+            Candidates.RemoveAll(c => c.Upper < bar);
+            pruneAt = Math.Max(pruneAt, 2 * Candidates.Count);
+        }
+    }
+}

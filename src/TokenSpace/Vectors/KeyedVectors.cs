@@ -1,0 +1,454 @@
+using TokenSpace.Tensors;
+
+namespace TokenSpace.Vectors;
+
+/// <summary>
+/// A set of vectors addressed by string keys, like gensim's <c>KeyedVectors</c>: the keys in file
+/// order (most frequent first for word vectors), a row-major float32 matrix (count × dimensions),
+/// and the queries of word-vector exploration. Unit-norm rows are computed once, on first use.
+/// <para>
+/// Every query that names a key throws <see cref="KeyNotFoundException"/> naming the key and close
+/// spellings when it is not in the vocabulary. Scores are float32 cosine similarities computed in
+/// one fixed order, so a single query, a batch and the fast scan return identical numbers.
+/// </para>
+/// </summary>
+/// <example>
+/// <code>
+/// using var kv = VectorsFile.Load("glove.6B.100d.txt");
+/// kv.MostSimilar(["king", "woman"], ["man"], topN: 1);   // [("queen", 0.7699)]
+/// kv.Similarity("cat", "dog");                            // 0.8798
+/// </code>
+/// </example>
+public sealed class KeyedVectors : IDisposable
+{
+    /// <summary>Below this many matrix elements a query scans float32 directly; the int8 copy would not pay for itself.</summary>
+    const long CompactThreshold = 1 << 18;
+
+    readonly string[] keys;
+    readonly Lazy<Dictionary<string, int>> index;
+    ReadOnlyMemory<float> vectors; // (Count, Dimensions)
+    IDisposable? owner;
+    float[]? norms;
+    ReadOnlyMemory<float>? unit;   // (Count, Dimensions) unit-norm rows; zero rows stay zero
+    CompactIndex? compact;
+    readonly Lock gate = new();
+
+    /// <summary>Creates a set from keys and their vectors (keys.Count × dimensions, row-major).</summary>
+    /// <exception cref="ArgumentException">A key repeats, or the matrix size is not keys × dimensions.</exception>
+    public KeyedVectors(IEnumerable<string> keys, float[] vectors, int dimensions)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
+        this.keys = keys.ToArray();
+        if ((long)this.keys.Length * dimensions != vectors.Length)
+        {
+            throw new ArgumentException($"matrix has {vectors.Length} floats, expected {this.keys.Length} keys × {dimensions} dimensions");
+        }
+        var map = new Dictionary<string, int>(this.keys.Length, StringComparer.Ordinal);
+        for (int i = 0; i < this.keys.Length; i++)
+        {
+            if (!map.TryAdd(this.keys[i], i))
+            {
+                throw new ArgumentException($"duplicate key '{this.keys[i]}' at rows {map[this.keys[i]]} and {i}");
+            }
+        }
+        index = new Lazy<Dictionary<string, int>>(map);
+        this.vectors = vectors;
+        Dimensions = dimensions;
+    }
+
+    /// <summary>For readers that already checked the keys: wraps them without copying (the matrix may be memory-mapped, kept alive by <paramref name="owner"/>).</summary>
+    internal KeyedVectors(string[] keys, Dictionary<string, int> index, ReadOnlyMemory<float> vectors, int dimensions, IDisposable? owner)
+        : this(keys, new Lazy<Dictionary<string, int>>(index), vectors, dimensions, owner)
+    {
+    }
+
+    /// <summary>
+    /// As above, with the key → row map built on first use by <paramref name="index"/> (which may
+    /// throw for duplicate keys then): a memory-mapped load does not pay for it up front.
+    /// </summary>
+    internal KeyedVectors(string[] keys, Lazy<Dictionary<string, int>> index, ReadOnlyMemory<float> vectors, int dimensions, IDisposable? owner)
+    {
+        this.keys = keys;
+        this.index = index;
+        this.vectors = vectors;
+        this.owner = owner;
+        Dimensions = dimensions;
+    }
+
+    /// <summary>Number of keys (rows).</summary>
+    public int Count => keys.Length;
+
+    /// <summary>Length of every vector.</summary>
+    public int Dimensions { get; }
+
+    /// <summary>The keys in row order.</summary>
+    public IReadOnlyList<string> Keys => keys;
+
+    /// <summary>The raw matrix (Count × Dimensions), row-major.</summary>
+    public ReadOnlySpan<float> Vectors => vectors.Span;
+
+    /// <summary>True when the matrix is a memory-mapped view of a file rather than managed memory.</summary>
+    public bool IsMemoryMapped => owner is not null;
+
+    /// <summary>True when <paramref name="key"/> is in the vocabulary.</summary>
+    public bool Contains(string key) => index.Value.ContainsKey(key);
+
+    /// <summary>Row of <paramref name="key"/>, or -1.</summary>
+    public int TryGetIndex(string key) => index.Value.TryGetValue(key, out int i) ? i : -1;
+
+    /// <summary>Row of <paramref name="key"/>.</summary>
+    /// <exception cref="KeyNotFoundException">The key is unknown (the message suggests close spellings).</exception>
+    public int IndexOf(string key) => index.Value.TryGetValue(key, out int i) ? i : throw KeySuggestions.NotFound(key, keys);
+
+    /// <summary>The vector of <paramref name="key"/>, raw or scaled to unit length.</summary>
+    /// <exception cref="KeyNotFoundException">The key is unknown.</exception>
+    public ReadOnlySpan<float> GetVector(string key, bool normalized = false) => Row(IndexOf(key), normalized);
+
+    /// <summary>Row <paramref name="row"/>, raw or unit-norm.</summary>
+    public ReadOnlySpan<float> Row(int row, bool normalized = false) =>
+        (normalized ? UnitMemory : vectors).Span.Slice(row * Dimensions, Dimensions);
+
+    /// <summary>‖row‖₂ for every row (computed once).</summary>
+    public ReadOnlySpan<float> Norms
+    {
+        get
+        {
+            lock (gate)
+            {
+                if (norms is null)
+                {
+                    var result = new float[Count];
+                    var data = vectors;
+                    int d = Dimensions;
+                    Threads.For(Chunks(Count), c =>
+                    {
+                        var span = data.Span;
+                        var (start, end) = ChunkRange(c, Count);
+                        for (int i = start; i < end; i++) result[i] = VectorMath.Norm(span.Slice(i * d, d));
+                    });
+                    norms = result;
+                }
+                return norms;
+            }
+        }
+    }
+
+    /// <summary>All rows scaled to unit length (Count × Dimensions); zero rows stay zero.</summary>
+    public ReadOnlySpan<float> NormalizedVectors => UnitMemory.Span;
+
+    internal ReadOnlyMemory<float> UnitMemory
+    {
+        get
+        {
+            var n = Norms;
+            lock (gate)
+            {
+                if (unit is null)
+                {
+                    var result = new float[(long)Count * Dimensions];
+                    var data = vectors;
+                    var lengths = norms!;
+                    int d = Dimensions;
+                    Threads.For(Chunks(Count), c =>
+                    {
+                        var span = data.Span;
+                        var (start, end) = ChunkRange(c, Count);
+                        for (int i = start; i < end; i++) Scale(span.Slice(i * d, d), lengths[i], result.AsSpan(i * d, d));
+                    });
+                    unit = result;
+                }
+                return unit.Value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Replaces the raw vectors by their unit-norm rows and keeps only that one matrix (gensim's
+    /// <c>unit_normalize_all</c>): half the memory when only cosine queries are needed. Euclidean
+    /// distances afterwards are between unit vectors.
+    /// </summary>
+    public void UnitNormalizeAll()
+    {
+        var u = UnitMemory;
+        lock (gate)
+        {
+            vectors = u;
+            norms = Enumerable.Range(0, Count).Select(i => VectorMath.Norm(u.Span.Slice(i * Dimensions, Dimensions))).ToArray();
+            owner?.Dispose();
+            owner = null;
+        }
+    }
+
+    /// <summary>Cosine similarity of two keys. <c>kv.Similarity("cat", "dog")</c> → 0.88 on GloVe 100d.</summary>
+    /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
+    public float Similarity(string a, string b) => VectorMath.Dot(GetVector(a, true), GetVector(b, true));
+
+    /// <summary>
+    /// Distance between two keys: 1 − cosine similarity, or ‖a − b‖₂ of the raw vectors.
+    /// <c>kv.Distance("nephew", "niece", DistanceMetric.Euclidean)</c>.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
+    public float Distance(string a, string b, DistanceMetric metric = DistanceMetric.Cosine)
+    {
+        if (metric == DistanceMetric.Cosine) return 1f - Similarity(a, b);
+        var x = GetVector(a);
+        var y = GetVector(b);
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double diff = (double)x[i] - y[i];
+            sum += diff * diff;
+        }
+        return (float)Math.Sqrt(sum);
+    }
+
+    /// <summary>
+    /// The <paramref name="topN"/> keys most similar to the normalised mean of the unit vectors of
+    /// <paramref name="positive"/> minus those of <paramref name="negative"/> (3CosAdd), searching only
+    /// the first <paramref name="restrictVocab"/> rows when given; the query keys themselves are left out.
+    /// <c>kv.MostSimilar(["king", "woman"], ["man"], 1)</c> → queen.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
+    /// <exception cref="ArgumentException">No key was given.</exception>
+    public IReadOnlyList<Neighbor> MostSimilar(IEnumerable<string> positive, IEnumerable<string>? negative = null, int topN = 10, int? restrictVocab = null)
+    {
+        var (query, rows) = MeanQuery(positive, negative ?? []);
+        return Search(query, [rows], topN, restrictVocab)[0];
+    }
+
+    /// <summary>The neighbours of one key: <c>kv.MostSimilar("frog")</c>.</summary>
+    /// <exception cref="KeyNotFoundException">The key is unknown.</exception>
+    public IReadOnlyList<Neighbor> MostSimilar(string key, int topN = 10, int? restrictVocab = null) =>
+        MostSimilar([key], null, topN, restrictVocab);
+
+    /// <summary>
+    /// <see cref="MostSimilar(IEnumerable{string}, IEnumerable{string}?, int, int?)"/> for many
+    /// queries at once: one pass over the matrix serves them all, spread over the threads.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
+    public IReadOnlyList<Neighbor>[] MostSimilarBatch(IReadOnlyList<(IReadOnlyList<string> Positive, IReadOnlyList<string> Negative)> queries, int topN = 10, int? restrictVocab = null)
+    {
+        var flat = new float[(long)queries.Count * Dimensions];
+        var exclude = new int[queries.Count][];
+        for (int q = 0; q < queries.Count; q++)
+        {
+            var (vector, rows) = MeanQuery(queries[q].Positive, queries[q].Negative);
+            vector.CopyTo(flat, q * Dimensions);
+            exclude[q] = rows;
+        }
+        return Search(flat, exclude, topN, restrictVocab);
+    }
+
+    /// <summary>The <paramref name="topN"/> keys whose unit vectors are most similar to <paramref name="vector"/> (nothing left out).</summary>
+    public IReadOnlyList<Neighbor> SimilarByVector(ReadOnlySpan<float> vector, int topN = 10, int? restrictVocab = null)
+    {
+        if (vector.Length != Dimensions) throw new ArgumentException($"vector has {vector.Length} dimensions, expected {Dimensions}");
+        var query = vector.ToArray();
+        Normalize(query);
+        return Search(query, [[]], topN, restrictVocab)[0];
+    }
+
+    /// <summary>
+    /// 3CosMul (Levy &amp; Goldberg 2014): ranks keys by Π(1 + cos(x, p))/2 over <paramref name="positive"/>
+    /// divided by Π(1 + cos(x, n))/2 over <paramref name="negative"/> + 1e-6; query keys left out.
+    /// <c>kv.MostSimilarCosMul(["king", "woman"], ["man"], 1)</c> → queen.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
+    public IReadOnlyList<Neighbor> MostSimilarCosMul(IEnumerable<string> positive, IEnumerable<string>? negative = null, int topN = 10, int? restrictVocab = null)
+    {
+        var pos = positive.Select(IndexOf).ToArray();
+        var neg = (negative ?? []).Select(IndexOf).ToArray();
+        if (pos.Length == 0) throw new ArgumentException("cannot compute similarity with no positive key");
+        if (topN < 1) return [];
+        int end = RowEnd(restrictVocab);
+        var excluded = pos.Concat(neg).ToHashSet();
+        var u = UnitMemory;
+        int d = Dimensions;
+        int chunks = Chunks(end);
+        var partial = new TopK[chunks];
+        Threads.For(chunks, c =>
+        {
+            var span = u.Span;
+            var best = new TopK(topN);
+            var (start, stop) = ChunkRange(c, end);
+            for (int i = start; i < stop; i++)
+            {
+                if (excluded.Contains(i)) continue;
+                var row = span.Slice(i * d, d);
+                float num = 1f, den = 1f;
+                foreach (int p in pos) num *= (1f + VectorMath.Dot(row, span.Slice(p * d, d))) / 2f;
+                foreach (int n in neg) den *= (1f + VectorMath.Dot(row, span.Slice(n * d, d))) / 2f;
+                best.Offer(num / (den + 0.000001f), i);
+            }
+            partial[c] = best;
+        });
+        return Merge(partial, topN);
+    }
+
+    /// <summary>The key of <paramref name="keys"/> furthest from their normalised mean: <c>kv.DoesntMatch(["breakfast", "cereal", "dinner", "lunch"])</c> → cereal.</summary>
+    /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
+    /// <exception cref="ArgumentException">No key was given.</exception>
+    public string DoesntMatch(IEnumerable<string> keys)
+    {
+        var list = keys.ToList();
+        if (list.Count == 0) throw new ArgumentException("cannot select a key from an empty list");
+        var mean = new float[Dimensions];
+        foreach (string k in list)
+        {
+            var v = GetVector(k, true);
+            for (int j = 0; j < mean.Length; j++) mean[j] += v[j];
+        }
+        Normalize(mean);
+        // gensim sorts (similarity, key) descending and takes the last: lowest similarity, ties to the smallest key.
+        return list.Select(k => (Score: VectorMath.Dot(GetVector(k, true), mean), Key: k))
+            .OrderBy(p => p.Score).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
+    }
+
+    /// <summary>
+    /// Keys closer (by cosine) to <paramref name="a"/> than <paramref name="b"/> is, in row order,
+    /// without <paramref name="a"/> itself (gensim's <c>closer_than</c>).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
+    public IReadOnlyList<string> CloserThan(string a, string b)
+    {
+        int ia = IndexOf(a), ib = IndexOf(b);
+        var sims = SimilaritiesTo(ia);
+        float bar = sims[ib];
+        var result = new List<string>();
+        for (int i = 0; i < Count; i++)
+        {
+            if (i != ia && sims[i] > bar) result.Add(keys[i]);
+        }
+        return result;
+    }
+
+    /// <summary>1 + the number of keys closer to <paramref name="a"/> than <paramref name="b"/> is: <c>kv.Rank("king", "queen")</c>.</summary>
+    /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
+    public int Rank(string a, string b) => CloserThan(a, b).Count + 1;
+
+    /// <summary>The key of <paramref name="candidates"/> most similar to <paramref name="key"/> (gensim's <c>most_similar_to_given</c>); the first wins ties.</summary>
+    /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
+    /// <exception cref="ArgumentException">No candidate was given.</exception>
+    public string ClosestTo(string key, IEnumerable<string> candidates)
+    {
+        string? best = null;
+        float bestScore = float.NegativeInfinity;
+        foreach (string c in candidates)
+        {
+            float s = Similarity(key, c);
+            if (best is null || s > bestScore) (best, bestScore) = (c, s);
+        }
+        return best ?? throw new ArgumentException("no candidates given");
+    }
+
+    /// <summary>
+    /// Top <paramref name="k"/> rows of [0, rowEnd) by exact float32 cosine with each unit query of
+    /// <paramref name="queries"/> (count × Dimensions), leaving out each query's <paramref name="exclude"/>
+    /// rows. The int8 scan with exact re-ranking gives the same answer as <paramref name="exact"/>.
+    /// </summary>
+    internal (int Row, float Score)[][] SearchRows(float[] queries, int[][] exclude, int k, int rowEnd, bool exact = false)
+    {
+        var u = UnitMemory;
+        if (exact || (long)rowEnd * Dimensions < CompactThreshold)
+        {
+            return CompactIndex.SearchExact(u, Dimensions, queries, k, rowEnd, exclude);
+        }
+        CompactIndex index;
+        lock (gate) index = compact ??= CompactIndex.Build(u, Count, Dimensions);
+        return index.Search(u, queries, k, rowEnd, exclude);
+    }
+
+    /// <summary>The unit mean of +positive −negative unit vectors (gensim's get_mean_vector) and the query rows.</summary>
+    internal (float[] Query, int[] Rows) MeanQuery(IEnumerable<string> positive, IEnumerable<string> negative)
+    {
+        var weighted = positive.Select(k => (Row: IndexOf(k), Weight: 1.0))
+            .Concat(negative.Select(k => (Row: IndexOf(k), Weight: -1.0))).ToList();
+        return (MeanQuery(weighted), weighted.Select(w => w.Row).Distinct().ToArray());
+    }
+
+    /// <summary>
+    /// Σ weight·unit(row) / Σ|weight|, scaled to unit length, as gensim computes it: the running sum
+    /// is stored in float32 after each term, the division and norm are done in double.
+    /// </summary>
+    /// <exception cref="ArgumentException">No row was given.</exception>
+    internal float[] MeanQuery(IReadOnlyList<(int Row, double Weight)> weighted)
+    {
+        if (weighted.Count == 0) throw new ArgumentException("cannot compute similarity with no input");
+        var mean = new double[Dimensions];
+        double total = 0;
+        foreach (var (row, weight) in weighted)
+        {
+            var v = Row(row, normalized: true);
+            for (int j = 0; j < mean.Length; j++) mean[j] = (float)(mean[j] + weight * v[j]);
+            total += Math.Abs(weight);
+        }
+        double norm = 0;
+        for (int j = 0; j < mean.Length; j++)
+        {
+            mean[j] /= total;
+            norm += mean[j] * mean[j];
+        }
+        norm = Math.Sqrt(norm);
+        var query = new float[Dimensions];
+        for (int j = 0; j < query.Length; j++) query[j] = norm > 0 ? (float)(mean[j] / norm) : (float)mean[j];
+        return query;
+    }
+
+    internal int RowEnd(int? restrictVocab) => restrictVocab is > 0 ? Math.Min(Count, restrictVocab.Value) : Count;
+
+    IReadOnlyList<Neighbor>[] Search(float[] queries, int[][] exclude, int topN, int? restrictVocab)
+    {
+        if (topN < 1) return exclude.Select(_ => (IReadOnlyList<Neighbor>)[]).ToArray();
+        var found = SearchRows(queries, exclude, topN, RowEnd(restrictVocab));
+        return found.Select(r => (IReadOnlyList<Neighbor>)r.Select(p => new Neighbor(keys[p.Row], p.Score)).ToList()).ToArray();
+    }
+
+    float[] SimilaritiesTo(int row)
+    {
+        var u = UnitMemory;
+        var sims = new float[Count];
+        int d = Dimensions;
+        Threads.For(Chunks(Count), c =>
+        {
+            var span = u.Span;
+            var q = span.Slice(row * d, d);
+            var (start, end) = ChunkRange(c, Count);
+            for (int i = start; i < end; i++) sims[i] = VectorMath.Dot(q, span.Slice(i * d, d));
+        });
+        return sims;
+    }
+
+    List<Neighbor> Merge(TopK[] partial, int topN)
+    {
+        var best = new TopK(topN);
+        foreach (var part in partial)
+        {
+            foreach (var (row, score) in part.Sorted()) best.Offer(score, row);
+        }
+        return best.Sorted().Select(p => new Neighbor(keys[p.Row], p.Score)).ToList();
+    }
+
+    static void Scale(ReadOnlySpan<float> x, float norm, Span<float> dst)
+    {
+        if (norm == 0f)
+        {
+            dst.Clear();
+            return;
+        }
+        for (int j = 0; j < x.Length; j++) dst[j] = x[j] / norm;
+    }
+
+    static void Normalize(Span<float> x) => Scale(x, VectorMath.Norm(x), x);
+
+    /// <summary>Fixed work units of 8192 rows: the partition never depends on the thread count.</summary>
+    static int Chunks(int rows) => Math.Max(1, (rows + 8191) / 8192);
+
+    static (int Start, int End) ChunkRange(int chunk, int rows) => (chunk * 8192, Math.Min(rows, (chunk + 1) * 8192));
+
+    /// <summary>Releases the memory-mapped file, if any.</summary>
+    public void Dispose()
+    {
+        owner?.Dispose();
+        owner = null;
+    }
+}

@@ -1,0 +1,202 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using TokenSpace.Tensors;
+
+namespace TokenSpace.Tests.Tensors;
+
+public class MatMulTests
+{
+    // Fast and scalar paths sum in the same order but the fast one fuses each multiply-add (one
+    // rounding instead of two), so they agree to a few ulps of the sum's magnitude, not bit for bit.
+    const double RelativeTolerance = 1e-5;
+
+    public static TheoryData<int, int, int> Shapes => new()
+    {
+        { 0, 5, 3 }, { 1, 1, 1 }, { 1, 7, 8 }, { 7, 8, 15 }, { 8, 15, 16 }, { 15, 16, 17 }, { 16, 17, 31 },
+        { 17, 31, 33 }, { 31, 33, 7 }, { 33, 1023, 5 }, { 5, 1, 1023 }, { 3, 0, 4 }, { 50, 300, 70 }, { 97, 9, 65 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Forward_OddShapes_MatchesScalar(int N, int C, int OC)
+    {
+        var (input, weight, bias) = Operands(N, C, OC, seed: 1);
+        var expected = new float[N * OC];
+        MatMul.ForwardScalar(expected, input, weight, bias, N, C, OC);
+        var actual = new float[N * OC];
+        MatMul.Forward(actual, input, weight, bias, N, C, OC);
+        AssertClose(expected, actual, AbsScale(input, weight, N, C, OC));
+
+        MatMul.ForwardScalar(expected, input, weight, [], N, C, OC);
+        MatMul.Forward(actual, input, weight, [], N, C, OC);
+        AssertClose(expected, actual, AbsScale(input, weight, N, C, OC));
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Backward_OddShapes_MatchesScalar(int N, int C, int OC)
+    {
+        var (input, weight, _) = Operands(N, C, OC, seed: 2);
+        var rng = new Rng(3);
+        var dOut = new float[N * OC];
+        rng.FillGaussian(dOut, 0, 1);
+        // Start from non-zero gradients: Backward accumulates.
+        var start = new float[N * C + OC * C + OC];
+        rng.FillGaussian(start, 0, 1);
+        float[] dIn1 = start[..(N * C)], dW1 = start[(N * C)..(N * C + OC * C)], dB1 = start[(N * C + OC * C)..];
+        float[] dIn2 = (float[])dIn1.Clone(), dW2 = (float[])dW1.Clone(), dB2 = (float[])dB1.Clone();
+        MatMul.BackwardScalar(dIn1, dW1, dB1, dOut, input, weight, N, C, OC);
+        MatMul.Backward(dIn2, dW2, dB2, dOut, input, weight, N, C, OC);
+        AssertClose(dIn1, dIn2, 1 + AbsScale(dOut, weight, N, OC, C));
+        AssertClose(dW1, dW2, 1 + AbsScale(dOut, input, OC, N, C));
+        // dBias adds rows in the same order with plain additions: exact.
+        Assert.Equal(dB1, dB2);
+    }
+
+    [Fact]
+    public void Gemm_EveryVectorWidth_MatchesScalar()
+    {
+        // Each width the CPU runs, on the three access patterns MatMul uses (transposing pack for the
+        // forward, row-copy pack and strided A for the two backward products).
+        const int N = 37, C = 45, OC = 53;
+        var (input, weight, bias) = Operands(N, C, OC, seed: 4);
+        var dOut = new float[N * OC];
+        new Rng(40).FillGaussian(dOut, 0, 1);
+        var output = new float[N * OC];
+        var dIn = new float[N * C];
+        var dW = new float[OC * C];
+        MatMul.ForwardScalar(output, input, weight, bias, N, C, OC);
+        MatMul.BackwardScalar(dIn, dW, [], dOut, input, weight, N, C, OC);
+        float[] expected = [.. output, .. dIn, .. dW];
+        float scale = 1 + AbsScale(dOut, input, OC, N, C) + AbsScale(input, weight, N, C, OC) + AbsScale(dOut, weight, N, OC, C);
+        AssertClose(expected, Layer<float, OpsScalar>(input, weight, bias, dOut, N, C, OC), scale);
+        if (Vector256.IsHardwareAccelerated && Fma.IsSupported) AssertClose(expected, Layer<Vector256<float>, Ops256>(input, weight, bias, dOut, N, C, OC), scale);
+        if (Vector512.IsHardwareAccelerated) AssertClose(expected, Layer<Vector512<float>, Ops512>(input, weight, bias, dOut, N, C, OC), scale);
+    }
+
+    [Fact]
+    public void Gemm_ScalarOps_EqualsOracleExactly()
+    {
+        // The scalar width multiplies then adds in the oracle's order, so it is the oracle, bit for bit.
+        const int N = 13, C = 300, OC = 11;
+        var (input, weight, bias) = Operands(N, C, OC, seed: 5);
+        var expected = new float[N * OC];
+        MatMul.ForwardScalar(expected, input, weight, bias, N, C, OC);
+        var dOut = new float[N * OC];
+        var dIn = new float[N * C];
+        var dW = new float[OC * C];
+        new Rng(50).FillGaussian(dOut, 0, 1);
+        MatMul.BackwardScalar(dIn, dW, [], dOut, input, weight, N, C, OC);
+        Assert.Equal([.. expected, .. dIn, .. dW], Layer<float, OpsScalar>(input, weight, bias, dOut, N, C, OC));
+    }
+
+    [Fact]
+    public void ForwardBackward_OneAndTwoThreads_BitIdentical()
+    {
+        const int N = 101, C = 70, OC = 90;
+        var (input, weight, bias) = Operands(N, C, OC, seed: 6);
+        var dOut = new float[N * OC];
+        new Rng(7).FillGaussian(dOut, 0, 1);
+        var results = new List<float[]>();
+        int saved = Threads.Count;
+        try
+        {
+            foreach (int threads in new[] { 1, 2 })
+            {
+                Threads.Count = threads;
+                var output = new float[N * OC];
+                var dIn = new float[N * C];
+                var dW = new float[OC * C];
+                var dB = new float[OC];
+                MatMul.Forward(output, input, weight, bias, N, C, OC);
+                MatMul.Backward(dIn, dW, dB, dOut, input, weight, N, C, OC);
+                results.Add([.. output, .. dIn, .. dW, .. dB]);
+            }
+        }
+        finally
+        {
+            Threads.Count = saved;
+        }
+        Assert.Equal(results[0], results[1]);
+    }
+
+    [Fact]
+    public void Backward_FiniteDifferences_MatchGradients()
+    {
+        // Loss L = Σ out · R for a fixed random R, so dL/dout = R; central differences in double.
+        const int N = 4, C = 5, OC = 3;
+        var (input, weight, bias) = Operands(N, C, OC, seed: 8);
+        var R = new float[N * OC];
+        new Rng(9).FillGaussian(R, 0, 1);
+        var dIn = new float[N * C];
+        var dW = new float[OC * C];
+        var dB = new float[OC];
+        MatMul.Backward(dIn, dW, dB, R, input, weight, N, C, OC);
+
+        double Loss()
+        {
+            var output = new float[N * OC];
+            MatMul.Forward(output, input, weight, bias, N, C, OC);
+            double sum = 0;
+            for (int i = 0; i < output.Length; i++) sum += (double)output[i] * R[i];
+            return sum;
+        }
+        Gradients.AssertMatchesFiniteDifferences(input, dIn, Loss);
+        Gradients.AssertMatchesFiniteDifferences(weight, dW, Loss);
+        Gradients.AssertMatchesFiniteDifferences(bias, dB, Loss);
+    }
+
+    [Fact]
+    public void Forward_WrongLength_Throws()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => MatMul.Forward(new float[6], new float[6], new float[8], [], 2, 3, 3));
+        Assert.Contains("weight has 8 elements, expected 9", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Forward output, dInput and dWeight at one vector width, with the same operands as <see cref="MatMul"/>.</summary>
+    static unsafe float[] Layer<TVec, TOps>(float[] input, float[] weight, float[] bias, float[] dOut, int N, int C, int OC)
+        where TVec : unmanaged
+        where TOps : IVectorOps<TVec>
+    {
+        var output = new float[N * OC];
+        var dIn = new float[N * C];
+        var dW = new float[OC * C];
+        fixed (float* o = output, x = input, w = weight, b = bias, g = dOut, pdIn = dIn, pdW = dW)
+        {
+            Gemm.Run<TVec, TOps>(o, OC, x, C, 1, w, 1, C, b, accumulate: false, N, C, OC);
+            Gemm.Run<TVec, TOps>(pdIn, C, g, OC, 1, w, C, 1, null, accumulate: true, N, OC, C);
+            Gemm.Run<TVec, TOps>(pdW, C, g, 1, OC, x, C, 1, null, accumulate: true, OC, N, C);
+        }
+        return [.. output, .. dIn, .. dW];
+    }
+
+    static (float[] Input, float[] Weight, float[] Bias) Operands(int N, int C, int OC, ulong seed)
+    {
+        var rng = new Rng(seed);
+        var input = new float[N * C];
+        var weight = new float[OC * C];
+        var bias = new float[OC];
+        rng.FillGaussian(input, 0, 1);
+        rng.FillGaussian(weight, 0, 1);
+        rng.FillGaussian(bias, 0, 1);
+        return (input, weight, bias);
+    }
+
+    /// <summary>The largest Σ_k |a[m,k]·b[j,k]|: the scale a float sum's rounding error is relative to.</summary>
+    static float AbsScale(float[] a, float[] b, int M, int K, int J)
+    {
+        // Bounded by max|a| · max|b| · K, which is cheap and never smaller than the true scale.
+        float maxA = a.Length == 0 ? 0 : a.Max(Math.Abs), maxB = b.Length == 0 ? 0 : b.Max(Math.Abs);
+        return 1 + maxA * maxB * K;
+    }
+
+    static void AssertClose(float[] expected, float[] actual, float scale)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double diff = Math.Abs(expected[i] - actual[i]);
+            Assert.True(diff <= RelativeTolerance * scale, $"[{i}] expected {expected[i]}, got {actual[i]} (|diff| {diff:G3} > {RelativeTolerance} × {scale})");
+        }
+    }
+}

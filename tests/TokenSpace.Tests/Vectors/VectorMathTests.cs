@@ -1,0 +1,45 @@
+using TokenSpace.Vectors;
+
+namespace TokenSpace.Tests.Vectors;
+
+public class VectorMathTests
+{
+    public static TheoryData<int> Lengths => new(0, 1, 7, 8, 15, 16, 17, 31, 33, 1023);
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Dot_AnyLength_MatchesScalar(int n)
+    {
+        var rng = new Random(n);
+        var a = Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        var b = Enumerable.Range(0, n).Select(_ => (float)rng.NextDouble() - 0.5f).ToArray();
+        double expected = VectorMath.DotScalar(a, b);
+        double scale = a.Zip(b).Sum(p => Math.Abs((double)p.First * p.Second)) + 1e-30;
+        Assert.True(Math.Abs(VectorMath.Dot(a, b) - expected) <= 1e-6 * scale, $"n={n}");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    [InlineData(50)]
+    public void BlockDots_RandomCodes_MatchScalar(int pairs)
+    {
+        var rng = new Random(pairs);
+        var block = Enumerable.Range(0, pairs * 32).Select(_ => (sbyte)rng.Next(-127, 128)).ToArray();
+        int[] Query() => Enumerable.Range(0, pairs).Select(_ => (rng.Next(-127, 128) << 16) | (ushort)(short)rng.Next(-127, 128)).ToArray();
+        var q = new[] { Query(), Query(), Query(), Query() };
+        var fast = new int[64];
+        var slow = new int[64];
+        CompactIndex.BlockDots4(block, q[0], q[1], q[2], q[3], fast);
+        for (int g = 0; g < 4; g++) CompactIndex.BlockDotsScalar(block, q[g], slow.AsSpan(g * 16, 16));
+        Assert.Equal(slow, fast);
+        var one = new int[16];
+        CompactIndex.BlockDots1(block, q[2], one);
+        Assert.Equal(slow[32..48], one);
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            CompactIndex.BlockDotsAvx2(block, q[1], one);
+            Assert.Equal(slow[16..32], one);
+        }
+    }
+}
