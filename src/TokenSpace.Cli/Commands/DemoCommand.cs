@@ -59,7 +59,7 @@ static class DemoCommand
                     run.Summary.ValLoss,
                     run.Summary.TokensPerSecond,
                     run.Summary.Seconds,
-                    losses = run.Log.Select(l => new { step = l.Step, train_loss = l.Train, val_loss = l.Val }),
+                    losses = run.Log.Select(l => new { step = l.Step, train_loss = double.IsNaN(l.Train) ? (double?)null : l.Train, val_loss = l.Val }),
                     samples = names,
                     neighbors = neighbours.ToDictionary(n => n.Token, n => n.Nearest.Select(x => new { token = x.Token, cosine = x.Cosine })),
                     checkpoint = Path.GetFullPath(outDir),
@@ -68,7 +68,7 @@ static class DemoCommand
                 return 0;
             }
             var losses = new Table().AddColumns("step", "train loss", "val loss");
-            foreach (var (step, train, val) in run.Log) losses.AddRow($"{step}", $"{train:F4}", $"{val:F4}");
+            foreach (var (step, train, val) in run.Log) losses.AddRow($"{step}", double.IsNaN(train) ? "" : $"{train:F4}", $"{val:F4}");
             AnsiConsole.Write(losses);
             AnsiConsole.MarkupLine($"[grey]{run.Summary.TokensPerSecond:N0} tokens/s, {run.Summary.Seconds:F1} s of training[/]");
             AnsiConsole.WriteLine();

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
+using TokenSpace.Formats;
 using TokenSpace.Model;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
@@ -116,6 +117,13 @@ static class TrainCommand
         void Loop(Action<double> report)
         {
             if (!quiet) Line($"training {trainer.Model.Parameters.Length:N0} parameters for {o.Steps} steps from step {trainer.Step} ({trainer.Train.PredictedTokens:N0} training tokens)");
+            if (trainer.Step == 0 && o.EvalEvery > 0)
+            {
+                // The untrained model's loss (≈ ln V) is the baseline the later numbers are read against.
+                valLoss = trainer.ValidationLoss();
+                log.Add((0, double.NaN, valLoss));
+                Line($"step {0,6}/{o.Steps} | val loss {valLoss:F4}");
+            }
             while (trainer.Step < o.Steps)
             {
                 if (o.SnapshotEvery > 0 && trainer.Step % o.SnapshotEvery == 0) trainer.SaveSnapshot(outDir);
@@ -131,7 +139,7 @@ static class TrainCommand
                 {
                     valLoss = trainer.ValidationLoss(all: last);
                     log.Add((trainer.Step, TrainLoss(), valLoss));
-                    Line($"step {trainer.Step,6}/{o.Steps} | train loss {TrainLoss():F4} | val loss {valLoss:F4} | lr {trainer.LearningRateNow:0.###e0} | {tokens / clock.Elapsed.TotalSeconds:N0} tok/s");
+                    Line($"step {trainer.Step,6}/{o.Steps} | train loss {TrainLoss():F4} | val loss {valLoss:F4} | lr {trainer.LastLearningRate:G3} | {tokens / clock.Elapsed.TotalSeconds:N0} tok/s");
                     trainer.Save(outDir);
                 }
                 report(tokens / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
@@ -175,6 +183,8 @@ static class TrainCommand
         options.Validate();
         string text = File.ReadAllText(dataPath);
         string? valText = valPath is null ? null : File.ReadAllText(valPath);
+        if (string.IsNullOrWhiteSpace(text)) throw new FileFormatException(dataPath, "the corpus is empty; nothing to train on");
+        if (valText is not null && string.IsNullOrWhiteSpace(valText)) throw new FileFormatException(valPath!, "the validation corpus is empty");
         string vocabText = text + (valText ?? "");
         var tokenizer = options.Mode == DataMode.Lines ? CharTokenizer.Train(vocabText) : CharTokenizer.TrainStream(vocabText);
         var all = TextData.FromText(text, tokenizer, options.Mode, dataPath);

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace TokenSpace.Tensors;
 
 // Legend: B batch rows, T positions, C channels, NH heads, hs = C / NH head size.
@@ -31,12 +33,10 @@ public static class Attention
                     float* q = inp + (long)t * 3 * C + h * hs;
                     float* row = (float*)a + ((long)unit * T + t) * T;
                     float max = float.NegativeInfinity;
+                    var qs = new ReadOnlySpan<float>(q, hs);
                     for (int t2 = 0; t2 <= t; t2++)
                     {
-                        float* k = inp + (long)t2 * 3 * C + C + h * hs;
-                        float dot = 0f;
-                        for (int i = 0; i < hs; i++) dot += q[i] * k[i];
-                        dot *= scale;
+                        float dot = TensorPrimitives.Dot(qs, new ReadOnlySpan<float>(inp + (long)t2 * 3 * C + C + h * hs, hs)) * scale;
                         row[t2] = dot;
                         if (dot > max) max = dot;
                     }
@@ -51,14 +51,13 @@ public static class Attention
                     for (int t2 = 0; t2 <= t; t2++) row[t2] *= inv;
                     for (int t2 = t + 1; t2 < T; t2++) row[t2] = 0f;
 
-                    float* y = (float*)o + ((long)b * T + t) * C + h * hs;
+                    var y = new Span<float>((float*)o + ((long)b * T + t) * C + h * hs, hs);
                     float* mask = dm == 0 ? null : (float*)dm + ((long)unit * T + t) * T;
-                    for (int i = 0; i < hs; i++) y[i] = 0f;
+                    y.Clear();
                     for (int t2 = 0; t2 <= t; t2++)
                     {
-                        float* v = inp + (long)t2 * 3 * C + 2 * C + h * hs;
                         float w = mask == null ? row[t2] : row[t2] * mask[t2];
-                        for (int i = 0; i < hs; i++) y[i] += w * v[i];
+                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(inp + (long)t2 * 3 * C + 2 * C + h * hs, hs), w, y, y);
                     }
                 }
             });
@@ -92,37 +91,28 @@ public static class Attention
                 for (int t = 0; t < T; t++)
                 {
                     float* row = (float*)a + ((long)unit * T + t) * T;
-                    float* dy = (float*)dout + ((long)b * T + t) * C + h * hs;
+                    var dy = new ReadOnlySpan<float>((float*)dout + ((long)b * T + t) * C + h * hs, hs);
                     float* mask = dm == 0 ? null : (float*)dm + ((long)unit * T + t) * T;
                     // out = (att ⊙ mask) · v: d(att)[t2] = mask[t2] · (dy · v[t2]); dv[t2] += att[t2] · mask[t2] · dy.
                     float weighted = 0f;
                     for (int t2 = 0; t2 <= t; t2++)
                     {
-                        float* v = inp + (long)t2 * 3 * C + 2 * C + h * hs;
-                        float* dv = dinp + (long)t2 * 3 * C + 2 * C + h * hs;
+                        var v = new ReadOnlySpan<float>(inp + (long)t2 * 3 * C + 2 * C + h * hs, hs);
+                        var dv = new Span<float>(dinp + (long)t2 * 3 * C + 2 * C + h * hs, hs);
                         float keep = mask == null ? 1f : mask[t2];
-                        float dot = 0f, w = row[t2] * keep;
-                        for (int i = 0; i < hs; i++)
-                        {
-                            dot += dy[i] * v[i];
-                            dv[i] += w * dy[i];
-                        }
-                        datt[t2] = dot * keep;
+                        TensorPrimitives.MultiplyAdd(dy, row[t2] * keep, dv, dv);
+                        datt[t2] = TensorPrimitives.Dot(dy, v) * keep;
                         weighted += row[t2] * datt[t2];
                     }
                     // Softmax backward in O(T): d(pre)[t2] = att[t2] · (d(att)[t2] − Σ att·d(att)).
-                    float* q = inp + (long)t * 3 * C + h * hs;
-                    float* dq = dinp + (long)t * 3 * C + h * hs;
+                    var q = new ReadOnlySpan<float>(inp + (long)t * 3 * C + h * hs, hs);
+                    var dq = new Span<float>(dinp + (long)t * 3 * C + h * hs, hs);
                     for (int t2 = 0; t2 <= t; t2++)
                     {
                         float dpre = row[t2] * (datt[t2] - weighted) * scale;
-                        float* k = inp + (long)t2 * 3 * C + C + h * hs;
-                        float* dk = dinp + (long)t2 * 3 * C + C + h * hs;
-                        for (int i = 0; i < hs; i++)
-                        {
-                            dq[i] += k[i] * dpre;
-                            dk[i] += q[i] * dpre;
-                        }
+                        var dk = new Span<float>(dinp + (long)t2 * 3 * C + C + h * hs, hs);
+                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(inp + (long)t2 * 3 * C + C + h * hs, hs), dpre, dq, dq);
+                        TensorPrimitives.MultiplyAdd(q, dpre, dk, dk);
                     }
                 }
             });

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace TokenSpace.Tensors;
 
 // Legend: N rows (B·T flattened), C channels.
@@ -9,6 +11,7 @@ namespace TokenSpace.Tensors;
 public static class LayerNorm
 {
     const int RowsPerUnit = 16;
+    const int ColumnsPerUnit = 64;
 
     /// <summary>Normalises each row of <paramref name="input"/> and saves the statistics backward needs.</summary>
     /// <param name="output">(N, C), overwritten.</param>
@@ -36,20 +39,15 @@ public static class LayerNorm
 
     static unsafe void ForwardRow(float* o, float* mean, float* rstd, float* x, float* w, float* b, int C, float eps)
     {
+        var xs = new ReadOnlySpan<float>(x, C);
+        var os = new Span<float>(o, C);
         // Two passes (mean, then centred variance) rather than E[x²] − E[x]², which cancels badly.
-        float sum = 0f;
-        for (int c = 0; c < C; c++) sum += x[c];
-        float m = sum / C;
-        float v = 0f;
-        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
-        float s = 1f / MathF.Sqrt(v / C + eps);
-        for (int c = 0; c < C; c++)
-        {
-            float y = (x[c] - m) * s;
-            if (w != null) y *= w[c];
-            if (b != null) y += b[c];
-            o[c] = y;
-        }
+        float m = TensorPrimitives.Sum(xs) / C;
+        TensorPrimitives.Subtract(xs, m, os);
+        float s = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(os) / C + eps);
+        TensorPrimitives.Multiply(os, s, os);
+        if (w != null) TensorPrimitives.Multiply(os, new ReadOnlySpan<float>(w, C), os);
+        if (b != null) TensorPrimitives.Add(os, new ReadOnlySpan<float>(b, C), os);
         *mean = m;
         *rstd = s;
     }
@@ -75,45 +73,55 @@ public static class LayerNorm
             nint din = (nint)pDin, dw = (nint)pDw, db = (nint)pDb, dout = (nint)pDout, x = (nint)pInp, w = (nint)pW, m = (nint)pMean, r = (nint)pRstd;
             Work.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
             {
+                float[] rented = System.Buffers.ArrayPool<float>.Shared.Rent(2 * C);
+                var norm = rented.AsSpan(0, C);
+                var dnorm = rented.AsSpan(C, C);
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)
                 {
-                    float* xr = (float*)x + (long)n * C, g = (float*)dout + (long)n * C, dx = (float*)din + (long)n * C;
-                    float mu = ((float*)m)[n], s = ((float*)r)[n];
-                    // dnorm = dout·w; dx = rstd · (dnorm − mean(dnorm) − norm · mean(dnorm · norm)).
-                    float dnormMean = 0f, dnormNormMean = 0f;
-                    for (int c = 0; c < C; c++)
-                    {
-                        float norm = (xr[c] - mu) * s;
-                        float dnorm = w != 0 ? ((float*)w)[c] * g[c] : g[c];
-                        dnormMean += dnorm;
-                        dnormNormMean += dnorm * norm;
-                    }
-                    dnormMean /= C;
-                    dnormNormMean /= C;
-                    for (int c = 0; c < C; c++)
-                    {
-                        float norm = (xr[c] - mu) * s;
-                        float dnorm = w != 0 ? ((float*)w)[c] * g[c] : g[c];
-                        dx[c] += (dnorm - dnormMean - norm * dnormNormMean) * s;
-                    }
+                    var g = new ReadOnlySpan<float>((float*)dout + (long)n * C, C);
+                    var dx = new Span<float>((float*)din + (long)n * C, C);
+                    float s = ((float*)r)[n];
+                    TensorPrimitives.Subtract(new ReadOnlySpan<float>((float*)x + (long)n * C, C), ((float*)m)[n], norm);
+                    TensorPrimitives.Multiply(norm, s, norm);
+                    if (w != 0) TensorPrimitives.Multiply(g, new ReadOnlySpan<float>((float*)w, C), dnorm);
+                    else g.CopyTo(dnorm);
+                    // dx += rstd · (dnorm − mean(dnorm) − norm · mean(dnorm · norm)).
+                    float dnormMean = TensorPrimitives.Sum(dnorm) / C;
+                    float dnormNormMean = TensorPrimitives.Dot(dnorm, norm) / C;
+                    TensorPrimitives.Subtract(dnorm, dnormMean, dnorm);
+                    TensorPrimitives.MultiplyAdd(norm, -dnormNormMean, dnorm, dnorm);
+                    TensorPrimitives.MultiplyAdd(dnorm, s, dx, dx);
                 }
+                System.Buffers.ArrayPool<float>.Shared.Return(rented);
             });
             if (dw == 0 && db == 0) return;
-            Work.For((C + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
+            // Each unit owns ColumnsPerUnit channels and sums its rows in order (thread-count independent).
+            Work.For((C + ColumnsPerUnit - 1) / ColumnsPerUnit, (long)N * C, unit =>
             {
-                int end = Math.Min(C, (unit + 1) * RowsPerUnit);
-                for (int c = unit * RowsPerUnit; c < end; c++)
+                int c0 = unit * ColumnsPerUnit, width = Math.Min(ColumnsPerUnit, C - c0);
+                Span<float> sw = stackalloc float[width];
+                Span<float> sb = stackalloc float[width];
+                Span<float> norm = stackalloc float[width];
+                sw.Clear();
+                sb.Clear();
+                for (int n = 0; n < N; n++)
                 {
-                    float sw = 0f, sb = 0f;
-                    for (int n = 0; n < N; n++)
-                    {
-                        float g = ((float*)dout)[(long)n * C + c];
-                        sw += ((((float*)x)[(long)n * C + c] - ((float*)m)[n]) * ((float*)r)[n]) * g;
-                        sb += g;
-                    }
-                    if (dw != 0) ((float*)dw)[c] += sw;
-                    if (db != 0) ((float*)db)[c] += sb;
+                    var g = new ReadOnlySpan<float>((float*)dout + (long)n * C + c0, width);
+                    TensorPrimitives.Subtract(new ReadOnlySpan<float>((float*)x + (long)n * C + c0, width), ((float*)m)[n], norm);
+                    TensorPrimitives.Multiply(norm, ((float*)r)[n], norm);
+                    TensorPrimitives.MultiplyAdd(norm, g, sw, sw);
+                    TensorPrimitives.Add(sb, g, sb);
+                }
+                if (dw != 0)
+                {
+                    var dst = new Span<float>((float*)dw + c0, width);
+                    TensorPrimitives.Add(dst, sw, dst);
+                }
+                if (db != 0)
+                {
+                    var dst = new Span<float>((float*)db + c0, width);
+                    TensorPrimitives.Add(dst, sb, dst);
                 }
             });
         }

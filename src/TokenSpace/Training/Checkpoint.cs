@@ -26,7 +26,7 @@ public sealed record TrainingState(int Step, ulong[] RngState, TrainOptions Opti
 /// or the new checkpoint whole; if it strikes between the two renames, the old one waits under
 /// <c>.NAME.old-*</c> beside it and <see cref="Load"/> says so.
 /// </summary>
-public static class Checkpoint
+public static partial class Checkpoint
 {
     public const string ModelFile = "model.safetensors";
     public const string ConfigFile = "config.json";
@@ -46,7 +46,7 @@ public static class Checkpoint
     /// <summary>Saves <paramref name="model"/>, its tokenizer and (when given) the training state into <paramref name="dir"/>, atomically.</summary>
     public static void Save(string dir, Gpt model, CharTokenizer tokenizer, TrainingState? state = null)
     {
-        string full = Path.GetFullPath(dir);
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
         string parent = Path.GetDirectoryName(full)!;
         string name = Path.GetFileName(full);
         Directory.CreateDirectory(parent);
@@ -220,18 +220,24 @@ public static class Checkpoint
     {
         CheckExists(Path.GetDirectoryName(path)!, path);
         var file = SafetensorsFile.Open(path);
+        // Hugging Face's own GPT-2 files may prefix names with "transformer." and carry the causal-mask
+        // buffers h.{i}.attn.bias / masked_bias, which are not parameters.
+        var entries = new Dictionary<string, string>();
         foreach (var name in file.Entries.Keys)
         {
-            if (!allowExtra && !model.Slices.Any(s => s.Name == name))
+            string plain = name.StartsWith("transformer.", StringComparison.Ordinal) ? name["transformer.".Length..] : name;
+            if (MaskBuffer().IsMatch(plain)) continue;
+            if (!allowExtra && !model.Slices.Any(s => s.Name == plain))
                 throw new FileFormatException(path, $"tensor '{name}' is not part of the architecture config.json describes; is this the checkpoint's own config?");
+            entries[plain] = name;
         }
         foreach (var s in model.Slices)
         {
-            if (!file.Entries.TryGetValue(s.Name, out var entry))
+            if (!entries.TryGetValue(s.Name, out var stored) || !file.Entries.TryGetValue(stored, out var entry))
                 throw new FileFormatException(path, $"tensor '{s.Name}' [{string.Join(", ", s.FileShape)}] is missing; config.json and the weights disagree");
             if (!entry.Shape.SequenceEqual(s.FileShape))
                 throw new FileFormatException(path, $"tensor '{s.Name}' has shape [{string.Join(", ", entry.Shape)}], config.json implies [{string.Join(", ", s.FileShape)}]");
-            var data = file.ReadFloat32(s.Name);
+            var data = file.ReadFloat32(stored);
             var dst = model.Parameters.AsSpan(s.Offset, s.Length);
             if (s.Conv1D) Transpose(data, s.Shape[1], s.Shape[0]).CopyTo(dst);
             else data.CopyTo(dst);
@@ -289,6 +295,9 @@ public static class Checkpoint
         string hint = orphan is null ? "is this a checkpoint directory written by `tokenspace train`?" : $"a save was interrupted; the previous checkpoint is in {orphan}";
         throw new FileNotFoundException($"{path} does not exist; {hint}", path);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^h\.\d+\.attn\.(masked_)?bias$")]
+    private static partial System.Text.RegularExpressions.Regex MaskBuffer();
 
     internal static float[] Transpose(ReadOnlySpan<float> source, int rows, int cols)
     {

@@ -45,6 +45,9 @@ public sealed class Trainer
     /// <summary>Steps taken (the next step's 0-based index).</summary>
     public int Step { get; private set; }
 
+    /// <summary>The learning rate the last step used.</summary>
+    public float LastLearningRate { get; private set; }
+
     /// <summary>Tokens predicted in the last step (padding excluded).</summary>
     public int LastTokens { get; private set; }
 
@@ -90,7 +93,8 @@ public sealed class Trainer
         LastTokens = Model.TargetCount;
         Model.Backward();
         float norm = AdamW.ClipGradNorm(Model.Gradients, Options.GradClip);
-        Optimizer.Update(Model.Parameters, Model.Gradients, LearningRateNow);
+        LastLearningRate = LearningRateNow;
+        Optimizer.Update(Model.Parameters, Model.Gradients, LastLearningRate);
         Step++;
         return (loss, norm);
     }

@@ -71,7 +71,7 @@ public class CheckpointTests
             Checkpoint.Save(dir, model, tok);
             Directory.CreateDirectory(Path.Combine(dir, "snapshots"));
             model.Parameters[0] = 42f;
-            Checkpoint.Save(dir, model, tok);
+            Checkpoint.Save(dir + Path.DirectorySeparatorChar, model, tok);
             Assert.True(Directory.Exists(Path.Combine(dir, "snapshots")));
             Assert.Equal(42f, Checkpoint.Load(dir).Model.Parameters[0]);
             Assert.Empty(Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(dir)!, $".{Path.GetFileName(dir)}.*"));
@@ -120,6 +120,30 @@ public class CheckpointTests
             File.WriteAllText(configPath, File.ReadAllText(configPath).Replace("\"n_embd\": 4", "\"n_embd\": 8").Replace("\"n_layer\": 2", "\"n_layer\": 1"));
             e = Assert.Throws<FileFormatException>(() => Checkpoint.Load(dir));
             Assert.Contains("'h.1.", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void ReadModel_HuggingFacePrefixAndMaskBuffers_Loads()
+    {
+        var (model, _) = Sample(false);
+        string dir = TempDir();
+        try
+        {
+            Directory.CreateDirectory(dir);
+            string ours = Path.Combine(dir, "ours.safetensors"), hf = Path.Combine(dir, "hf.safetensors");
+            Checkpoint.WriteModel(ours, model);
+            var file = SafetensorsFile.Open(ours);
+            var tensors = file.Entries.Values.Select(e => ("transformer." + e.Name, e.Shape, (ReadOnlyMemory<float>)file.ReadFloat32(e.Name))).ToList();
+            tensors.Add(("transformer.h.0.attn.bias", [1, 1, 8, 8], new float[64]));
+            SafetensorsFile.Write(hf, tensors);
+            var back = new Gpt(model.Config);
+            Checkpoint.ReadModel(hf, back);
+            Assert.Equal(model.Parameters, back.Parameters);
         }
         finally
         {
