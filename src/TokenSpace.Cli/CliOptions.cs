@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Text.Json;
 using TokenSpace.Tensors;
 
@@ -35,11 +36,13 @@ static class CliOptions
 
     /// <summary>
     /// Applies <c>--threads</c>, runs the verb, and turns the errors a user can cause (bad files,
-    /// unknown words, impossible options) into one line on stderr and exit code 1.
+    /// unknown words, impossible options) into one line on stderr and exit code 1; anything else is
+    /// an internal error: one line and exit code 2. <c>--verbose</c> adds the stack trace.
     /// </summary>
     public static int Run(ParseResult parse, Func<int> verb)
     {
         bool verbose = parse.GetValue(Verbose);
+        int savedThreads = Tensors.Threads.Count;
         try
         {
             int threads = parse.GetValue(Threads);
@@ -47,30 +50,61 @@ static class CliOptions
             Tensors.Threads.Count = threads;
             return verb();
         }
-        catch (Exception e) when (!verbose && IsUserError(e))
+        catch (Exception e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            if (Hint(e) is { } hint) Console.Error.WriteLine($"hint: {hint}");
-            return 1;
+            bool user = IsUserError(e);
+            Console.Error.WriteLine(user
+                ? $"error: {UserMessage(e)}"
+                : $"error: internal error: {e.GetType().Name}: {UserMessage(e)}{(verbose ? "" : " (run with --verbose for the stack trace)")}");
+            if (user && Hint(e) is { } hint) Console.Error.WriteLine($"hint: {hint}");
+            if (verbose) Console.Error.WriteLine(e);
+            return user ? 1 : 2;
         }
-        catch (Exception e) when (verbose && IsUserError(e))
+        finally
         {
-            Console.Error.WriteLine($"error: {e}");
-            return 1;
+            Tensors.Threads.Count = savedThreads;
         }
+    }
+
+    /// <summary>
+    /// Parses and runs the command line. A parse error (unknown option, missing argument, a value of
+    /// the wrong type) prints one line and a pointer to the verb's help instead of the whole help.
+    /// </summary>
+    public static int Invoke(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
+        if (parse.Errors.Count == 0) return parse.Invoke();
+        var names = new List<string>();
+        for (SymbolResult? r = parse.CommandResult; r is CommandResult c && c.Command is not RootCommand; r = r.Parent)
+        {
+            names.Insert(0, c.Command.Name);
+        }
+        Console.Error.WriteLine($"error: {parse.Errors[0].Message}");
+        Console.Error.WriteLine($"hint: see `tokenspace {string.Join(' ', names.Append("--help"))}`");
+        return 2;
     }
 
     /// <summary>Writes <paramref name="value"/> as the verb's one JSON document.</summary>
     public static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 
+    /// <summary>The message without .NET's "(Parameter 'x')" suffix, which names code, not options.</summary>
+    static string UserMessage(Exception e)
+    {
+        string message = e.Message;
+        int cut = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        if (cut >= 0) message = message[..cut];
+        return message.Split('\n')[0].TrimEnd();
+    }
+
     static bool IsUserError(Exception e) =>
         e is FormatException or IOException or UnauthorizedAccessException or ArgumentException
-            or KeyNotFoundException or InvalidOperationException or NotSupportedException;
+            or KeyNotFoundException or InvalidOperationException or NotSupportedException or OutOfMemoryException;
 
     static string? Hint(Exception e) => e switch
     {
         FileNotFoundException or DirectoryNotFoundException => "check the path; relative paths are resolved from the current directory",
         KeyNotFoundException => "queries are case-sensitive; try `tokenspace inspect --vectors FILE` to see sample keys",
+        OutOfMemoryException => "the sizes asked for do not fit in memory; try a smaller --batch-size or --block-size",
         _ => null,
     };
 }

@@ -20,4 +20,4 @@ root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(MapCommand.Create());
 root.Subcommands.Add(HeatmapCommand.Create());
-return root.Parse(args).Invoke();
+return CliOptions.Invoke(root, args);
