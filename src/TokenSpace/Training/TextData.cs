@@ -64,8 +64,11 @@ public sealed class TextData
         if (tokens.Count > Array.MaxLength) throw new FileFormatException(tokens.Path, $"the token file holds {tokens.Count} tokens, more than one array can hold");
         var ids = new int[tokens.Count];
         tokens.Read(0, ids);
-        return new TextData(DataMode.Text, [], ids);
+        return FromIds(ids);
     }
+
+    /// <summary>A token stream (text mode) of these ids, not copied.</summary>
+    public static TextData FromIds(int[] ids) => new(DataMode.Text, [], ids);
 
     /// <summary>Tokenizes <paramref name="text"/>; <paramref name="source"/> names it in errors.</summary>
     /// <remarks>
