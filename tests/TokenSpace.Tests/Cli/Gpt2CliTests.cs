@@ -91,4 +91,37 @@ public class Gpt2CliTests
             Directory.Delete(dir, true);
         }
     }
+
+    [Fact]
+    public void TrainTokenizerGpt2_CachedVocabulary_SavesSelfContainedCheckpoint()
+    {
+        Assert.SkipUnless(TokenSpace.Tokenization.Gpt2BpeTokenizer.IsCached, "the GPT-2 vocabulary is not cached; run `tokenspace data fetch gpt2-bpe`");
+        string dir = Path.Combine(Path.GetTempPath(), $"gpt2cli-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        string corpus = Path.Combine(dir, "corpus.txt"), outDir = Path.Combine(dir, "ckpt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("First Citizen: Before we proceed any further, hear me speak.\n", 4)));
+        try
+        {
+            var (exit, _) = RunJson("train", "--data", corpus, "--tokenizer", "gpt2", "--preset", "shakespeare-char-small",
+                "--n-layer", "1", "--n-head", "2", "--n-embd", "8", "--block-size", "8", "--batch-size", "2", "--steps", "3", "--out", outDir);
+            Assert.Equal(0, exit);
+            Assert.Equal(50257, JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, Checkpoint.TokenizerFile))).RootElement.GetProperty("vocab_size").GetInt32());
+            var (_, loss) = RunJson("evaluate", "loss", "--checkpoint", outDir, "--data", corpus);
+            var (_, ids) = RunJson("tokenize", "--tokenizer", "gpt2", "--file", corpus);
+            Assert.Equal(ids.GetProperty("ids").GetArrayLength() - 1, loss.GetProperty("tokens").GetInt64());
+            Assert.InRange(loss.GetProperty("loss").GetDouble(), Math.Log(50257) - 1, Math.Log(50257) + 1); // 3 steps: still near uniform
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void TokenizeChar_Text_IdsOfItsOwnCharacters()
+    {
+        var (exit, json) = RunJson("tokenize", "--tokenizer", "char", "--text", "abca");
+        Assert.Equal(0, exit);
+        Assert.Equal([0, 1, 2, 0], json.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()));
+    }
 }
