@@ -53,11 +53,12 @@ static class TrainCommand
         {
             string? initFrom = parse.GetValue(InitFrom);
             string tokenizerSpec = initFrom ?? parse.GetValue(Tokenizer)!;
-            if (initFrom is not null && (parse.GetValue(Layers) ?? parse.GetValue(Heads) ?? parse.GetValue(Channels)) is not null)
-                throw new ArgumentException("--init-from takes the architecture from its directory; drop --n-layer, --n-head and --n-embd");
+            if (initFrom is not null && ((parse.GetValue(Layers) ?? parse.GetValue(Heads) ?? parse.GetValue(Channels)) is not null || parse.GetValue(Dropout) is not null))
+                throw new ArgumentException("--init-from takes the architecture and dropout from its directory's config.json; drop --n-layer, --n-head, --n-embd and --dropout");
             var preset = Presets.Get(parse.GetValue(PresetName)!);
             var o = preset.Options;
             if (parse.GetValue(Mode) is { } mode) o = o with { Mode = ParseMode(mode) };
+            else if (initFrom is not null) o = o with { Mode = Checkpoint.ReadTrainOptions(initFrom)?.Mode ?? DataMode.Text }; // as it was trained; GPT-2 reads running text
             else if (tokenizerSpec != "char") o = o with { Mode = DataMode.Text }; // BPE reads running text, as nanoGPT
             if (parse.GetValue(Steps) is { } steps) o = o with { Steps = steps };
             if (parse.GetValue(BatchSize) is { } batch) o = o with { BatchSize = batch };
