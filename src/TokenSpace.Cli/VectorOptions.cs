@@ -13,7 +13,7 @@ static class VectorOptions
 
     public static Option<string> Vectors() => new("--vectors")
     {
-        Description = "Vectors file (word2vec bin/txt, GloVe, fastText .vec, .npy, native .tsvec) or a fetched name (glove-100d)",
+        Description = "Vectors file (word2vec bin/txt, GloVe, fastText .vec, .npy, .safetensors, native .tsvec), a checkpoint directory (its wte, keyed by token), or a fetched name (glove-100d)",
         Required = true,
     };
 
@@ -26,35 +26,50 @@ static class VectorOptions
 
     public static readonly Option<string?> Keys = new("--keys") { Description = "Keys file for a .npy matrix (one key per line)" };
 
+    public static readonly Option<string?> Tensor = new("--tensor")
+    {
+        Description = "For a checkpoint directory or .safetensors file: the tensor whose rows are the vectors (wte: keyed by token; wpe: keyed pos:0, pos:1, …; any other 2-D tensor: keyed by row number)",
+    };
+
     public static readonly Option<bool> ReplaceInvalid = new("--replace-invalid-utf8")
     {
         Description = "Replace invalid UTF-8 in keys by U+FFFD instead of failing",
     };
 
-    /// <summary>Adds --format, --limit, --keys and --replace-invalid-utf8 to <paramref name="command"/>.</summary>
+    /// <summary>Adds --format, --limit, --keys, --tensor and --replace-invalid-utf8 to <paramref name="command"/>.</summary>
     public static void AddLoadOptions(Command command)
     {
         command.Options.Add(Format);
         command.Options.Add(Limit);
         command.Options.Add(Keys);
+        command.Options.Add(Tensor);
         command.Options.Add(ReplaceInvalid);
     }
 
     /// <summary>Loads the vectors the parse result names; a progress bar goes to stderr for large files when it is a terminal.</summary>
-    public static KeyedVectors Load(ParseResult parse, Option<string> vectors)
+    public static KeyedVectors Load(ParseResult parse, Option<string> vectors) => Load(parse, parse.GetValue(vectors)!);
+
+    /// <summary>
+    /// Loads the vectors at <paramref name="path"/> with the load options of <paramref name="parse"/>;
+    /// <paramref name="defaultTensor"/> is the tensor of a safetensors source when --tensor is not given.
+    /// </summary>
+    public static KeyedVectors Load(ParseResult parse, string path, string? defaultTensor = null)
     {
-        string path = parse.GetValue(vectors)!;
         var format = parse.GetValue(Format) is { } name ? VectorsFile.ParseFormat(name) : (VectorFormat?)null;
         var options = new VectorsLoadOptions
         {
             Limit = parse.GetValue(Limit),
             KeysPath = parse.GetValue(Keys),
+            Tensor = parse.GetValue(Tensor) ?? defaultTensor,
             Utf8Errors = parse.GetValue(ReplaceInvalid) ? Utf8Errors.Replace : Utf8Errors.Strict,
         };
         string resolved = File.Exists(path) ? path : PretrainedVectors.Resolve(path) ?? path;
         bool big = File.Exists(resolved) && new FileInfo(resolved).Length >= ProgressBytes;
         return WithProgress(big, $"loading {Path.GetFileName(resolved)}", report => VectorsFile.Load(path, format, options with { Progress = report }));
     }
+
+    /// <summary>The name of <paramref name="path"/> for titles: its last part, also for a directory given with a trailing slash.</summary>
+    public static string DisplayName(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
 
     /// <summary>Runs <paramref name="work"/> with a progress bar on stderr when <paramref name="show"/> and stderr is a terminal.</summary>
     public static T WithProgress<T>(bool show, string label, Func<Action<double>?, T> work)

@@ -30,6 +30,8 @@ static class DemoCommand
             var preset = Presets.MicroGpt;
             var options = preset.Options with { Seed = parse.GetValue(Seed) };
             if (parse.GetValue(Steps) is { } steps) options = options with { Steps = steps };
+            options = options with { SnapshotEvery = DemoMaps.SnapshotEvery };
+            DemoMaps.ClearSnapshots(outDir);
             if (!json) Console.WriteLine($"TokenSpace demo: training microgpt on {data}");
             var run = TrainCommand.Run(data, null, preset.Model, options, outDir, resume: false, stepsOverride: null, quiet: json);
             var trainer = run.Trainer;
@@ -47,6 +49,7 @@ static class DemoCommand
                 int id = tokenizer.Vocab.ToList().IndexOf(vowel);
                 if (id >= 0) neighbours.Add((vowel.ToString(), Nearest(trainer.Model, id, 5).Select(n => (tokenizer.TokenText(n.Id), n.Cosine)).ToList()));
             }
+            var maps = DemoMaps.Write(outDir, trainer);
 
             if (json)
             {
@@ -61,6 +64,7 @@ static class DemoCommand
                     samples = names,
                     neighbors = neighbours.ToDictionary(n => n.Token, n => n.Nearest.Select(x => new { token = x.Token, cosine = x.Cosine })),
                     checkpoint = Path.GetFullPath(outDir),
+                    maps = new { embeddings_map = Path.GetFullPath(maps.EmbeddingsMap), positions = Path.GetFullPath(maps.Positions), training = Path.GetFullPath(maps.Training) },
                 });
                 return 0;
             }
@@ -77,6 +81,8 @@ static class DemoCommand
                 near.AddRow(token, Markup.Escape(string.Join("  ", nearest.Select(n => $"{n.Token} {n.Cosine:F2}"))));
             AnsiConsole.Write(near);
             AnsiConsole.MarkupLine($"checkpoint: [blue]{Markup.Escape(Path.GetFullPath(outDir))}[/]");
+            foreach (var (what, path) in new[] { ("letter map", maps.EmbeddingsMap), ("positions", maps.Positions), ("training", maps.Training) })
+                AnsiConsole.MarkupLine($"{what}: [blue]{Markup.Escape(Path.GetFullPath(path))}[/]");
             return 0;
         }));
         return command;

@@ -9,29 +9,30 @@ static class HeatmapCommand
 {
     public static Command Create()
     {
-        var vectors = new Option<string>("--vectors") { Description = "Vectors file", Required = true };
-        var positions = new Option<bool>("--positions") { Description = "Rows are positions (wpe): compare the first --limit rows in file order" };
-        var limit = new Option<int>("--limit") { Description = "With --positions: how many positions", DefaultValueFactory = _ => 64 };
+        var vectors = VectorOptions.Vectors();
+        var positions = new Option<bool>("--positions") { Description = "Rows are positions: compare the first --count rows in file order (of a checkpoint: its wpe)" };
+        var count = new Option<int>("--count") { Description = "With --positions: how many positions", DefaultValueFactory = _ => 64 };
         var words = new Option<string?>("--words") { Description = "Comma-separated keys to compare" };
         var output = new Option<string>("--out") { Description = "SVG file to write", Required = true };
         var title = new Option<string?>("--title") { Description = "Title (default: file and what is compared)" };
 
         var command = new Command("heatmap", "Draw the cosine similarity of positions or chosen tokens as an SVG heatmap")
         {
-            vectors, positions, limit, words, output, title,
+            vectors, positions, count, words, output, title,
         };
+        VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             string path = parse.GetValue(vectors)!;
             bool byPosition = parse.GetValue(positions);
             string? list = parse.GetValue(words);
             if (byPosition == (list is not null)) throw new ArgumentException("give exactly one of --positions and --words");
-            if (parse.GetValue(limit) < 2) throw new ArgumentException($"--limit must be at least 2, got {parse.GetValue(limit)}");
+            if (parse.GetValue(count) < 2) throw new ArgumentException($"--count must be at least 2, got {parse.GetValue(count)}");
 
-            var all = VectorSource.Load(path);
+            using var all = VectorOptions.Load(parse, path, defaultTensor: byPosition ? "wpe" : null);
             var chosen = byPosition
-                ? all.Take(parse.GetValue(limit))
-                : all.Select(list!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                ? LoadedVectors.Take(all, parse.GetValue(count))
+                : LoadedVectors.Select(all, list!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
             int n = chosen.Keys.Length;
             var labels = byPosition ? Enumerable.Range(0, n).Select(i => i.ToString()).ToArray() : chosen.Keys;
             double[] cosine = HeatmapPlot.CosineSimilarity(chosen.Matrix, n, chosen.Dims);
@@ -39,7 +40,7 @@ static class HeatmapCommand
             string outPath = parse.GetValue(output)!;
             HeatmapPlot.Write(outPath, labels, labels, cosine, new HeatmapOptions
             {
-                Title = parse.GetValue(title) ?? $"{Path.GetFileName(path)} · cosine similarity of {what}",
+                Title = parse.GetValue(title) ?? $"{VectorOptions.DisplayName(path)} · cosine similarity of {what}",
                 Subtitle = byPosition ? "row i, column j: cos(wpe[i], wpe[j])" : "row i, column j: cos(v[i], v[j])",
             });
 

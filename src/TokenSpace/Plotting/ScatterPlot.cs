@@ -1,4 +1,5 @@
 using System.Text;
+using TokenSpace.Formats;
 
 namespace TokenSpace.Plotting;
 
@@ -150,7 +151,7 @@ public static class ScatterPlot
     public static ScatterMap Write(string path, IReadOnlyList<string> keys, ReadOnlySpan<double> xy, ScatterOptions? options = null)
     {
         var map = Render(keys, xy, options);
-        Svg.WriteAtomic(path, map.Svg);
+        AtomicFile.WriteAllText(path, map.Svg);
         return map;
     }
 

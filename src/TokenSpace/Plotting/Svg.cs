@@ -3,7 +3,7 @@ using System.Text;
 
 namespace TokenSpace.Plotting;
 
-/// <summary>Small pieces shared by the SVG writers: escaping, number formatting, colours, atomic writes.</summary>
+/// <summary>Small pieces shared by the SVG writers: escaping, number formatting, colours.</summary>
 static class Svg
 {
     /// <summary>The font stack of every text element.</summary>
@@ -78,28 +78,5 @@ static class Svg
             };
         }
         return units * fontSize;
-    }
-
-    /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> atomically: a temporary file beside it, flushed, then renamed over.</summary>
-    /// <remarks>To be replaced by <c>Formats.AtomicFile.WriteAllText</c> (kernels / gpt / vectors branches) when they merge.</remarks>
-    public static void WriteAtomic(string path, string text)
-    {
-        string full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string temp = full + $".tmp-{Environment.ProcessId}";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                var bytes = new UTF8Encoding(false).GetBytes(text);
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
     }
 }

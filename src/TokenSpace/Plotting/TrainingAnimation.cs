@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using TokenSpace.Projection;
+using TokenSpace.Formats;
 
 namespace TokenSpace.Plotting;
 
@@ -88,7 +89,7 @@ public static class TrainingAnimation
         options ??= new AnimationOptions();
         var aligned = AlignToLast(frames);
         var extent = aligned.Select(f => Extent.Of(f.Coordinates)).Aggregate((a, b) => a.Union(b));
-        Svg.WriteAtomic(htmlPath, RenderHtml(aligned, extent, options));
+        AtomicFile.WriteAllText(htmlPath, RenderHtml(aligned, extent, options));
         if (svgFolder is null) return;
         foreach (var frame in aligned)
         {

@@ -1,8 +1,13 @@
 using System.CommandLine;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using TokenSpace.Cli;
 using TokenSpace.Cli.Commands;
 using TokenSpace.Formats;
+using TokenSpace.Model;
+using TokenSpace.Plotting;
+using TokenSpace.Training;
 
 namespace TokenSpace.Tests.Cli;
 
@@ -26,24 +31,6 @@ public sealed class MapCommandTests : IDisposable
         string path = Path.Combine(dir, "vectors.txt");
         File.WriteAllText(path, text);
         return path;
-    }
-
-    [Fact]
-    public void Load_MissingValue_ThrowsNamingFileAndLine()
-    {
-        string path = Vectors("a 1 2 3\nb 4 5 6\nc 7 8\n");
-        var e = Assert.Throws<FileFormatException>(() => VectorSource.Load(path));
-        Assert.Equal(3, e.Line);
-        Assert.Contains("vectors.txt:3: expected 4 fields", e.Message);
-    }
-
-    [Fact]
-    public void Load_ValueNotANumber_ThrowsNamingFileAndLine()
-    {
-        string path = Vectors("a 1 2\nb 4 x\n");
-        var e = Assert.Throws<FileFormatException>(() => VectorSource.Load(path));
-        Assert.Equal(2, e.Line);
-        Assert.Contains("'x' is not a number", e.Message);
     }
 
     [Fact]
@@ -79,10 +66,156 @@ public sealed class MapCommandTests : IDisposable
         string path = Vectors("0 1 0\n1 0.8 0.2\n2 0 1\n3 -1 0\n");
         string output = Path.Combine(dir, "heat.svg");
 
-        int code = Run("heatmap", "--vectors", path, "--positions", "--limit", "3", "--out", output);
+        int code = Run("heatmap", "--vectors", path, "--positions", "--count", "3", "--out", output);
 
         Assert.Equal(0, code);
         XNamespace s = "http://www.w3.org/2000/svg";
         Assert.Equal(9, XDocument.Load(output).Descendants(s + "rect").Count(r => (string?)r.Attribute("class") == "cell"));
     }
+
+    static readonly XNamespace SvgNs = "http://www.w3.org/2000/svg";
+
+    const string Names = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\nabigail\nemily\n";
+
+    /// <summary>A few steps of microgpt through the train verb's loop, saving snapshots at 0, 2, 4, 6.</summary>
+    string TrainRun(int steps = 6, int snapshotEvery = 2) => Train(steps, snapshotEvery).Dir;
+
+    (string Dir, Trainer Trainer) Train(int steps, int snapshotEvery)
+    {
+        string data = Path.Combine(dir, "names.txt");
+        File.WriteAllText(data, Names);
+        string run = Path.Combine(dir, "run");
+        var result = TrainCommand.Run(data, null, GptConfig.MicroGpt, new TrainOptions { Steps = steps, SnapshotEvery = snapshotEvery, EvalEvery = 0, Seed = 1 }, run,
+            resume: false, stepsOverride: null, quiet: true);
+        return (run, result.Trainer);
+    }
+
+    static XElement[] Marks(XDocument svg, string element, string cls) =>
+        svg.Descendants(SvgNs + element).Where(e => (string?)e.Attribute("class") == cls).ToArray();
+
+    /// <summary>The frames array the training page's script plays.</summary>
+    static JsonElement[] PageFrames(string html)
+    {
+        var match = Regex.Match(html, @"^const frames = (\[.*\]);$", RegexOptions.Multiline);
+        Assert.True(match.Success, "the page has no frames array");
+        return JsonDocument.Parse(match.Groups[1].Value).RootElement.EnumerateArray().ToArray();
+    }
+
+    [Fact]
+    public void Map_CheckpointDirectory_MapsEveryTokenWithItsText()
+    {
+        string run = TrainRun(steps: 2, snapshotEvery: 0);
+        string output = Path.Combine(dir, "letters.svg");
+
+        int code = Run("map", "--vectors", run, "--method", "pca", "--top", "27", "--labels", "--groups", "letters", "--out", output);
+
+        Assert.Equal(0, code);
+        var svg = XDocument.Load(output);
+        var (_, tokenizer) = Checkpoint.Load(run);
+        var expected = Enumerable.Range(0, tokenizer.VocabSize).Select(tokenizer.TokenText).ToArray();
+        Assert.Equal(expected, Marks(svg, "circle", "point").Select(c => c.Element(SvgNs + "title")!.Value));
+        Assert.Contains("<BOS>", Marks(svg, "text", "label").Select(t => t.Value));
+        Assert.Equal(["vowel", "consonant", "BOS"], svg.Descendants(SvgNs + "g").Single(g => (string?)g.Attribute("class") == "legend").Descendants(SvgNs + "text").Select(t => t.Value));
+    }
+
+    [Fact]
+    public void Heatmap_CheckpointPositions_ComparesWpeRows()
+    {
+        string run = TrainRun(steps: 2, snapshotEvery: 0);
+        string output = Path.Combine(dir, "positions.svg");
+
+        int code = Run("heatmap", "--vectors", run, "--positions", "--count", "4", "--out", output);
+
+        Assert.Equal(0, code);
+        var (model, _) = Checkpoint.Load(run);
+        var wpe = model.PositionEmbeddings[..(4 * 16)].ToArray();
+        var expected = HeatmapPlot.CosineSimilarity(wpe, 4, 16);
+        var cells = Marks(XDocument.Load(output), "rect", "cell").Select(c => double.Parse((string)c.Attribute("data-value")!, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(expected, cells);
+    }
+
+    [Fact]
+    public void Map_Snapshots_WritesOnePageFramePerSnapshotAndParsableSvgs()
+    {
+        string run = TrainRun();
+        string page = Path.Combine(dir, "training.html");
+
+        int code = Run("map", "--snapshots", run, "--out", page);
+
+        Assert.Equal(0, code);
+        var frames = PageFrames(File.ReadAllText(page));
+        Assert.Equal([0, 2, 4, 6], frames.Select(f => f.GetProperty("step").GetInt32()));
+        int tokens = CharTokenizerSize(run);
+        Assert.All(frames, f => Assert.Equal(2 * tokens, f.GetProperty("xy").GetArrayLength()));
+        var svgs = Directory.GetFiles(SnapshotMap.FramesDirectory(page), "*.svg").Order().ToArray();
+        Assert.Equal(["step-000000.svg", "step-000002.svg", "step-000004.svg", "step-000006.svg"], svgs.Select(Path.GetFileName));
+        foreach (string svg in svgs)
+        {
+            var doc = XDocument.Load(svg);
+            Assert.Equal(tokens, Marks(doc, "circle", "point").Length);
+            Assert.Contains("BOS", doc.Descendants(SvgNs + "g").Single(g => (string?)g.Attribute("class") == "legend").Descendants(SvgNs + "text").Select(t => t.Value));
+        }
+    }
+
+    [Fact]
+    public void Map_SnapshotsTsne_LastFrameIsTheProjectionOfTheLastSnapshot()
+    {
+        string run = TrainRun();
+        string page = Path.Combine(dir, "tsne.html");
+
+        int code = Run("map", "--snapshots", run, "--method", "tsne", "--iterations", "300", "--out", page);
+
+        Assert.Equal(0, code);
+        Assert.Equal(4, PageFrames(File.ReadAllText(page)).Length);
+        // Aligning to the last frame leaves the last frame where t-SNE put it.
+        using var last = VectorsFile.Load(Path.Combine(run, "snapshots", "step-000006.safetensors"));
+        int n = last.Count;
+        var tsne = TokenSpace.Projection.Tsne.Fit(last.Vectors, n, last.Dimensions, new TokenSpace.Projection.TsneOptions { Perplexity = (n - 1) / 3.0, MaxIter = 300 });
+        var result = SnapshotMap.Write(run, Path.Combine(dir, "again.html"), tsne: true, all => LoadedVectors.Take(all, all.Count),
+            k => new TokenSpace.Projection.TsneOptions { Perplexity = (k - 1) / 3.0, MaxIter = 300 }, keys => keys.Select(LetterGroups.Of).ToArray());
+        Assert.Equal(tsne.Coordinates, result.Frames[^1].Coordinates, (a, b) => Math.Abs(a - b) < 1e-9);
+    }
+
+    [Fact]
+    public void Map_SnapshotsOfRunWithout_ExitsWithOne()
+    {
+        string run = TrainRun(steps: 2, snapshotEvery: 0);
+        Assert.Equal(1, Run("map", "--snapshots", run, "--out", Path.Combine(dir, "p.html")));
+        Assert.False(File.Exists(Path.Combine(dir, "p.html")));
+    }
+
+    [Fact]
+    public void Map_BothVectorsAndSnapshots_ExitsWithOne()
+    {
+        string path = Vectors("a 1 0\nb 0 1\nc 1 1\n");
+        Assert.Equal(1, Run("map", "--vectors", path, "--snapshots", dir, "--out", Path.Combine(dir, "m.svg")));
+    }
+
+    [Fact]
+    public void DemoMaps_Write_WritesLetterMapPositionsAndTrainingPage()
+    {
+        var (run, trainer) = Train(steps: 5, snapshotEvery: 2);
+
+        var paths = DemoMaps.Write(run, trainer);
+
+        var map = XDocument.Load(paths.EmbeddingsMap);
+        int tokens = CharTokenizerSize(run);
+        Assert.Equal(tokens, Marks(map, "circle", "point").Length);
+        Assert.Equal(tokens, Marks(map, "text", "label").Length);
+        Assert.Equal(16 * 16, Marks(XDocument.Load(paths.Positions), "rect", "cell").Length);
+        // Snapshots at 0, 2, 4, and one added for the trained model at step 5.
+        Assert.Equal([0, 2, 4, 5], PageFrames(File.ReadAllText(paths.Training)).Select(f => f.GetProperty("step").GetInt32()));
+        Assert.All(Directory.GetFiles(SnapshotMap.FramesDirectory(paths.Training)), f => XDocument.Load(f));
+    }
+
+    [Theory]
+    [InlineData("a", "vowel")]
+    [InlineData("E", "vowel")]
+    [InlineData("y", "consonant")]
+    [InlineData("<BOS>", "BOS")]
+    [InlineData("-", "other")]
+    [InlineData("ab", "other")]
+    public void LetterGroups_Of_NamesTheGroup(string key, string group) => Assert.Equal(group, LetterGroups.Of(key));
+
+    static int CharTokenizerSize(string run) => TokenSpace.Tokenization.CharTokenizer.Load(Path.Combine(run, Checkpoint.TokenizerFile)).VocabSize;
 }

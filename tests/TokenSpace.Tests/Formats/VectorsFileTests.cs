@@ -119,6 +119,17 @@ public sealed class VectorsFileTests : IDisposable
     }
 
     [Fact]
+    public void Load_FastTextTrailingSpacesAndCrLf_Read()
+    {
+        // fastText ends every row with a space; files from Windows end lines with CR LF.
+        string path = Write("v.vec", "2 2 \r\na 1 2 \r\nb 3 -4e-1 \r\n");
+        Assert.Equal(VectorFormat.Word2VecText, VectorsFile.Detect(path));
+        using var kv = VectorsFile.Load(path);
+        Assert.Equal(["a", "b"], kv.Keys);
+        Assert.Equal([1f, 2f, 3f, -0.4f], kv.Vectors.ToArray());
+    }
+
+    [Fact]
     public void Load_FormatOverride_ReadsAsForced()
     {
         // "2 3" as first line reads as a header; forced GloVe treats it as the row "2" with one value.
