@@ -103,7 +103,12 @@ public sealed class CharTokenizer : ITokenizer
     }
 
     /// <summary>The text of one token id: its character, or <c>&lt;BOS&gt;</c>.</summary>
-    public string TokenText(int id) => id == BosId ? "<BOS>" : vocab[id].ToString();
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is outside [0, VocabSize).</exception>
+    public string TokenText(int id)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)id, (uint)vocab.Length, nameof(id));
+        return id == BosId ? "<BOS>" : vocab[id].ToString();
+    }
 
     /// <summary>Writes <c>{"type": "char", "vocab": [...], "bos_id": n}</c> atomically.</summary>
     public void Save(string path)
