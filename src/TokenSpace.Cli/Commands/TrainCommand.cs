@@ -84,7 +84,8 @@ static class TrainCommand
                 return c;
             }
             bool json = parse.GetValue(CliOptions.Json);
-            var source = new ModelSource(tokenizerSpec, initFrom, parse.GetValue(BlockSize) ?? 0, Model);
+            if (initFrom is not null && parse.GetValue(BlockSize) is { } context) o = o with { Context = context };
+            var source = new ModelSource(tokenizerSpec, initFrom, Model);
             var run = Run(parse.GetValue(Data)!, parse.GetValue(ValData), source, o, parse.GetValue(Out)!, parse.GetValue(Resume),
                 parse.GetValue(Steps), quiet: json);
             if (json) CliOptions.WriteJson(run.Summary);
@@ -104,14 +105,13 @@ static class TrainCommand
     /// </summary>
     internal static Result Run(string dataPath, string? valPath, Func<int, GptConfig> modelFor, TrainOptions options,
         string outDir, bool resume, int? stepsOverride, bool quiet) =>
-        Run(dataPath, valPath, new ModelSource("char", null, 0, modelFor), options, outDir, resume, stepsOverride, quiet);
+        Run(dataPath, valPath, new ModelSource("char", null, modelFor), options, outDir, resume, stepsOverride, quiet);
 
     /// <summary>Where a run's tokenizer and model come from.</summary>
     /// <param name="Tokenizer">char, gpt2 or a directory (see <see cref="TokenizerOption.Resolve"/>).</param>
     /// <param name="InitFrom">A checkpoint or Hugging Face directory to fine-tune, or null to train from scratch.</param>
-    /// <param name="MaxT">With InitFrom: the context to train on (0: its block size).</param>
     /// <param name="ModelFor">From scratch: the architecture for a vocabulary size.</param>
-    internal sealed record ModelSource(string Tokenizer, string? InitFrom, int MaxT, Func<int, GptConfig> ModelFor);
+    internal sealed record ModelSource(string Tokenizer, string? InitFrom, Func<int, GptConfig> ModelFor);
 
     internal static Result Run(string dataPath, string? valPath, ModelSource source, TrainOptions options,
         string outDir, bool resume, int? stepsOverride, bool quiet)
@@ -206,7 +206,7 @@ static class TrainCommand
         if (source.Tokenizer != "char" || source.InitFrom is not null)
         {
             var (loaded, tok) = source.InitFrom is { } dir
-                ? Checkpoint.Load(dir, options.BatchSize, source.MaxT, forTraining: true)
+                ? Checkpoint.Load(dir, options.BatchSize, options.Context, forTraining: true)
                 : (null, TokenizerOption.Resolve(source.Tokenizer));
             var data = LoadData(dataPath, tok, options.Mode);
             var (trainPart, valPart) = valPath is null ? data.Split(options.Seed) : (data.Shuffle(options.Seed), LoadData(valPath, tok, options.Mode));
@@ -229,7 +229,7 @@ static class TrainCommand
     {
         var saved = Checkpoint.ReadTrainOptions(outDir)
             ?? throw new FileNotFoundException($"{Path.Combine(outDir, Checkpoint.StateFile)} does not exist; --resume needs a checkpoint saved by `train` in --out", outDir);
-        var (model, tokenizer) = Checkpoint.Load(outDir, saved.BatchSize, forTraining: true);
+        var (model, tokenizer) = Checkpoint.Load(outDir, saved.BatchSize, saved.Context, forTraining: true);
         var state = Checkpoint.LoadState(outDir, model);
         var all = LoadData(dataPath, tokenizer, saved.Mode);
         var (train, val) = valPath is null ? all.Split(saved.Seed) : (all.Shuffle(saved.Seed), LoadData(valPath, tokenizer, saved.Mode));

@@ -124,4 +124,28 @@ public class Gpt2CliTests
         Assert.Equal(0, exit);
         Assert.Equal([0, 1, 2, 0], json.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()));
     }
+
+    [Fact]
+    public void InitFromCroppedContext_Resume_ContinuesBitIdentically()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"gpt2cli-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        string corpus = Path.Combine(dir, "corpus.txt"), straight = Path.Combine(dir, "straight"), resumed = Path.Combine(dir, "resumed");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat(Corpus, 6)));
+        string[] common = ["train", "--init-from", Folder, "--data", corpus, "--preset", "shakespeare-char-small", "--block-size", "8", "--batch-size", "2", "--lr", "3e-3", "--warmup", "0", "--schedule", "constant"];
+        try
+        {
+            // A constant rate: with a decay, the 3-step run would decay over 3 steps, not 6.
+            Assert.Equal(0, RunJson([.. common, "--steps", "6", "--out", straight]).Exit);
+            Assert.Equal(0, RunJson([.. common, "--steps", "3", "--out", resumed]).Exit);
+            Assert.Equal(0, RunJson("train", "--data", corpus, "--resume", "--steps", "6", "--out", resumed).Exit);
+            var a = Checkpoint.Load(straight).Model.Parameters;
+            var b = Checkpoint.Load(resumed).Model.Parameters;
+            Assert.Equal(a, b);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
