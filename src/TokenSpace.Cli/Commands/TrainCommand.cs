@@ -25,7 +25,7 @@ static class TrainCommand
     static readonly Option<string?> Mode = new("--mode") { Description = "lines (each line a document) or text (random windows)" };
     static readonly Option<int?> Steps = new("--steps") { Description = "Optimizer steps" };
     static readonly Option<int?> BatchSize = new("--batch-size") { Description = "Sequences per step" };
-    static readonly Option<int?> BlockSize = new("--block-size") { Description = "Context length (n_positions)" };
+    static readonly Option<int?> BlockSize = new("--block-size") { Description = "Context length (n_positions); with --init-from, the context trained on (at most the model's)" };
     static readonly Option<int?> Layers = new("--n-layer") { Description = "Transformer blocks" };
     static readonly Option<int?> Heads = new("--n-head") { Description = "Attention heads" };
     static readonly Option<int?> Channels = new("--n-embd") { Description = "Embedding width" };
