@@ -93,6 +93,11 @@ public class TokenizerDataTests
             var (model, tokenizer) = Checkpoint.Load(dir, maxBatch: 4);
             Assert.Equal(bpe.EncodeToIds(text), tokenizer.EncodeToIds(text));
             Assert.Equal(trainer.ValidationLoss(all: true), Evaluator.Loss(model, val).Loss, 6);
+
+            // Snapshots carry the tokenizer whose ids index wte's rows: the BPE files come along.
+            trainer.SaveSnapshot(dir);
+            var snapshotTokenizer = Assert.IsType<Gpt2BpeTokenizer>(CheckpointTokenizer.Load(Path.Combine(dir, "snapshots")));
+            Assert.Equal(bpe.VocabSize, snapshotTokenizer.VocabSize);
         }
         finally
         {
