@@ -9,6 +9,7 @@ var benches = new Dictionary<string, Action<string[]>>
     ["vectors"] = VectorsBench.Run,
     ["maps"] = MapsBench.Run,
     ["train"] = TrainBench.Run,
+    ["gpt2"] = Gpt2Bench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

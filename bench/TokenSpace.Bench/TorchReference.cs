@@ -3,14 +3,17 @@ using System.Text.Json;
 
 namespace TokenSpace.Bench;
 
-/// <summary>Runs tools/reference/embedding_bench.py (Debian python3-torch) in the same run, for a same-machine comparison.</summary>
+/// <summary>Runs a tools/reference/ script (Debian python3-torch) in the same run, for a same-machine comparison.</summary>
 static class TorchReference
 {
     /// <summary>The script's JSON lines, or an empty list and the reason when Python, torch or the script is missing.</summary>
-    public static (List<JsonElement> Lines, string? Error) Run(params string[] args)
+    public static (List<JsonElement> Lines, string? Error) Run(params string[] args) => RunScript("embedding_bench.py", args);
+
+    /// <summary>As <see cref="Run"/>, for tools/reference/<paramref name="name"/>.</summary>
+    public static (List<JsonElement> Lines, string? Error) RunScript(string name, params string[] args)
     {
-        string? script = FindScript();
-        if (script is null) return ([], "tools/reference/embedding_bench.py not found above " + AppContext.BaseDirectory);
+        string? script = FindScript(name);
+        if (script is null) return ([], $"tools/reference/{name} not found above " + AppContext.BaseDirectory);
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
         foreach (string a in args) start.ArgumentList.Add(a);
@@ -29,11 +32,11 @@ static class TorchReference
         }
     }
 
-    static string? FindScript()
+    static string? FindScript(string name)
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            string path = Path.Combine(dir.FullName, "tools", "reference", "embedding_bench.py");
+            string path = Path.Combine(dir.FullName, "tools", "reference", name);
             if (File.Exists(path)) return path;
         }
         return null;

@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using Spectre.Console;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
+using TokenSpace.Tokenization;
 using TokenSpace.Training;
 
 namespace TokenSpace.Cli.Commands;
@@ -34,7 +35,7 @@ static class DemoCommand
             if (!json) Console.WriteLine($"TokenSpace demo: training microgpt on {data}");
             var run = TrainCommand.Run(data, null, preset.Model, options, outDir, resume: false, stepsOverride: null, quiet: json);
             var trainer = run.Trainer;
-            var tokenizer = trainer.Tokenizer;
+            var tokenizer = (CharTokenizer)trainer.Tokenizer; // the demo trains on characters
 
             // microgpt samples at temperature 0.5 from BOS until BOS.
             var (sampler, _) = Checkpoint.Load(outDir);

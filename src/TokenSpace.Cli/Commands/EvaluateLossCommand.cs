@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TokenSpace.Tokenization;
 using TokenSpace.Training;
 
 namespace TokenSpace.Cli.Commands;
@@ -20,8 +21,13 @@ static class EvaluateLossCommand
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             string dir = parse.GetValue(CheckpointDir)!;
-            var mode = parse.GetValue(Mode) is { } m ? TrainCommand.ParseMode(m) : Checkpoint.ReadTrainOptions(dir)?.Mode ?? DataMode.Lines;
-            var (model, tokenizer) = Checkpoint.Load(dir, maxBatch: 16);
+            // Up to 16 windows per forward, fewer when their logits would pass 2^25 floats (GPT-2: one window of 1024).
+            var config = Checkpoint.ReadConfig(dir);
+            int maxBatch = (int)Math.Clamp((1L << 25) / ((long)config.BlockSize * config.VocabSize), 1, 16);
+            var (model, tokenizer) = Checkpoint.Load(dir, maxBatch);
+            // A Hugging Face folder has no training options: GPT-2 reads running text.
+            var mode = parse.GetValue(Mode) is { } m ? TrainCommand.ParseMode(m)
+                : Checkpoint.ReadTrainOptions(dir)?.Mode ?? (tokenizer is CharTokenizer ? DataMode.Lines : DataMode.Text);
             var data = TextData.Load(parse.GetValue(Data)!, tokenizer, mode);
             var (loss, tokens) = Evaluator.Loss(model, data);
             if (parse.GetValue(CliOptions.Json)) CliOptions.WriteJson(new { loss, tokens });

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
+using TokenSpace.Tokenization;
 using TokenSpace.Training;
 
 namespace TokenSpace.Cli.Commands;
@@ -23,19 +24,22 @@ static class SampleCommand
         {
             string dir = parse.GetValue(CheckpointDir)!;
             var (model, tokenizer) = Checkpoint.Load(dir);
-            var mode = Checkpoint.ReadTrainOptions(dir)?.Mode ?? DataMode.Lines;
+            // A Hugging Face folder has no training options: GPT-2 reads running text.
+            var mode = Checkpoint.ReadTrainOptions(dir)?.Mode ?? (tokenizer is CharTokenizer ? DataMode.Lines : DataMode.Text);
             string prompt = parse.GetValue(Prompt)!;
             int count = parse.GetValue(Count);
             if (count < 0) throw new ArgumentException($"--count must not be negative, got {count}");
+            // BOS, or GPT-2's <|endoftext|>: documents start after it, and a sample ends when it is drawn.
+            int separator = CheckpointTokenizer.DocumentSeparator(tokenizer);
             // Documents start after BOS; running text has no BOS in training, so it starts from the prompt alone.
-            int[] start = mode == DataMode.Lines ? [tokenizer.BosId, .. tokenizer.Encode(prompt)] : tokenizer.Encode(prompt);
-            if (start.Length == 0) start = tokenizer.Vocab.Contains('\n') ? tokenizer.Encode("\n") : [tokenizer.BosId];
+            int[] start = mode == DataMode.Lines ? [separator, .. tokenizer.EncodeToIds(prompt)] : tokenizer.EncodeToIds(prompt);
+            if (start.Length == 0) start = tokenizer is CharTokenizer chars && chars.Vocab.Contains('\n') ? chars.Encode("\n") : [separator];
             int maxTokens = parse.GetValue(MaxTokens) ?? (mode == DataMode.Lines ? model.Config.BlockSize : 500);
             var rng = new Rng(parse.GetValue(Seed));
             var samples = new List<string>();
             for (int i = 0; i < count; i++)
             {
-                var ids = Sampler.Generate(model, start, maxTokens, parse.GetValue(Temperature), parse.GetValue(TopK), rng, tokenizer.BosId);
+                var ids = Sampler.Generate(model, start, maxTokens, parse.GetValue(Temperature), parse.GetValue(TopK), rng, separator);
                 samples.Add(prompt + tokenizer.Decode(ids));
             }
             if (parse.GetValue(CliOptions.Json)) CliOptions.WriteJson(new { samples });

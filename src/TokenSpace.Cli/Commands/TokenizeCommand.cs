@@ -20,7 +20,10 @@ static class TokenizeCommand
             var path = parse.GetValue(file);
             string? literal = parse.GetValue(text);
             if ((path is null) == (literal is null)) throw new ArgumentException("give exactly one of --file FILE or --text TEXT");
-            var encoder = TokenizerOption.Resolve(parse.GetValue(tokenizer)!);
+            string spec = parse.GetValue(tokenizer)!;
+            // A character vocabulary is the text's own characters, so char needs the whole text first.
+            if (spec == "char" && path is not null) literal = File.ReadAllText(path.FullName, Encoding.UTF8);
+            var encoder = TokenizerOption.Resolve(spec, literal);
             bool json = parse.GetValue(CliOptions.Json);
 
             if (parse.GetValue(withTokens))

@@ -13,14 +13,19 @@ static class TrainCommand
 {
     static readonly Option<string> Data = new("--data") { Description = "Training text (UTF-8): one document per line, or running text with --mode text", Required = true };
     static readonly Option<string?> ValData = new("--val-data") { Description = "Validation text (default: a seeded 10 % of the documents, or the last 10 % of the text)" };
-    static readonly Option<string> Tokenizer = new("--tokenizer") { Description = "Tokenizer: char", DefaultValueFactory = _ => "char" };
+    static readonly Option<string> Tokenizer = new("--tokenizer")
+    {
+        Description = "Tokenizer: char (the corpus's characters), gpt2 (GPT-2's BPE from the data cache; text mode unless --mode lines), or a checkpoint directory's",
+        DefaultValueFactory = _ => "char",
+    };
+    static readonly Option<string?> InitFrom = new("--init-from") { Description = "Fine-tune: start from this checkpoint or Hugging Face GPT-2 directory (its architecture and tokenizer; --block-size may crop the context)" };
     static readonly Option<string> PresetName = new("--preset") { Description = $"Model and recipe: {string.Join(", ", Presets.All.Keys)}", DefaultValueFactory = _ => "microgpt" };
     static readonly Option<string> Out = new("--out") { Description = "Checkpoint directory", DefaultValueFactory = _ => Path.Combine("out", "train") };
     static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run saved in --out, bit for bit" };
     static readonly Option<string?> Mode = new("--mode") { Description = "lines (each line a document) or text (random windows)" };
     static readonly Option<int?> Steps = new("--steps") { Description = "Optimizer steps" };
     static readonly Option<int?> BatchSize = new("--batch-size") { Description = "Sequences per step" };
-    static readonly Option<int?> BlockSize = new("--block-size") { Description = "Context length (n_positions)" };
+    static readonly Option<int?> BlockSize = new("--block-size") { Description = "Context length (n_positions); with --init-from, the context trained on (at most the model's)" };
     static readonly Option<int?> Layers = new("--n-layer") { Description = "Transformer blocks" };
     static readonly Option<int?> Heads = new("--n-head") { Description = "Attention heads" };
     static readonly Option<int?> Channels = new("--n-embd") { Description = "Embedding width" };
@@ -41,15 +46,20 @@ static class TrainCommand
     {
         var command = new Command("train", "Train a GPT from scratch; its wte is the learned token embedding")
         {
-            Data, ValData, Tokenizer, PresetName, Out, Resume, Mode, Steps, BatchSize, BlockSize, Layers, Heads, Channels, Dropout,
+            Data, ValData, Tokenizer, InitFrom, PresetName, Out, Resume, Mode, Steps, BatchSize, BlockSize, Layers, Heads, Channels, Dropout,
             Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed,
         };
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
-            if (parse.GetValue(Tokenizer) != "char") throw new ArgumentException($"--tokenizer {parse.GetValue(Tokenizer)} is not supported by train yet; use char");
+            string? initFrom = parse.GetValue(InitFrom);
+            string tokenizerSpec = initFrom ?? parse.GetValue(Tokenizer)!;
+            if (initFrom is not null && ((parse.GetValue(Layers) ?? parse.GetValue(Heads) ?? parse.GetValue(Channels)) is not null || parse.GetValue(Dropout) is not null))
+                throw new ArgumentException("--init-from takes the architecture and dropout from its directory's config.json; drop --n-layer, --n-head, --n-embd and --dropout");
             var preset = Presets.Get(parse.GetValue(PresetName)!);
             var o = preset.Options;
             if (parse.GetValue(Mode) is { } mode) o = o with { Mode = ParseMode(mode) };
+            else if (initFrom is not null) o = o with { Mode = Checkpoint.ReadTrainOptions(initFrom)?.Mode ?? DataMode.Text }; // as it was trained; GPT-2 reads running text
+            else if (tokenizerSpec != "char") o = o with { Mode = DataMode.Text }; // BPE reads running text, as nanoGPT
             if (parse.GetValue(Steps) is { } steps) o = o with { Steps = steps };
             if (parse.GetValue(BatchSize) is { } batch) o = o with { BatchSize = batch };
             if (parse.GetValue(Lr) is { } lr) o = o with { LearningRate = lr };
@@ -74,7 +84,9 @@ static class TrainCommand
                 return c;
             }
             bool json = parse.GetValue(CliOptions.Json);
-            var run = Run(parse.GetValue(Data)!, parse.GetValue(ValData), Model, o, parse.GetValue(Out)!, parse.GetValue(Resume),
+            if (initFrom is not null && parse.GetValue(BlockSize) is { } context) o = o with { Context = context };
+            var source = new ModelSource(tokenizerSpec, initFrom, Model);
+            var run = Run(parse.GetValue(Data)!, parse.GetValue(ValData), source, o, parse.GetValue(Out)!, parse.GetValue(Resume),
                 parse.GetValue(Steps), quiet: json);
             if (json) CliOptions.WriteJson(run.Summary);
             return 0;
@@ -92,9 +104,19 @@ static class TrainCommand
     /// evaluation lines unless <paramref name="quiet"/>; shows a progress bar on stderr when it is a terminal.
     /// </summary>
     internal static Result Run(string dataPath, string? valPath, Func<int, GptConfig> modelFor, TrainOptions options,
+        string outDir, bool resume, int? stepsOverride, bool quiet) =>
+        Run(dataPath, valPath, new ModelSource("char", null, modelFor), options, outDir, resume, stepsOverride, quiet);
+
+    /// <summary>Where a run's tokenizer and model come from.</summary>
+    /// <param name="Tokenizer">char, gpt2 or a directory (see <see cref="TokenizerOption.Resolve"/>).</param>
+    /// <param name="InitFrom">A checkpoint or Hugging Face directory to fine-tune, or null to train from scratch.</param>
+    /// <param name="ModelFor">From scratch: the architecture for a vocabulary size.</param>
+    internal sealed record ModelSource(string Tokenizer, string? InitFrom, Func<int, GptConfig> ModelFor);
+
+    internal static Result Run(string dataPath, string? valPath, ModelSource source, TrainOptions options,
         string outDir, bool resume, int? stepsOverride, bool quiet)
     {
-        var trainer = resume ? ResumeTrainer(dataPath, valPath, outDir, stepsOverride) : CreateTrainer(dataPath, valPath, modelFor, options);
+        var trainer = resume ? ResumeTrainer(dataPath, valPath, outDir, stepsOverride) : CreateTrainer(dataPath, valPath, source, options);
         var o = trainer.Options;
         var log = new List<(int, double, double)>();
         var recent = new Queue<float>();
@@ -178,9 +200,19 @@ static class TrainCommand
         return new Result(summary, trainer, log);
     }
 
-    static Trainer CreateTrainer(string dataPath, string? valPath, Func<int, GptConfig> modelFor, TrainOptions options)
+    static Trainer CreateTrainer(string dataPath, string? valPath, ModelSource source, TrainOptions options)
     {
         options.Validate();
+        if (source.Tokenizer != "char" || source.InitFrom is not null)
+        {
+            var (loaded, tok) = source.InitFrom is { } dir
+                ? Checkpoint.Load(dir, options.BatchSize, options.Context, forTraining: true)
+                : (null, TokenizerOption.Resolve(source.Tokenizer));
+            var data = LoadData(dataPath, tok, options.Mode);
+            var (trainPart, valPart) = valPath is null ? data.Split(options.Seed) : (data.Shuffle(options.Seed), LoadData(valPath, tok, options.Mode));
+            var start = loaded ?? new Gpt(source.ModelFor(tok.VocabSize), options.BatchSize);
+            return Trainer.Create(start, tok, options, trainPart, valPart, initialize: source.InitFrom is null);
+        }
         string text = File.ReadAllText(dataPath);
         string? valText = valPath is null ? null : File.ReadAllText(valPath);
         if (string.IsNullOrWhiteSpace(text)) throw new FileFormatException(dataPath, "the corpus is empty; nothing to train on");
@@ -189,7 +221,7 @@ static class TrainCommand
         var tokenizer = options.Mode == DataMode.Lines ? CharTokenizer.Train(vocabText) : CharTokenizer.TrainStream(vocabText);
         var all = TextData.FromText(text, tokenizer, options.Mode, dataPath);
         var (train, val) = valPath is null ? all.Split(options.Seed) : (all.Shuffle(options.Seed), TextData.FromText(valText!, tokenizer, options.Mode, valPath));
-        var model = new Gpt(modelFor(tokenizer.VocabSize), options.BatchSize);
+        var model = new Gpt(source.ModelFor(tokenizer.VocabSize), options.BatchSize);
         return Trainer.Create(model, tokenizer, options, train, val);
     }
 
@@ -197,12 +229,16 @@ static class TrainCommand
     {
         var saved = Checkpoint.ReadTrainOptions(outDir)
             ?? throw new FileNotFoundException($"{Path.Combine(outDir, Checkpoint.StateFile)} does not exist; --resume needs a checkpoint saved by `train` in --out", outDir);
-        var (model, tokenizer) = Checkpoint.Load(outDir, saved.BatchSize, forTraining: true);
+        var (model, tokenizer) = Checkpoint.Load(outDir, saved.BatchSize, saved.Context, forTraining: true);
         var state = Checkpoint.LoadState(outDir, model);
-        var all = TextData.Load(dataPath, tokenizer, saved.Mode);
-        var (train, val) = valPath is null ? all.Split(saved.Seed) : (all.Shuffle(saved.Seed), TextData.Load(valPath, tokenizer, saved.Mode));
+        var all = LoadData(dataPath, tokenizer, saved.Mode);
+        var (train, val) = valPath is null ? all.Split(saved.Seed) : (all.Shuffle(saved.Seed), LoadData(valPath, tokenizer, saved.Mode));
         return Trainer.Resume(model, tokenizer, state, train, val, steps);
     }
+
+    /// <summary>GPT-2's BPE on running text goes through the token cache (tokenised once); the rest is tokenised here.</summary>
+    static TextData LoadData(string path, ITokenizer tokenizer, DataMode mode) =>
+        tokenizer is Gpt2BpeTokenizer bpe && mode == DataMode.Text ? TextData.LoadCached(path, bpe) : TextData.Load(path, tokenizer, mode);
 
     internal static DataMode ParseMode(string mode) => mode switch
     {

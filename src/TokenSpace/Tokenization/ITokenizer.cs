@@ -27,6 +27,10 @@ public interface ITokenizer
     /// <exception cref="ArgumentOutOfRangeException">An id is outside [0, VocabSize).</exception>
     string Decode(ReadOnlySpan<int> ids);
 
+    /// <summary>The text of one token as a person reads it, different for every id (a key in a vectors file).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is outside [0, VocabSize).</exception>
+    string TokenText(int id);
+
     /// <summary>
     /// Encodes everything <paramref name="reader"/> holds, handing the ids to <paramref name="sink"/> in
     /// order (in one or more calls). Implementations may stream and use several threads; this default

@@ -17,7 +17,7 @@ public sealed record TrainingState(int Step, ulong[] RngState, TrainOptions Opti
 /// Conv1D (in, out) layout (c_attn columns q | k | v), lm_head.weight (V, C) only when untied, and no tensor
 /// the architecture lacks (RMSNorm has no weights; no biases without <c>bias</c>).</item>
 /// <item><c>config.json</c>: HF GPT-2 keys plus <c>norm</c>, <c>bias</c>, <c>embedding_norm</c>, <c>final_norm</c>.</item>
-/// <item><c>tokenizer.json</c>: the character tokenizer.</item>
+/// <item><c>tokenizer.json</c>: the tokenizer (for GPT-2's BPE with <c>vocab.json</c> + <c>merges.txt</c>, see <see cref="CheckpointTokenizer"/>).</item>
 /// <item>for <c>--resume</c>: <c>optimizer.safetensors</c> (tensors <c>m</c>, <c>v</c> over the flat parameter
 /// buffer) and <c>trainer.json</c> (step, Rng state, options, data hash).</item>
 /// </list>
@@ -34,7 +34,7 @@ public static partial class Checkpoint
     public const string OptimizerFile = "optimizer.safetensors";
     public const string StateFile = "trainer.json";
 
-    static readonly string[] Files = [ModelFile, ConfigFile, TokenizerFile, OptimizerFile, StateFile];
+    static readonly string[] Files = [ModelFile, ConfigFile, TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile, OptimizerFile, StateFile];
 
     static readonly JsonSerializerOptions Json = new()
     {
@@ -44,7 +44,7 @@ public static partial class Checkpoint
     };
 
     /// <summary>Saves <paramref name="model"/>, its tokenizer and (when given) the training state into <paramref name="dir"/>, atomically.</summary>
-    public static void Save(string dir, Gpt model, CharTokenizer tokenizer, TrainingState? state = null)
+    public static void Save(string dir, Gpt model, ITokenizer tokenizer, TrainingState? state = null)
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
         string parent = Path.GetDirectoryName(full)!;
@@ -56,7 +56,7 @@ public static partial class Checkpoint
         {
             WriteModel(Path.Combine(temp, ModelFile), model);
             AtomicFile.WriteAllText(Path.Combine(temp, ConfigFile), ConfigJson(model.Config).ToJsonString(Json) + "\n");
-            tokenizer.Save(Path.Combine(temp, TokenizerFile));
+            CheckpointTokenizer.Save(temp, tokenizer);
             if (state is not null)
             {
                 SafetensorsFile.Write(Path.Combine(temp, OptimizerFile), [("m", [state.M.Length], state.M), ("v", [state.V.Length], state.V)]);
@@ -199,13 +199,13 @@ public static partial class Checkpoint
     /// kept only <paramref name="forTraining"/> (it never applies outside training, but its masks cost memory).
     /// </summary>
     /// <exception cref="FileFormatException">A file is missing, truncated, or does not match config.json (names the tensor and both shapes).</exception>
-    public static (Gpt Model, CharTokenizer Tokenizer) Load(string dir, int maxBatch = 1, int maxT = 0, bool forTraining = false)
+    public static (Gpt Model, ITokenizer Tokenizer) Load(string dir, int maxBatch = 1, int maxT = 0, bool forTraining = false)
     {
         var config = ReadConfig(dir);
         if (!forTraining) config = config with { Dropout = 0 };
         string tokPath = Path.Combine(dir, TokenizerFile);
-        CheckExists(dir, tokPath);
-        var tokenizer = CharTokenizer.Load(tokPath);
+        if (!File.Exists(Path.Combine(dir, CheckpointTokenizer.VocabFile))) CheckExists(dir, tokPath);
+        var tokenizer = CheckpointTokenizer.Load(dir);
         if (tokenizer.VocabSize != config.VocabSize)
             throw new FileFormatException(tokPath, $"the tokenizer has {tokenizer.VocabSize} tokens but config.json says vocab_size {config.VocabSize}");
         var model = new Gpt(config, maxBatch, maxT);
@@ -226,7 +226,8 @@ public static partial class Checkpoint
         foreach (var name in file.Entries.Keys)
         {
             string plain = name.StartsWith("transformer.", StringComparison.Ordinal) ? name["transformer.".Length..] : name;
-            if (MaskBuffer().IsMatch(plain)) continue;
+            // Hugging Face may store the tied lm_head.weight as well; wte is the one that counts.
+            if (MaskBuffer().IsMatch(plain) || (plain == "lm_head.weight" && model.Config.TiedLmHead)) continue;
             if (!allowExtra && !model.Slices.Any(s => s.Name == plain))
                 throw new FileFormatException(path, $"tensor '{name}' is not part of the architecture config.json describes; is this the checkpoint's own config?");
             entries[plain] = name;

@@ -37,14 +37,57 @@ public sealed class TextData
 
     /// <summary>Reads <paramref name="path"/> (UTF-8) and tokenizes it.</summary>
     /// <exception cref="FileFormatException">The file holds no document (lines) or fewer than 2 characters (text), or a character is not in the vocabulary (names the line and column).</exception>
-    public static TextData Load(string path, CharTokenizer tokenizer, DataMode mode) => FromText(File.ReadAllText(path), tokenizer, mode, path);
+    public static TextData Load(string path, ITokenizer tokenizer, DataMode mode) => FromText(File.ReadAllText(path), tokenizer, mode, path);
+
+    /// <summary>
+    /// Text mode through the token cache: tokenises <paramref name="path"/> once into a uint16
+    /// <see cref="TokenFile"/> (named by the corpus and the vocabulary files' sha256, so another corpus or
+    /// vocabulary gets its own file) and reads it back.
+    /// </summary>
+    /// <exception cref="FileFormatException">The corpus holds fewer than 2 tokens.</exception>
+    public static TextData LoadCached(string path, Gpt2BpeTokenizer tokenizer, string? cacheRoot = null)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        sha.AppendData(File.ReadAllBytes(tokenizer.SourceFiles.Vocabulary));
+        sha.AppendData(File.ReadAllBytes(tokenizer.SourceFiles.Merges));
+        string name = "gpt2bpe-" + Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
+        using var tokens = TokenFile.Open(TokenFile.Prepare(tokenizer, name, path, cacheRoot));
+        if (tokens.Count < 2) throw new FileFormatException(path, $"the corpus has {tokens.Count} tokens; training on text needs at least 2");
+        return FromTokenFile(tokens);
+    }
+
+    /// <summary>A token stream (text mode): the whole of <paramref name="tokens"/>, read into memory.</summary>
+    /// <exception cref="FileFormatException">The file holds fewer than 2 tokens.</exception>
+    public static TextData FromTokenFile(TokenFile tokens)
+    {
+        if (tokens.Count < 2) throw new FileFormatException(tokens.Path, $"the token file holds {tokens.Count} tokens; training on text needs at least 2");
+        if (tokens.Count > Array.MaxLength) throw new FileFormatException(tokens.Path, $"the token file holds {tokens.Count} tokens, more than one array can hold");
+        var ids = new int[tokens.Count];
+        tokens.Read(0, ids);
+        return FromIds(ids);
+    }
+
+    /// <summary>A token stream (text mode) of these ids, not copied.</summary>
+    public static TextData FromIds(int[] ids) => new(DataMode.Text, [], ids);
 
     /// <summary>Tokenizes <paramref name="text"/>; <paramref name="source"/> names it in errors.</summary>
+    /// <remarks>
+    /// Lines mode wraps each document in <see cref="CheckpointTokenizer.DocumentSeparator"/> (BOS, or GPT-2's
+    /// <c>&lt;|endoftext|&gt;</c>). A character tokenizer encodes text line by line, so an unknown character is
+    /// reported with its line; other tokenizers encode the whole text at once.
+    /// </remarks>
     /// <exception cref="FileFormatException">As <see cref="Load"/>.</exception>
-    public static TextData FromText(string text, CharTokenizer tokenizer, DataMode mode, string source)
+    public static TextData FromText(string text, ITokenizer tokenizer, DataMode mode, string source)
     {
+        if (mode == DataMode.Text && tokenizer is not CharTokenizer)
+        {
+            var stream = tokenizer.EncodeToIds(text);
+            if (stream.Length < 2) throw new FileFormatException(source, $"the corpus has {stream.Length} tokens; training on text needs at least 2");
+            return new TextData(mode, [], stream);
+        }
         if (mode == DataMode.Text)
         {
+            var chars = (CharTokenizer)tokenizer;
             if (text.Length < 2) throw new FileFormatException(source, $"the corpus has {text.Length} characters; training on text needs at least 2");
             int lineStart = 0, lineNo = 1;
             var ids = new int[text.Length];
@@ -53,22 +96,23 @@ public sealed class TextData
             {
                 if (i < text.Length && text[i] != '\n') continue;
                 int end = Math.Min(i + 1, text.Length);
-                tokenizer.Encode(text[lineStart..end], source, lineNo).CopyTo(ids, lineStart);
+                chars.Encode(text.AsSpan(lineStart, end - lineStart), source, lineNo).CopyTo(ids, lineStart);
                 lineStart = end;
                 lineNo++;
             }
             return new TextData(mode, [], ids);
         }
         var docs = new List<int[]>();
+        int separator = CheckpointTokenizer.DocumentSeparator(tokenizer);
         int line = 0;
         foreach (string raw in text.Split('\n'))
         {
             line++;
             string doc = raw.TrimEnd('\r').Trim();
             if (doc.Length == 0) continue;
-            var ids = tokenizer.Encode(doc, source, line);
+            var ids = tokenizer is CharTokenizer c ? c.Encode(doc, source, line) : tokenizer.EncodeToIds(doc);
             var wrapped = new int[ids.Length + 2];
-            wrapped[0] = wrapped[^1] = tokenizer.BosId;
+            wrapped[0] = wrapped[^1] = separator;
             ids.CopyTo(wrapped, 1);
             docs.Add(wrapped);
         }

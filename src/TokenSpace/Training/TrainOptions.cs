@@ -57,6 +57,9 @@ public sealed record TrainOptions
     /// <summary>Save wte/wpe snapshots every this many steps (0: never).</summary>
     public int SnapshotEvery { get; init; }
 
+    /// <summary>Positions per training window when fewer than the model's block size (fine-tuning with a cropped context); 0: the block size.</summary>
+    public int Context { get; init; }
+
     /// <summary>The step at which decay ends.</summary>
     public int DecayEnd => DecaySteps > 0 ? DecaySteps : Steps;
 
@@ -72,6 +75,7 @@ public sealed record TrainOptions
         if (!(Beta1 >= 0 && Beta1 < 1 && Beta2 >= 0 && Beta2 < 1)) throw new ArgumentException($"betas must lie in [0, 1), got {Beta1}, {Beta2}");
         if (!(WeightDecay >= 0)) throw new ArgumentException($"--weight-decay must not be negative, got {WeightDecay}");
         if (!(GradClip >= 0)) throw new ArgumentException($"--grad-clip must not be negative, got {GradClip}");
+        if (Context < 0) throw new ArgumentException($"the context must not be negative, got {Context}");
         if (EvalEvery < 0 || SnapshotEvery < 0) throw new ArgumentException("--eval-every and --snapshot-every must not be negative");
     }
 }

@@ -18,7 +18,7 @@ public sealed class Trainer
     readonly Batcher batcher;
     readonly int[] inputs, targets;
 
-    Trainer(Gpt model, CharTokenizer tokenizer, TrainOptions options, TextData train, TextData validation, Rng rng, AdamW optimizer, int step)
+    Trainer(Gpt model, ITokenizer tokenizer, TrainOptions options, TextData train, TextData validation, Rng rng, AdamW optimizer, int step)
     {
         Model = model;
         Tokenizer = tokenizer;
@@ -29,13 +29,13 @@ public sealed class Trainer
         Optimizer = optimizer;
         Step = step;
         DataHash = Hash(train);
-        batcher = new Batcher(train, options.BatchSize, model.MaxT, tokenizer.BosId);
+        batcher = new Batcher(train, options.BatchSize, model.MaxT, train.Mode == DataMode.Lines ? CheckpointTokenizer.DocumentSeparator(tokenizer) : 0);
         inputs = new int[options.BatchSize * model.MaxT];
         targets = new int[options.BatchSize * model.MaxT];
     }
 
     public Gpt Model { get; }
-    public CharTokenizer Tokenizer { get; }
+    public ITokenizer Tokenizer { get; }
     public TrainOptions Options { get; }
     public TextData Train { get; }
     public TextData Validation { get; }
@@ -54,22 +54,25 @@ public sealed class Trainer
     /// <summary>A hash of the training tokens, kept in the checkpoint so a resume on other data is refused.</summary>
     public string DataHash { get; }
 
-    /// <summary>A fresh run: the model's weights are drawn from <c>Rng(options.Seed)</c>.</summary>
+    /// <summary>
+    /// A fresh run: the model's weights are drawn from <c>Rng(options.Seed)</c>, or, when not
+    /// <paramref name="initialize"/>, kept as loaded (fine-tuning, as nanoGPT's <c>init_from</c>).
+    /// </summary>
     /// <exception cref="ArgumentException">Invalid options, or the model's buffers are smaller than the batch.</exception>
-    public static Trainer Create(Gpt model, CharTokenizer tokenizer, TrainOptions options, TextData train, TextData validation)
+    public static Trainer Create(Gpt model, ITokenizer tokenizer, TrainOptions options, TextData train, TextData validation, bool initialize = true)
     {
         options.Validate();
         if (model.MaxBatch < options.BatchSize)
             throw new ArgumentException($"the model's buffers hold {model.MaxBatch} rows, the batch needs {options.BatchSize}");
         var rng = new Rng(options.Seed);
-        model.Initialize(rng);
+        if (initialize) model.Initialize(rng);
         return new Trainer(model, tokenizer, options, train, validation, rng,
             new AdamW(model.Slices, options.Beta1, options.Beta2, options.Eps, options.WeightDecay), 0);
     }
 
     /// <summary>Continues a run from <paramref name="state"/> (whose options it uses; <paramref name="steps"/> may extend it).</summary>
     /// <exception cref="ArgumentException">The training data differ from the saved run's.</exception>
-    public static Trainer Resume(Gpt model, CharTokenizer tokenizer, TrainingState state, TextData train, TextData validation, int? steps = null)
+    public static Trainer Resume(Gpt model, ITokenizer tokenizer, TrainingState state, TextData train, TextData validation, int? steps = null)
     {
         var options = steps is { } s ? state.Options with { Steps = s } : state.Options;
         if (Hash(train) != state.DataHash)
@@ -116,7 +119,7 @@ public sealed class Trainer
         string snapshots = Path.Combine(dir, "snapshots");
         Directory.CreateDirectory(snapshots);
         string tok = Path.Combine(snapshots, Checkpoint.TokenizerFile);
-        if (!File.Exists(tok)) Tokenizer.Save(tok);
+        if (!File.Exists(tok)) CheckpointTokenizer.Save(snapshots, Tokenizer);
         var c = Model.Config;
         SafetensorsFile.Write(Path.Combine(snapshots, $"step-{Step:D6}.safetensors"),
         [

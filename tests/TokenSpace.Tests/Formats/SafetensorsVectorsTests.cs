@@ -38,7 +38,7 @@ public sealed class SafetensorsVectorsTests : IDisposable
 
         using var kv = VectorsFile.Load(ckpt);
 
-        var tok = trainer.Tokenizer;
+        var tok = (CharTokenizer)trainer.Tokenizer;
         Assert.Equal(Enumerable.Range(0, tok.VocabSize).Select(tok.TokenText), kv.Keys);
         Assert.Equal("<BOS>", kv.Keys[^1]);
         Assert.Equal(16, kv.Dimensions);

@@ -20,6 +20,7 @@ public class TokenFileTests
         }
         public Token[] EncodeToTokens(ReadOnlySpan<char> text) => inner.EncodeToTokens(text);
         public string Decode(ReadOnlySpan<int> ids) => inner.Decode(ids);
+        public string TokenText(int id) => inner.TokenText(id);
     }
 
     static string NewDir()

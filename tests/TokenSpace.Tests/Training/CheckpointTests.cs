@@ -35,7 +35,7 @@ public class CheckpointTests
             var (back, backTok) = Checkpoint.Load(dir);
             Assert.Equal(model.Config, back.Config);
             Assert.Equal(model.Parameters, back.Parameters);
-            Assert.Equal(tok.Vocab, backTok.Vocab);
+            Assert.Equal(tok.Vocab, ((CharTokenizer)backTok).Vocab);
             model.Forward([6, 0, 1], [], 1, 3);
             back.Forward([6, 0, 1], [], 1, 3);
             Assert.Equal(model.Logits.ToArray(), back.Logits.ToArray());
