@@ -42,6 +42,9 @@ public sealed class Trainer
     public Rng Rng { get; }
     public AdamW Optimizer { get; }
 
+    // Set for a fresh run until its first snapshot: frames of an earlier run in the same directory must go.
+    bool clearOldSnapshots;
+
     /// <summary>Steps taken (the next step's 0-based index).</summary>
     public int Step { get; private set; }
 
@@ -67,7 +70,7 @@ public sealed class Trainer
         var rng = new Rng(options.Seed);
         if (initialize) model.Initialize(rng);
         return new Trainer(model, tokenizer, options, train, validation, rng,
-            new AdamW(model.Slices, options.Beta1, options.Beta2, options.Eps, options.WeightDecay), 0);
+            new AdamW(model.Slices, options.Beta1, options.Beta2, options.Eps, options.WeightDecay), 0) { clearOldSnapshots = true };
     }
 
     /// <summary>Continues a run from <paramref name="state"/> (whose options it uses; <paramref name="steps"/> may extend it).</summary>
@@ -111,15 +114,23 @@ public sealed class Trainer
 
     /// <summary>
     /// Writes <c>DIR/snapshots/step-NNNNNN.safetensors</c> holding <c>wte.weight</c> (V, C) and <c>wpe.weight</c>
-    /// (block_size, C) as they are before step <see cref="Step"/>, with metadata <c>step</c>; and, once,
-    /// <c>DIR/snapshots/tokenizer.json</c>, whose ids index wte's rows.
+    /// (block_size, C) as they are before step <see cref="Step"/>, with metadata <c>step</c>; and
+    /// <c>DIR/snapshots/tokenizer.json</c> (+ GPT-2's vocabulary files), whose ids index wte's rows. The first
+    /// snapshot of a fresh (not resumed) run first deletes the frames and tokenizer an earlier run left there.
     /// </summary>
     public void SaveSnapshot(string dir)
     {
         string snapshots = Path.Combine(dir, "snapshots");
+        if (clearOldSnapshots && Directory.Exists(snapshots))
+        {
+            foreach (string old in Directory.EnumerateFiles(snapshots, "step-*.safetensors")) File.Delete(old);
+            foreach (string name in new[] { Checkpoint.TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile })
+                File.Delete(Path.Combine(snapshots, name));
+        }
+        clearOldSnapshots = false;
         Directory.CreateDirectory(snapshots);
-        string tok = Path.Combine(snapshots, Checkpoint.TokenizerFile);
-        if (!File.Exists(tok)) CheckpointTokenizer.Save(snapshots, Tokenizer);
+        // Rewritten every time (atomically): a frame must never sit beside another run's tokenizer.
+        CheckpointTokenizer.Save(snapshots, Tokenizer);
         var c = Model.Config;
         SafetensorsFile.Write(Path.Combine(snapshots, $"step-{Step:D6}.safetensors"),
         [

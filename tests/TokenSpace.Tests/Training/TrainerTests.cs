@@ -115,4 +115,34 @@ public class TrainerTests
             Directory.Delete(dir, true);
         }
     }
+
+    [Fact]
+    public void SaveSnapshot_SecondFreshRunInSameDir_KeepsOnlyItsOwnFrames()
+    {
+        string dir = TempDir();
+        try
+        {
+            var first = NewTrainer();
+            first.SaveSnapshot(dir);
+            first.TrainStep();
+            first.TrainStep();
+            first.SaveSnapshot(dir);
+            File.WriteAllText(Path.Combine(dir, "snapshots", "tokenizer.json"), "stale");
+
+            var second = NewTrainer(text: "xyz\nzyx\nyxz\nxzy\n");
+            second.SaveSnapshot(dir);
+            second.TrainStep();
+            second.SaveSnapshot(dir);
+
+            string[] frames = Directory.GetFiles(Path.Combine(dir, "snapshots"), "step-*.safetensors").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+            Assert.Equal(["step-000000.safetensors", "step-000001.safetensors"], frames);
+            var tok = CharTokenizer.Load(Path.Combine(dir, "snapshots", "tokenizer.json"));
+            Assert.Equal(second.Tokenizer.VocabSize, tok.VocabSize);
+            Assert.NotEqual(first.Tokenizer.VocabSize, tok.VocabSize);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
