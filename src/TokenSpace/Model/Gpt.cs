@@ -79,7 +79,7 @@ public sealed class Gpt
     /// <summary>Builds the model with zero parameters (call <see cref="Initialize"/> or load a checkpoint).</summary>
     /// <param name="maxBatch">The largest B a forward will get.</param>
     /// <param name="maxT">The largest T a forward will get; defaults to the block size.</param>
-    /// <exception cref="ArgumentException">The config is invalid or maxT exceeds the block size.</exception>
+    /// <exception cref="ArgumentException">The config is invalid, maxT exceeds the block size, or an activation buffer for (maxBatch, maxT) would exceed <see cref="Array.MaxLength"/>.</exception>
     public Gpt(GptConfig config, int maxBatch = 1, int maxT = 0)
     {
         config.Validate();
@@ -134,7 +134,12 @@ public sealed class Gpt
             new TokenEmbedding(Parameters.AsMemory(wte, V * C), Gradients.AsMemory(wte, V * C), V, C),
             new PositionEmbedding(Parameters.AsMemory(wpe, config.BlockSize * C), Gradients.AsMemory(wpe, config.BlockSize * C), config.BlockSize, C));
 
-        int N = maxBatch * maxT, NH = config.Heads;
+        // Sizes in long: B·T·4C or B·NH·T·T overflow int long before memory runs out.
+        long rows = (long)maxBatch * maxT;
+        long largest = Math.Max(rows * Math.Max(4L * C, V), (long)maxBatch * config.Heads * maxT * maxT);
+        if (largest > Array.MaxLength)
+            throw new ArgumentException($"a batch of B={maxBatch} sequences of T={maxT} tokens needs an activation buffer of {largest} floats, more than one array can hold ({Array.MaxLength}); use a smaller batch or block size");
+        int N = (int)rows, NH = config.Heads;
         ids = new int[N];
         targets = new int[N];
         encoded = new float[N * C];

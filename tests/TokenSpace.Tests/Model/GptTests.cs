@@ -111,6 +111,15 @@ public class GptTests
     }
 
     [Fact]
+    public void Constructor_ActivationsBeyondArrayMaxLength_ThrowsNamingBAndT()
+    {
+        // B·NH·T·T = 100000·2·1024·1024 floats; computed in int this overflowed into an OverflowException.
+        var e = Assert.Throws<ArgumentException>(() => new Gpt(Tiny("gpt2") with { BlockSize = 1024 }, 100000, 1024));
+        Assert.Equal("a batch of B=100000 sequences of T=1024 tokens needs an activation buffer of 209715200000 floats, "
+            + $"more than one array can hold ({Array.MaxLength}); use a smaller batch or block size", e.Message);
+    }
+
+    [Fact]
     public void Forward_SequenceLongerThanBlock_ThrowsNamingBoth()
     {
         var model = new Gpt(Tiny("gpt2"), 1);
