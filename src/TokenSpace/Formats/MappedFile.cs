@@ -12,6 +12,7 @@ sealed unsafe class MappedFile : IDisposable
     readonly MemoryMappedFile? map;
     readonly MemoryMappedViewAccessor? view;
     readonly byte* pointer;
+    bool disposed;
 
     public MappedFile(string path)
     {
@@ -41,8 +42,11 @@ sealed unsafe class MappedFile : IDisposable
     /// <summary>Floats starting at <paramref name="offset"/> as memory owned by this mapping.</summary>
     public ReadOnlyMemory<float> Floats(long offset, int count) => new FloatManager((float*)(pointer + offset), count).Memory;
 
+    /// <summary>Unmaps the file; idempotent (releasing the view's pointer twice would corrupt its handle count).</summary>
     public void Dispose()
     {
+        if (disposed) return;
+        disposed = true;
         if (view is not null)
         {
             view.SafeMemoryMappedViewHandle.ReleasePointer();

@@ -29,6 +29,7 @@ public sealed class KeyedVectors : IDisposable
     ReadOnlyMemory<float> vectors; // (Count, Dimensions)
     IDisposable? owner;
     float[]? norms;
+    bool disposed;
     ReadOnlyMemory<float>? unit;   // (Count, Dimensions) unit-norm rows; zero rows stay zero
     CompactIndex? compact;
     readonly Lock gate = new();
@@ -85,7 +86,8 @@ public sealed class KeyedVectors : IDisposable
     public IReadOnlyList<string> Keys => keys;
 
     /// <summary>The raw matrix (Count × Dimensions), row-major.</summary>
-    public ReadOnlySpan<float> Vectors => vectors.Span;
+    /// <exception cref="ObjectDisposedException">The vectors were disposed.</exception>
+    public ReadOnlySpan<float> Vectors => Matrix.Span;
 
     /// <summary>True when the matrix is a memory-mapped view of a file rather than managed memory.</summary>
     public bool IsMemoryMapped => owner is not null;
@@ -106,7 +108,17 @@ public sealed class KeyedVectors : IDisposable
 
     /// <summary>Row <paramref name="row"/>, raw or unit-norm.</summary>
     public ReadOnlySpan<float> Row(int row, bool normalized = false) =>
-        (normalized ? UnitMemory : vectors).Span.Slice(row * Dimensions, Dimensions);
+        (normalized ? UnitMemory : Matrix).Span.Slice(row * Dimensions, Dimensions);
+
+    // Every read of the matrix goes through here: after Dispose a mapped matrix points at unmapped memory.
+    ReadOnlyMemory<float> Matrix
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return vectors;
+        }
+    }
 
     /// <summary>‖row‖₂ for every row (computed once).</summary>
     public ReadOnlySpan<float> Norms
@@ -115,6 +127,7 @@ public sealed class KeyedVectors : IDisposable
         {
             lock (gate)
             {
+                ObjectDisposedException.ThrowIf(disposed, this);
                 if (norms is null)
                 {
                     var result = new float[Count];
@@ -143,6 +156,7 @@ public sealed class KeyedVectors : IDisposable
             var n = Norms;
             lock (gate)
             {
+                ObjectDisposedException.ThrowIf(disposed, this);
                 if (unit is null)
                 {
                     var result = new float[(long)Count * Dimensions];
@@ -445,10 +459,15 @@ public sealed class KeyedVectors : IDisposable
 
     static (int Start, int End) ChunkRange(int chunk, int rows) => (chunk * 8192, Math.Min(rows, (chunk + 1) * 8192));
 
-    /// <summary>Releases the memory-mapped file, if any.</summary>
+    /// <summary>Releases the memory-mapped file, if any; afterwards every access to the vectors throws <see cref="ObjectDisposedException"/>. Idempotent.</summary>
     public void Dispose()
     {
-        owner?.Dispose();
-        owner = null;
+        lock (gate)
+        {
+            disposed = true;
+            vectors = default;
+            owner?.Dispose();
+            owner = null;
+        }
     }
 }

@@ -74,6 +74,26 @@ public sealed class VectorsFileTests : IDisposable
     }
 
     [Fact]
+    public void Dispose_MappedVectors_LaterAccessThrowsAndDisposeIsIdempotent()
+    {
+        using var kv = VectorsGolden.Load();
+        string path = Path.Combine(dir, "v.tsvec");
+        VectorsFile.Save(kv, path, VectorFormat.Native);
+        var back = VectorsFile.Load(path);
+        Assert.True(back.IsMemoryMapped);
+        back.Dispose();
+        back.Dispose();
+        // Before, these read the unmapped pages and crashed the process.
+        Assert.Throws<ObjectDisposedException>(() => back.Vectors.Length);
+        Assert.Throws<ObjectDisposedException>(() => back.GetVector(kv.Keys[0]).Length);
+        Assert.Throws<ObjectDisposedException>(() => back.MostSimilar(kv.Keys[0]));
+
+        var mapped = new MappedFile(path);
+        mapped.Dispose();
+        mapped.Dispose(); // released the view's pointer twice before: ObjectDisposedException / handle corruption
+    }
+
+    [Fact]
     public void Save_ProjectorTsv_WritesVectorsAndMetadata()
     {
         using var kv = VectorsGolden.Load();
