@@ -8,10 +8,22 @@ namespace TokenSpace.Cli.Commands;
 /// <param name="Dims">Dimension of a row.</param>
 sealed record LoadedVectors(string[] Keys, float[] Matrix, int Dims)
 {
+    /// <summary>
+    /// The keys of a <c>--words</c> list: split at commas and kept exactly as written (a GPT-2 key such
+    /// as <c>" king"</c> starts with a space); only empty entries are dropped.
+    /// </summary>
+    public static string[] SplitWords(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries);
+
     /// <summary>The rows of the given keys of <paramref name="vectors"/>, in that order.</summary>
+    /// <exception cref="ArgumentException">A key is listed twice.</exception>
     /// <exception cref="KeyNotFoundException">Some keys are absent; the message lists them.</exception>
     public static LoadedVectors Select(KeyedVectors vectors, IReadOnlyList<string> wanted)
     {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string w in wanted)
+        {
+            if (!seen.Add(w)) throw new ArgumentException($"'{w}' is listed twice; give each word once");
+        }
         var missing = wanted.Where(w => !vectors.Contains(w)).ToList();
         if (missing.Count > 0) throw new KeyNotFoundException($"not in the vectors: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? $" and {missing.Count - 10} more" : "")}");
         int d = vectors.Dimensions;

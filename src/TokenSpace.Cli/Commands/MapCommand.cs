@@ -116,7 +116,7 @@ static class MapCommand
     {
         int given = (words is null ? 0 : 1) + (top is null ? 0 : 1) + (wordsFile is null ? 0 : 1);
         if (given > 1) throw new ArgumentException("give at most one of --words, --top and --words-file");
-        if (words is not null) return LoadedVectors.Select(all, words.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        if (words is not null) return LoadedVectors.Select(all, LoadedVectors.SplitWords(words));
         if (top is { } count)
         {
             if (count < 1) throw new ArgumentException($"--top must be at least 1, got {count}");

@@ -60,19 +60,6 @@ public sealed class MapCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(dir, "m.svg")));
     }
 
-    [Fact]
-    public void Heatmap_Positions_WritesOneCellPerPair()
-    {
-        string path = Vectors("0 1 0\n1 0.8 0.2\n2 0 1\n3 -1 0\n");
-        string output = Path.Combine(dir, "heat.svg");
-
-        int code = Run("heatmap", "--vectors", path, "--positions", "--count", "3", "--out", output);
-
-        Assert.Equal(0, code);
-        XNamespace s = "http://www.w3.org/2000/svg";
-        Assert.Equal(9, XDocument.Load(output).Descendants(s + "rect").Count(r => (string?)r.Attribute("class") == "cell"));
-    }
-
     static readonly XNamespace SvgNs = "http://www.w3.org/2000/svg";
 
     const string Names = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\nabigail\nemily\n";

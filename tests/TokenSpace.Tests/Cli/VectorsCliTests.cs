@@ -15,7 +15,7 @@ public class VectorsCliTests
     static readonly Lock Gate = new();
 
     /// <summary>Runs the CLI's entry point in-process with stdout and stderr captured.</summary>
-    static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var entry = Assembly.Load("TokenSpace.Cli").EntryPoint!;
         lock (Gate)
