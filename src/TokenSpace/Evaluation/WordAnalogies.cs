@@ -33,6 +33,7 @@ public static class WordAnalogies
     /// lines without exactly 4 words are ignored. All questions are answered in one batched scan.
     /// </summary>
     /// <exception cref="FileFormatException">A question comes before any section header, or the file is not UTF-8.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
     public static AnalogyResult EvaluateWordAnalogies(this KeyedVectors vectors, string path, int restrictVocab = 300000,
         bool caseInsensitive = true, bool dummy4unknown = false)
     {

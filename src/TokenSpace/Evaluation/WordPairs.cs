@@ -22,6 +22,7 @@ public static class WordPairs
     /// word is skipped (or scored 0 with <paramref name="dummy4unknown"/>).
     /// </summary>
     /// <exception cref="Formats.FileFormatException">The file is not UTF-8.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
     /// <exception cref="InvalidOperationException">No pair could be scored.</exception>
     public static WordPairsResult EvaluateWordPairs(this KeyedVectors vectors, string path, char delimiter = '\t',
         int restrictVocab = 300000, bool caseInsensitive = true, bool dummy4unknown = false)

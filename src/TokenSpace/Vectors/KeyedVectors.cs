@@ -224,6 +224,7 @@ public sealed class KeyedVectors : IDisposable
     /// </summary>
     /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
     /// <exception cref="ArgumentException">No key was given.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
     public IReadOnlyList<Neighbor> MostSimilar(IEnumerable<string> positive, IEnumerable<string>? negative = null, int topN = 10, int? restrictVocab = null)
     {
         var (query, rows) = MeanQuery(positive, negative ?? []);
@@ -232,6 +233,7 @@ public sealed class KeyedVectors : IDisposable
 
     /// <summary>The neighbours of one key: <c>kv.MostSimilar("frog")</c>.</summary>
     /// <exception cref="KeyNotFoundException">The key is unknown.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
     public IReadOnlyList<Neighbor> MostSimilar(string key, int topN = 10, int? restrictVocab = null) =>
         MostSimilar([key], null, topN, restrictVocab);
 
@@ -240,6 +242,7 @@ public sealed class KeyedVectors : IDisposable
     /// queries at once: one pass over the matrix serves them all, spread over the threads.
     /// </summary>
     /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
     public IReadOnlyList<Neighbor>[] MostSimilarBatch(IReadOnlyList<(IReadOnlyList<string> Positive, IReadOnlyList<string> Negative)> queries, int topN = 10, int? restrictVocab = null)
     {
         var flat = new float[(long)queries.Count * Dimensions];
@@ -254,6 +257,7 @@ public sealed class KeyedVectors : IDisposable
     }
 
     /// <summary>The <paramref name="topN"/> keys whose unit vectors are most similar to <paramref name="vector"/> (nothing left out).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
     public IReadOnlyList<Neighbor> SimilarByVector(ReadOnlySpan<float> vector, int topN = 10, int? restrictVocab = null)
     {
         if (vector.Length != Dimensions) throw new ArgumentException($"vector has {vector.Length} dimensions, expected {Dimensions}");
@@ -268,6 +272,7 @@ public sealed class KeyedVectors : IDisposable
     /// <c>kv.MostSimilarCosMul(["king", "woman"], ["man"], 1)</c> → queen.
     /// </summary>
     /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
     public IReadOnlyList<Neighbor> MostSimilarCosMul(IEnumerable<string> positive, IEnumerable<string>? negative = null, int topN = 10, int? restrictVocab = null)
     {
         var pos = positive.Select(IndexOf).ToArray();
@@ -408,12 +413,21 @@ public sealed class KeyedVectors : IDisposable
         return query;
     }
 
-    internal int RowEnd(int? restrictVocab) => restrictVocab is > 0 ? Math.Min(Count, restrictVocab.Value) : Count;
+    /// <summary>The end of the searched rows: the first <paramref name="restrictVocab"/> keys, or all when null (gensim's <c>restrict_vocab=None</c>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
+    internal int RowEnd(int? restrictVocab)
+    {
+        // gensim slices vectors[:restrict_vocab]: 0 finds nothing and a negative count silently drops the last keys.
+        if (restrictVocab < 1)
+            throw new ArgumentOutOfRangeException(nameof(restrictVocab), $"restrict-vocab must be at least 1, got {restrictVocab} (leave it out to search every key)");
+        return restrictVocab is { } n ? Math.Min(Count, n) : Count;
+    }
 
     IReadOnlyList<Neighbor>[] Search(float[] queries, int[][] exclude, int topN, int? restrictVocab)
     {
+        int end = RowEnd(restrictVocab);
         if (topN < 1) return exclude.Select(_ => (IReadOnlyList<Neighbor>)[]).ToArray();
-        var found = SearchRows(queries, exclude, topN, RowEnd(restrictVocab));
+        var found = SearchRows(queries, exclude, topN, end);
         return found.Select(r => (IReadOnlyList<Neighbor>)r.Select(p => new Neighbor(keys[p.Row], p.Score)).ToList()).ToArray();
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TokenSpace.Evaluation;
 using TokenSpace.Formats;
 using TokenSpace.Vectors;
 
@@ -17,6 +18,21 @@ public class KeyedVectorsTests
             Assert.Equal(rows[i][0].GetString(), actual[i].Key);
             Assert.True(Math.Abs(rows[i][1].GetDouble() - actual[i].Similarity) < 1e-5, $"{actual[i].Key}: {actual[i].Similarity} vs {rows[i][1]}");
         }
+    }
+
+    [Fact]
+    public void MostSimilar_RestrictVocabBelowOne_ThrowsNullMeansAll()
+    {
+        using var kv = VectorsGolden.Load();
+        foreach (int bad in new[] { 0, -3 })
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(() => kv.MostSimilar("paris", 5, bad));
+            Assert.Equal($"restrict-vocab must be at least 1, got {bad} (leave it out to search every key) (Parameter 'restrictVocab')", e.Message);
+            Assert.Throws<ArgumentOutOfRangeException>(() => kv.MostSimilarCosMul(["paris"], null, 5, bad));
+            Assert.Throws<ArgumentOutOfRangeException>(() => kv.EvaluateWordAnalogies(VectorsGolden.Path("questions.txt"), bad));
+        }
+        Assert.Equal(kv.MostSimilar("paris", 5, kv.Count), kv.MostSimilar("paris", 5, null));
+        Assert.Equal(kv.Keys.Skip(1).Take(2).Order(StringComparer.Ordinal), kv.MostSimilar(kv.Keys[0], 5, 3).Select(n => n.Key).Order(StringComparer.Ordinal));
     }
 
     [Fact]
