@@ -56,6 +56,7 @@ static class VectorOptions
     public static KeyedVectors Load(ParseResult parse, string path, string? defaultTensor = null)
     {
         var format = parse.GetValue(Format) is { } name ? VectorsFile.ParseFormat(name) : (VectorFormat?)null;
+        if (parse.GetValue(Limit) is < 1 and int limit) throw new ArgumentException($"--limit must be at least 1, got {limit}");
         var options = new VectorsLoadOptions
         {
             Limit = parse.GetValue(Limit),

@@ -20,6 +20,7 @@ static class AnalogyCommand
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
+            if (parse.GetValue(top) < 1) throw new ArgumentException($"--top must be at least 1, got {parse.GetValue(top)}");
             using var kv = VectorOptions.Load(parse, vectors);
             string wa = parse.GetValue(a)!, wb = parse.GetValue(b)!, wc = parse.GetValue(c)!;
             string m = parse.GetValue(method)!;

@@ -15,6 +15,7 @@ static class InspectCommand
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
+            if (parse.GetValue(samples) < 0) throw new ArgumentException($"--samples must not be negative, got {parse.GetValue(samples)}");
             string path = parse.GetValue(vectors)!;
             string resolved = File.Exists(path) ? path : PretrainedVectors.Resolve(path) ?? path;
             var format = parse.GetValue(VectorOptions.Format) is { } name ? VectorsFile.ParseFormat(name) : VectorsFile.Detect(resolved);

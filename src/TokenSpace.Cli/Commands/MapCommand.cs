@@ -47,11 +47,12 @@ static class MapCommand
             bool json = parse.GetValue(CliOptions.Json);
             string how = parse.GetValue(method)!;
             Func<KeyedVectors, LoadedVectors> choose = all => Choose(all, parse.GetValue(words), parse.GetValue(top), parse.GetValue(wordsFile));
-            var tsneOptions = (int n) => new TsneOptions
+            if (parse.GetValue(iterations) < 1) throw new ArgumentException($"--iterations must be at least 1, got {parse.GetValue(iterations)}");
+            var tsneOptions = (int n) =>
             {
-                Perplexity = parse.GetValue(perplexity) ?? Math.Min(30, Math.Max(1, (n - 1) / 3.0)),
-                MaxIter = parse.GetValue(iterations),
-                Seed = parse.GetValue(seed),
+                double p = parse.GetValue(perplexity) ?? Math.Min(30, Math.Max(1, (n - 1) / 3.0));
+                if (!(p > 0 && p < n)) throw new ArgumentException($"--perplexity must be above 0 and below the number of points ({n}), got {p}");
+                return new TsneOptions { Perplexity = p, MaxIter = parse.GetValue(iterations), Seed = parse.GetValue(seed) };
             };
             if (run is not null) return MapSnapshots(parse, run, how, choose, tsneOptions, groups, groupColumn, output, title, json);
 

@@ -17,6 +17,7 @@ static class NeighborsCommand
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
+            if (parse.GetValue(top) < 1) throw new ArgumentException($"--top must be at least 1, got {parse.GetValue(top)}");
             using var kv = VectorOptions.Load(parse, vectors);
             var queries = parse.GetValue(words)!;
             var found = kv.MostSimilarBatch(queries.Select(w => ((IReadOnlyList<string>)[w], (IReadOnlyList<string>)[])).ToList(),

@@ -35,6 +35,8 @@ static class SampleCommand
             int[] start = mode == DataMode.Lines ? [separator, .. tokenizer.EncodeToIds(prompt)] : tokenizer.EncodeToIds(prompt);
             if (start.Length == 0) start = tokenizer is CharTokenizer chars && chars.Vocab.Contains('\n') ? chars.Encode("\n") : [separator];
             int maxTokens = parse.GetValue(MaxTokens) ?? (mode == DataMode.Lines ? model.Config.BlockSize : 500);
+            if (maxTokens < 1) throw new ArgumentException($"--max-tokens must be at least 1, got {maxTokens}");
+            if (parse.GetValue(TopK) < 0) throw new ArgumentException($"--top-k must not be negative, got {parse.GetValue(TopK)} (0 draws from every token)");
             var rng = new Rng(parse.GetValue(Seed));
             var samples = new List<string>();
             for (int i = 0; i < count; i++)

@@ -1,5 +1,9 @@
 using System.Text.Json;
 using TokenSpace.Formats;
+using TokenSpace.Model;
+using TokenSpace.Tests.Vectors;
+using TokenSpace.Tokenization;
+using TokenSpace.Training;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Tests.Cli;
@@ -69,5 +73,47 @@ public sealed class CliErrorTests : IDisposable
         Assert.Equal($"error: --positions needs a checkpoint or a wpe tensor; {path} has word keys",
             Error("heatmap", "--vectors", path, "--positions", "--count", "3", "--out", Path.Combine(dir, "h.svg")));
         Assert.False(File.Exists(Path.Combine(dir, "h.svg")));
+    }
+
+    static readonly string Small = VectorsGolden.Path("small.txt");
+
+    [Theory]
+    [InlineData("neighbors", "0", "error: --top must be at least 1, got 0")]
+    [InlineData("neighbors", "-2", "error: --top must be at least 1, got -2")]
+    [InlineData("analogy", "0", "error: --top must be at least 1, got 0")]
+    public void NeighborsAndAnalogy_TopBelowOne_Error(string verb, string top, string expected)
+    {
+        string[] words = verb == "analogy" ? ["germany", "berlin", "italy"] : ["paris"];
+        Assert.Equal(expected, Error([verb, "--vectors", Small, .. words, "--top", top]));
+    }
+
+    [Fact]
+    public void Inspect_NegativeSamples_Error() =>
+        Assert.Equal("error: --samples must not be negative, got -1", Error("inspect", "--vectors", Small, "--samples", "-1"));
+
+    [Fact]
+    public void Load_LimitBelowOne_Error() =>
+        Assert.Equal("error: --limit must be at least 1, got 0", Error("neighbors", "--vectors", Small, "paris", "--limit", "0"));
+
+    [Fact]
+    public void Neighbors_RestrictVocabZero_ErrorNamesIt() =>
+        Assert.StartsWith("error: restrict-vocab must be at least 1, got 0 (leave it out to search every key)", Error("neighbors", "--vectors", Small, "paris", "--restrict-vocab", "0"));
+
+    [Theory]
+    [InlineData("--iterations", "0", "error: --iterations must be at least 1, got 0")]
+    [InlineData("--perplexity", "0", "error: --perplexity must be above 0 and below the number of points (4), got 0")]
+    [InlineData("--perplexity", "4", "error: --perplexity must be above 0 and below the number of points (4), got 4")]
+    public void Map_InvalidTsneOption_ErrorNamesOption(string option, string value, string expected) =>
+        Assert.Equal(expected, Error("map", "--vectors", Small, "--top", "4", "--method", "tsne", option, value, "--out", Path.Combine(dir, "m.svg")));
+
+    [Theory]
+    [InlineData("--max-tokens", "0", "error: --max-tokens must be at least 1, got 0")]
+    [InlineData("--top-k", "-1", "error: --top-k must not be negative, got -1 (0 draws from every token)")]
+    public void Sample_InvalidOption_Error(string option, string value, string expected)
+    {
+        var tok = CharTokenizer.Train("abc\n");
+        var data = TextData.FromText("abc\ncab\n", tok, DataMode.Lines, "tiny");
+        Trainer.Create(new Gpt(GptConfig.MicroGpt(tok.VocabSize)), tok, new TrainOptions { Steps = 1 }, data, data).Save(dir);
+        Assert.Equal(expected, Error("sample", "--checkpoint", dir, option, value));
     }
 }
