@@ -9,7 +9,7 @@ using TokenSpace.Vectors;
 namespace TokenSpace.Tests.Cli;
 
 /// <summary>Option values and word lists the verbs must refuse (or keep exactly), through the CLI's entry point.</summary>
-[Collection("Console")]
+[Collection(ProcessWideState.Name)]
 public sealed class CliErrorTests : IDisposable
 {
     readonly string dir = Directory.CreateTempSubdirectory("tokenspace-clierr").FullName;

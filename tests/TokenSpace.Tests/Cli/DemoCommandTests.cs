@@ -1,30 +1,15 @@
-using System.Reflection;
 using System.Text.Json;
 
 namespace TokenSpace.Tests.Cli;
 
-[CollectionDefinition("Console", DisableParallelization = true)]
-public sealed class ConsoleCapture;
-
 /// <summary>The main job end to end, through the real entry point (stdout is captured, so these run alone).</summary>
-[Collection("Console")]
+[Collection(ProcessWideState.Name)]
 public class DemoCommandTests
 {
     static (int Exit, string Stdout) RunCli(params string[] args)
     {
-        var entry = Assembly.Load("TokenSpace.Cli").EntryPoint!;
-        var saved = Console.Out;
-        var writer = new StringWriter();
-        Console.SetOut(writer);
-        try
-        {
-            int exit = (int)entry.Invoke(null, [args])!;
-            return (exit, writer.ToString());
-        }
-        finally
-        {
-            Console.SetOut(saved);
-        }
+        var (exit, stdout, _) = VectorsCliTests.Run(args);
+        return (exit, stdout);
     }
 
     [Fact]
@@ -38,7 +23,12 @@ public class DemoCommandTests
             using var json = JsonDocument.Parse(stdout);
             var root = json.RootElement;
             Assert.Equal(60, root.GetProperty("step").GetInt32());
-            Assert.InRange(root.GetProperty("val_loss").GetDouble(), 1.5, Math.Log(27) + 0.3);
+            double final = root.GetProperty("val_loss").GetDouble();
+            Assert.InRange(final, 1.5, Math.Log(27) + 0.3);
+            var first = root.GetProperty("losses")[0];
+            Assert.Equal(0, first.GetProperty("step").GetInt32());
+            double initial = first.GetProperty("val_loss").GetDouble();
+            Assert.True(final <= initial - 0.4, $"val loss {initial} at step 0, {final} at step 60: training did not learn");
             Assert.Equal(10, root.GetProperty("samples").GetArrayLength());
             Assert.Equal(5, root.GetProperty("neighbors").GetProperty("a").GetArrayLength());
             Assert.True(File.Exists(Path.Combine(dir, "model.safetensors")));
@@ -58,7 +48,9 @@ public class DemoCommandTests
     [Fact]
     public void Train_UnknownPreset_FailsWithOneLine()
     {
-        var (exit, _) = RunCli("train", "--data", "x.txt", "--preset", "gpt5");
+        var (exit, stdout, stderr) = VectorsCliTests.Run("train", "--data", "x.txt", "--preset", "gpt5");
         Assert.Equal(1, exit);
+        Assert.Equal("", stdout);
+        Assert.Equal($"error: unknown preset 'gpt5'; known: {string.Join(", ", TokenSpace.Training.Presets.All.Keys)}{Environment.NewLine}", stderr);
     }
 }

@@ -11,6 +11,7 @@ using TokenSpace.Training;
 
 namespace TokenSpace.Tests.Cli;
 
+[Collection(ProcessWideState.Name)]
 public sealed class MapCommandTests : IDisposable
 {
     readonly string dir = Directory.CreateTempSubdirectory("tokenspace-mapcli").FullName;

@@ -5,11 +5,8 @@ using TokenSpace.Tests.Vectors;
 
 namespace TokenSpace.Tests.Cli;
 
-[CollectionDefinition("Console", DisableParallelization = true)]
-public sealed class ConsoleSerialized;
-
 /// <summary>The vectors verbs end to end: the JSON shapes of the issue, exit codes and one-line errors.</summary>
-[Collection("Console")]
+[Collection(ProcessWideState.Name)]
 public class VectorsCliTests
 {
     static readonly Lock Gate = new();

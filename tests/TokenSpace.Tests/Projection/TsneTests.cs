@@ -3,6 +3,7 @@ using TokenSpace.Tensors;
 
 namespace TokenSpace.Tests.Projection;
 
+[Collection(ProcessWideState.Name)]
 public class TsneTests
 {
     [Theory]

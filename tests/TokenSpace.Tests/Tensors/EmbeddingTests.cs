@@ -2,6 +2,7 @@ using TokenSpace.Tensors;
 
 namespace TokenSpace.Tests.Tensors;
 
+[Collection(ProcessWideState.Name)]
 public class EmbeddingTests
 {
     public static TheoryData<int> Lengths => [0, 1, 7, 8, 15, 16, 17, 31, 33, 1023];

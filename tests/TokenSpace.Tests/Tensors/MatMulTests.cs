@@ -4,6 +4,7 @@ using TokenSpace.Tensors;
 
 namespace TokenSpace.Tests.Tensors;
 
+[Collection(ProcessWideState.Name)]
 public class MatMulTests
 {
     // Fast and scalar paths sum in the same order but the fast one fuses each multiply-add (one

@@ -2,6 +2,7 @@ using TokenSpace.Tensors;
 
 namespace TokenSpace.Tests.Tensors;
 
+[Collection(ProcessWideState.Name)]
 public class ThreadsTests
 {
     [Fact]
@@ -20,6 +21,32 @@ public class ThreadsTests
                     Assert.All(hits, h => Assert.Equal(1, h));
                 }
             }
+        }
+        finally
+        {
+            Threads.Count = saved;
+        }
+    }
+
+    [Fact]
+    public void For_TwoThreads_RunsUnitsOnTwoThreadsAtOnce()
+    {
+        // Each unit waits (up to 10 s) for the other to start: a serial fallback cannot meet the barrier
+        // and leaves one thread id.
+        int saved = Threads.Count;
+        try
+        {
+            Threads.Count = 2;
+            var ids = new int[2];
+            var met = new bool[2];
+            using var barrier = new Barrier(2);
+            Threads.For(2, i =>
+            {
+                ids[i] = Environment.CurrentManagedThreadId;
+                met[i] = barrier.SignalAndWait(TimeSpan.FromSeconds(10));
+            });
+            Assert.Equal([true, true], met);
+            Assert.Equal(2, ids.Distinct().Count());
         }
         finally
         {

@@ -4,6 +4,7 @@ using TokenSpace.Vectors;
 
 namespace TokenSpace.Tests.Vectors;
 
+[Collection(ProcessWideState.Name)]
 public class CompactIndexTests
 {
     static float[] Queries(KeyedVectors kv, int count, int seed)
