@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Text.Json;
+using Spectre.Console;
 using TokenSpace.Formats;
 using TokenSpace.Tests.Vectors;
 
@@ -20,10 +21,13 @@ public class VectorsCliTests
             var (oldOut, oldErr) = (Console.Out, Console.Error);
             using var output = new StringWriter();
             using var error = new StringWriter();
+            // AnsiConsole keeps the writer it was created with: give it ours, and afterwards a fresh one on
+            // the restored console (else a later test's tables go to this closed writer).
             try
             {
                 Console.SetOut(output);
                 Console.SetError(error);
+                AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
                 int code = (int)entry.Invoke(null, [args])!;
                 return (code, output.ToString(), error.ToString());
             }
@@ -31,6 +35,7 @@ public class VectorsCliTests
             {
                 Console.SetOut(oldOut);
                 Console.SetError(oldErr);
+                AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings());
             }
         }
     }
