@@ -21,7 +21,7 @@ public static class Sampler
         var tokens = new List<int>(prompt.ToArray());
         var result = new List<int>();
         var scores = new double[V];
-        var order = new int[V];
+        var heap = new int[Math.Clamp(topK, 0, V)];
         for (int i = 0; i < maxNewTokens; i++)
         {
             int T = Math.Min(block, tokens.Count);
@@ -35,17 +35,8 @@ public static class Sampler
             }
             else
             {
-                for (int v = 0; v < V; v++)
-                {
-                    scores[v] = last[v] / (double)temperature;
-                    order[v] = v;
-                }
-                if (topK > 0 && topK < V)
-                {
-                    // Keep the k largest; ties at the cut keep the lower id.
-                    Array.Sort(order, (a, b) => scores[b].CompareTo(scores[a]) is var c && c != 0 ? c : a.CompareTo(b));
-                    for (int r = topK; r < V; r++) scores[order[r]] = double.NegativeInfinity;
-                }
+                for (int v = 0; v < V; v++) scores[v] = last[v] / (double)temperature;
+                if (topK > 0 && topK < V) KeepTopK(scores, heap);
                 double max = scores.Max(), sum = 0;
                 for (int v = 0; v < V; v++) sum += scores[v] = Math.Exp(scores[v] - max);
                 double u = rng.NextDouble() * sum, acc = 0;
@@ -66,4 +57,45 @@ public static class Sampler
         }
         return [.. result];
     }
+
+    /// <summary>
+    /// Sets every score but the <c>heap.Length</c> largest to −∞; ties at the cut keep the lower id.
+    /// O(V log k) with a min-heap of the kept ids (root: the worst kept), instead of sorting all V.
+    /// </summary>
+    internal static void KeepTopK(Span<double> scores, Span<int> heap)
+    {
+        int k = heap.Length;
+        for (int v = 0; v < k; v++)
+        {
+            // Sift up.
+            int i = v;
+            for (; i > 0 && Worse(scores, v, heap[(i - 1) / 2]); i = (i - 1) / 2) heap[i] = heap[(i - 1) / 2];
+            heap[i] = v;
+        }
+        for (int v = k; v < scores.Length; v++)
+        {
+            // v has the highest id so far, so it beats the root only with a strictly larger score.
+            if (!(scores[v] > scores[heap[0]])) continue;
+            int i = 0;
+            while (true)
+            {
+                int child = 2 * i + 1;
+                if (child >= k) break;
+                if (child + 1 < k && Worse(scores, heap[child + 1], heap[child])) child++;
+                if (!Worse(scores, heap[child], v)) break;
+                heap[i] = heap[child];
+                i = child;
+            }
+            heap[i] = v;
+        }
+        double cut = scores[heap[0]];
+        int lastKept = heap[0];
+        for (int v = 0; v < scores.Length; v++)
+        {
+            if (!(scores[v] > cut || (scores[v] == cut && v <= lastKept))) scores[v] = double.NegativeInfinity;
+        }
+    }
+
+    // Whether id a ranks below id b: a smaller score, or the same score and a higher id.
+    static bool Worse(ReadOnlySpan<double> scores, int a, int b) => scores[a] < scores[b] || (scores[a] == scores[b] && a > b);
 }
