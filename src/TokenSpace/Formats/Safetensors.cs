@@ -19,7 +19,8 @@ public sealed record SafetensorsEntry(string Name, string DType, long[] Shape, l
 /// </summary>
 public sealed class SafetensorsFile
 {
-    const long MaxHeader = 100L << 20;
+    /// <summary>The largest header accepted (as the safetensors reference: 100 MB).</summary>
+    internal const long MaxHeader = 100L << 20;
 
     SafetensorsFile(string path, long dataStart, Dictionary<string, SafetensorsEntry> entries, Dictionary<string, string> metadata)
     {

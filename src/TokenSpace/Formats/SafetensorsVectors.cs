@@ -23,12 +23,16 @@ namespace TokenSpace.Formats;
 /// </summary>
 static class SafetensorsVectors
 {
-    /// <summary>Whether <paramref name="head"/>, the first bytes of a file of <paramref name="length"/> bytes, starts a safetensors file.</summary>
-    public static bool LooksLikeSafetensors(ReadOnlySpan<byte> head, long length)
+    /// <summary>
+    /// Whether <paramref name="head"/>, a file's first bytes, starts like a safetensors file: a plausible
+    /// 8-byte header length, then '{'. The length is not checked against the file's: a truncated file
+    /// is still safetensors, and its reader says what is wrong with the header.
+    /// </summary>
+    public static bool LooksLikeSafetensors(ReadOnlySpan<byte> head)
     {
         if (head.Length < 9) return false;
         ulong header = BinaryPrimitives.ReadUInt64LittleEndian(head);
-        return header >= 2 && header <= (ulong)length - 8 && head[8] == (byte)'{';
+        return header >= 2 && header <= SafetensorsFile.MaxHeader && head[8] == (byte)'{';
     }
 
     /// <summary>Reads the tensor <see cref="VectorsLoadOptions.Tensor"/> (default <c>wte</c>, or the file's only 2-D tensor) of <paramref name="path"/>, a safetensors file or a checkpoint directory.</summary>

@@ -28,6 +28,7 @@ static class TextVectors
             line = 1;
             if (!TryParseHeader(header, out long count, out dims))
             {
+                if (IsTwoIntegers(header)) throw new FileFormatException(file.Path, HeaderProblem(header), line: 1);
                 throw new FileFormatException(file.Path,
                     $"expected a header 'count dimensions' (two positive integers), found '{Preview(header)}'; is this a GloVe file without header? (use --format glove)", line: 1);
             }
@@ -164,6 +165,23 @@ static class TextVectors
         var second = line[(space + 1)..].TrimStart(" \t"u8);
         return Utf8Parser.TryParse(line[..space], out count, out int a) && a == space && count >= 0
             && Utf8Parser.TryParse(second, out dims, out int b) && b == second.Length && dims >= 1;
+    }
+
+    /// <summary>True when <paramref name="line"/> is two whitespace-separated runs of ASCII digits (a header, valid or not).</summary>
+    public static bool IsTwoIntegers(ReadOnlySpan<byte> line)
+    {
+        var fields = Encoding.ASCII.GetString(line.Trim(" \t\r"u8)).Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length == 2 && fields.All(f => f.All(char.IsAsciiDigit));
+    }
+
+    /// <summary>What is wrong with a header of two integers that <see cref="TryParseHeader"/> refused.</summary>
+    static string HeaderProblem(ReadOnlySpan<byte> line)
+    {
+        var fields = Encoding.ASCII.GetString(line.Trim(" \t\r"u8)).Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        string count = fields[0].TrimStart('0'), dims = fields[1].TrimStart('0');
+        if (!long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            return $"header says {(count.Length == 0 ? "0" : count)} rows, more than a file can hold";
+        return $"header says {(dims.Length == 0 ? "0" : dims)} dimensions; expected 1 to {int.MaxValue}";
     }
 
     /// <summary>True when <paramref name="bytes"/> hold a byte below 0x20 other than tab, newline and carriage return (or DEL): not text.</summary>

@@ -182,11 +182,12 @@ public static class VectorsFile
         var head = file.Span(0, (int)Math.Min(file.Length, 1 << 20));
         if (head.StartsWith(NativeVectors.Magic)) return VectorFormat.Native;
         if (head.StartsWith(NpyReader.Magic)) return VectorFormat.Npy;
-        if (SafetensorsVectors.LooksLikeSafetensors(head, file.Length)) return VectorFormat.Safetensors;
+        if (SafetensorsVectors.LooksLikeSafetensors(head)) return VectorFormat.Safetensors;
         if (head.TrimStart(" \t\r\n"u8).StartsWith("{"u8)) return VectorFormat.WinkJson;
         int firstEnd = head.IndexOf((byte)'\n');
         var first = firstEnd < 0 ? head : head[..firstEnd];
-        if (!TextVectors.TryParseHeader(first, out _, out int dims)) return VectorFormat.GloVe;
+        // Two integers that fail as a header (dimensions 0 or too many) are still a broken header, not a GloVe row.
+        if (!TextVectors.TryParseHeader(first, out _, out int dims)) return TextVectors.IsTwoIntegers(first) ? VectorFormat.Word2VecText : VectorFormat.GloVe;
         // A header: binary rows hold raw float32 bytes, which (unlike any text) almost surely
         // include control bytes within the first row: key, space, 4·dims bytes.
         var row = head[(firstEnd + 1)..];

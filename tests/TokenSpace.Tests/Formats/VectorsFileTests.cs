@@ -139,6 +139,35 @@ public sealed class VectorsFileTests : IDisposable
     }
 
     [Fact]
+    public void Load_TruncatedSafetensors_ReportsBrokenHeader()
+    {
+        string full = Path.Combine(dir, "full.safetensors");
+        SafetensorsFile.Write(full, [("wte.weight", [2L, 2L], new float[] { 1, 2, 3, 4 })]);
+        byte[] bytes = File.ReadAllBytes(full);
+        long header = BitConverter.ToInt64(bytes, 0);
+        string path = WriteBytes("cut.safetensors", bytes[..20]);
+        File.Delete(full);
+
+        Assert.Equal(VectorFormat.Safetensors, VectorsFile.Detect(path));
+        var e = Assert.Throws<FileFormatException>(() => VectorsFile.Load(path));
+        Assert.Equal(path, e.FilePath);
+        Assert.Contains($"header length {header} does not fit in a file of 20 bytes", e.Message);
+    }
+
+    [Theory]
+    [InlineData("3 99999999999\na 1 2\n", "header says 99999999999 dimensions; expected 1 to 2147483647")]
+    [InlineData("3 0\na 1 2\n", "header says 0 dimensions; expected 1 to 2147483647")]
+    [InlineData("99999999999999999999 2\na 1 2\n", "header says 99999999999999999999 rows, more than a file can hold")]
+    public void Load_TwoIntegersBadAsHeader_ReportsTheHeader(string text, string message)
+    {
+        string path = Write("v.txt", text);
+        Assert.Equal(VectorFormat.Word2VecText, VectorsFile.Detect(path));
+        var e = Assert.Throws<FileFormatException>(() => VectorsFile.Load(path));
+        Assert.Equal(1, e.Line);
+        Assert.Equal(message, e.Cause);
+    }
+
+    [Fact]
     public void Load_FastTextTrailingSpacesAndCrLf_Read()
     {
         // fastText ends every row with a space; files from Windows end lines with CR LF.
