@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using TokenSpace.Training;
 
@@ -8,7 +7,7 @@ namespace TokenSpace.Tests.Cli;
 /// train / sample / evaluate loss / tokenize with a BPE tokenizer and a Hugging Face folder, through the real
 /// entry point. The tiny BPE folder from tools/reference/gpt2_golden.py stands in for GPT-2 (no cache needed).
 /// </summary>
-[Collection("Console")]
+[Collection(ProcessWideState.Name)]
 public class Gpt2CliTests
 {
     static string Folder => TestData.Golden("hf_gpt2_tiny");
@@ -17,21 +16,8 @@ public class Gpt2CliTests
 
     static (int Exit, JsonElement Json) RunJson(params string[] args)
     {
-        var entry = Assembly.Load("TokenSpace.Cli").EntryPoint!;
-        var saved = Console.Out;
-        var writer = new StringWriter();
-        Console.SetOut(writer);
-        try
-        {
-            string[] full = [.. args, "--json", "--threads", "1"];
-            int exit = (int)entry.Invoke(null, [full])!;
-            string text = writer.ToString();
-            return (exit, exit == 0 ? JsonDocument.Parse(text).RootElement.Clone() : default);
-        }
-        finally
-        {
-            Console.SetOut(saved);
-        }
+        var (exit, text, _) = VectorsCliTests.Run([.. args, "--json", "--threads", "1"]);
+        return (exit, exit == 0 ? JsonDocument.Parse(text).RootElement.Clone() : default);
     }
 
     [Fact]
