@@ -88,6 +88,29 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void ParseError_OneLineAndPointerToHelp_ExitTwo()
+    {
+        var (code, output, error) = VectorsCliTests.Run("neighbors", "--vectors", Small, "paris", "--top", "abc");
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Equal(
+            ["error: Cannot parse argument 'abc' for option '--top' as expected type 'System.Int32'.", "hint: see `tokenspace neighbors --help`"],
+            error.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
+    public void ImpossibleBatch_OneLineNamingSizes_NoStackTrace()
+    {
+        string data = Path.Combine(dir, "names.txt");
+        File.WriteAllText(data, "anna\nbob\n");
+        var (code, _, error) = VectorsCliTests.Run("train", "--data", data, "--batch-size", "100000", "--block-size", "1024", "--out", Path.Combine(dir, "run"));
+        Assert.Equal(1, code);
+        string line = Assert.Single(error.TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("error: a batch of B=100000 sequences of T=1024 tokens", line);
+        Assert.DoesNotContain("(Parameter", line);
+    }
+
+    [Fact]
     public void Inspect_NegativeSamples_Error() =>
         Assert.Equal("error: --samples must not be negative, got -1", Error("inspect", "--vectors", Small, "--samples", "-1"));
 
