@@ -144,7 +144,14 @@ def main():
     expected["similarity"] = [["paris", "france", float(kv.similarity("paris", "france"))], ["big", "small", float(kv.similarity("big", "small"))]]
     expected["distance"] = [["paris", "france", float(kv.distance("paris", "france"))]]
     expected["euclidean"] = [["paris", "france", float(np.linalg.norm(kv["paris"] - kv["france"]))]]
-    expected["doesnt_match"] = [[["paris", "berlin", "rome", "bigger"], kv.doesnt_match(["paris", "berlin", "rome", "bigger"])]]
+    # Unknown keys are ignored by gensim 4 (with a logged warning); the second case is the first plus two unknown keys.
+    doesnt_match_cases = [
+        ["paris", "berlin", "rome", "bigger"],
+        ["paris", "atlantis", "berlin", "rome", "bigger", "nowhere"],
+        ["france", "germany", "italy", "kenya", "fast", "zzz"],
+        ["café", "atlantis"],
+    ]
+    expected["doesnt_match"] = [[words, kv.doesnt_match(words)] for words in doesnt_match_cases]
     expected["rank"] = [["paris", "france", kv.rank("paris", "france")], ["big", "bigger", kv.rank("big", "bigger")]]
     expected["closest_to"] = [["paris", ["rome", "france", "big"], kv.most_similar_to_given("paris", ["rome", "france", "big"])]]
     with open(os.path.join(OUT, "expected.json"), "w", encoding="utf-8") as f:

@@ -304,22 +304,19 @@ public sealed class KeyedVectors : IDisposable
         return Merge(partial, topN);
     }
 
-    /// <summary>The key of <paramref name="keys"/> furthest from their normalised mean: <c>kv.DoesntMatch(["breakfast", "cereal", "dinner", "lunch"])</c> → cereal.</summary>
-    /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
-    /// <exception cref="ArgumentException">No key was given.</exception>
+    /// <summary>
+    /// The key of <paramref name="keys"/> furthest from the unit-normalised mean of their unit vectors
+    /// (lowest dot product with it): <c>kv.DoesntMatch(["breakfast", "cereal", "dinner", "lunch"])</c> → cereal.
+    /// As in gensim 4, keys not in the vocabulary are ignored.
+    /// </summary>
+    /// <exception cref="ArgumentException">None of the keys is in the vocabulary (or none was given).</exception>
     public string DoesntMatch(IEnumerable<string> keys)
     {
-        var list = keys.ToList();
-        if (list.Count == 0) throw new ArgumentException("cannot select a key from an empty list");
-        var mean = new float[Dimensions];
-        foreach (string k in list)
-        {
-            var v = GetVector(k, true);
-            for (int j = 0; j < mean.Length; j++) mean[j] += v[j];
-        }
-        Normalize(mean);
+        var used = keys.Where(Contains).ToList();
+        if (used.Count == 0) throw new ArgumentException("cannot select a key from an empty list: none of the given keys is in the vocabulary");
+        var mean = MeanQuery(used.Select(k => (Row: IndexOf(k), Weight: 1.0)).ToList());
         // gensim sorts (similarity, key) descending and takes the last: lowest similarity, ties to the smallest key.
-        return list.Select(k => (Score: VectorMath.Dot(GetVector(k, true), mean), Key: k))
+        return used.Select(k => (Score: VectorMath.Dot(GetVector(k, true), mean), Key: k))
             .OrderBy(p => p.Score).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
     }
 

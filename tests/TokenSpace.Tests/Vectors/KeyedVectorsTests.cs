@@ -130,6 +130,23 @@ public class KeyedVectorsTests
     }
 
     [Fact]
+    public void DoesntMatch_UnknownKeys_IgnoredAndHandComputed()
+    {
+        // Unit vectors: a = (1, 0), b = (0.8, 0.6), c = (0, 1); mean ∝ (1.8, 1.6): dots 0.747, 0.996, 0.664 → c.
+        using var kv = new KeyedVectors(["a", "b", "c"], [2f, 0f, 4f, 3f, 0f, 5f], 2);
+        Assert.Equal("c", kv.DoesntMatch(["a", "nope", "b", "c"]));
+        Assert.Equal("a", kv.DoesntMatch(["a", "c", "c", "b", "zzz"])); // c counted twice: mean ∝ (1.8, 2.6), dots 0.57, 0.82, 0.95
+    }
+
+    [Fact]
+    public void DoesntMatch_NoKnownKey_Throws()
+    {
+        using var kv = new KeyedVectors(["a", "b"], [1f, 0f, 0f, 1f], 2);
+        Assert.Throws<ArgumentException>(() => kv.DoesntMatch(["x", "y"]));
+        Assert.Throws<ArgumentException>(() => kv.DoesntMatch([]));
+    }
+
+    [Fact]
     public void Constructor_DuplicateKey_Throws()
     {
         var e = Assert.Throws<ArgumentException>(() => new KeyedVectors(["a", "b", "a"], new float[6], 2));
