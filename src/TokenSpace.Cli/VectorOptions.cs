@@ -36,7 +36,13 @@ static class VectorOptions
         Description = "Replace invalid UTF-8 in keys by U+FFFD instead of failing",
     };
 
-    /// <summary>Adds --format, --limit, --keys, --tensor and --replace-invalid-utf8 to <paramref name="command"/>.</summary>
+    public static readonly Option<string> Dtype = new("--dtype")
+    {
+        Description = "Hold the matrix in memory as float32 or float16 (half the memory; a float16 .npy is kept as is)",
+        DefaultValueFactory = _ => "float32",
+    };
+
+    /// <summary>Adds --format, --limit, --keys, --tensor, --replace-invalid-utf8 and --dtype to <paramref name="command"/>.</summary>
     public static void AddLoadOptions(Command command)
     {
         command.Options.Add(Format);
@@ -44,6 +50,7 @@ static class VectorOptions
         command.Options.Add(Keys);
         command.Options.Add(Tensor);
         command.Options.Add(ReplaceInvalid);
+        command.Options.Add(Dtype);
     }
 
     /// <summary>Loads the vectors the parse result names; a progress bar goes to stderr for large files when it is a terminal.</summary>
@@ -63,6 +70,12 @@ static class VectorOptions
             KeysPath = parse.GetValue(Keys),
             Tensor = parse.GetValue(Tensor) ?? defaultTensor,
             Utf8Errors = parse.GetValue(ReplaceInvalid) ? Utf8Errors.Replace : Utf8Errors.Strict,
+            Storage = parse.GetValue(Dtype) switch
+            {
+                "float32" or null => VectorStorage.Float32,
+                "float16" => VectorStorage.Float16,
+                var other => throw new ArgumentException($"--dtype must be float32 or float16, got '{other}'"),
+            },
         };
         string resolved = File.Exists(path) ? path : PretrainedVectors.Resolve(path) ?? path;
         bool big = File.Exists(resolved) && new FileInfo(resolved).Length >= ProgressBytes;

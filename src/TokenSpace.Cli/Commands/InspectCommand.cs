@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using TokenSpace.Formats;
+using TokenSpace.Vectors;
 
 namespace TokenSpace.Cli.Commands;
 
@@ -35,6 +36,7 @@ static class InspectCommand
                 count = kv.Count,
                 dimensions = kv.Dimensions,
                 dtype = VectorsFile.StoredDtype(resolved, format),
+                storage = kv.Storage == VectorStorage.Float16 ? "float16" : "float32",
                 memory_mapped = kv.IsMemoryMapped,
                 norm_min = norms.Length > 0 ? norms.Min() : 0f,
                 norm_mean = norms.Length > 0 ? norms.Average() : 0.0,
@@ -50,7 +52,7 @@ static class InspectCommand
             var table = new Table().AddColumn("property").AddColumn("value");
             table.AddRow("path", Markup.Escape(info.path));
             table.AddRow("format", info.format);
-            table.AddRow("shape", $"{info.count} × {info.dimensions} {info.dtype}{(info.memory_mapped ? " (memory-mapped)" : "")}");
+            table.AddRow("shape", $"{info.count} × {info.dimensions} {info.dtype}, held as {info.storage}{(info.memory_mapped ? " (memory-mapped)" : "")}");
             table.AddRow("norms", $"min {info.norm_min:F4}  mean {info.norm_mean:F4}  max {info.norm_max:F4}  zero rows {info.zero_rows}");
             foreach (var r in rows) table.AddRow(Markup.Escape(r.key), Markup.Escape($"‖v‖ {r.norm:F4}  [{string.Join(", ", r.head.Select(v => v.ToString("F4")))}{(kv.Dimensions > 5 ? ", …" : "")}]"));
             AnsiConsole.Write(table);

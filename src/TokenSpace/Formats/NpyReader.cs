@@ -76,10 +76,13 @@ static partial class NpyReader
         string keysPath = FindKeys(file.Path, options.KeysPath);
         int rows = (int)Math.Min(count, options.Limit ?? long.MaxValue);
         var keys = ReadKeys(keysPath, count, rows, options.Utf8Errors);
-        var matrix = new float[(long)rows * dims];
+        // A float16 matrix asked to stay float16 is stored as read, never widened.
+        bool keepHalf = itemSize == 2 && options.Storage == VectorStorage.Float16;
+        var matrix = keepHalf ? [] : new float[(long)rows * dims];
+        var halves = keepHalf ? new Half[(long)rows * dims] : [];
         var data = file.Span(dataOffset, (int)(rows * dims * itemSize));
         bool swap = little != BitConverter.IsLittleEndian;
-        for (int i = 0; i < matrix.Length; i++)
+        for (int i = 0; i < rows * dims; i++)
         {
             var bytes = data.Slice(i * itemSize, itemSize);
             float v = itemSize switch
@@ -93,10 +96,12 @@ static partial class NpyReader
                 throw Bad(file, $"value {i % dims + 1} of row {i / dims + 1} ('{keys[i / dims]}') is not finite{(itemSize == 8 ? " in float32" : "")}; NaN and infinity are not allowed",
                     dataOffset + (long)i * itemSize);
             }
-            matrix[i] = v;
+            if (keepHalf) halves[i] = (Half)v; // exact: v is a widened float16
+            else matrix[i] = v;
         }
         var index = KeyDecoder.Index(keys, keysPath, r => (r + 1, null));
-        return new KeyedVectors(keys, index, matrix, (int)dims, owner: null);
+        return keepHalf ? new KeyedVectors(keys, new Lazy<Dictionary<string, int>>(index), halves, (int)dims)
+            : new KeyedVectors(keys, index, matrix, (int)dims, owner: null);
     }
 
     static string FindKeys(string npyPath, string? given)

@@ -65,6 +65,12 @@ public sealed record VectorsLoadOptions
     /// </summary>
     public string? Tensor { get; init; }
 
+    /// <summary>
+    /// How to hold the matrix: float32 (default) or float16, half the memory (values rounded to
+    /// nearest; an <c>.npy</c> float16 matrix is kept as is, without widening).
+    /// </summary>
+    public VectorStorage Storage { get; init; } = VectorStorage.Float32;
+
     /// <summary>Called now and then with the fraction loaded (0–1), possibly from worker threads.</summary>
     public Action<double>? Progress { get; init; }
 }
@@ -123,7 +129,7 @@ public static class VectorsFile
             if (format is not (null or VectorFormat.Safetensors)) throw new ArgumentException($"{path} is a directory; only a checkpoint directory (safetensors) can be read as vectors");
             var checkpoint = SafetensorsVectors.Read(path, options);
             options.Progress?.Invoke(1.0);
-            return checkpoint;
+            return Stored(checkpoint, options.Storage);
         }
         if (!File.Exists(path) && PretrainedVectors.Resolve(path) is { } cached) path = cached;
         if (!File.Exists(path))
@@ -150,12 +156,23 @@ public static class VectorsFile
                 _ => throw new ArgumentException($"{NameOf(actual)} cannot be read, only written"),
             };
             options.Progress?.Invoke(1.0);
-            return kv;
+            return Stored(kv, options.Storage);
         }
         finally
         {
             if (!keepMapped) file.Dispose();
         }
+    }
+
+    /// <summary>
+    /// <paramref name="kv"/> held as <paramref name="storage"/>: itself, or its float16 copy (and the
+    /// float32 one, mapped file included, released).
+    /// </summary>
+    /// <exception cref="ArgumentException">A value is beyond float16's range.</exception>
+    static KeyedVectors Stored(KeyedVectors kv, VectorStorage storage)
+    {
+        if (storage == VectorStorage.Float32 || kv.Storage == storage) return kv;
+        using (kv) return kv.ToFloat16();
     }
 
     /// <summary>The element type stored in the file (float16/float32/float64 for .npy; float32 for every other format).</summary>

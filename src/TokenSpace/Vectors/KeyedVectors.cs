@@ -19,7 +19,7 @@ namespace TokenSpace.Vectors;
 /// kv.Similarity("cat", "dog");                            // 0.8798
 /// </code>
 /// </example>
-public sealed class KeyedVectors : IDisposable
+public sealed partial class KeyedVectors : IDisposable
 {
     /// <summary>Below this many matrix elements a query scans float32 directly; the int8 copy would not pay for itself.</summary>
     const long CompactThreshold = 1 << 18;
@@ -85,9 +85,9 @@ public sealed class KeyedVectors : IDisposable
     /// <summary>The keys in row order.</summary>
     public IReadOnlyList<string> Keys => keys;
 
-    /// <summary>The raw matrix (Count × Dimensions), row-major.</summary>
+    /// <summary>The raw matrix (Count × Dimensions), row-major; with float16 <see cref="Storage"/>, a widened copy made on each call.</summary>
     /// <exception cref="ObjectDisposedException">The vectors were disposed.</exception>
-    public ReadOnlySpan<float> Vectors => Matrix.Span;
+    public ReadOnlySpan<float> Vectors => RawVectors();
 
     /// <summary>True when the matrix is a memory-mapped view of a file rather than managed memory.</summary>
     public bool IsMemoryMapped => owner is not null;
@@ -106,9 +106,9 @@ public sealed class KeyedVectors : IDisposable
     /// <exception cref="KeyNotFoundException">The key is unknown.</exception>
     public ReadOnlySpan<float> GetVector(string key, bool normalized = false) => Row(IndexOf(key), normalized);
 
-    /// <summary>Row <paramref name="row"/>, raw or unit-norm.</summary>
+    /// <summary>Row <paramref name="row"/>, raw or unit-norm (a raw float16 row is widened into a new array).</summary>
     public ReadOnlySpan<float> Row(int row, bool normalized = false) =>
-        (normalized ? UnitMemory : Matrix).Span.Slice(row * Dimensions, Dimensions);
+        normalized ? UnitMemory.Span.Slice(row * Dimensions, Dimensions) : RawRow(row, half is null ? default : new float[Dimensions]);
 
     // Every read of the matrix goes through here: after Dispose a mapped matrix points at unmapped memory.
     ReadOnlyMemory<float> Matrix
@@ -131,13 +131,11 @@ public sealed class KeyedVectors : IDisposable
                 if (norms is null)
                 {
                     var result = new float[Count];
-                    var data = vectors;
-                    int d = Dimensions;
                     Threads.For(Chunks(Count), c =>
                     {
-                        var span = data.Span;
+                        var scratch = new float[Dimensions];
                         var (start, end) = ChunkRange(c, Count);
-                        for (int i = start; i < end; i++) result[i] = VectorMath.Norm(span.Slice(i * d, d));
+                        for (int i = start; i < end; i++) result[i] = VectorMath.Norm(RawRow(i, scratch));
                     });
                     norms = result;
                 }
@@ -160,14 +158,13 @@ public sealed class KeyedVectors : IDisposable
                 if (unit is null)
                 {
                     var result = new float[(long)Count * Dimensions];
-                    var data = vectors;
                     var lengths = norms!;
                     int d = Dimensions;
                     Threads.For(Chunks(Count), c =>
                     {
-                        var span = data.Span;
+                        var scratch = new float[d];
                         var (start, end) = ChunkRange(c, Count);
-                        for (int i = start; i < end; i++) Scale(span.Slice(i * d, d), lengths[i], result.AsSpan(i * d, d));
+                        for (int i = start; i < end; i++) Scale(RawRow(i, scratch), lengths[i], result.AsSpan(i * d, d));
                     });
                     unit = result;
                 }
@@ -179,7 +176,7 @@ public sealed class KeyedVectors : IDisposable
     /// <summary>
     /// Replaces the raw vectors by their unit-norm rows and keeps only that one matrix (gensim's
     /// <c>unit_normalize_all</c>): half the memory when only cosine queries are needed. Euclidean
-    /// distances afterwards are between unit vectors.
+    /// distances afterwards are between unit vectors. A float16 set becomes float32 (the unit rows are float32).
     /// </summary>
     public void UnitNormalizeAll()
     {
@@ -187,6 +184,7 @@ public sealed class KeyedVectors : IDisposable
         lock (gate)
         {
             vectors = u;
+            half = null;
             norms = Enumerable.Range(0, Count).Select(i => VectorMath.Norm(u.Span.Slice(i * Dimensions, Dimensions))).ToArray();
             owner?.Dispose();
             owner = null;
@@ -477,6 +475,7 @@ public sealed class KeyedVectors : IDisposable
         {
             disposed = true;
             vectors = default;
+            half = null;
             owner?.Dispose();
             owner = null;
         }
