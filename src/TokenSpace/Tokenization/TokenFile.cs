@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.MemoryMappedFiles;
 using System.Security.Cryptography;
 using System.Text;
 using TokenSpace.Formats;
@@ -19,25 +18,16 @@ namespace TokenSpace.Tokenization;
 /// tokens.Read(1000, window); // ids 1000..1256
 /// </code>
 /// </example>
-public sealed unsafe class TokenFile : IDisposable
+public sealed class TokenFile : IDisposable
 {
-    readonly MemoryMappedFile? map;
-    readonly MemoryMappedViewAccessor? view;
-    readonly byte* data;
+    readonly MappedFile? file;
     bool disposed;
 
-    TokenFile(string path, long count, MemoryMappedFile? map, MemoryMappedViewAccessor? view)
+    TokenFile(string path, long count, MappedFile? file)
     {
         Path = path;
         Count = count;
-        this.map = map;
-        this.view = view;
-        if (view is not null)
-        {
-            byte* start = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
-            data = start + view.PointerOffset;
-        }
+        this.file = file;
     }
 
     /// <summary>The file read.</summary>
@@ -55,7 +45,7 @@ public sealed unsafe class TokenFile : IDisposable
             ObjectDisposedException.ThrowIf(disposed, this);
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-            return BinaryPrimitives.ReadUInt16LittleEndian(new ReadOnlySpan<byte>(data + 2 * index, 2));
+            return BinaryPrimitives.ReadUInt16LittleEndian(file!.Span(2 * index, 2));
         }
     }
 
@@ -66,7 +56,8 @@ public sealed unsafe class TokenFile : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(start + destination.Length, Count, nameof(destination));
-        var bytes = new ReadOnlySpan<byte>(data + 2 * start, 2 * destination.Length);
+        if (destination.IsEmpty) return;
+        var bytes = file!.Span(2 * start, 2 * destination.Length);
         for (int i = 0; i < destination.Length; i++) destination[i] = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]);
     }
 
@@ -97,28 +88,17 @@ public sealed unsafe class TokenFile : IDisposable
         string path = System.IO.Path.Combine(dir, $"{hash}.{tokenizerName}.u16");
         if (File.Exists(path)) return path;
 
-        Directory.CreateDirectory(dir);
-        string temporary = $"{path}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-        try
+        AtomicFile.Write(path, output =>
         {
-            using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            using (var reader = new StreamReader(corpusPath, Encoding.UTF8))
+            using var reader = new StreamReader(corpusPath, Encoding.UTF8);
+            byte[] buffer = [];
+            tokenizer.Encode(reader, ids =>
             {
-                byte[] buffer = [];
-                tokenizer.Encode(reader, ids =>
-                {
-                    if (buffer.Length < 2 * ids.Length) buffer = new byte[2 * ids.Length];
-                    for (int i = 0; i < ids.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(2 * i), (ushort)ids[i]);
-                    output.Write(buffer, 0, 2 * ids.Length);
-                });
-                output.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+                if (buffer.Length < 2 * ids.Length) buffer = new byte[2 * ids.Length];
+                for (int i = 0; i < ids.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(2 * i), (ushort)ids[i]);
+                output.Write(buffer, 0, 2 * ids.Length);
+            });
+        });
         return path;
     }
 
@@ -132,22 +112,13 @@ public sealed unsafe class TokenFile : IDisposable
         {
             throw new FileFormatException(path, $"length {length} is odd; expected little-endian uint16 token ids (2 bytes each)", byteOffset: length - 1);
         }
-        if (length == 0) return new TokenFile(path, 0, null, null); // an empty file cannot be mapped
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        var view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-        return new TokenFile(path, length / 2, map, view);
+        return new TokenFile(path, length / 2, length == 0 ? null : new MappedFile(path));
     }
 
     /// <summary>Unmaps the file.</summary>
     public void Dispose()
     {
-        if (disposed) return;
         disposed = true;
-        if (view is not null)
-        {
-            view.SafeMemoryMappedViewHandle.ReleasePointer();
-            view.Dispose();
-        }
-        map?.Dispose();
+        file?.Dispose();
     }
 }
