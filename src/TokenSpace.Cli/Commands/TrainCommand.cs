@@ -55,6 +55,14 @@ static class TrainCommand
             string tokenizerSpec = initFrom ?? parse.GetValue(Tokenizer)!;
             if (initFrom is not null && ((parse.GetValue(Layers) ?? parse.GetValue(Heads) ?? parse.GetValue(Channels)) is not null || parse.GetValue(Dropout) is not null))
                 throw new ArgumentException("--init-from takes the architecture and dropout from its directory's config.json; drop --n-layer, --n-head, --n-embd and --dropout");
+            if (parse.GetValue(Resume))
+            {
+                Option[] fixedByRun = [Tokenizer, InitFrom, PresetName, Mode, BatchSize, BlockSize, Layers, Heads, Channels, Dropout,
+                    Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed];
+                var given = fixedByRun.Where(option => parse.GetResult(option) is { Implicit: false }).Select(option => option.Name).ToList();
+                if (given.Count > 0)
+                    throw new ArgumentException($"--resume continues the saved run with its own settings; drop {string.Join(", ", given)} (only --steps, --data and --val-data may be given)");
+            }
             var preset = Presets.Get(parse.GetValue(PresetName)!);
             var o = preset.Options;
             if (parse.GetValue(Mode) is { } mode) o = o with { Mode = ParseMode(mode) };

@@ -111,6 +111,18 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void TrainResume_WithRunSettings_RefusedNamingThem()
+    {
+        string data = Path.Combine(dir, "names.txt");
+        File.WriteAllText(data, "anna\nbob\ncarl\ndora\n");
+        string run = Path.Combine(dir, "run");
+        Assert.Equal(0, VectorsCliTests.Run("train", "--data", data, "--steps", "2", "--out", run, "--json").Code);
+        Assert.Equal(
+            "error: --resume continues the saved run with its own settings; drop --lr, --seed (only --steps, --data and --val-data may be given)",
+            Error("train", "--data", data, "--out", run, "--resume", "--steps", "4", "--lr", "0.1", "--seed", "3"));
+    }
+
+    [Fact]
     public void Inspect_NegativeSamples_Error() =>
         Assert.Equal("error: --samples must not be negative, got -1", Error("inspect", "--vectors", Small, "--samples", "-1"));
 
