@@ -44,6 +44,22 @@ public class CompactIndexTests
     }
 
     [Fact]
+    public void Search_ManyQueriesOverSeveralTiles_IdenticalToExactFloat32()
+    {
+        // 70 queries (many full query groups and a partial last one) over 9000 rows, whole and cut at
+        // row 5000, with some queries excluding rows: the large-batch path must equal the exact search.
+        using var kv = VectorsGolden.Random(9000, 16, seed: 11);
+        var queries = Queries(kv, 70, seed: 12);
+        var exclude = Enumerable.Range(0, 70).Select(b => b % 4 == 0 ? new[] { b, 4100 } : Array.Empty<int>()).ToArray();
+        var index = CompactIndex.Build(kv.UnitMemory, kv.Count, kv.Dimensions);
+        foreach (int rowEnd in new[] { kv.Count, 5000 })
+        {
+            var exact = CompactIndex.SearchExact(kv.UnitMemory, kv.Dimensions, queries, 5, rowEnd, exclude);
+            AssertIdentical(exact, index.Search(kv.UnitMemory, queries, 5, rowEnd, exclude));
+        }
+    }
+
+    [Fact]
     public void Search_SingleQuery_SameAsInABatch()
     {
         using var kv = VectorsGolden.Random(5000, 24, seed: 3);
@@ -83,8 +99,8 @@ public class CompactIndexTests
         string? path = PretrainedVectors.Resolve("glove-100d");
         Assert.SkipWhen(path is null, "glove-100d is not in the cache (tokenspace data fetch glove-100d)");
         using var kv = VectorsFile.Load(path!);
-        var queries = Queries(kv, 40, seed: 7);
-        var exclude = new int[40][].Select(_ => Array.Empty<int>()).ToArray();
+        var queries = Queries(kv, 70, seed: 7);
+        var exclude = new int[70][].Select(_ => Array.Empty<int>()).ToArray();
         var exact = kv.SearchRows(queries, exclude, 10, kv.Count, exact: true);
         AssertIdentical(exact, kv.SearchRows(queries, exclude, 10, kv.Count));
     }
