@@ -1,6 +1,6 @@
 using System.CommandLine;
-using System.Numerics.Tensors;
 using Spectre.Console;
+using TokenSpace.Formats;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
@@ -43,11 +43,13 @@ static class DemoCommand
             var names = Enumerable.Range(0, 10).Select(_ =>
                 tokenizer.Decode(Sampler.Generate(sampler, [tokenizer.BosId], sampler.Config.BlockSize, 0.5f, 0, rng, tokenizer.BosId))).ToList();
 
+            // The checkpoint's wte as vectors keyed by token text: the same queries `neighbors --vectors` answers.
+            using var wte = VectorsFile.Load(outDir);
             var neighbours = new List<(string Token, List<(string Token, float Cosine)> Nearest)>();
             foreach (char vowel in "aeiou")
             {
-                int id = tokenizer.Vocab.ToList().IndexOf(vowel);
-                if (id >= 0) neighbours.Add((vowel.ToString(), Nearest(trainer.Model, id, 5).Select(n => (tokenizer.TokenText(n.Id), n.Cosine)).ToList()));
+                if (!tokenizer.Vocab.Contains(vowel)) continue;
+                neighbours.Add((vowel.ToString(), wte.MostSimilar(vowel.ToString(), 5).Select(n => (n.Key, n.Similarity)).ToList()));
             }
             var maps = DemoMaps.Write(outDir, trainer);
 
@@ -86,19 +88,5 @@ static class DemoCommand
             return 0;
         }));
         return command;
-    }
-
-    /// <summary>The <paramref name="k"/> rows of wte most cosine-similar to row <paramref name="id"/>, itself excluded.</summary>
-    static IEnumerable<(int Id, float Cosine)> Nearest(Gpt model, int id, int k)
-    {
-        int V = model.Config.VocabSize, C = model.Config.Channels;
-        var wte = model.TokenEmbeddings;
-        var query = wte.Slice(id * C, C);
-        var scores = new List<(int, float)>();
-        for (int v = 0; v < V; v++)
-        {
-            if (v != id) scores.Add((v, TensorPrimitives.CosineSimilarity(query, wte.Slice(v * C, C))));
-        }
-        return scores.OrderByDescending(s => s.Item2).Take(k);
     }
 }
