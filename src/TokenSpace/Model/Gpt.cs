@@ -69,7 +69,7 @@ public sealed class Gpt
     readonly int[] ids, targets;
     readonly float[] encoded, embNorm, embMean, embRstd, lnF, lnFMean, lnFRstd, logits, probs, losses;
     // Backward scratch, reused by every layer.
-    readonly float[] dRes, dLn, dQkv, dAtty, dAttScratch, dFch, dFchAct, dEncoded, dLogits;
+    readonly float[] dRes, dLn, dQkv, dAtty, dFch, dFchAct, dEncoded, dLogits;
     // Dropout: the embedding's mask, and the gradient through a mask.
     readonly float[] embMask, dDropped;
 
@@ -182,7 +182,6 @@ public sealed class Gpt
         dLn = new float[N * C];
         dQkv = new float[N * 3 * C];
         dAtty = new float[N * C];
-        dAttScratch = new float[maxBatch * NH * maxT];
         dFch = new float[N * 4 * C];
         dFchAct = new float[N * 4 * C];
         dEncoded = config.EmbeddingNorm ? new float[N * C] : [];
@@ -373,7 +372,7 @@ public sealed class Gpt
             MatMul.Backward(datty, G(p.ProjW, C * C), G(p.ProjB, C), ThroughMask(dres, p.AttProjMask, N * C), p.Atty.AsSpan(0, N * C), W(p.ProjW, C * C), N, C, C);
             var dqkv = dQkv.AsSpan(0, N * 3 * C);
             dqkv.Clear();
-            Attention.Backward(dqkv, dAttScratch.AsSpan(0, B * NH * T), datty, p.Qkv.AsSpan(0, N * 3 * C), p.Att.AsSpan(0, B * NH * T * T), B, T, C, NH,
+            Attention.Backward(dqkv, datty, p.Qkv.AsSpan(0, N * 3 * C), p.Att.AsSpan(0, B * NH * T * T), B, T, C, NH,
                 lastDropout ? p.AttMask.AsSpan(0, B * NH * T * T) : default);
             dln.Clear();
             MatMul.Backward(dln, G(p.AttnW, 3 * C * C), G(p.AttnB, 3 * C), dqkv, p.Ln1.AsSpan(0, N * C), W(p.AttnW, 3 * C * C), N, C, 3 * C);

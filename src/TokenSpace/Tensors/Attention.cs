@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace TokenSpace.Tensors;
@@ -9,8 +10,18 @@ namespace TokenSpace.Tensors;
 /// Causal multi-head self-attention (llm.c layout): for each head,
 /// <c>att = softmax(q·kᵀ / √hs)</c> over positions t2 ≤ t, <c>out = att · v</c>.
 /// </summary>
+/// <remarks>
+/// Each (batch row, head) is one unit, computed whole by one thread: its products are small matrix
+/// multiplies on <see cref="Gemm"/>, taken over blocks of <see cref="QueryRows"/> query rows so that a
+/// block only reaches the key positions the causal mask lets it see.
+/// </remarks>
 public static class Attention
 {
+    /// <summary>Query rows per causal block: four micro-tiles of <see cref="Gemm.MR"/> rows.</summary>
+    const int QueryRows = 4 * Gemm.MR;
+
+    [ThreadStatic] static float[]? scratch;
+
     /// <summary>Computes the attention output and keeps the attention weights for backward.</summary>
     /// <param name="output">(B, T, C), overwritten: the heads side by side.</param>
     /// <param name="att">(B, NH, T, T), overwritten: softmax weights, zero above the diagonal.</param>
@@ -19,7 +30,7 @@ public static class Attention
     public static unsafe void Forward(Span<float> output, Span<float> att, ReadOnlySpan<float> qkv, int B, int T, int C, int NH,
         ReadOnlySpan<float> dropMask = default)
     {
-        int hs = C / NH;
+        int hs = C / NH, C3 = 3 * C;
         float scale = 1f / MathF.Sqrt(hs);
         fixed (float* pOut = output, pAtt = att, pQkv = qkv, pMask = dropMask)
         {
@@ -27,38 +38,28 @@ public static class Attention
             Work.For(B * NH, (long)B * NH * T * T * hs, unit =>
             {
                 int b = unit / NH, h = unit % NH;
-                float* inp = (float*)x + (long)b * T * 3 * C;
-                for (int t = 0; t < T; t++)
+                float* q = (float*)x + (long)b * T * C3 + h * hs, k = q + C, v = q + 2 * C;
+                float* p = (float*)a + (long)unit * T * T;
+                float* y = (float*)o + (long)b * T * C + h * hs;
+                // kᵀ (hs, T), so the score products read keys along t2; with dropout also the weights
+                // att ⊙ mask (T, T), since out = (att ⊙ mask) · v while att itself is kept for backward.
+                float* kT = Scratch((long)hs * T + (dm == 0 ? 0 : (long)T * T));
+                float* weights = dm == 0 ? p : kT + (long)hs * T;
+                Transpose(kT, k, T, hs, C3);
+                for (int t0 = 0; t0 < T; t0 += QueryRows)
                 {
-                    float* q = inp + (long)t * 3 * C + h * hs;
-                    float* row = (float*)a + ((long)unit * T + t) * T;
-                    float max = float.NegativeInfinity;
-                    var qs = new ReadOnlySpan<float>(q, hs);
-                    for (int t2 = 0; t2 <= t; t2++)
+                    int rows = Math.Min(QueryRows, T - t0), seen = t0 + rows;
+                    // att[t, t2] = q[t] · k[t2] for the rows of this block and every t2 < seen.
+                    Gemm.Run(p + (long)t0 * T, T, q + (long)t0 * C3, C3, 1, kT, T, 1, null, accumulate: false, rows, hs, seen);
+                    for (int t = t0; t < seen; t++)
                     {
-                        float dot = TensorPrimitives.Dot(qs, new ReadOnlySpan<float>(inp + (long)t2 * 3 * C + C + h * hs, hs)) * scale;
-                        row[t2] = dot;
-                        if (dot > max) max = dot;
+                        var row = new Span<float>(p + (long)t * T, T);
+                        Softmax(row[..(t + 1)], scale);
+                        row[(t + 1)..].Clear();
+                        if (dm != 0) TensorPrimitives.Multiply(row, new ReadOnlySpan<float>((float*)dm + ((long)unit * T + t) * T, T), new Span<float>(weights + (long)t * T, T));
                     }
-                    float sum = 0f;
-                    for (int t2 = 0; t2 <= t; t2++)
-                    {
-                        float e = MathF.Exp(row[t2] - max);
-                        row[t2] = e;
-                        sum += e;
-                    }
-                    float inv = 1f / sum;
-                    for (int t2 = 0; t2 <= t; t2++) row[t2] *= inv;
-                    for (int t2 = t + 1; t2 < T; t2++) row[t2] = 0f;
-
-                    var y = new Span<float>((float*)o + ((long)b * T + t) * C + h * hs, hs);
-                    float* mask = dm == 0 ? null : (float*)dm + ((long)unit * T + t) * T;
-                    y.Clear();
-                    for (int t2 = 0; t2 <= t; t2++)
-                    {
-                        float w = mask == null ? row[t2] : row[t2] * mask[t2];
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(inp + (long)t2 * 3 * C + 2 * C + h * hs, hs), w, y, y);
-                    }
+                    // out[t] = Σ_{t2 < seen} weights[t, t2] · v[t2] (the weights are zero past t).
+                    Gemm.Run(y + (long)t0 * C, C, weights + (long)t0 * T, T, 1, v, C3, 1, null, accumulate: false, rows, seen, hs);
                 }
             });
         }
@@ -69,54 +70,114 @@ public static class Attention
     /// owns its own columns of dQkv, so units never share an output.
     /// </summary>
     /// <param name="dQkv">(B, T, 3C), accumulated into.</param>
-    /// <param name="scratch">(B, NH, T): work space for d(att) rows, overwritten.</param>
     /// <param name="dOut">(B, T, C).</param>
     /// <param name="qkv">(B, T, 3C), the forward input.</param>
     /// <param name="att">(B, NH, T, T) from <see cref="Forward"/>.</param>
     /// <param name="dropMask">(B, NH, T, T), the mask given to <see cref="Forward"/>, or empty.</param>
-    public static unsafe void Backward(Span<float> dQkv, Span<float> scratch, ReadOnlySpan<float> dOut, ReadOnlySpan<float> qkv,
+    public static unsafe void Backward(Span<float> dQkv, ReadOnlySpan<float> dOut, ReadOnlySpan<float> qkv,
         ReadOnlySpan<float> att, int B, int T, int C, int NH, ReadOnlySpan<float> dropMask = default)
     {
-        int hs = C / NH;
+        int hs = C / NH, C3 = 3 * C;
         float scale = 1f / MathF.Sqrt(hs);
-        fixed (float* pDqkv = dQkv, pScratch = scratch, pDout = dOut, pQkv = qkv, pAtt = att, pMask = dropMask)
+        fixed (float* pDqkv = dQkv, pDout = dOut, pQkv = qkv, pAtt = att, pMask = dropMask)
         {
-            nint dx = (nint)pDqkv, sc = (nint)pScratch, dout = (nint)pDout, x = (nint)pQkv, a = (nint)pAtt, dm = (nint)pMask;
+            nint dx = (nint)pDqkv, dout = (nint)pDout, x = (nint)pQkv, a = (nint)pAtt, dm = (nint)pMask;
             Work.For(B * NH, 2L * B * NH * T * T * hs, unit =>
             {
                 int b = unit / NH, h = unit % NH;
-                float* inp = (float*)x + (long)b * T * 3 * C;
-                float* dinp = (float*)dx + (long)b * T * 3 * C;
-                float* datt = (float*)sc + (long)unit * T;
-                for (int t = 0; t < T; t++)
+                float* q = (float*)x + (long)b * T * C3 + h * hs, k = q + C, v = q + 2 * C;
+                float* dq = (float*)dx + (long)b * T * C3 + h * hs, dk = dq + C, dv = dq + 2 * C;
+                float* dy = (float*)dout + (long)b * T * C + h * hs;
+                float* p = (float*)a + (long)unit * T * T;
+                float* mask = dm == 0 ? null : (float*)dm + (long)unit * T * T;
+                // Work space: vᵀ (hs, T), d(pre-softmax scores) (T, T), and with dropout the weights att ⊙ mask (T, T).
+                float* vT = Scratch((long)hs * T + (mask == null ? 1L : 2L) * T * T);
+                float* ds = vT + (long)hs * T;
+                float* weights = mask == null ? p : ds + (long)T * T;
+                Transpose(vT, v, T, hs, C3);
+                if (mask != null) TensorPrimitives.Multiply(new ReadOnlySpan<float>(p, T * T), new ReadOnlySpan<float>(mask, T * T), new Span<float>(weights, T * T));
+                for (int t0 = 0; t0 < T; t0 += QueryRows)
                 {
-                    float* row = (float*)a + ((long)unit * T + t) * T;
-                    var dy = new ReadOnlySpan<float>((float*)dout + ((long)b * T + t) * C + h * hs, hs);
-                    float* mask = dm == 0 ? null : (float*)dm + ((long)unit * T + t) * T;
-                    // out = (att ⊙ mask) · v: d(att)[t2] = mask[t2] · (dy · v[t2]); dv[t2] += att[t2] · mask[t2] · dy.
-                    float weighted = 0f;
-                    for (int t2 = 0; t2 <= t; t2++)
+                    int rows = Math.Min(QueryRows, T - t0), seen = t0 + rows;
+                    // dv[t2] += Σ_{t ≥ t0} weights[t, t2] · dy[t], for t2 in this block (the weights are zero for t < t2).
+                    Gemm.Run(dv + (long)t0 * C3, C3, weights + (long)t0 * T + t0, 1, T, dy + (long)t0 * C, C, 1, null, accumulate: true, rows, T - t0, hs);
+                    // d(att)[t, t2] = dy[t] · v[t2], then the softmax backward in O(T) a row:
+                    // d(pre)[t2] = att[t2] · (d(att)[t2] − Σ att·d(att)) (d(att) through the mask first).
+                    Gemm.Run(ds + (long)t0 * T, T, dy + (long)t0 * C, C, 1, vT, T, 1, null, accumulate: false, rows, hs, seen);
+                    for (int t = t0; t < seen; t++)
                     {
-                        var v = new ReadOnlySpan<float>(inp + (long)t2 * 3 * C + 2 * C + h * hs, hs);
-                        var dv = new Span<float>(dinp + (long)t2 * 3 * C + 2 * C + h * hs, hs);
-                        float keep = mask == null ? 1f : mask[t2];
-                        TensorPrimitives.MultiplyAdd(dy, row[t2] * keep, dv, dv);
-                        datt[t2] = TensorPrimitives.Dot(dy, v) * keep;
-                        weighted += row[t2] * datt[t2];
+                        var row = new Span<float>(ds + (long)t * T, t + 1);
+                        if (mask != null) TensorPrimitives.Multiply(row, new ReadOnlySpan<float>(mask + (long)t * T, t + 1), row);
+                        SoftmaxBackward(row, new ReadOnlySpan<float>(p + (long)t * T, t + 1), scale);
+                        new Span<float>(ds + (long)t * T + t + 1, T - t - 1).Clear();
                     }
-                    // Softmax backward in O(T): d(pre)[t2] = att[t2] · (d(att)[t2] − Σ att·d(att)).
-                    var q = new ReadOnlySpan<float>(inp + (long)t * 3 * C + h * hs, hs);
-                    var dq = new Span<float>(dinp + (long)t * 3 * C + h * hs, hs);
-                    for (int t2 = 0; t2 <= t; t2++)
-                    {
-                        float dpre = row[t2] * (datt[t2] - weighted) * scale;
-                        var dk = new Span<float>(dinp + (long)t2 * 3 * C + C + h * hs, hs);
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(inp + (long)t2 * 3 * C + C + h * hs, hs), dpre, dq, dq);
-                        TensorPrimitives.MultiplyAdd(q, dpre, dk, dk);
-                    }
+                    // dq[t] += Σ_{t2 < seen} d(pre)[t, t2] · k[t2].
+                    Gemm.Run(dq + (long)t0 * C3, C3, ds + (long)t0 * T, T, 1, k, C3, 1, null, accumulate: true, rows, seen, hs);
+                }
+                // dk[t2] += Σ_{t ≥ t2} d(pre)[t, t2] · q[t], once every row of d(pre) is known.
+                for (int t0 = 0; t0 < T; t0 += QueryRows)
+                {
+                    int rows = Math.Min(QueryRows, T - t0);
+                    Gemm.Run(dk + (long)t0 * C3, C3, ds + (long)t0 * T + t0, 1, T, q + (long)t0 * C3, C3, 1, null, accumulate: true, rows, T - t0, hs);
                 }
             });
         }
+    }
+
+    /// <summary>In place: <c>row = softmax(scale · row)</c>, stable by the row maximum (scale &gt; 0).</summary>
+    static void Softmax(Span<float> row, float scale)
+    {
+        float shift = -scale * TensorPrimitives.Max(row);
+        int W = Vector<float>.Count, i = 0;
+        var vScale = new Vector<float>(scale);
+        var vShift = new Vector<float>(shift);
+        var vSum = Vector<float>.Zero;
+        for (; i + W <= row.Length; i += W)
+        {
+            var e = Vector.Exp(Vector.FusedMultiplyAdd(new Vector<float>(row[i..]), vScale, vShift));
+            e.CopyTo(row[i..]);
+            vSum += e;
+        }
+        float sum = Vector.Sum(vSum);
+        for (; i < row.Length; i++)
+        {
+            row[i] = MathF.Exp(MathF.FusedMultiplyAdd(row[i], scale, shift));
+            sum += row[i];
+        }
+        TensorPrimitives.Multiply(row, 1f / sum, row);
+    }
+
+    /// <summary>
+    /// In place: the gradient of the pre-softmax scores from <c>d(att)</c> = <paramref name="row"/>:
+    /// <c>row[t2] = scale · att[t2] · (row[t2] − Σ att·row)</c>, O(T) a row.
+    /// </summary>
+    static void SoftmaxBackward(Span<float> row, ReadOnlySpan<float> att, float scale)
+    {
+        float weighted = TensorPrimitives.Dot(att, row);
+        int W = Vector<float>.Count, i = 0;
+        var vScale = new Vector<float>(scale);
+        var vWeighted = new Vector<float>(weighted);
+        for (; i + W <= row.Length; i += W)
+        {
+            ((new Vector<float>(row[i..]) - vWeighted) * new Vector<float>(att[i..]) * vScale).CopyTo(row[i..]);
+        }
+        for (; i < row.Length; i++) row[i] = (row[i] - weighted) * att[i] * scale;
+    }
+
+    /// <summary><c>dst[i·rows + r] = src[r·stride + i]</c> for r &lt; rows, i &lt; cols: one head's columns, transposed.</summary>
+    static unsafe void Transpose(float* dst, float* src, int rows, int cols, nint stride)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < cols; i++) dst[(long)i * rows + r] = src[r * stride + i];
+        }
+    }
+
+    /// <summary>This thread's pinned work space of at least <paramref name="length"/> floats; it only grows, so steady-state calls do not allocate.</summary>
+    static unsafe float* Scratch(long length)
+    {
+        if (scratch is null || scratch.Length < length) scratch = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
+        return (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(scratch));
     }
 
     /// <summary>Plain scalar <see cref="Forward"/> in double precision: the test oracle.</summary>
@@ -142,6 +203,60 @@ public static class Attention
                         double y = 0;
                         for (int t2 = 0; t2 <= t; t2++) y += Math.Exp(scores[t2] - max) / sum * qkv[(b * T + t2) * 3 * C + 2 * C + h * hs + i];
                         output[(b * T + t) * C + h * hs + i] = (float)y;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Plain scalar <see cref="Backward"/> in double precision, recomputing the attention weights from
+    /// <paramref name="qkv"/>: the test oracle.
+    /// </summary>
+    public static void BackwardScalar(Span<float> dQkv, ReadOnlySpan<float> dOut, ReadOnlySpan<float> qkv, int B, int T, int C, int NH,
+        ReadOnlySpan<float> dropMask = default)
+    {
+        int hs = C / NH, C3 = 3 * C;
+        double scale = 1 / Math.Sqrt(hs);
+        for (int b = 0; b < B; b++)
+        {
+            for (int h = 0; h < NH; h++)
+            {
+                int q = h * hs, k = C + h * hs, v = 2 * C + h * hs;
+                for (int t = 0; t < T; t++)
+                {
+                    int row = (b * T + t) * C3;
+                    var att = new double[t + 1];
+                    for (int t2 = 0; t2 <= t; t2++)
+                    {
+                        for (int i = 0; i < hs; i++) att[t2] += (double)qkv[row + q + i] * qkv[(b * T + t2) * C3 + k + i] * scale;
+                    }
+                    double max = att.Max(), sum = att.Sum(a => Math.Exp(a - max));
+                    for (int t2 = 0; t2 <= t; t2++) att[t2] = Math.Exp(att[t2] - max) / sum;
+
+                    var dAtt = new double[t + 1];
+                    double weighted = 0;
+                    for (int t2 = 0; t2 <= t; t2++)
+                    {
+                        double keep = dropMask.IsEmpty ? 1 : dropMask[((b * NH + h) * T + t) * T + t2];
+                        int row2 = (b * T + t2) * C3;
+                        for (int i = 0; i < hs; i++)
+                        {
+                            double dy = dOut[(b * T + t) * C + h * hs + i];
+                            dQkv[row2 + v + i] += (float)(att[t2] * keep * dy);
+                            dAtt[t2] += dy * qkv[row2 + v + i] * keep;
+                        }
+                        weighted += att[t2] * dAtt[t2];
+                    }
+                    for (int t2 = 0; t2 <= t; t2++)
+                    {
+                        double dPre = att[t2] * (dAtt[t2] - weighted) * scale;
+                        int row2 = (b * T + t2) * C3;
+                        for (int i = 0; i < hs; i++)
+                        {
+                            dQkv[row + q + i] += (float)(dPre * qkv[row2 + k + i]);
+                            dQkv[row2 + k + i] += (float)(dPre * qkv[row + q + i]);
+                        }
                     }
                 }
             }

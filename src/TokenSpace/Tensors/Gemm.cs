@@ -28,6 +28,8 @@ static unsafe class Gemm
     /// (128, 256, 512, 768 were within noise of each other on Zen 4; 512 was never the slowest).
     /// </summary>
     const int KC = 512;
+    /// <summary>Below this many multiply-adds, waking a second thread costs more than the product.</summary>
+    const long SerialWork = 1 << 16;
 
     [ThreadStatic] static float[]? scratch;
 
@@ -57,27 +59,34 @@ static unsafe class Gemm
         fixed (float* pBuffer = buffer)
         {
             float* packed = pBuffer, init = pBuffer + packedLength;
-            Pack(packed, init, b, bK, bJ, bias, K, Ncols, NR);
-
+            for (int j = 0; j < panels * NR; j++) init[j] = bias != null && j < Ncols ? bias[j] : 0f;
             int rowBlocks = (M + MR * TilesPerBlock - 1) / (MR * TilesPerBlock);
             int panelBlocks = (panels + PanelsPerBlock - 1) / PanelsPerBlock;
-            nint o = (nint)output, pa = (nint)a, pb = (nint)packed, pi = (nint)init;
-            Threads.For(rowBlocks * panelBlocks, unit =>
+            if (Threads.Serial || (long)M * K * Ncols < SerialWork)
             {
-                int m0 = unit / panelBlocks * MR * TilesPerBlock, m1 = Math.Min(M, m0 + MR * TilesPerBlock);
-                int p0 = unit % panelBlocks * PanelsPerBlock, p1 = Math.Min(panels, p0 + PanelsPerBlock);
-                Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pb, (float*)pi, accumulate, m0, m1, p0, p1, K, Ncols);
-            });
+                // Small products (attention's per-head blocks) and calls from inside a parallel loop: the same
+                // blocks in order on this thread, without the cost of handing them out.
+                for (int p = 0; p < panels; p++) PackPanel(packed, b, bK, bJ, K, Ncols, NR, p);
+                for (int unit = 0; unit < rowBlocks * panelBlocks; unit++)
+                    Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, init, accumulate, unit, panelBlocks, M, panels, K, Ncols);
+                return;
+            }
+            nint o = (nint)output, pa = (nint)a, pb = (nint)b, pp = (nint)packed, pi = (nint)init;
+            Threads.For(panels, p => PackPanel((float*)pp, (float*)pb, bK, bJ, K, Ncols, NR, p));
+            Threads.For(rowBlocks * panelBlocks, unit =>
+                Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, (float*)pi, accumulate, unit, panelBlocks, M, panels, K, Ncols));
         }
     }
 
-    /// <summary>One output block (rows m0..m1, panels p0..p1), over all of K in blocks of KC.</summary>
+    /// <summary>One output block of the fixed grid (row block × panel block), over all of K in blocks of KC.</summary>
     static void Block<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, float* init,
-        bool accumulate, int m0, int m1, int p0, int p1, int K, int Ncols)
+        bool accumulate, int unit, int panelBlocks, int M, int panels, int K, int Ncols)
         where TVec : unmanaged
         where TOps : IVectorOps<TVec>
     {
         int NR = 2 * TOps.Count;
+        int m0 = unit / panelBlocks * MR * TilesPerBlock, m1 = Math.Min(M, m0 + MR * TilesPerBlock);
+        int p0 = unit % panelBlocks * PanelsPerBlock, p1 = Math.Min(panels, p0 + PanelsPerBlock);
         // Edge tiles (fewer than MR rows or NR columns) run on this copy so the kernel never writes past Out.
         float* tile = stackalloc float[MR * NR];
         float** rows = stackalloc float*[MR];
@@ -155,36 +164,30 @@ static unsafe class Gemm
     }
 
     /// <summary>
-    /// Packs B into panels <c>packed[p][k][j] = B[k, p·NR + j]</c> (zero past Ncols) and the initial row
-    /// <c>init[j] = bias[j]</c> (zero past Ncols or without bias). Pure copies, so any thread split is exact.
+    /// Packs panel <paramref name="p"/> of B: <c>packed[p][k][j] = B[k, p·NR + j]</c>, zero past Ncols.
+    /// Pure copies, so any thread split is exact.
     /// </summary>
-    static void Pack(float* packed, float* init, float* b, nint bK, nint bJ, float* bias, int K, int Ncols, int NR)
+    static void PackPanel(float* packed, float* b, nint bK, nint bJ, int K, int Ncols, int NR, int p)
     {
-        int panels = (Ncols + NR - 1) / NR;
-        for (int j = 0; j < panels * NR; j++) init[j] = bias != null && j < Ncols ? bias[j] : 0f;
-        nint pp = (nint)packed, pb = (nint)b;
-        Threads.For(panels, p =>
+        float* dst = packed + (long)p * K * NR;
+        int j0 = p * NR, cols = Math.Min(NR, Ncols - j0);
+        if (cols < NR) new Span<float>(dst, K * NR).Clear();
+        if (bJ == 1)
         {
-            float* dst = (float*)pp + (long)p * K * NR;
-            int j0 = p * NR, cols = Math.Min(NR, Ncols - j0);
-            if (cols < NR) new Span<float>(dst, K * NR).Clear();
-            if (bJ == 1)
+            for (int k = 0; k < K; k++)
             {
-                for (int k = 0; k < K; k++)
-                {
-                    new ReadOnlySpan<float>((float*)pb + k * bK + j0, cols).CopyTo(new Span<float>(dst + (long)k * NR, cols));
-                }
+                new ReadOnlySpan<float>(b + k * bK + j0, cols).CopyTo(new Span<float>(dst + (long)k * NR, cols));
             }
-            else
+        }
+        else
+        {
+            // Transposing: read B along k (contiguous in the source), write with stride NR.
+            for (int j = 0; j < cols; j++)
             {
-                // Transposing: read B along k (contiguous in the source), write with stride NR.
-                for (int j = 0; j < cols; j++)
-                {
-                    float* src = (float*)pb + (j0 + j) * bJ;
-                    for (int k = 0; k < K; k++) dst[(long)k * NR + j] = src[k * bK];
-                }
+                float* src = b + (j0 + j) * bJ;
+                for (int k = 0; k < K; k++) dst[(long)k * NR + j] = src[k * bK];
             }
-        });
+        }
     }
 
     static void CopyTile(float* dst, nint ldDst, float* src, nint ldSrc, int rows, int cols)

@@ -29,6 +29,9 @@ public static class Threads
         }
     }
 
+    /// <summary>Whether <see cref="For"/> would run on the calling thread alone (one thread allowed, or called from inside a loop's body).</summary>
+    internal static bool Serial => count <= 1 || Pool.InLoop;
+
     /// <summary>
     /// Runs <paramref name="body"/>(i) for every unit i in [0, units), in parallel when allowed. A call
     /// made from inside a running body, or while another thread's loop holds the pool, runs its units

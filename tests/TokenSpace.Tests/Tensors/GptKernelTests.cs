@@ -42,6 +42,7 @@ public class GptKernelTests
     [InlineData(2, 5, 8, 2)]
     [InlineData(3, 16, 16, 4)]
     [InlineData(4, 64, 64, 4)]
+    [InlineData(1, 130, 96, 3)]
     public void Attention_Forward_MatchesScalarAndIsCausal(int B, int T, int C, int NH)
     {
         var qkv = Random(B * T * 3 * C, 4);
@@ -57,6 +58,27 @@ public class GptKernelTests
             Assert.Equal(1f, att.AsSpan(r * T, t + 1).ToArray().Sum(), 1e-5f);
             Assert.All(att.AsSpan(r * T + t + 1, T - t - 1).ToArray(), a => Assert.Equal(0f, a));
         }
+    }
+
+    [Theory]
+    [InlineData(1, 1, 4, 1, false)]
+    [InlineData(2, 5, 8, 2, true)]
+    [InlineData(2, 25, 16, 4, false)]
+    [InlineData(1, 67, 96, 3, true)]
+    public void Attention_Backward_MatchesScalar(int B, int T, int C, int NH, bool dropout)
+    {
+        var qkv = Random(B * T * 3 * C, 5);
+        var dOut = Random(B * T * C, 6);
+        var mask = dropout ? new float[B * NH * T * T] : [];
+        if (dropout) Dropout.FillMask(mask, 0.3f, 7);
+        var att = new float[B * NH * T * T];
+        Attention.Forward(new float[B * T * C], att, qkv, B, T, C, NH, mask);
+        // Both accumulate: start from the same non-zero gradient.
+        var expected = Random(B * T * 3 * C, 8);
+        var actual = (float[])expected.Clone();
+        Attention.BackwardScalar(expected, dOut, qkv, B, T, C, NH, mask);
+        Attention.Backward(actual, dOut, qkv, att, B, T, C, NH, mask);
+        Close(expected, actual, 2e-5f);
     }
 
     [Fact]
