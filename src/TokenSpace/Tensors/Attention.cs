@@ -32,6 +32,7 @@ public static class Attention
     {
         int hs = C / NH, C3 = 3 * C;
         float scale = 1f / MathF.Sqrt(hs);
+        long keysLength = Gemm.PackedLength(hs, T), valuesLength = Gemm.PackedLength(T, hs);
         fixed (float* pOut = output, pAtt = att, pQkv = qkv, pMask = dropMask)
         {
             nint o = (nint)pOut, a = (nint)pAtt, x = (nint)pQkv, dm = (nint)pMask;
@@ -41,16 +42,18 @@ public static class Attention
                 float* q = (float*)x + (long)b * T * C3 + h * hs, k = q + C, v = q + 2 * C;
                 float* p = (float*)a + (long)unit * T * T;
                 float* y = (float*)o + (long)b * T * C + h * hs;
-                // kᵀ (hs, T), so the score products read keys along t2; with dropout also the weights
-                // att ⊙ mask (T, T), since out = (att ⊙ mask) · v while att itself is kept for backward.
-                float* kT = Scratch((long)hs * T + (dm == 0 ? 0 : (long)T * T));
-                float* weights = dm == 0 ? p : kT + (long)hs * T;
-                Transpose(kT, k, T, hs, C3);
+                // The head's kᵀ (hs, T) and v (T, hs), packed once for every block; with dropout also the
+                // weights att ⊙ mask (T, T), since out = (att ⊙ mask) · v while att itself is kept for backward.
+                float* keys = Scratch(keysLength + valuesLength + (dm == 0 ? 0 : (long)T * T));
+                float* values = keys + keysLength;
+                float* weights = dm == 0 ? p : values + valuesLength;
+                Gemm.Pack(keys, k, 1, C3, hs, T);
+                Gemm.Pack(values, v, C3, 1, T, hs);
                 for (int t0 = 0; t0 < T; t0 += QueryRows)
                 {
                     int rows = Math.Min(QueryRows, T - t0), seen = t0 + rows;
                     // att[t, t2] = q[t] · k[t2] for the rows of this block and every t2 < seen.
-                    Gemm.Run(p + (long)t0 * T, T, q + (long)t0 * C3, C3, 1, kT, T, 1, null, accumulate: false, rows, hs, seen);
+                    Gemm.RunPacked(p + (long)t0 * T, T, q + (long)t0 * C3, C3, 1, keys, (long)hs * Gemm.PanelWidth, accumulate: false, rows, hs, seen);
                     for (int t = t0; t < seen; t++)
                     {
                         var row = new Span<float>(p + (long)t * T, T);
@@ -59,7 +62,7 @@ public static class Attention
                         if (dm != 0) TensorPrimitives.Multiply(row, new ReadOnlySpan<float>((float*)dm + ((long)unit * T + t) * T, T), new Span<float>(weights + (long)t * T, T));
                     }
                     // out[t] = Σ_{t2 < seen} weights[t, t2] · v[t2] (the weights are zero past t).
-                    Gemm.Run(y + (long)t0 * C, C, weights + (long)t0 * T, T, 1, v, C3, 1, null, accumulate: false, rows, seen, hs);
+                    Gemm.RunPacked(y + (long)t0 * C, C, weights + (long)t0 * T, T, 1, values, (long)T * Gemm.PanelWidth, accumulate: false, rows, seen, hs);
                 }
             });
         }
@@ -79,6 +82,9 @@ public static class Attention
     {
         int hs = C / NH, C3 = 3 * C;
         float scale = 1f / MathF.Sqrt(hs);
+        // Packed (T, hs) operands (dy, k, q) and the packed vᵀ (hs, T), as panels of NR columns.
+        long rowsLength = Gemm.PackedLength(T, hs), valuesLength = Gemm.PackedLength(hs, T);
+        long rowsStride = (long)T * Gemm.PanelWidth, valuesStride = (long)hs * Gemm.PanelWidth;
         fixed (float* pDqkv = dQkv, pDout = dOut, pQkv = qkv, pAtt = att, pMask = dropMask)
         {
             nint dx = (nint)pDqkv, dout = (nint)pDout, x = (nint)pQkv, a = (nint)pAtt, dm = (nint)pMask;
@@ -90,20 +96,24 @@ public static class Attention
                 float* dy = (float*)dout + (long)b * T * C + h * hs;
                 float* p = (float*)a + (long)unit * T * T;
                 float* mask = dm == 0 ? null : (float*)dm + (long)unit * T * T;
-                // Work space: vᵀ (hs, T), d(pre-softmax scores) (T, T), and with dropout the weights att ⊙ mask (T, T).
-                float* vT = Scratch((long)hs * T + (mask == null ? 1L : 2L) * T * T);
-                float* ds = vT + (long)hs * T;
+                // Work space: the packed operands, d(pre-softmax scores) (T, T), and with dropout the weights att ⊙ mask (T, T).
+                float* dys = Scratch(3 * rowsLength + valuesLength + (mask == null ? 1L : 2L) * T * T);
+                float* keys = dys + rowsLength, queries = keys + rowsLength, values = queries + rowsLength;
+                float* ds = values + valuesLength;
                 float* weights = mask == null ? p : ds + (long)T * T;
-                Transpose(vT, v, T, hs, C3);
+                Gemm.Pack(dys, dy, C, 1, T, hs);
+                Gemm.Pack(keys, k, C3, 1, T, hs);
+                Gemm.Pack(queries, q, C3, 1, T, hs);
+                Gemm.Pack(values, v, 1, C3, hs, T);
                 if (mask != null) TensorPrimitives.Multiply(new ReadOnlySpan<float>(p, T * T), new ReadOnlySpan<float>(mask, T * T), new Span<float>(weights, T * T));
                 for (int t0 = 0; t0 < T; t0 += QueryRows)
                 {
                     int rows = Math.Min(QueryRows, T - t0), seen = t0 + rows;
                     // dv[t2] += Σ_{t ≥ t0} weights[t, t2] · dy[t], for t2 in this block (the weights are zero for t < t2).
-                    Gemm.Run(dv + (long)t0 * C3, C3, weights + (long)t0 * T + t0, 1, T, dy + (long)t0 * C, C, 1, null, accumulate: true, rows, T - t0, hs);
+                    Gemm.RunPacked(dv + (long)t0 * C3, C3, weights + (long)t0 * T + t0, 1, T, dys + (long)t0 * Gemm.PanelWidth, rowsStride, accumulate: true, rows, T - t0, hs);
                     // d(att)[t, t2] = dy[t] · v[t2], then the softmax backward in O(T) a row:
                     // d(pre)[t2] = att[t2] · (d(att)[t2] − Σ att·d(att)) (d(att) through the mask first).
-                    Gemm.Run(ds + (long)t0 * T, T, dy + (long)t0 * C, C, 1, vT, T, 1, null, accumulate: false, rows, hs, seen);
+                    Gemm.RunPacked(ds + (long)t0 * T, T, dy + (long)t0 * C, C, 1, values, valuesStride, accumulate: false, rows, hs, seen);
                     for (int t = t0; t < seen; t++)
                     {
                         var row = new Span<float>(ds + (long)t * T, t + 1);
@@ -112,13 +122,13 @@ public static class Attention
                         new Span<float>(ds + (long)t * T + t + 1, T - t - 1).Clear();
                     }
                     // dq[t] += Σ_{t2 < seen} d(pre)[t, t2] · k[t2].
-                    Gemm.Run(dq + (long)t0 * C3, C3, ds + (long)t0 * T, T, 1, k, C3, 1, null, accumulate: true, rows, seen, hs);
+                    Gemm.RunPacked(dq + (long)t0 * C3, C3, ds + (long)t0 * T, T, 1, keys, rowsStride, accumulate: true, rows, seen, hs);
                 }
                 // dk[t2] += Σ_{t ≥ t2} d(pre)[t, t2] · q[t], once every row of d(pre) is known.
                 for (int t0 = 0; t0 < T; t0 += QueryRows)
                 {
                     int rows = Math.Min(QueryRows, T - t0);
-                    Gemm.Run(dk + (long)t0 * C3, C3, ds + (long)t0 * T + t0, 1, T, q + (long)t0 * C3, C3, 1, null, accumulate: true, rows, T - t0, hs);
+                    Gemm.RunPacked(dk + (long)t0 * C3, C3, ds + (long)t0 * T + t0, 1, T, queries + (long)t0 * Gemm.PanelWidth, rowsStride, accumulate: true, rows, T - t0, hs);
                 }
             });
         }
@@ -162,15 +172,6 @@ public static class Attention
             ((new Vector<float>(row[i..]) - vWeighted) * new Vector<float>(att[i..]) * vScale).CopyTo(row[i..]);
         }
         for (; i < row.Length; i++) row[i] = (row[i] - weighted) * att[i] * scale;
-    }
-
-    /// <summary><c>dst[i·rows + r] = src[r·stride + i]</c> for r &lt; rows, i &lt; cols: one head's columns, transposed.</summary>
-    static unsafe void Transpose(float* dst, float* src, int rows, int cols, nint stride)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            for (int i = 0; i < cols; i++) dst[(long)i * rows + r] = src[r * stride + i];
-        }
     }
 
     /// <summary>This thread's pinned work space of at least <paramref name="length"/> floats; it only grows, so steady-state calls do not allocate.</summary>

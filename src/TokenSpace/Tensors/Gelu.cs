@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Numerics;
 
 namespace TokenSpace.Tensors;
 
@@ -11,8 +11,8 @@ namespace TokenSpace.Tensors;
 public static class Gelu
 {
     const int ElementsPerUnit = 16384;
-    const int Block = 512;
-    static readonly float Scale = MathF.Sqrt(2f / MathF.PI);
+    const float A = 0.044715f;
+    static readonly float TwoS = 2 * MathF.Sqrt(2f / MathF.PI);
 
     /// <summary>Applies GELU elementwise.</summary>
     /// <param name="output">(N), overwritten.</param>
@@ -25,16 +25,14 @@ public static class Gelu
             nint o = (nint)pOut, x = (nint)pInp;
             Work.For((N + ElementsPerUnit - 1) / ElementsPerUnit, 8L * N, unit =>
             {
-                Span<float> t = stackalloc float[Block];
-                int end = Math.Min(N, (unit + 1) * ElementsPerUnit);
-                for (int start = unit * ElementsPerUnit; start < end; start += Block)
+                int i = unit * ElementsPerUnit, end = Math.Min(N, i + ElementsPerUnit), W = Vector<float>.Count;
+                float* xs = (float*)x, ys = (float*)o;
+                for (; i + W <= end; i += W)
                 {
-                    int n = Math.Min(Block, end - start);
-                    var xs = new ReadOnlySpan<float>((float*)x + start, n);
-                    var ts = t[..n];
-                    SigmoidOfTwiceInner(xs, ts);
-                    TensorPrimitives.Multiply(ts, xs, new Span<float>((float*)o + start, n));
+                    var v = Vector.Load(xs + i);
+                    (v * Sigma(v)).Store(ys + i);
                 }
+                for (; i < end; i++) ys[i] = xs[i] * Sigma(xs[i]);
             });
         }
     }
@@ -43,6 +41,9 @@ public static class Gelu
     /// <param name="dInput">(N), accumulated into.</param>
     /// <param name="input">(N), the forward input.</param>
     /// <param name="dOut">(N).</param>
+    /// <remarks>
+    /// gelu′ = ½(1 + th) + ½x(1 − th²)·√(2/π)(1 + 3·0.044715x²) = σ + 2√(2/π)·x(1 + 3·0.044715x²)·σ(1 − σ).
+    /// </remarks>
     public static unsafe void Backward(Span<float> dInput, ReadOnlySpan<float> input, ReadOnlySpan<float> dOut)
     {
         int N = input.Length;
@@ -51,48 +52,34 @@ public static class Gelu
             nint din = (nint)pDin, x = (nint)pInp, dout = (nint)pDout;
             Work.For((N + ElementsPerUnit - 1) / ElementsPerUnit, 16L * N, unit =>
             {
-                Span<float> th = stackalloc float[Block];
-                Span<float> u = stackalloc float[Block];
-                Span<float> w = stackalloc float[Block];
-                int end = Math.Min(N, (unit + 1) * ElementsPerUnit);
-                for (int start = unit * ElementsPerUnit; start < end; start += Block)
+                int i = unit * ElementsPerUnit, end = Math.Min(N, i + ElementsPerUnit), W = Vector<float>.Count;
+                float* xs = (float*)x, dx = (float*)din, dy = (float*)dout;
+                for (; i + W <= end; i += W)
                 {
-                    int n = Math.Min(Block, end - start);
-                    var xs = new ReadOnlySpan<float>((float*)x + start, n);
-                    var ts = th[..n];
-                    var us = u[..n];
-                    var ws = w[..n];
-                    SigmoidOfTwiceInner(xs, ts);                            // σ = ½(1 + th)
-                    // gelu′ = ½(1 + th) + ½x(1 − th²)·√(2/π)(1 + 3·0.044715x²) = σ + 2x√(2/π)(1 + 3·0.044715x²)·σ(1 − σ).
-                    TensorPrimitives.Multiply(xs, xs, us);
-                    TensorPrimitives.Multiply(us, 3f * 0.044715f, us);
-                    TensorPrimitives.Add(us, 1f, us);
-                    TensorPrimitives.Multiply(us, xs, us);
-                    TensorPrimitives.Multiply(us, 2f * Scale, us);
-                    TensorPrimitives.Multiply(ts, ts, ws);
-                    TensorPrimitives.Subtract(ts, ws, ws);
-                    TensorPrimitives.MultiplyAdd(ws, us, ts, us);
-                    var dx = new Span<float>((float*)din + start, n);
-                    TensorPrimitives.MultiplyAdd(us, new ReadOnlySpan<float>((float*)dout + start, n), dx, dx);
+                    var v = Vector.Load(xs + i);
+                    var sigma = Sigma(v);
+                    var slope = v * (Vector<float>.One + new Vector<float>(3 * A) * v * v) * new Vector<float>(TwoS);
+                    var derivative = sigma + slope * sigma * (Vector<float>.One - sigma);
+                    Vector.FusedMultiplyAdd(Vector.Load(dy + i), derivative, Vector.Load(dx + i)).Store(dx + i);
+                }
+                for (; i < end; i++)
+                {
+                    float sigma = Sigma(xs[i]), slope = xs[i] * (1 + 3 * A * xs[i] * xs[i]) * TwoS;
+                    dx[i] = MathF.FusedMultiplyAdd(dy[i], sigma + slope * sigma * (1 - sigma), dx[i]);
                 }
             });
         }
     }
 
     /// <summary>
-    /// Writes <c>σ(2z) = ½(1 + tanh z)</c> with <c>z = √(2/π)·x·(1 + 0.044715x²)</c>: the same function as the
-    /// tanh form, through the vectorised exponential (TensorPrimitives.Tanh runs scalar), and saturating
-    /// cleanly to 0 or 1 where exp overflows.
+    /// <c>σ(2z) = ½(1 + tanh z)</c> with <c>z = √(2/π)·x·(1 + 0.044715x²)</c>: the tanh form through the
+    /// exponential, saturating cleanly to 0 or 1 where exp overflows.
     /// </summary>
-    static void SigmoidOfTwiceInner(ReadOnlySpan<float> x, Span<float> destination)
-    {
-        TensorPrimitives.Multiply(x, x, destination);
-        TensorPrimitives.Multiply(destination, 0.044715f, destination);
-        TensorPrimitives.Add(destination, 1f, destination);
-        TensorPrimitives.Multiply(destination, x, destination);
-        TensorPrimitives.Multiply(destination, 2f * Scale, destination);
-        TensorPrimitives.Sigmoid(destination, destination);
-    }
+    static Vector<float> Sigma(Vector<float> x) =>
+        Vector<float>.One / (Vector<float>.One + Vector.Exp(-(x * (Vector<float>.One + new Vector<float>(A) * x * x) * new Vector<float>(TwoS))));
+
+    /// <summary>The scalar <see cref="Sigma(Vector{float})"/>, for the elements after the last whole vector.</summary>
+    static float Sigma(float x) => 1f / (1f + MathF.Exp(-(x * (1f + A * x * x) * TwoS)));
 
     /// <summary>Plain scalar GELU in double precision: the test oracle.</summary>
     public static double Scalar(double x) => 0.5 * x * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));

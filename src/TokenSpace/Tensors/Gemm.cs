@@ -28,6 +28,8 @@ static unsafe class Gemm
     /// (128, 256, 512, 768 were within noise of each other on Zen 4; 512 was never the slowest).
     /// </summary>
     const int KC = 512;
+    /// <summary>The fewest output blocks a parallel product is cut into, when its shape allows.</summary>
+    const int MinBlocks = 16;
     /// <summary>Below this many multiply-adds, waking a second thread costs more than the product.</summary>
     const long SerialWork = 1 << 16;
 
@@ -41,7 +43,7 @@ static unsafe class Gemm
         float* bias, bool accumulate, int M, int K, int Ncols)
     {
         if (Vector512.IsHardwareAccelerated) Run<Vector512<float>, Ops512>(output, ldo, a, aRow, aK, b, bK, bJ, bias, accumulate, M, K, Ncols);
-        else if (Vector256.IsHardwareAccelerated && Fma.IsSupported) Run<Vector256<float>, Ops256>(output, ldo, a, aRow, aK, b, bK, bJ, bias, accumulate, M, K, Ncols);
+        else if (Wide256) Run<Vector256<float>, Ops256>(output, ldo, a, aRow, aK, b, bK, bJ, bias, accumulate, M, K, Ncols);
         else Run<float, OpsScalar>(output, ldo, a, aRow, aK, b, bK, bJ, bias, accumulate, M, K, Ncols);
     }
 
@@ -60,33 +62,91 @@ static unsafe class Gemm
         {
             float* packed = pBuffer, init = pBuffer + packedLength;
             for (int j = 0; j < panels * NR; j++) init[j] = bias != null && j < Ncols ? bias[j] : 0f;
-            int rowBlocks = (M + MR * TilesPerBlock - 1) / (MR * TilesPerBlock);
-            int panelBlocks = (panels + PanelsPerBlock - 1) / PanelsPerBlock;
-            if (Threads.Serial || (long)M * K * Ncols < SerialWork)
+            if (Serial(M, K, Ncols))
             {
-                // Small products (attention's per-head blocks) and calls from inside a parallel loop: the same
-                // blocks in order on this thread, without the cost of handing them out.
                 for (int p = 0; p < panels; p++) PackPanel(packed, b, bK, bJ, K, Ncols, NR, p);
-                for (int unit = 0; unit < rowBlocks * panelBlocks; unit++)
-                    Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, init, accumulate, unit, panelBlocks, M, panels, K, Ncols);
-                return;
             }
-            nint o = (nint)output, pa = (nint)a, pb = (nint)b, pp = (nint)packed, pi = (nint)init;
-            Threads.For(panels, p => PackPanel((float*)pp, (float*)pb, bK, bJ, K, Ncols, NR, p));
-            Threads.For(rowBlocks * panelBlocks, unit =>
-                Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, (float*)pi, accumulate, unit, panelBlocks, M, panels, K, Ncols));
+            else
+            {
+                nint pb = (nint)b, pp = (nint)packed;
+                Threads.For(panels, p => PackPanel((float*)pp, (float*)pb, bK, bJ, K, Ncols, NR, p));
+            }
+            Multiply<TVec, TOps>(output, ldo, a, aRow, aK, packed, (long)K * NR, init, accumulate, M, K, Ncols);
         }
     }
 
-    /// <summary>One output block of the fixed grid (row block × panel block), over all of K in blocks of KC.</summary>
-    static void Block<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, float* init,
-        bool accumulate, int unit, int panelBlocks, int M, int panels, int K, int Ncols)
+    /// <summary>Columns per packed panel at the width <see cref="Run"/> uses.</summary>
+    public static int PanelWidth => Vector512.IsHardwareAccelerated ? 2 * Vector512<float>.Count : Wide256 ? 2 * Vector256<float>.Count : 2;
+
+    /// <summary>Floats that <see cref="Pack"/> writes for a (K, Ncols) matrix.</summary>
+    public static long PackedLength(int K, int Ncols) => (long)(Ncols + PanelWidth - 1) / PanelWidth * PanelWidth * K;
+
+    /// <summary>
+    /// Packs B (K, Ncols), read as <c>b[k·bK + j·bJ]</c>, into panels of <see cref="PanelWidth"/> columns,
+    /// <c>packed[p·K·NR + k·NR + j]</c>, on the calling thread: for an operand that several products share.
+    /// </summary>
+    public static void Pack(float* packed, float* b, nint bK, nint bJ, int K, int Ncols)
+    {
+        int NR = PanelWidth;
+        for (int p = 0; p < (Ncols + NR - 1) / NR; p++) PackPanel(packed, b, bK, bJ, K, Ncols, NR, p);
+    }
+
+    /// <summary>
+    /// <c>out[m, j] = (accumulate ? out[m, j] : 0) + Σ_{k &lt; K} a[m·aRow + k·aK] · B[k, j]</c>, with B given
+    /// packed by <see cref="Pack"/>: <paramref name="packed"/> points at row k = 0 of panel 0 (it may start
+    /// partway down a packed matrix), and panel p starts <paramref name="panelStride"/> floats after panel 0.
+    /// </summary>
+    public static void RunPacked(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride,
+        bool accumulate, int M, int K, int Ncols)
+    {
+        if (M == 0 || Ncols == 0) return;
+        if (Vector512.IsHardwareAccelerated) Multiply<Vector512<float>, Ops512>(output, ldo, a, aRow, aK, packed, panelStride, null, accumulate, M, K, Ncols);
+        else if (Wide256) Multiply<Vector256<float>, Ops256>(output, ldo, a, aRow, aK, packed, panelStride, null, accumulate, M, K, Ncols);
+        else Multiply<float, OpsScalar>(output, ldo, a, aRow, aK, packed, panelStride, null, accumulate, M, K, Ncols);
+    }
+
+    static bool Wide256 => Vector256.IsHardwareAccelerated && Fma.IsSupported;
+
+    /// <summary>
+    /// Small products (attention's per-head blocks) and calls from inside a parallel loop run their blocks
+    /// in order on the calling thread, without the cost of handing them out.
+    /// </summary>
+    static bool Serial(int M, int K, int Ncols) => Threads.Serial || (long)M * K * Ncols < SerialWork;
+
+    /// <summary>The product over packed B, split into a grid of output blocks (<paramref name="init"/>: the initial row, or null for zero).</summary>
+    static void Multiply<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, float* init,
+        bool accumulate, int M, int K, int Ncols)
         where TVec : unmanaged
         where TOps : IVectorOps<TVec>
     {
         int NR = 2 * TOps.Count;
-        int m0 = unit / panelBlocks * MR * TilesPerBlock, m1 = Math.Min(M, m0 + MR * TilesPerBlock);
-        int p0 = unit % panelBlocks * PanelsPerBlock, p1 = Math.Min(panels, p0 + PanelsPerBlock);
+        int panels = (Ncols + NR - 1) / NR;
+        // Few large blocks would leave a thread idle (dW of a 128 × 128 layer is 3 blocks): below MinBlocks,
+        // cut them smaller. The grid depends on the shape alone, never on the thread count.
+        int rowsPer = MR * TilesPerBlock, panelsPer = PanelsPerBlock;
+        if (Blocks(M, rowsPer, panels, panelsPer) < MinBlocks) panelsPer = 1;
+        if (Blocks(M, rowsPer, panels, panelsPer) < MinBlocks) rowsPer = MR;
+        int rowBlocks = (M + rowsPer - 1) / rowsPer, panelBlocks = (panels + panelsPer - 1) / panelsPer;
+        if (Serial(M, K, Ncols))
+        {
+            for (int unit = 0; unit < rowBlocks * panelBlocks; unit++)
+                Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, panelStride, init, accumulate, unit, rowsPer, panelsPer, panelBlocks, M, panels, K, Ncols);
+            return;
+        }
+        nint o = (nint)output, pa = (nint)a, pp = (nint)packed, pi = (nint)init;
+        Threads.For(rowBlocks * panelBlocks, unit =>
+            Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, panelStride, (float*)pi, accumulate, unit, rowsPer, panelsPer, panelBlocks, M, panels, K, Ncols));
+    }
+
+    /// <summary>One output block of the grid (<paramref name="rowsPer"/> rows × <paramref name="panelsPer"/> panels), over all of K in blocks of KC.</summary>
+    static void Block<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, float* init,
+        bool accumulate, int unit, int rowsPer, int panelsPer, int panelBlocks, int M, int panels, int K, int Ncols)
+        where TVec : unmanaged
+        where TOps : IVectorOps<TVec>
+    {
+        int NR = 2 * TOps.Count;
+        int m0 = unit / panelBlocks * rowsPer, m1 = Math.Min(M, m0 + rowsPer);
+        int p0 = unit % panelBlocks * panelsPer, p1 = Math.Min(panels, p0 + panelsPer);
         // Edge tiles (fewer than MR rows or NR columns) run on this copy so the kernel never writes past Out.
         float* tile = stackalloc float[MR * NR];
         float** rows = stackalloc float*[MR];
@@ -98,7 +158,7 @@ static unsafe class Gemm
             for (int p = p0; p < p1; p++)
             {
                 int j0 = p * NR, cols = Math.Min(NR, Ncols - j0);
-                float* panel = packed + ((long)p * K + k0) * NR;
+                float* panel = packed + p * panelStride + (long)k0 * NR;
                 for (int m = m0; m < m1; m += MR)
                 {
                     int count = Math.Min(MR, m1 - m);
@@ -107,11 +167,11 @@ static unsafe class Gemm
                     float* dst = output + (long)m * ldo + j0;
                     if (count == MR && cols == NR)
                     {
-                        Micro<TVec, TOps>(dst, ldo, rows, aK, panel, kc, init + j0, load);
+                        Micro<TVec, TOps>(dst, ldo, rows, aK, panel, kc, init == null ? null : init + j0, load);
                         continue;
                     }
                     if (load) CopyTile(tile, NR, dst, ldo, count, cols);
-                    Micro<TVec, TOps>(tile, NR, rows, aK, panel, kc, init + j0, load);
+                    Micro<TVec, TOps>(tile, NR, rows, aK, panel, kc, init == null ? null : init + j0, load);
                     CopyTile(dst, ldo, tile, NR, count, cols);
                 }
             }
@@ -138,10 +198,14 @@ static unsafe class Gemm
             c40 = TOps.Load(c + 4 * ldc); c41 = TOps.Load(c + 4 * ldc + W);
             c50 = TOps.Load(c + 5 * ldc); c51 = TOps.Load(c + 5 * ldc + W);
         }
-        else
+        else if (init != null)
         {
             c00 = c10 = c20 = c30 = c40 = c50 = TOps.Load(init);
             c01 = c11 = c21 = c31 = c41 = c51 = TOps.Load(init + W);
+        }
+        else
+        {
+            c00 = c10 = c20 = c30 = c40 = c50 = c01 = c11 = c21 = c31 = c41 = c51 = TOps.Zero;
         }
         float* a0 = rows[0], a1 = rows[1], a2 = rows[2], a3 = rows[3], a4 = rows[4], a5 = rows[5];
         nint o = 0;
@@ -172,7 +236,16 @@ static unsafe class Gemm
         float* dst = packed + (long)p * K * NR;
         int j0 = p * NR, cols = Math.Min(NR, Ncols - j0);
         if (cols < NR) new Span<float>(dst, K * NR).Clear();
-        if (bJ == 1)
+        if (bJ == 1 && cols % Vector256<float>.Count == 0)
+        {
+            // Whole vectors: a panel row is 64 or 128 bytes, too short for a memmove call to pay.
+            for (int k = 0; k < K; k++)
+            {
+                float* src = b + k * bK + j0, row = dst + (long)k * NR;
+                for (int j = 0; j < cols; j += Vector256<float>.Count) Vector256.Store(Vector256.Load(src + j), row + j);
+            }
+        }
+        else if (bJ == 1)
         {
             for (int k = 0; k < K; k++)
             {
@@ -189,6 +262,8 @@ static unsafe class Gemm
             }
         }
     }
+
+    static int Blocks(int M, int rowsPer, int panels, int panelsPer) => (M + rowsPer - 1) / rowsPer * ((panels + panelsPer - 1) / panelsPer);
 
     static void CopyTile(float* dst, nint ldDst, float* src, nint ldSrc, int rows, int cols)
     {
@@ -217,6 +292,7 @@ interface IVectorOps<TVec> where TVec : unmanaged
     static abstract unsafe TVec Load(float* p);
     static abstract unsafe void Store(TVec v, float* p);
     static abstract TVec Broadcast(float x);
+    static abstract TVec Zero { get; }
     /// <summary>a · b + c.</summary>
     static abstract TVec Fma(TVec a, TVec b, TVec c);
 }
@@ -227,6 +303,7 @@ readonly struct Ops512 : IVectorOps<Vector512<float>>
     public static unsafe Vector512<float> Load(float* p) => Vector512.Load(p);
     public static unsafe void Store(Vector512<float> v, float* p) => v.Store(p);
     public static Vector512<float> Broadcast(float x) => Vector512.Create(x);
+    public static Vector512<float> Zero => Vector512<float>.Zero;
     public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 }
 
@@ -236,6 +313,7 @@ readonly struct Ops256 : IVectorOps<Vector256<float>>
     public static unsafe Vector256<float> Load(float* p) => Vector256.Load(p);
     public static unsafe void Store(Vector256<float> v, float* p) => v.Store(p);
     public static Vector256<float> Broadcast(float x) => Vector256.Create(x);
+    public static Vector256<float> Zero => Vector256<float>.Zero;
     public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 }
 
@@ -246,5 +324,6 @@ readonly struct OpsScalar : IVectorOps<float>
     public static unsafe float Load(float* p) => *p;
     public static unsafe void Store(float v, float* p) => *p = v;
     public static float Broadcast(float x) => x;
+    public static float Zero => 0f;
     public static float Fma(float a, float b, float c) => a * b + c;
 }

@@ -98,6 +98,23 @@ public class GptKernelTests
     }
 
     [Fact]
+    public void Gelu_LongInput_MatchesScalarInEveryLane()
+    {
+        // 1001 values: whole vectors, then a tail; from deep saturation on both sides through zero.
+        var x = Enumerable.Range(0, 1001).Select(i => -15f + 30f * i / 1000).ToArray();
+        var y = new float[x.Length];
+        var dx = Enumerable.Repeat(0.5f, x.Length).ToArray();
+        Gelu.Forward(y, x);
+        Gelu.Backward(dx, x, Enumerable.Repeat(2f, x.Length).ToArray());
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.Equal(Gelu.Scalar(x[i]), y[i], 2e-5 * (1 + Math.Abs(x[i])));
+            double h = 1e-4, fd = (Gelu.Scalar(x[i] + h) - Gelu.Scalar(x[i] - h)) / (2 * h);
+            Assert.Equal(0.5 + 2 * fd, dx[i], 2e-4);
+        }
+    }
+
+    [Fact]
     public void CrossEntropy_ConfidentLogits_StaysFiniteAndIgnoresPadding()
     {
         float[] logits = [1000f, 0f, -1000f, 0f, 0f, 0f, 5f, 5f, 5f];
