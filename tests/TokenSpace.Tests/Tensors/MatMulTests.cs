@@ -15,6 +15,8 @@ public class MatMulTests
     {
         { 0, 5, 3 }, { 1, 1, 1 }, { 1, 7, 8 }, { 7, 8, 15 }, { 8, 15, 16 }, { 15, 16, 17 }, { 16, 17, 31 },
         { 17, 31, 33 }, { 31, 33, 7 }, { 33, 1023, 5 }, { 5, 1, 1023 }, { 3, 0, 4 }, { 50, 300, 70 }, { 97, 9, 65 },
+        // C a whole number of panels at every width: the backward products read B in place, unpacked.
+        { 20, 64, 24 }, { 9, 96, 40 },
     };
 
     [Theory]
@@ -54,12 +56,13 @@ public class MatMulTests
         Assert.Equal(dB1, dB2);
     }
 
-    [Fact]
-    public void Gemm_EveryVectorWidth_MatchesScalar()
+    [Theory]
+    [InlineData(37, 45, 53)]
+    [InlineData(37, 64, 53)]
+    public void Gemm_EveryVectorWidth_MatchesScalar(int N, int C, int OC)
     {
-        // Each width the CPU runs, on the three access patterns MatMul uses (transposing pack for the
-        // forward, row-copy pack and strided A for the two backward products).
-        const int N = 37, C = 45, OC = 53;
+        // Each width the CPU runs, on the access patterns MatMul uses (transposing pack for the forward,
+        // row-copy pack, or at C = 64 B read in place, and strided A for the two backward products).
         var (input, weight, bias) = Operands(N, C, OC, seed: 4);
         var dOut = new float[N * OC];
         new Rng(40).FillGaussian(dOut, 0, 1);
