@@ -12,7 +12,7 @@ namespace TokenSpace.Bench;
 /// Also trains the microgpt preset (1000 steps) on ../shared/data/names.txt and reports the validation
 /// loss; PyTorch trains the same model on the same documents in the same order and reports its own.
 /// Options: <c>--steps N</c> (timed microgpt steps, default 1000), <c>--small-steps N</c> (timed
-/// shakespeare-char-small steps, default 10), <c>--threads N</c>, <c>--no-torch</c>, <c>--no-val</c>.
+/// shakespeare-char-small steps, default 30), <c>--threads N</c>, <c>--no-torch</c>, <c>--no-val</c>.
 /// </summary>
 static class TrainBench
 {
@@ -20,7 +20,7 @@ static class TrainBench
     {
         int threads = Option(args, "--threads", Environment.ProcessorCount);
         int steps = Option(args, "--steps", 1000);
-        int smallSteps = Option(args, "--small-steps", 10);
+        int smallSteps = Option(args, "--small-steps", 30);
         Threads.Count = threads;
         string root = RepoRoot();
         string names = Path.Combine(root, "src", "TokenSpace.Cli", "Data", "names.txt");

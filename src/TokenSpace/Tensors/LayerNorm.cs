@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace TokenSpace.Tensors;
@@ -39,15 +40,28 @@ public static class LayerNorm
 
     static unsafe void ForwardRow(float* o, float* mean, float* rstd, float* x, float* w, float* b, int C, float eps)
     {
-        var xs = new ReadOnlySpan<float>(x, C);
-        var os = new Span<float>(o, C);
+        int W = Vector<float>.Count, c;
         // Two passes (mean, then centred variance) rather than E[x²] − E[x]², which cancels badly.
-        float m = TensorPrimitives.Sum(xs) / C;
-        TensorPrimitives.Subtract(xs, m, os);
-        float s = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(os) / C + eps);
-        TensorPrimitives.Multiply(os, s, os);
-        if (w != null) TensorPrimitives.Multiply(os, new ReadOnlySpan<float>(w, C), os);
-        if (b != null) TensorPrimitives.Add(os, new ReadOnlySpan<float>(b, C), os);
+        float m = TensorPrimitives.Sum(new ReadOnlySpan<float>(x, C)) / C;
+        var vm = new Vector<float>(m);
+        var squares = Vector<float>.Zero;
+        for (c = 0; c + W <= C; c += W)
+        {
+            var d = Vector.Load(x + c) - vm;
+            squares += d * d;
+        }
+        float sum = Vector.Sum(squares);
+        for (; c < C; c++) sum += (x[c] - m) * (x[c] - m);
+        float s = 1f / MathF.Sqrt(sum / C + eps);
+        var vs = new Vector<float>(s);
+        for (c = 0; c + W <= C; c += W)
+        {
+            var y = (Vector.Load(x + c) - vm) * vs;
+            if (w != null) y *= Vector.Load(w + c);
+            if (b != null) y += Vector.Load(b + c);
+            y.Store(o + c);
+        }
+        for (; c < C; c++) o[c] = (x[c] - m) * s * (w != null ? w[c] : 1f) + (b != null ? b[c] : 0f);
         *mean = m;
         *rstd = s;
     }
@@ -73,27 +87,11 @@ public static class LayerNorm
             nint din = (nint)pDin, dw = (nint)pDw, db = (nint)pDb, dout = (nint)pDout, x = (nint)pInp, w = (nint)pW, m = (nint)pMean, r = (nint)pRstd;
             Work.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
             {
-                float[] rented = System.Buffers.ArrayPool<float>.Shared.Rent(2 * C);
-                var norm = rented.AsSpan(0, C);
-                var dnorm = rented.AsSpan(C, C);
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)
                 {
-                    var g = new ReadOnlySpan<float>((float*)dout + (long)n * C, C);
-                    var dx = new Span<float>((float*)din + (long)n * C, C);
-                    float s = ((float*)r)[n];
-                    TensorPrimitives.Subtract(new ReadOnlySpan<float>((float*)x + (long)n * C, C), ((float*)m)[n], norm);
-                    TensorPrimitives.Multiply(norm, s, norm);
-                    if (w != 0) TensorPrimitives.Multiply(g, new ReadOnlySpan<float>((float*)w, C), dnorm);
-                    else g.CopyTo(dnorm);
-                    // dx += rstd · (dnorm − mean(dnorm) − norm · mean(dnorm · norm)).
-                    float dnormMean = TensorPrimitives.Sum(dnorm) / C;
-                    float dnormNormMean = TensorPrimitives.Dot(dnorm, norm) / C;
-                    TensorPrimitives.Subtract(dnorm, dnormMean, dnorm);
-                    TensorPrimitives.MultiplyAdd(norm, -dnormNormMean, dnorm, dnorm);
-                    TensorPrimitives.MultiplyAdd(dnorm, s, dx, dx);
+                    BackwardRow((float*)din + (long)n * C, (float*)dout + (long)n * C, (float*)x + (long)n * C, (float*)w, ((float*)m)[n], ((float*)r)[n], C);
                 }
-                System.Buffers.ArrayPool<float>.Shared.Return(rented);
             });
             if (dw == 0 && db == 0) return;
             // Each unit owns ColumnsPerUnit channels and sums its rows in order (thread-count independent).
@@ -102,16 +100,27 @@ public static class LayerNorm
                 int c0 = unit * ColumnsPerUnit, width = Math.Min(ColumnsPerUnit, C - c0);
                 Span<float> sw = stackalloc float[width];
                 Span<float> sb = stackalloc float[width];
-                Span<float> norm = stackalloc float[width];
                 sw.Clear();
                 sb.Clear();
-                for (int n = 0; n < N; n++)
+                fixed (float* pw = sw, pb = sb)
                 {
-                    var g = new ReadOnlySpan<float>((float*)dout + (long)n * C + c0, width);
-                    TensorPrimitives.Subtract(new ReadOnlySpan<float>((float*)x + (long)n * C + c0, width), ((float*)m)[n], norm);
-                    TensorPrimitives.Multiply(norm, ((float*)r)[n], norm);
-                    TensorPrimitives.MultiplyAdd(norm, g, sw, sw);
-                    TensorPrimitives.Add(sb, g, sb);
+                    for (int n = 0; n < N; n++)
+                    {
+                        float* g = (float*)dout + (long)n * C + c0, xs = (float*)x + (long)n * C + c0;
+                        float mean = ((float*)m)[n], s = ((float*)r)[n];
+                        int c = 0;
+                        for (; c + Vector<float>.Count <= width; c += Vector<float>.Count)
+                        {
+                            var gv = Vector.Load(g + c);
+                            Vector.FusedMultiplyAdd((Vector.Load(xs + c) - new Vector<float>(mean)) * new Vector<float>(s), gv, Vector.Load(pw + c)).Store(pw + c);
+                            (Vector.Load(pb + c) + gv).Store(pb + c);
+                        }
+                        for (; c < width; c++)
+                        {
+                            pw[c] = MathF.FusedMultiplyAdd((xs[c] - mean) * s, g[c], pw[c]);
+                            pb[c] += g[c];
+                        }
+                    }
                 }
                 if (dw != 0)
                 {
@@ -124,6 +133,46 @@ public static class LayerNorm
                     TensorPrimitives.Add(dst, sb, dst);
                 }
             });
+        }
+    }
+
+    /// <summary>
+    /// One row of dInput: with <c>norm = (x − mean)·rstd</c> and <c>dnorm = dOut·weight</c>,
+    /// <c>dx += rstd · (dnorm − mean(dnorm) − norm · mean(dnorm · norm))</c>.
+    /// </summary>
+    static unsafe void BackwardRow(float* dx, float* g, float* x, float* w, float mean, float s, int C)
+    {
+        int W = Vector<float>.Count, c;
+        var vm = new Vector<float>(mean);
+        var vs = new Vector<float>(s);
+        Vector<float> sumD = Vector<float>.Zero, sumDN = Vector<float>.Zero;
+        for (c = 0; c + W <= C; c += W)
+        {
+            var dnorm = w != null ? Vector.Load(g + c) * Vector.Load(w + c) : Vector.Load(g + c);
+            sumD += dnorm;
+            sumDN += dnorm * (Vector.Load(x + c) - vm) * vs;
+        }
+        float dMean = Vector.Sum(sumD), dnMean = Vector.Sum(sumDN);
+        for (int i = c; i < C; i++)
+        {
+            float dnorm = w != null ? g[i] * w[i] : g[i];
+            dMean += dnorm;
+            dnMean += dnorm * (x[i] - mean) * s;
+        }
+        dMean /= C;
+        dnMean /= C;
+        var vdMean = new Vector<float>(dMean);
+        var vdnMean = new Vector<float>(dnMean);
+        for (c = 0; c + W <= C; c += W)
+        {
+            var dnorm = w != null ? Vector.Load(g + c) * Vector.Load(w + c) : Vector.Load(g + c);
+            var norm = (Vector.Load(x + c) - vm) * vs;
+            Vector.FusedMultiplyAdd(dnorm - vdMean - norm * vdnMean, vs, Vector.Load(dx + c)).Store(dx + c);
+        }
+        for (; c < C; c++)
+        {
+            float dnorm = w != null ? g[c] * w[c] : g[c];
+            dx[c] = MathF.FusedMultiplyAdd(dnorm - dMean - (x[c] - mean) * s * dnMean, s, dx[c]);
         }
     }
 

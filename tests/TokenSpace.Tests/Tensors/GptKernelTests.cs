@@ -38,6 +38,48 @@ public class GptKernelTests
     }
 
     [Theory]
+    [InlineData(3, 19, true)]
+    [InlineData(4, 32, false)]
+    public void LayerNorm_Backward_MatchesFiniteDifferences(int N, int C, bool affine)
+    {
+        var x = Random(N * C, 11, 2);
+        float[] w = affine ? Random(C, 12) : [], b = affine ? Random(C, 13) : [];
+        var g = Random(N * C, 14);
+        // L = Σ out · g through the double-precision scalar forward, by central differences.
+        double Loss(float[] xs, float[] ws, float[] bs)
+        {
+            var o = new float[N * C];
+            LayerNorm.ForwardScalar(o, xs, ws, bs, N, C, 1e-5f);
+            return o.Select((v, i) => (double)v * g[i]).Sum();
+        }
+        double Fd(float[] t, int i)
+        {
+            const float h = 1e-2f;
+            float saved = t[i];
+            t[i] = saved + h;
+            double up = Loss(x, w, b);
+            t[i] = saved - h;
+            double down = Loss(x, w, b);
+            t[i] = saved;
+            return (up - down) / (2 * h);
+        }
+        var dx = Random(N * C, 15);
+        var dx0 = (float[])dx.Clone();
+        var dw = new float[w.Length];
+        var db = new float[b.Length];
+        var mean = new float[N];
+        var rstd = new float[N];
+        LayerNorm.Forward(new float[N * C], mean, rstd, x, w, b, N, C, 1e-5f);
+        LayerNorm.Backward(dx, dw, db, g, x, w, mean, rstd, N, C);
+        for (int i = 0; i < N * C; i++) Assert.Equal(Fd(x, i), dx[i] - dx0[i], 2e-3);
+        for (int c = 0; c < w.Length; c++)
+        {
+            Assert.Equal(Fd(w, c), dw[c], 2e-3);
+            Assert.Equal(Fd(b, c), db[c], 2e-3);
+        }
+    }
+
+    [Theory]
     [InlineData(1, 1, 4, 1)]
     [InlineData(2, 5, 8, 2)]
     [InlineData(3, 16, 16, 4)]
