@@ -13,6 +13,8 @@ public static class Embedding
     /// so two rows in flight already fill the core's outstanding-miss slots.
     /// </summary>
     const int PrefetchDistance = 2;
+    /// <summary>Outputs above this size (half the L3 cache of the machines we measure on) are written with streaming stores.</summary>
+    const long StreamingBytes = 16L << 20;
     /// <summary>Work units of the scatter-add: a fixed count, so the split never depends on the thread count.</summary>
     const int ScatterUnits = 64;
 
@@ -24,9 +26,14 @@ public static class Embedding
     /// <param name="output">(N, C), overwritten.</param>
     /// <param name="table">(V, C).</param>
     /// <param name="ids">(N).</param>
+    /// <remarks>
+    /// An output larger than <see cref="StreamingBytes"/> cannot stay in the caches anyway, so it is written
+    /// with non-temporal stores: straight to memory, without first reading each line in (a third less traffic).
+    /// </remarks>
     public static unsafe void Gather(Span<float> output, ReadOnlySpan<float> table, ReadOnlySpan<int> ids, int C)
     {
         int N = ids.Length;
+        bool streaming = Avx.IsSupported && (long)N * C * sizeof(float) > StreamingBytes;
         fixed (float* pOut = output, pTable = table)
         fixed (int* pIds = ids)
         {
@@ -37,11 +44,23 @@ public static class Embedding
                 for (int n = unit * RowsPerUnit; n < end; n++)
                 {
                     if (n + PrefetchDistance < end) Prefetch((float*)t + (long)((int*)id)[n + PrefetchDistance] * C, C);
-                    new ReadOnlySpan<float>((float*)t + (long)((int*)id)[n] * C, C)
-                        .CopyTo(new Span<float>((float*)o + (long)n * C, C));
+                    float* src = (float*)t + (long)((int*)id)[n] * C, dst = (float*)o + (long)n * C;
+                    if (streaming) StreamRow(dst, src, C);
+                    else new ReadOnlySpan<float>(src, C).CopyTo(new Span<float>(dst, C));
                 }
+                // Non-temporal stores are weakly ordered: make them visible before the unit counts as done.
+                if (streaming) Sse.StoreFence();
             });
         }
+    }
+
+    /// <summary>Copies one row with 32-byte non-temporal stores (plain stores for the unaligned head and the tail).</summary>
+    static unsafe void StreamRow(float* dst, float* src, int C)
+    {
+        int head = Math.Min(C, (int)((32 - ((nint)dst & 31)) & 31) / sizeof(float)), c = 0;
+        for (; c < head; c++) dst[c] = src[c];
+        for (; c + 8 <= C; c += 8) Avx.StoreAlignedNonTemporal(dst + c, Avx.LoadVector256(src + c));
+        for (; c < C; c++) dst[c] = src[c];
     }
 
     /// <summary>

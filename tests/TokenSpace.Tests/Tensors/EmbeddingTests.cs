@@ -20,6 +20,21 @@ public class EmbeddingTests
     }
 
     [Theory]
+    [InlineData(1027)]
+    [InlineData(1024)]
+    public void Gather_OutputAboveStreamingSize_CopiesRows(int C)
+    {
+        // 4200 rows of ≥ 1024 floats: more than 16 MB of output, written with streaming stores; C = 1027
+        // leaves every row starting at a different alignment, so the unaligned heads and tails run too.
+        const int V = 300, N = 4200;
+        var table = Random(V * C, seed: 5);
+        var ids = Ids(N, V, seed: 6);
+        var output = new float[N * C];
+        Embedding.Gather(output, table, ids, C);
+        for (int n = 0; n < N; n++) Assert.True(table.AsSpan(ids[n] * C, C).SequenceEqual(output.AsSpan(n * C, C)), $"row {n}");
+    }
+
+    [Theory]
     [MemberData(nameof(Lengths))]
     public void ScatterAdd_EveryWidthAndCount_EqualsScalarExactly(int length)
     {
