@@ -340,8 +340,7 @@ public sealed class Gpt
         if (Config.FinalNorm)
         {
             var dln = dLn.AsSpan(0, N * C);
-            dln.Clear();
-            MatMul.Backward(dln, G(lmHead, V * C), [], dLogits.AsSpan(0, N * V), lnF.AsSpan(0, N * C), W(lmHead, V * C), N, C, V);
+            MatMul.Backward(dln, G(lmHead, V * C), [], dLogits.AsSpan(0, N * V), lnF.AsSpan(0, N * C), W(lmHead, V * C), N, C, V, accumulateInput: false);
             NormBackward(dres, lnFW, lnFB, dln, last, lnFMean, lnFRstd, N);
         }
         else
@@ -355,27 +354,23 @@ public sealed class Gpt
             float[] x = l > 0 ? layers[l - 1].Res3 : Config.EmbeddingNorm ? embNorm : encoded;
             // Res3 = Res2 + FcProj: dres flows to both unchanged, and the MLP adds its part into dres.
             var dAct = dFchAct.AsSpan(0, N * 4 * C);
-            dAct.Clear();
-            MatMul.Backward(dAct, G(p.FcProjW, C * 4 * C), G(p.FcProjB, C), ThroughMask(dres, p.FcProjMask, N * C), p.FchAct.AsSpan(0, N * 4 * C), W(p.FcProjW, C * 4 * C), N, 4 * C, C);
+            MatMul.Backward(dAct, G(p.FcProjW, C * 4 * C), G(p.FcProjB, C), ThroughMask(dres, p.FcProjMask, N * C), p.FchAct.AsSpan(0, N * 4 * C), W(p.FcProjW, C * 4 * C), N, 4 * C, C, accumulateInput: false);
             var dfch = dFch.AsSpan(0, N * 4 * C);
             dfch.Clear();
             if (Config.Activation == Activation.Gelu) Gelu.Backward(dfch, p.Fch.AsSpan(0, N * 4 * C), dAct);
             else Relu.Backward(dfch, p.Fch.AsSpan(0, N * 4 * C), dAct);
             var dln = dLn.AsSpan(0, N * C);
-            dln.Clear();
-            MatMul.Backward(dln, G(p.FcW, 4 * C * C), G(p.FcB, 4 * C), dfch, p.Ln2.AsSpan(0, N * C), W(p.FcW, 4 * C * C), N, C, 4 * C);
+            MatMul.Backward(dln, G(p.FcW, 4 * C * C), G(p.FcB, 4 * C), dfch, p.Ln2.AsSpan(0, N * C), W(p.FcW, 4 * C * C), N, C, 4 * C, accumulateInput: false);
             NormBackward(dres, p.Ln2W, p.Ln2B, dln, p.Res2, p.Ln2Mean, p.Ln2Rstd, N);
 
             // Res2 = x + AttProj: likewise for the attention branch.
             var datty = dAtty.AsSpan(0, N * C);
-            datty.Clear();
-            MatMul.Backward(datty, G(p.ProjW, C * C), G(p.ProjB, C), ThroughMask(dres, p.AttProjMask, N * C), p.Atty.AsSpan(0, N * C), W(p.ProjW, C * C), N, C, C);
+            MatMul.Backward(datty, G(p.ProjW, C * C), G(p.ProjB, C), ThroughMask(dres, p.AttProjMask, N * C), p.Atty.AsSpan(0, N * C), W(p.ProjW, C * C), N, C, C, accumulateInput: false);
             var dqkv = dQkv.AsSpan(0, N * 3 * C);
             dqkv.Clear();
             Attention.Backward(dqkv, datty, p.Qkv.AsSpan(0, N * 3 * C), p.Att.AsSpan(0, B * NH * T * T), B, T, C, NH,
                 lastDropout ? p.AttMask.AsSpan(0, B * NH * T * T) : default);
-            dln.Clear();
-            MatMul.Backward(dln, G(p.AttnW, 3 * C * C), G(p.AttnB, 3 * C), dqkv, p.Ln1.AsSpan(0, N * C), W(p.AttnW, 3 * C * C), N, C, 3 * C);
+            MatMul.Backward(dln, G(p.AttnW, 3 * C * C), G(p.AttnB, 3 * C), dqkv, p.Ln1.AsSpan(0, N * C), W(p.AttnW, 3 * C * C), N, C, 3 * C, accumulateInput: false);
             NormBackward(dres, p.Ln1W, p.Ln1B, dln, x, p.Ln1Mean, p.Ln1Rstd, N);
         }
 

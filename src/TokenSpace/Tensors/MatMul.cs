@@ -31,12 +31,13 @@ public static class MatMul
     }
 
     /// <summary>
-    /// Adds the gradients of <see cref="Forward"/>: <c>dInput += dOut · W</c>, <c>dWeight += dOutᵀ · input</c>,
-    /// <c>dBias += Σ_n dOut[n]</c>. Any of the three destinations may be empty to skip it. Every sum runs
+    /// Adds the gradients of <see cref="Forward"/>: <c>dInput += dOut · W</c> (or <c>dInput = dOut · W</c> when
+    /// <paramref name="accumulateInput"/> is false, which spares reading a buffer that would only hold zeros),
+    /// <c>dWeight += dOutᵀ · input</c>, <c>dBias += Σ_n dOut[n]</c>. Any of the three destinations may be empty to skip it. Every sum runs
     /// in the same order as in <see cref="BackwardScalar"/> (increasing oc for dInput, increasing n for
     /// dWeight and dBias), with fused multiply-adds; the result does not depend on <see cref="Threads.Count"/>.
     /// </summary>
-    /// <param name="dInput">(N, C), accumulated into.</param>
+    /// <param name="dInput">(N, C), accumulated into (or overwritten, see <paramref name="accumulateInput"/>).</param>
     /// <param name="dWeight">(OC, C), accumulated into.</param>
     /// <param name="dBias">(OC), accumulated into.</param>
     /// <param name="dOut">(N, OC).</param>
@@ -44,7 +45,7 @@ public static class MatMul
     /// <param name="weight">(OC, C).</param>
     /// <exception cref="ArgumentException">A span's length does not match N, C, OC.</exception>
     public static unsafe void Backward(Span<float> dInput, Span<float> dWeight, Span<float> dBias,
-        ReadOnlySpan<float> dOut, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, int N, int C, int OC)
+        ReadOnlySpan<float> dOut, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, int N, int C, int OC, bool accumulateInput = true)
     {
         CheckShapes(dOut.Length, input.Length, weight.Length, dBias.Length, N, C, OC);
         if (!dInput.IsEmpty && dInput.Length != (long)N * C) ThrowShape(nameof(dInput), dInput.Length, (long)N * C);
@@ -52,7 +53,7 @@ public static class MatMul
         fixed (float* pDin = dInput, pDw = dWeight, pDb = dBias, pDout = dOut, pInp = input, pW = weight)
         {
             // dInput (N, C) += dOut (N, OC) · W (OC, C): A = dOut by rows, B[k = oc, j = c] = W[oc, c].
-            if (!dInput.IsEmpty) Gemm.Run(pDin, C, pDout, OC, 1, pW, C, 1, null, accumulate: true, N, OC, C);
+            if (!dInput.IsEmpty) Gemm.Run(pDin, C, pDout, OC, 1, pW, C, 1, null, accumulateInput, N, OC, C);
             // dWeight (OC, C) += dOutᵀ (OC, N) · input (N, C): A[oc, n] = dOut[n, oc], B[k = n, j = c] = input[n, c].
             if (!dWeight.IsEmpty) Gemm.Run(pDw, C, pDout, 1, OC, pInp, C, 1, null, accumulate: true, OC, N, C);
             if (!dBias.IsEmpty) BiasBackward(pDb, pDout, N, OC);

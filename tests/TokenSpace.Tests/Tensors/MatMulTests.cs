@@ -78,6 +78,21 @@ public class MatMulTests
         if (Vector512.IsHardwareAccelerated) AssertClose(expected, Layer<Vector512<float>, Ops512>(input, weight, bias, dOut, N, C, OC), scale);
     }
 
+    [Theory]
+    [InlineData(17, 31, 33)]
+    [InlineData(50, 64, 70)]
+    public void Backward_OverwritingInput_IgnoresWhatDInputHeld(int N, int C, int OC)
+    {
+        var (input, weight, _) = Operands(N, C, OC, seed: 8);
+        var dOut = new float[N * OC];
+        new Rng(9).FillGaussian(dOut, 0, 1);
+        var expected = new float[N * C];
+        MatMul.BackwardScalar(expected, [], [], dOut, input, weight, N, C, OC);
+        var actual = Enumerable.Repeat(float.NaN, N * C).ToArray();
+        MatMul.Backward(actual, [], [], dOut, input, weight, N, C, OC, accumulateInput: false);
+        AssertClose(expected, actual, 1 + AbsScale(dOut, weight, N, OC, C));
+    }
+
     [Fact]
     public void Gemm_ScalarOps_EqualsOracleExactly()
     {
