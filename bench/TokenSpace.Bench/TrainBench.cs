@@ -8,11 +8,14 @@ namespace TokenSpace.Bench;
 
 /// <summary>
 /// <c>train</c>: training tokens/s of the microgpt preset (one name per step) and of shakespeare-char-small,
-/// then the same models in PyTorch (tools/reference/train_bench.py) with the same threads, in the same run.
+/// beside the same models in PyTorch (tools/reference/train_bench.py) with the same threads. The two
+/// implementations take turns for <c>--rounds</c> rounds and each reports its median, so a machine whose
+/// speed drifts over minutes (shared hosts) does not favour whichever ran first; the rounds are printed too.
 /// Also trains the microgpt preset (1000 steps) on ../shared/data/names.txt and reports the validation
 /// loss; PyTorch trains the same model on the same documents in the same order and reports its own.
 /// Options: <c>--steps N</c> (timed microgpt steps, default 1000), <c>--small-steps N</c> (timed
-/// shakespeare-char-small steps, default 30), <c>--threads N</c>, <c>--no-torch</c>, <c>--no-val</c>.
+/// shakespeare-char-small steps, default 30), <c>--rounds N</c> (default 3), <c>--threads N</c>,
+/// <c>--no-torch</c>, <c>--no-val</c>.
 /// </summary>
 static class TrainBench
 {
@@ -21,48 +24,68 @@ static class TrainBench
         int threads = Option(args, "--threads", Environment.ProcessorCount);
         int steps = Option(args, "--steps", 1000);
         int smallSteps = Option(args, "--small-steps", 30);
+        int rounds = Option(args, "--rounds", 3);
+        bool torch = !args.Contains("--no-torch");
         Threads.Count = threads;
         string root = RepoRoot();
         string names = Path.Combine(root, "src", "TokenSpace.Cli", "Data", "names.txt");
         string shakespeare = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "tinyshakespeare.txt"));
+        if (!File.Exists(shakespeare)) Console.Error.WriteLine($"skipping shakespeare-char-small: {shakespeare} is absent");
 
-        Measure.Emit(new { bench = "train", config = "microgpt", implementation = "tokenspace", threads, tokens_per_second = TokensPerSecond(Presets.MicroGpt, names, steps) });
-        if (File.Exists(shakespeare))
-            Measure.Emit(new { bench = "train", config = "shakespeare-char-small", implementation = "tokenspace", threads, tokens_per_second = TokensPerSecond(Presets.ShakespeareCharSmall, shakespeare, smallSteps) });
-        else
-            Console.Error.WriteLine($"skipping shakespeare-char-small: {shakespeare} is absent");
+        var measured = new Dictionary<(string Config, string Implementation), List<double>>();
+        void Add(string config, string implementation, double tokensPerSecond) =>
+            (measured.TryGetValue((config, implementation), out var list) ? list : measured[(config, implementation)] = []).Add(tokensPerSecond);
+        string[] torchArgs = ["--threads", $"{threads}", "--names", names, "--steps", $"{steps}", "--small-steps", $"{smallSteps}",
+            .. File.Exists(shakespeare) ? new[] { "--shakespeare", shakespeare } : []];
+        string? torchError = null;
+        for (int round = 0; round < rounds; round++)
+        {
+            Add("microgpt", "tokenspace", TokensPerSecond(Presets.MicroGpt, names, steps));
+            if (File.Exists(shakespeare)) Add("shakespeare-char-small", "tokenspace", TokensPerSecond(Presets.ShakespeareCharSmall, shakespeare, smallSteps));
+            if (!torch || torchError is not null) continue;
+            var (lines, error) = TorchReference.RunScript("train_bench.py", torchArgs);
+            torchError = error;
+            foreach (var line in lines) Add(line.GetProperty("config").GetString()!, "pytorch", line.GetProperty("tokens_per_second").GetDouble());
+        }
+        foreach (var ((config, implementation), values) in measured)
+        {
+            double median = Median(values);
+            double? speedup = implementation == "tokenspace" && measured.TryGetValue((config, "pytorch"), out var reference) ? Math.Round(median / Median(reference), 2) : null;
+            Measure.Emit(new
+            {
+                bench = "train", config, implementation, threads, tokens_per_second = Math.Round(median),
+                rounds = values.Select(v => Math.Round(v)).ToArray(), speedup_vs_torch = speedup, load_average = Peak.LoadAverage(),
+            });
+        }
+        if (torchError is not null) Measure.Emit(new { bench = "train", implementation = "pytorch", skipped = torchError });
 
         string sharedNames = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "names.txt"));
+        if (args.Contains("--no-val") || !File.Exists(sharedNames)) return;
+        var (loss, trainDocs, valDocs) = ValidationLoss(sharedNames);
+        Measure.Emit(new { bench = "train-val-loss", config = "microgpt", implementation = "tokenspace", threads, steps = 1000, seed = 42, val_loss = loss });
+        if (!torch) return;
         string valDir = Path.Combine(Path.GetTempPath(), $"tokenspace-train-bench-{Environment.ProcessId}");
-        bool val = !args.Contains("--no-val") && File.Exists(sharedNames);
-        if (val)
+        Directory.CreateDirectory(valDir);
+        try
         {
-            var (loss, trainDocs, valDocs) = ValidationLoss(sharedNames);
-            Measure.Emit(new { bench = "train-val-loss", config = "microgpt", implementation = "tokenspace", threads, steps = 1000, seed = 42, val_loss = loss });
-            Directory.CreateDirectory(valDir);
             File.WriteAllLines(Path.Combine(valDir, "train.txt"), trainDocs);
             File.WriteAllLines(Path.Combine(valDir, "val.txt"), valDocs);
+            var (lines, error) = TorchReference.RunScript("train_bench.py", "--threads", $"{threads}",
+                "--val-train", Path.Combine(valDir, "train.txt"), "--val-data", Path.Combine(valDir, "val.txt"));
+            if (error is not null) Measure.Emit(new { bench = "train-val-loss", implementation = "pytorch", skipped = error });
+            foreach (var line in lines) Console.WriteLine(line.GetRawText());
         }
-        if (args.Contains("--no-torch")) return;
-        var psi = new ProcessStartInfo("/usr/bin/python3", [Path.Combine(root, "tools", "reference", "train_bench.py"), "--threads", $"{threads}",
-            "--names", names, "--steps", $"{steps}", "--small-steps", $"{smallSteps}"])
+        finally
         {
-            RedirectStandardOutput = true,
-        };
-        if (File.Exists(shakespeare))
-        {
-            psi.ArgumentList.Add("--shakespeare");
-            psi.ArgumentList.Add(shakespeare);
+            Directory.Delete(valDir, true);
         }
-        if (val)
-        {
-            foreach (string a in new[] { "--val-train", Path.Combine(valDir, "train.txt"), "--val-data", Path.Combine(valDir, "val.txt") }) psi.ArgumentList.Add(a);
-        }
-        using var python = Process.Start(psi) ?? throw new InvalidOperationException("cannot start /usr/bin/python3");
-        while (python.StandardOutput.ReadLine() is { } line) Console.WriteLine(line);
-        python.WaitForExit();
-        if (python.ExitCode != 0) Console.Error.WriteLine($"train_bench.py exited with {python.ExitCode}");
-        if (Directory.Exists(valDir)) Directory.Delete(valDir, true);
+    }
+
+    static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int n = sorted.Count;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /// <summary>The microgpt preset's full validation loss after 1000 steps (seed 42), with the training documents in training order and the validation documents.</summary>
