@@ -49,8 +49,8 @@ static class TrainBench
         }
         foreach (var ((config, implementation), values) in measured)
         {
-            double median = Median(values);
-            double? speedup = implementation == "tokenspace" && measured.TryGetValue((config, "pytorch"), out var reference) ? Math.Round(median / Median(reference), 2) : null;
+            double median = Measure.Median(values);
+            double? speedup = implementation == "tokenspace" && measured.TryGetValue((config, "pytorch"), out var reference) ? Math.Round(median / Measure.Median(reference), 2) : null;
             Measure.Emit(new
             {
                 bench = "train", config, implementation, threads, tokens_per_second = Math.Round(median),
@@ -79,13 +79,6 @@ static class TrainBench
         {
             Directory.Delete(valDir, true);
         }
-    }
-
-    static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        int n = sorted.Count;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /// <summary>The microgpt preset's full validation loss after 1000 steps (seed 42), with the training documents in training order and the validation documents.</summary>
