@@ -6,8 +6,8 @@ namespace TokenSpace.Tensors;
 
 // Legend: Out (M, Ncols) = A (M, K) · B (K, Ncols), plus an initial value (a bias row, or Out itself).
 // A is read in place through two strides (row, k), so A can be a matrix or its transpose. B is first
-// packed into panels of NR columns, [panel][k][NR], so the micro-kernel reads it with unit stride,
-// unless B is row-major with a whole number of panels per row: then the kernel reads it in place.
+// packed into panels of NR columns, [panel][k][NR], so the micro-kernel reads it with unit stride
+// (read in place, rows of a wide B lie kilobytes apart: the backward at GPT-2 size fell from 175 to 124 GFLOP/s).
 
 /// <summary>
 /// The one matrix-multiply engine behind <see cref="MatMul"/>: a register-tiled micro-kernel (MR rows ×
@@ -57,19 +57,12 @@ static unsafe class Gemm
         if (M == 0 || Ncols == 0) return;
         int NR = 2 * TOps.Count;
         int panels = (Ncols + NR - 1) / NR;
-        bool direct = bJ == 1 && Ncols % NR == 0;
-        long packedLength = direct ? 0 : (long)panels * K * NR;
+        long packedLength = (long)panels * K * NR;
         float[] buffer = Scratch(packedLength + (long)panels * NR);
         fixed (float* pBuffer = buffer)
         {
             float* packed = pBuffer, init = pBuffer + packedLength;
             for (int j = 0; j < panels * NR; j++) init[j] = bias != null && j < Ncols ? bias[j] : 0f;
-            if (direct)
-            {
-                // B's rows are already whole panels side by side: the kernel reads them in place, row k at b + k·bK.
-                Multiply<TVec, TOps>(output, ldo, a, aRow, aK, b, NR, bK, init, accumulate, M, K, Ncols);
-                return;
-            }
             if (Serial(M, K, Ncols))
             {
                 for (int p = 0; p < panels; p++) PackPanel(packed, b, bK, bJ, K, Ncols, NR, p);
@@ -79,7 +72,7 @@ static unsafe class Gemm
                 nint pb = (nint)b, pp = (nint)packed;
                 Threads.For(panels, p => PackPanel((float*)pp, (float*)pb, bK, bJ, K, Ncols, NR, p));
             }
-            Multiply<TVec, TOps>(output, ldo, a, aRow, aK, packed, (long)K * NR, NR, init, accumulate, M, K, Ncols);
+            Multiply<TVec, TOps>(output, ldo, a, aRow, aK, packed, (long)K * NR, init, accumulate, M, K, Ncols);
         }
     }
 
@@ -108,9 +101,9 @@ static unsafe class Gemm
         bool accumulate, int M, int K, int Ncols)
     {
         if (M == 0 || Ncols == 0) return;
-        if (Vector512.IsHardwareAccelerated) Multiply<Vector512<float>, Ops512>(output, ldo, a, aRow, aK, packed, panelStride, PanelWidth, null, accumulate, M, K, Ncols);
-        else if (Wide256) Multiply<Vector256<float>, Ops256>(output, ldo, a, aRow, aK, packed, panelStride, PanelWidth, null, accumulate, M, K, Ncols);
-        else Multiply<float, OpsScalar>(output, ldo, a, aRow, aK, packed, panelStride, PanelWidth, null, accumulate, M, K, Ncols);
+        if (Vector512.IsHardwareAccelerated) Multiply<Vector512<float>, Ops512>(output, ldo, a, aRow, aK, packed, panelStride, null, accumulate, M, K, Ncols);
+        else if (Wide256) Multiply<Vector256<float>, Ops256>(output, ldo, a, aRow, aK, packed, panelStride, null, accumulate, M, K, Ncols);
+        else Multiply<float, OpsScalar>(output, ldo, a, aRow, aK, packed, panelStride, null, accumulate, M, K, Ncols);
     }
 
     static bool Wide256 => Vector256.IsHardwareAccelerated && Fma.IsSupported;
@@ -122,10 +115,10 @@ static unsafe class Gemm
     static bool Serial(int M, int K, int Ncols) => Threads.Serial || (long)M * K * Ncols < SerialWork;
 
     /// <summary>
-    /// The product over B laid out as panels (panel p at <c>packed + p·panelStride</c>, its row k at <c>+ k·panelK</c>),
-    /// split into a grid of output blocks (<paramref name="init"/>: the initial row, or null for zero).
+    /// The product over packed B (panel p at <c>packed + p·panelStride</c>), split into a grid of output
+    /// blocks (<paramref name="init"/>: the initial row, or null for zero).
     /// </summary>
-    static void Multiply<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, nint panelK, float* init,
+    static void Multiply<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, float* init,
         bool accumulate, int M, int K, int Ncols)
         where TVec : unmanaged
         where TOps : IVectorOps<TVec>
@@ -141,16 +134,16 @@ static unsafe class Gemm
         if (Serial(M, K, Ncols))
         {
             for (int unit = 0; unit < rowBlocks * panelBlocks; unit++)
-                Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, panelStride, panelK, init, accumulate, unit, rowsPer, panelsPer, panelBlocks, M, panels, K, Ncols);
+                Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, panelStride, init, accumulate, unit, rowsPer, panelsPer, panelBlocks, M, panels, K, Ncols);
             return;
         }
         nint o = (nint)output, pa = (nint)a, pp = (nint)packed, pi = (nint)init;
         Threads.For(rowBlocks * panelBlocks, unit =>
-            Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, panelStride, panelK, (float*)pi, accumulate, unit, rowsPer, panelsPer, panelBlocks, M, panels, K, Ncols));
+            Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, panelStride, (float*)pi, accumulate, unit, rowsPer, panelsPer, panelBlocks, M, panels, K, Ncols));
     }
 
     /// <summary>One output block of the grid (<paramref name="rowsPer"/> rows × <paramref name="panelsPer"/> panels), over all of K in blocks of KC.</summary>
-    static void Block<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, nint panelK, float* init,
+    static void Block<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, float* init,
         bool accumulate, int unit, int rowsPer, int panelsPer, int panelBlocks, int M, int panels, int K, int Ncols)
         where TVec : unmanaged
         where TOps : IVectorOps<TVec>
@@ -169,7 +162,7 @@ static unsafe class Gemm
             for (int p = p0; p < p1; p++)
             {
                 int j0 = p * NR, cols = Math.Min(NR, Ncols - j0);
-                float* panel = packed + p * panelStride + k0 * panelK;
+                float* panel = packed + p * panelStride + (long)k0 * NR;
                 for (int m = m0; m < m1; m += MR)
                 {
                     int count = Math.Min(MR, m1 - m);
@@ -178,11 +171,11 @@ static unsafe class Gemm
                     float* dst = output + (long)m * ldo + j0;
                     if (count == MR && cols == NR)
                     {
-                        Micro<TVec, TOps>(dst, ldo, rows, aK, panel, panelK, kc, init == null ? null : init + j0, load);
+                        Micro<TVec, TOps>(dst, ldo, rows, aK, panel, kc, init == null ? null : init + j0, load);
                         continue;
                     }
                     if (load) CopyTile(tile, NR, dst, ldo, count, cols);
-                    Micro<TVec, TOps>(tile, NR, rows, aK, panel, panelK, kc, init == null ? null : init + j0, load);
+                    Micro<TVec, TOps>(tile, NR, rows, aK, panel, kc, init == null ? null : init + j0, load);
                     CopyTile(dst, ldo, tile, NR, count, cols);
                 }
             }
@@ -194,7 +187,7 @@ static unsafe class Gemm
     /// k: broadcast a[r, k], multiply by the panel's two vectors for row k.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Micro<TVec, TOps>(float* c, nint ldc, float** rows, nint aK, float* panel, nint panelK, int kc, float* init, bool load)
+    static void Micro<TVec, TOps>(float* c, nint ldc, float** rows, nint aK, float* panel, int kc, float* init, bool load)
         where TVec : unmanaged
         where TOps : IVectorOps<TVec>
     {
@@ -220,7 +213,7 @@ static unsafe class Gemm
         }
         float* a0 = rows[0], a1 = rows[1], a2 = rows[2], a3 = rows[3], a4 = rows[4], a5 = rows[5];
         nint o = 0;
-        for (int k = 0; k < kc; k++, o += aK, panel += panelK)
+        for (int k = 0; k < kc; k++, o += aK, panel += 2 * W)
         {
             TVec b0 = TOps.Load(panel), b1 = TOps.Load(panel + W);
             TVec x = TOps.Broadcast(a0[o]); c00 = TOps.Fma(x, b0, c00); c01 = TOps.Fma(x, b1, c01);

@@ -15,7 +15,7 @@ public class MatMulTests
     {
         { 0, 5, 3 }, { 1, 1, 1 }, { 1, 7, 8 }, { 7, 8, 15 }, { 8, 15, 16 }, { 15, 16, 17 }, { 16, 17, 31 },
         { 17, 31, 33 }, { 31, 33, 7 }, { 33, 1023, 5 }, { 5, 1, 1023 }, { 3, 0, 4 }, { 50, 300, 70 }, { 97, 9, 65 },
-        // C a whole number of panels at every width: the backward products read B in place, unpacked.
+        // C a whole number of panels at every width: no partial panel in the backward products.
         { 20, 64, 24 }, { 9, 96, 40 },
     };
 
@@ -62,7 +62,7 @@ public class MatMulTests
     public void Gemm_EveryVectorWidth_MatchesScalar(int N, int C, int OC)
     {
         // Each width the CPU runs, on the access patterns MatMul uses (transposing pack for the forward,
-        // row-copy pack, or at C = 64 B read in place, and strided A for the two backward products).
+        // row-copy pack, at C = 64 with no partial panel, and strided A for the two backward products).
         var (input, weight, bias) = Operands(N, C, OC, seed: 4);
         var dOut = new float[N * OC];
         new Rng(40).FillGaussian(dOut, 0, 1);
