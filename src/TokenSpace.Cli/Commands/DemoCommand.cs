@@ -31,6 +31,7 @@ static class DemoCommand
             var options = preset.Options with { Seed = parse.GetValue(Seed) };
             if (parse.GetValue(Steps) is { } steps) options = options with { Steps = steps };
             options = options with { SnapshotEvery = DemoMaps.SnapshotEvery };
+            ClaimOutput(outDir);
             DemoMaps.ClearSnapshots(outDir);
             if (!json) Console.WriteLine($"TokenSpace demo: training microgpt on {data}");
             var run = TrainCommand.Run(data, null, preset.Model, options, outDir, resume: false, stepsOverride: null, quiet: json);
@@ -88,5 +89,22 @@ static class DemoCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>The file that marks a directory as the demo's own, so a later demo may replace what is in it.</summary>
+    const string Marker = ".tokenspace-demo";
+
+    /// <summary>
+    /// Makes <paramref name="outDir"/> the demo's: a missing or empty directory, or one an earlier demo wrote
+    /// (it holds <see cref="Marker"/>), is fine; anything else (say, the checkpoint of a real training run)
+    /// is refused before a byte is written, since the demo replaces the checkpoint and clears snapshots/.
+    /// </summary>
+    /// <exception cref="IOException">The directory holds files the demo did not write.</exception>
+    static void ClaimOutput(string outDir)
+    {
+        if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !File.Exists(Path.Combine(outDir, Marker)))
+            throw new IOException($"{outDir} already holds files that `demo` did not write; the demo replaces the checkpoint there, so give another --out or empty it first");
+        Directory.CreateDirectory(outDir);
+        File.WriteAllText(Path.Combine(outDir, Marker), "written by `tokenspace demo`, which may replace everything in this directory\n");
     }
 }

@@ -46,6 +46,43 @@ public class DemoCommandTests
     }
 
     [Fact]
+    public void Demo_OutHoldsAnotherRunsFiles_RefusesAndKeepsThem()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"demo-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, "config.json"), "{\"n_embd\": 384}");
+            var (exit, stdout, stderr) = VectorsCliTests.Run("demo", "--steps", "5", "--out", dir);
+            Assert.Equal(1, exit);
+            Assert.Equal("", stdout);
+            Assert.StartsWith($"error: {dir} already holds files that `demo` did not write", stderr);
+            Assert.Equal(["config.json"], Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName));
+            Assert.Equal("{\"n_embd\": 384}", File.ReadAllText(Path.Combine(dir, "config.json")));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Demo_TwiceIntoTheSameOut_ReplacesItsOwnOutput()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"demo-{Guid.NewGuid():N}");
+        try
+        {
+            Assert.Equal(0, RunCli("demo", "--steps", "5", "--out", dir, "--json", "--threads", "1").Exit);
+            Assert.Equal(0, RunCli("demo", "--steps", "5", "--out", dir, "--json", "--threads", "1").Exit);
+            Assert.True(File.Exists(Path.Combine(dir, "model.safetensors")));
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void Train_UnknownPreset_FailsWithOneLine()
     {
         var (exit, stdout, stderr) = VectorsCliTests.Run("train", "--data", "x.txt", "--preset", "gpt5");
