@@ -356,9 +356,12 @@ public sealed class Gpt
             var dAct = dFchAct.AsSpan(0, N * 4 * C);
             MatMul.Backward(dAct, G(p.FcProjW, C * 4 * C), G(p.FcProjB, C), ThroughMask(dres, p.FcProjMask, N * C), p.FchAct.AsSpan(0, N * 4 * C), W(p.FcProjW, C * 4 * C), N, 4 * C, C, accumulateInput: false);
             var dfch = dFch.AsSpan(0, N * 4 * C);
-            dfch.Clear();
-            if (Config.Activation == Activation.Gelu) Gelu.Backward(dfch, p.Fch.AsSpan(0, N * 4 * C), dAct);
-            else Relu.Backward(dfch, p.Fch.AsSpan(0, N * 4 * C), dAct);
+            if (Config.Activation == Activation.Gelu) Gelu.Backward(dfch, p.Fch.AsSpan(0, N * 4 * C), dAct, accumulate: false);
+            else
+            {
+                dfch.Clear();
+                Relu.Backward(dfch, p.Fch.AsSpan(0, N * 4 * C), dAct);
+            }
             var dln = dLn.AsSpan(0, N * C);
             MatMul.Backward(dln, G(p.FcW, 4 * C * C), G(p.FcB, 4 * C), dfch, p.Ln2.AsSpan(0, N * C), W(p.FcW, 4 * C * C), N, C, 4 * C, accumulateInput: false);
             NormBackward(dres, p.Ln2W, p.Ln2B, dln, p.Res2, p.Ln2Mean, p.Ln2Rstd, N);

@@ -37,14 +37,17 @@ public static class Gelu
         }
     }
 
-    /// <summary>Adds <c>dOut · gelu′(x)</c> into <paramref name="dInput"/>.</summary>
-    /// <param name="dInput">(N), accumulated into.</param>
+    /// <summary>
+    /// Adds <c>dOut · gelu′(x)</c> into <paramref name="dInput"/>, or writes it there when
+    /// <paramref name="accumulate"/> is false (sparing the read of a buffer that would only hold zeros).
+    /// </summary>
+    /// <param name="dInput">(N), accumulated into or overwritten.</param>
     /// <param name="input">(N), the forward input.</param>
     /// <param name="dOut">(N).</param>
     /// <remarks>
     /// gelu′ = ½(1 + th) + ½x(1 − th²)·√(2/π)(1 + 3·0.044715x²) = σ + 2√(2/π)·x(1 + 3·0.044715x²)·σ(1 − σ).
     /// </remarks>
-    public static unsafe void Backward(Span<float> dInput, ReadOnlySpan<float> input, ReadOnlySpan<float> dOut)
+    public static unsafe void Backward(Span<float> dInput, ReadOnlySpan<float> input, ReadOnlySpan<float> dOut, bool accumulate = true)
     {
         int N = input.Length;
         fixed (float* pDin = dInput, pInp = input, pDout = dOut)
@@ -60,12 +63,12 @@ public static class Gelu
                     var sigma = Sigma(v);
                     var slope = v * (Vector<float>.One + new Vector<float>(3 * A) * v * v) * new Vector<float>(TwoS);
                     var derivative = sigma + slope * sigma * (Vector<float>.One - sigma);
-                    Vector.FusedMultiplyAdd(Vector.Load(dy + i), derivative, Vector.Load(dx + i)).Store(dx + i);
+                    Vector.FusedMultiplyAdd(Vector.Load(dy + i), derivative, accumulate ? Vector.Load(dx + i) : Vector<float>.Zero).Store(dx + i);
                 }
                 for (; i < end; i++)
                 {
                     float sigma = Sigma(xs[i]), slope = xs[i] * (1 + 3 * A * xs[i] * xs[i]) * TwoS;
-                    dx[i] = MathF.FusedMultiplyAdd(dy[i], sigma + slope * sigma * (1 - sigma), dx[i]);
+                    dx[i] = MathF.FusedMultiplyAdd(dy[i], sigma + slope * sigma * (1 - sigma), accumulate ? dx[i] : 0f);
                 }
             });
         }

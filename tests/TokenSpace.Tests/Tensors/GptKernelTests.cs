@@ -148,11 +148,15 @@ public class GptKernelTests
         var dx = Enumerable.Repeat(0.5f, x.Length).ToArray();
         Gelu.Forward(y, x);
         Gelu.Backward(dx, x, Enumerable.Repeat(2f, x.Length).ToArray());
+        // Overwriting ignores what the destination held.
+        var overwritten = Enumerable.Repeat(float.NaN, x.Length).ToArray();
+        Gelu.Backward(overwritten, x, Enumerable.Repeat(2f, x.Length).ToArray(), accumulate: false);
         for (int i = 0; i < x.Length; i++)
         {
             Assert.Equal(Gelu.Scalar(x[i]), y[i], 2e-5 * (1 + Math.Abs(x[i])));
             double h = 1e-4, fd = (Gelu.Scalar(x[i] + h) - Gelu.Scalar(x[i] - h)) / (2 * h);
             Assert.Equal(0.5 + 2 * fd, dx[i], 2e-4);
+            Assert.Equal(2 * fd, overwritten[i], 2e-4);
         }
     }
 
