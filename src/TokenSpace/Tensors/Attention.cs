@@ -119,7 +119,8 @@ public static class Attention
                         var row = new Span<float>(ds + (long)t * T, t + 1);
                         if (mask != null) TensorPrimitives.Multiply(row, new ReadOnlySpan<float>(mask + (long)t * T, t + 1), row);
                         SoftmaxBackward(row, new ReadOnlySpan<float>(p + (long)t * T, t + 1), scale);
-                        new Span<float>(ds + (long)t * T + t + 1, T - t - 1).Clear();
+                        // Zero up to the block's edge: no product reads row t of d(pre) past seen.
+                        new Span<float>(ds + (long)t * T + t + 1, seen - t - 1).Clear();
                     }
                     // dq[t] += Σ_{t2 < seen} d(pre)[t, t2] · k[t2].
                     Gemm.RunPacked(dq + (long)t0 * C3, C3, ds + (long)t0 * T, T, 1, keys, rowsStride, accumulate: true, rows, seen, hs);

@@ -258,14 +258,45 @@ static unsafe class Gemm
         }
         else
         {
-            // Transposing: gather each packed row from the cols source rows (all in L1 after the first k).
+            // Transposing: 8 × 8 blocks in registers where B's rows run along k, then the rest one by one,
+            // gathering each packed row from the cols source rows (all in L1 after the first k).
+            int k8 = bK == 1 && Avx.IsSupported ? K / 8 * 8 : 0, j8 = k8 > 0 ? cols / 8 * 8 : 0;
+            for (int j = 0; j < j8; j += 8)
+            {
+                for (int k = 0; k < k8; k += 8) Transpose8(dst + (long)k * NR + j, NR, b + (j0 + j) * bJ + k, bJ);
+            }
             float* src = b + j0 * bJ;
             for (int k = 0; k < K; k++, src += bK)
             {
                 float* row = dst + (long)k * NR;
-                for (int j = 0; j < cols; j++) row[j] = src[j * bJ];
+                for (int j = k < k8 ? j8 : 0; j < cols; j++) row[j] = src[j * bJ];
             }
         }
+    }
+
+    /// <summary><c>dst[c·ldDst + r] = src[r·ldSrc + c]</c> for an 8 × 8 block, in AVX registers.</summary>
+    static void Transpose8(float* dst, nint ldDst, float* src, nint ldSrc)
+    {
+        Vector256<float> v0 = Avx.LoadVector256(src), v1 = Avx.LoadVector256(src + ldSrc), v2 = Avx.LoadVector256(src + 2 * ldSrc),
+            v3 = Avx.LoadVector256(src + 3 * ldSrc), v4 = Avx.LoadVector256(src + 4 * ldSrc), v5 = Avx.LoadVector256(src + 5 * ldSrc),
+            v6 = Avx.LoadVector256(src + 6 * ldSrc), v7 = Avx.LoadVector256(src + 7 * ldSrc);
+        // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
+        var t0 = Avx.UnpackLow(v0, v1); var t1 = Avx.UnpackHigh(v0, v1);
+        var t2 = Avx.UnpackLow(v2, v3); var t3 = Avx.UnpackHigh(v2, v3);
+        var t4 = Avx.UnpackLow(v4, v5); var t5 = Avx.UnpackHigh(v4, v5);
+        var t6 = Avx.UnpackLow(v6, v7); var t7 = Avx.UnpackHigh(v6, v7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldDst, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldDst, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldDst, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldDst, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldDst, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldDst, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldDst, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     static int Blocks(int M, int rowsPer, int panels, int panelsPer) => (M + rowsPer - 1) / rowsPer * ((panels + panelsPer - 1) / panelsPer);
