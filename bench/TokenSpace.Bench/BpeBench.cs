@@ -20,7 +20,7 @@ static partial class BpeBench
 
     public static void Run(string[] args)
     {
-        string repo = RepoRoot();
+        string repo = Measure.RepoRoot();
         string file = Path.GetFullPath(Path.Combine(repo, "..", "shared", "data", "tinyshakespeare.txt"));
         int runs = 10;
         for (int i = 0; i < args.Length; i++)
@@ -131,17 +131,5 @@ static partial class BpeBench
         uint h = 0x811c9dc5;
         foreach (int id in ids) h = (h ^ (uint)id) * 0x01000193;
         return h;
-    }
-
-    static string RepoRoot()
-    {
-        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "TokenSpace.sln"))) return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("TokenSpace.sln not found above the current directory");
     }
 }

@@ -40,7 +40,7 @@ static class EmbeddingBench
 
         // TokenSpace, the copy and PyTorch take turns: on a shared host the speed drifts over minutes, and
         // each reports the median of its rounds.
-        int rounds = args.Contains("--rounds") ? int.Parse(args[Array.IndexOf(args, "--rounds") + 1], System.Globalization.CultureInfo.InvariantCulture) : 3;
+        int rounds = Measure.Option(args, "--rounds", 3);
         List<double> ours = [], forward = [], backward = [], copies = [];
         var torch = new Dictionary<string, List<double>>();
         string? torchError = null, torchVersion = null;

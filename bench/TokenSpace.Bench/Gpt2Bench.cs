@@ -17,8 +17,7 @@ static class Gpt2Bench
 {
     public static void Run(string[] args)
     {
-        int i = Array.IndexOf(args, "--steps");
-        int steps = i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+        int steps = Measure.Option(args, "--steps", 5);
         int threads = Threads.Count;
         var config = new GptConfig { VocabSize = 50257, BlockSize = 256, Layers = 2, Heads = 12, Channels = 768 };
         var options = new TrainOptions

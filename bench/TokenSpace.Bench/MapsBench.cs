@@ -23,8 +23,8 @@ static class MapsBench
 
     public static void Run(string[] args)
     {
-        string? vectorsPath = Option(args, "--vectors");
-        int count = int.Parse(Option(args, "--count") ?? "5000", CultureInfo.InvariantCulture);
+        string? vectorsPath = Measure.Option(args, "--vectors");
+        int count = Measure.Option(args, "--count", 5000);
         bool sklearn = !args.Contains("--no-sklearn");
 
         var (words, matrix, d) = vectorsPath is null ? ReadNpmGlove(count) : ReadText(vectorsPath, count);
@@ -72,12 +72,6 @@ static class MapsBench
         {
             File.Delete(temp);
         }
-    }
-
-    static string? Option(string[] args, string name)
-    {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
     }
 
     static (string[] Words, float[] Matrix, int D) ReadText(string path, int count)
@@ -143,7 +137,7 @@ static class MapsBench
 
     static string RunPython(string vectorsPath)
     {
-        string script = Path.Combine(RepoRoot(), "tools", "reference", "projection_bench.py");
+        string script = Path.Combine(Measure.RepoRoot(), "tools", "reference", "projection_bench.py");
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
         start.ArgumentList.Add(vectorsPath);
@@ -153,14 +147,5 @@ static class MapsBench
         process.WaitForExit();
         if (process.ExitCode != 0) throw new InvalidOperationException($"{script} failed (exit {process.ExitCode}): {stderr.Result}");
         return stdout.Trim().Split('\n')[^1];
-    }
-
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "TokenSpace.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("TokenSpace.sln not found above " + AppContext.BaseDirectory);
     }
 }

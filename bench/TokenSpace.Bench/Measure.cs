@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace TokenSpace.Bench;
 
-/// <summary>Timing and JSON-line output shared by every benchmark.</summary>
+/// <summary>What every benchmark shares: timing, JSON-line output, command-line options and the checkout's root.</summary>
 static class Measure
 {
     static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
@@ -20,6 +20,30 @@ static class Measure
             times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
         return Median(times);
+    }
+
+    /// <summary>The value after <paramref name="name"/> on the command line, or null when it is absent.</summary>
+    public static string? Option(string[] args, string name)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
+    }
+
+    /// <summary>The integer after <paramref name="name"/> on the command line, or <paramref name="fallback"/>.</summary>
+    public static int Option(string[] args, string name, int fallback) =>
+        Option(args, name) is { } value ? int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
+    /// <summary>The checkout this bench runs from: the first directory holding TokenSpace.sln above the current one, else above the binary.</summary>
+    public static string RepoRoot()
+    {
+        foreach (string start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "TokenSpace.sln"))) return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("TokenSpace.sln not found above the current directory or " + AppContext.BaseDirectory);
     }
 
     /// <summary>The median of <paramref name="values"/>.</summary>

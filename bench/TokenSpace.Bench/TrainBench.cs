@@ -21,13 +21,13 @@ static class TrainBench
 {
     public static void Run(string[] args)
     {
-        int threads = Option(args, "--threads", Environment.ProcessorCount);
-        int steps = Option(args, "--steps", 1000);
-        int smallSteps = Option(args, "--small-steps", 30);
-        int rounds = Option(args, "--rounds", 3);
+        int threads = Measure.Option(args, "--threads", Environment.ProcessorCount);
+        int steps = Measure.Option(args, "--steps", 1000);
+        int smallSteps = Measure.Option(args, "--small-steps", 30);
+        int rounds = Measure.Option(args, "--rounds", 3);
         bool torch = !args.Contains("--no-torch");
         Threads.Count = threads;
-        string root = RepoRoot();
+        string root = Measure.RepoRoot();
         string names = Path.Combine(root, "src", "TokenSpace.Cli", "Data", "names.txt");
         string shakespeare = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "tinyshakespeare.txt"));
         if (!File.Exists(shakespeare)) Console.Error.WriteLine($"skipping shakespeare-char-small: {shakespeare} is absent");
@@ -111,20 +111,5 @@ static class TrainBench
             tokens += trainer.LastTokens;
         }
         return tokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
-
-    static int Option(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
-    }
-
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "TokenSpace.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("TokenSpace.sln not found above " + AppContext.BaseDirectory);
     }
 }

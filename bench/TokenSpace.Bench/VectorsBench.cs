@@ -20,7 +20,7 @@ static class VectorsBench
         bool analogies = !args.Contains("--skip-analogies");
         string native = PretrainedVectors.Resolve("glove-100d")
             ?? throw new InvalidOperationException("glove-100d is not in the cache; run `tokenspace data fetch glove-100d` first");
-        string data = Path.Combine(RepoRoot(), "..", "shared", "data");
+        string data = Path.Combine(Measure.RepoRoot(), "..", "shared", "data");
         string questions = Path.Combine(data, "questions-words.txt");
         string pairs = Path.Combine(data, "wordsim353.tsv");
 
@@ -83,7 +83,7 @@ static class VectorsBench
     /// <summary>Runs gensim on the same files, echoes its lines, then prints gensim ÷ TokenSpace for each timing and whether the answers agree.</summary>
     static void RunGensim(Dictionary<string, double> ours, string text, string questions, string pairs, bool analogies, WordPairsResult pairResult, AnalogyResult? analogy)
     {
-        string script = Path.Combine(RepoRoot(), "tools", "reference", "gensim_bench.py");
+        string script = Path.Combine(Measure.RepoRoot(), "tools", "reference", "gensim_bench.py");
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
         foreach (string a in new[] { script, text, questions, pairs }.Concat(analogies ? [] : ["--skip-analogies"])) start.ArgumentList.Add(a);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
@@ -116,14 +116,5 @@ static class VectorsBench
             }
         }
         process.WaitForExit();
-    }
-
-    static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "TokenSpace.sln"))) return dir.FullName;
-        }
-        return Directory.GetCurrentDirectory();
     }
 }
