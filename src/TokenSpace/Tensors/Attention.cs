@@ -145,14 +145,14 @@ public static class Attention
         var vSum = Vector<float>.Zero;
         for (; i + W <= row.Length; i += W)
         {
-            var e = Vector.Exp(Vector.FusedMultiplyAdd(new Vector<float>(row[i..]), vScale, vShift));
+            var e = Exponential.Exp(Vector.FusedMultiplyAdd(new Vector<float>(row[i..]), vScale, vShift));
             e.CopyTo(row[i..]);
             vSum += e;
         }
         float sum = Vector.Sum(vSum);
         for (; i < row.Length; i++)
         {
-            row[i] = MathF.Exp(MathF.FusedMultiplyAdd(row[i], scale, shift));
+            row[i] = Exponential.Exp(MathF.FusedMultiplyAdd(row[i], scale, shift));
             sum += row[i];
         }
         TensorPrimitives.Multiply(row, 1f / sum, row);

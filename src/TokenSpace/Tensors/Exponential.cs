@@ -1,0 +1,65 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace TokenSpace.Tensors;
+
+/// <summary>
+/// <c>e^x</c> in single precision for the hot loops (GELU, attention's softmax): within 1 ulp of the exact value
+/// for normal results, at about half the cost of <see cref="Vector.Exp(Vector{float})"/>, which computes
+/// in double. The scalar and the vector forms take the same steps, so every lane equals the scalar result.
+/// </summary>
+/// <remarks>
+/// <c>x = n·ln 2 + r</c> with n = round(x / ln 2) and |r| ≤ ½ ln 2 (ln 2 in two parts, so r is exact to
+/// float precision); <c>e^r</c> by its Taylor series to degree 7 (truncation below 1e-8 relative); then
+/// <c>2^n</c> applied as two exponent-field scalings, so results that overflow become +∞ and results below
+/// the normal range go gradually to 0. Inputs are clamped to [−104, 89], past which the result is 0 or +∞
+/// anyway; NaN stays NaN.
+/// </remarks>
+public static class Exponential
+{
+    const float Log2E = 1.44269504f, Ln2Hi = 0.693145752f, Ln2Lo = 1.42860677e-6f, Low = -104f, High = 89f;
+    const float C2 = 1f / 2, C3 = 1f / 6, C4 = 1f / 24, C5 = 1f / 120, C6 = 1f / 720, C7 = 1f / 5040;
+
+    /// <summary><c>e^x</c> in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<float> Exp(Vector<float> x)
+    {
+        // Low and High first: a NaN operand is the one these instructions return.
+        x = Vector.MinNative(new Vector<float>(High), Vector.MaxNative(new Vector<float>(Low), x));
+        var n = Vector.Round(x * new Vector<float>(Log2E));
+        var r = Vector.FusedMultiplyAdd(n, new Vector<float>(-Ln2Lo), Vector.FusedMultiplyAdd(n, new Vector<float>(-Ln2Hi), x));
+        var p = Vector.FusedMultiplyAdd(new Vector<float>(C7), r, new Vector<float>(C6));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(C5));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(C4));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(C3));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(C2));
+        p = Vector.FusedMultiplyAdd(p, r, Vector<float>.One);
+        p = Vector.FusedMultiplyAdd(p, r, Vector<float>.One);
+        var k = Vector.ConvertToInt32Native(n);
+        var half = Vector.ShiftRightArithmetic(k, 1);
+        return p * Power(half) * Power(k - half);
+    }
+
+    /// <summary><c>e^x</c>, by the same steps as the vector form.</summary>
+    public static float Exp(float x)
+    {
+        x = Math.Min(Math.Max(x, Low), High);
+        float n = MathF.Round(x * Log2E);
+        float r = MathF.FusedMultiplyAdd(n, -Ln2Lo, MathF.FusedMultiplyAdd(n, -Ln2Hi, x));
+        float p = MathF.FusedMultiplyAdd(C7, r, C6);
+        p = MathF.FusedMultiplyAdd(p, r, C5);
+        p = MathF.FusedMultiplyAdd(p, r, C4);
+        p = MathF.FusedMultiplyAdd(p, r, C3);
+        p = MathF.FusedMultiplyAdd(p, r, C2);
+        p = MathF.FusedMultiplyAdd(p, r, 1f);
+        p = MathF.FusedMultiplyAdd(p, r, 1f);
+        int k = (int)n, half = k >> 1;
+        return p * Power(half) * Power(k - half);
+    }
+
+    /// <summary><c>2^k</c> for k in [−126, 127], built in the exponent field.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector<float> Power(Vector<int> k) => Vector.AsVectorSingle(Vector.ShiftLeft(k + new Vector<int>(127), 23));
+
+    static float Power(int k) => BitConverter.Int32BitsToSingle((k + 127) << 23);
+}
