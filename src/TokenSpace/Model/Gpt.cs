@@ -370,7 +370,6 @@ public sealed class Gpt
             var datty = dAtty.AsSpan(0, N * C);
             MatMul.Backward(datty, G(p.ProjW, C * C), G(p.ProjB, C), ThroughMask(dres, p.AttProjMask, N * C), p.Atty.AsSpan(0, N * C), W(p.ProjW, C * C), N, C, C, accumulateInput: false);
             var dqkv = dQkv.AsSpan(0, N * 3 * C);
-            dqkv.Clear();
             Attention.Backward(dqkv, datty, p.Qkv.AsSpan(0, N * 3 * C), p.Att.AsSpan(0, B * NH * T * T), B, T, C, NH,
                 lastDropout ? p.AttMask.AsSpan(0, B * NH * T * T) : default);
             MatMul.Backward(dln, G(p.AttnW, 3 * C * C), G(p.AttnB, 3 * C), dqkv, p.Ln1.AsSpan(0, N * C), W(p.AttnW, 3 * C * C), N, C, 3 * C, accumulateInput: false);

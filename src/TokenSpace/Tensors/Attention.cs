@@ -69,10 +69,11 @@ public static class Attention
     }
 
     /// <summary>
-    /// Adds the gradient of <see cref="Forward"/> into <paramref name="dQkv"/>. Each (batch row, head)
-    /// owns its own columns of dQkv, so units never share an output.
+    /// Writes the gradient of <see cref="Forward"/> into <paramref name="dQkv"/>. Each (batch row, head)
+    /// owns its own columns of dQkv and writes each of its rows once, so units never share an output and
+    /// nothing is read from dQkv (accumulating would load every output tile from a cold buffer).
     /// </summary>
-    /// <param name="dQkv">(B, T, 3C), accumulated into.</param>
+    /// <param name="dQkv">(B, T, 3C), overwritten.</param>
     /// <param name="dOut">(B, T, C).</param>
     /// <param name="qkv">(B, T, 3C), the forward input.</param>
     /// <param name="att">(B, NH, T, T) from <see cref="Forward"/>.</param>
@@ -109,8 +110,8 @@ public static class Attention
                 for (int t0 = 0; t0 < T; t0 += QueryRows)
                 {
                     int rows = Math.Min(QueryRows, T - t0), seen = t0 + rows;
-                    // dv[t2] += Σ_{t ≥ t0} weights[t, t2] · dy[t], for t2 in this block (the weights are zero for t < t2).
-                    Gemm.RunPacked(dv + (long)t0 * C3, C3, weights + (long)t0 * T + t0, 1, T, dys + (long)t0 * Gemm.PanelWidth, rowsStride, accumulate: true, rows, T - t0, hs);
+                    // dv[t2] = Σ_{t ≥ t0} weights[t, t2] · dy[t], for t2 in this block (the weights are zero for t < t2).
+                    Gemm.RunPacked(dv + (long)t0 * C3, C3, weights + (long)t0 * T + t0, 1, T, dys + (long)t0 * Gemm.PanelWidth, rowsStride, accumulate: false, rows, T - t0, hs);
                     // d(att)[t, t2] = dy[t] · v[t2], then the softmax backward in O(T) a row:
                     // d(pre)[t2] = att[t2] · (d(att)[t2] − Σ att·d(att)) (d(att) through the mask first).
                     Gemm.RunPacked(ds + (long)t0 * T, T, dy + (long)t0 * C, C, 1, values, valuesStride, accumulate: false, rows, hs, seen);
@@ -122,14 +123,14 @@ public static class Attention
                         // Zero up to the block's edge: no product reads row t of d(pre) past seen.
                         new Span<float>(ds + (long)t * T + t + 1, seen - t - 1).Clear();
                     }
-                    // dq[t] += Σ_{t2 < seen} d(pre)[t, t2] · k[t2].
-                    Gemm.RunPacked(dq + (long)t0 * C3, C3, ds + (long)t0 * T, T, 1, keys, rowsStride, accumulate: true, rows, seen, hs);
+                    // dq[t] = Σ_{t2 < seen} d(pre)[t, t2] · k[t2].
+                    Gemm.RunPacked(dq + (long)t0 * C3, C3, ds + (long)t0 * T, T, 1, keys, rowsStride, accumulate: false, rows, seen, hs);
                 }
-                // dk[t2] += Σ_{t ≥ t2} d(pre)[t, t2] · q[t], once every row of d(pre) is known.
+                // dk[t2] = Σ_{t ≥ t2} d(pre)[t, t2] · q[t], once every row of d(pre) is known.
                 for (int t0 = 0; t0 < T; t0 += QueryRows)
                 {
                     int rows = Math.Min(QueryRows, T - t0);
-                    Gemm.RunPacked(dk + (long)t0 * C3, C3, ds + (long)t0 * T + t0, 1, T, queries + (long)t0 * Gemm.PanelWidth, rowsStride, accumulate: true, rows, T - t0, hs);
+                    Gemm.RunPacked(dk + (long)t0 * C3, C3, ds + (long)t0 * T + t0, 1, T, queries + (long)t0 * Gemm.PanelWidth, rowsStride, accumulate: false, rows, T - t0, hs);
                 }
             });
         }
@@ -212,7 +213,7 @@ public static class Attention
     }
 
     /// <summary>
-    /// Plain scalar <see cref="Backward"/> in double precision, recomputing the attention weights from
+    /// Plain scalar <see cref="Backward"/> in double precision, adding into <paramref name="dQkv"/> and recomputing the attention weights from
     /// <paramref name="qkv"/>: the test oracle.
     /// </summary>
     public static void BackwardScalar(Span<float> dQkv, ReadOnlySpan<float> dOut, ReadOnlySpan<float> qkv, int B, int T, int C, int NH,
