@@ -69,7 +69,7 @@ public sealed class Gpt
     readonly int[] ids, targets;
     readonly float[] encoded, embNorm, embMean, embRstd, lnF, lnFMean, lnFRstd, logits, probs, losses;
     // Backward scratch, reused by every layer.
-    readonly float[] dRes, dLn, dQkv, dAtty, dFch, dFchAct, dEncoded, dLogits;
+    readonly float[] dRes, dLn, dQkv, dAtty, dFchAct, dEncoded, dLogits;
     // Dropout: the embedding's mask, and the gradient through a mask.
     readonly float[] embMask, dDropped;
 
@@ -182,7 +182,6 @@ public sealed class Gpt
         dLn = new float[N * C];
         dQkv = new float[N * 3 * C];
         dAtty = new float[N * C];
-        dFch = new float[N * 4 * C];
         dFchAct = new float[N * 4 * C];
         dEncoded = config.EmbeddingNorm ? new float[N * C] : [];
         dLogits = new float[(long)N * V];
@@ -355,15 +354,11 @@ public sealed class Gpt
             // Res3 = Res2 + FcProj: dres flows to both unchanged, and the MLP adds its part into dres.
             var dAct = dFchAct.AsSpan(0, N * 4 * C);
             MatMul.Backward(dAct, G(p.FcProjW, C * 4 * C), G(p.FcProjB, C), ThroughMask(dres, p.FcProjMask, N * C), p.FchAct.AsSpan(0, N * 4 * C), W(p.FcProjW, C * 4 * C), N, 4 * C, C, accumulateInput: false);
-            var dfch = dFch.AsSpan(0, N * 4 * C);
-            if (Config.Activation == Activation.Gelu) Gelu.Backward(dfch, p.Fch.AsSpan(0, N * 4 * C), dAct, accumulate: false);
-            else
-            {
-                dfch.Clear();
-                Relu.Backward(dfch, p.Fch.AsSpan(0, N * 4 * C), dAct);
-            }
+            // The gradient before the activation replaces the one after it, in place: no second 4C-wide buffer to stream through.
+            if (Config.Activation == Activation.Gelu) Gelu.Backward(dAct, p.Fch.AsSpan(0, N * 4 * C), dAct, accumulate: false);
+            else Relu.Backward(dAct, p.Fch.AsSpan(0, N * 4 * C), dAct, accumulate: false);
             var dln = dLn.AsSpan(0, N * C);
-            MatMul.Backward(dln, G(p.FcW, 4 * C * C), G(p.FcB, 4 * C), dfch, p.Ln2.AsSpan(0, N * C), W(p.FcW, 4 * C * C), N, C, 4 * C, accumulateInput: false);
+            MatMul.Backward(dln, G(p.FcW, 4 * C * C), G(p.FcB, 4 * C), dAct, p.Ln2.AsSpan(0, N * C), W(p.FcW, 4 * C * C), N, C, 4 * C, accumulateInput: false);
             NormBackward(dres, p.Ln2W, p.Ln2B, dln, p.Res2, p.Ln2Mean, p.Ln2Rstd, N);
 
             // Res2 = x + AttProj: likewise for the attention branch.

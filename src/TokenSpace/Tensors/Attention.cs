@@ -24,7 +24,10 @@ public static class Attention
 
     /// <summary>Computes the attention output and keeps the attention weights for backward.</summary>
     /// <param name="output">(B, T, C), overwritten: the heads side by side.</param>
-    /// <param name="att">(B, NH, T, T), overwritten: softmax weights, zero above the diagonal.</param>
+    /// <param name="att">
+    /// (B, NH, T, T): row t gets the softmax weights for t2 ≤ t and zeros up to the end of t's block of
+    /// <see cref="QueryRows"/> query rows; past that nothing is written, and <see cref="Backward"/> reads nothing there.
+    /// </param>
     /// <param name="qkv">(B, T, 3C).</param>
     /// <param name="dropMask">(B, NH, T, T) dropout mask on the attention weights (see <see cref="Dropout"/>), or empty.</param>
     public static unsafe void Forward(Span<float> output, Span<float> att, ReadOnlySpan<float> qkv, int B, int T, int C, int NH,
@@ -56,10 +59,11 @@ public static class Attention
                     Gemm.RunPacked(p + (long)t0 * T, T, q + (long)t0 * C3, C3, 1, keys, (long)hs * Gemm.PanelWidth, accumulate: false, rows, hs, seen);
                     for (int t = t0; t < seen; t++)
                     {
-                        var row = new Span<float>(p + (long)t * T, T);
+                        // Zeros up to the block's edge, which the products read; past it row t is neither read nor written.
+                        var row = new Span<float>(p + (long)t * T, seen);
                         Softmax(row[..(t + 1)], scale);
                         row[(t + 1)..].Clear();
-                        if (dm != 0) TensorPrimitives.Multiply(row, new ReadOnlySpan<float>((float*)dm + ((long)unit * T + t) * T, T), new Span<float>(weights + (long)t * T, T));
+                        if (dm != 0) TensorPrimitives.Multiply(row, new ReadOnlySpan<float>((float*)dm + ((long)unit * T + t) * T, seen), new Span<float>(weights + (long)t * T, seen));
                     }
                     // out[t] = Σ_{t2 < seen} weights[t, t2] · v[t2] (the weights are zero past t).
                     Gemm.RunPacked(y + (long)t0 * C, C, weights + (long)t0 * T, T, 1, values, (long)T * Gemm.PanelWidth, accumulate: false, rows, seen, hs);

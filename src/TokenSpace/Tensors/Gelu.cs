@@ -40,7 +40,8 @@ public static class Gelu
 
     /// <summary>
     /// Adds <c>dOut · gelu′(x)</c> into <paramref name="dInput"/>, or writes it there when
-    /// <paramref name="accumulate"/> is false (sparing the read of a buffer that would only hold zeros).
+    /// <paramref name="accumulate"/> is false (sparing the read of a buffer that would only hold zeros);
+    /// <paramref name="dInput"/> may then be <paramref name="dOut"/> itself.
     /// </summary>
     /// <param name="dInput">(N), accumulated into or overwritten.</param>
     /// <param name="input">(N), the forward input.</param>

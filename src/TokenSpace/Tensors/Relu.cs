@@ -11,15 +11,20 @@ public static class Relu
     public static void Forward(Span<float> output, ReadOnlySpan<float> input) =>
         System.Numerics.Tensors.TensorPrimitives.Max(input, 0f, output);
 
-    /// <summary>Adds <c>dOut</c> into <paramref name="dInput"/> where the input was positive (the subgradient at 0 is 0, as PyTorch).</summary>
-    /// <param name="dInput">(N), accumulated into.</param>
+    /// <summary>
+    /// Adds <c>dOut</c> into <paramref name="dInput"/> where the input was positive (the subgradient at 0 is 0,
+    /// as PyTorch), or writes it there (and 0 elsewhere) when <paramref name="accumulate"/> is false;
+    /// <paramref name="dInput"/> may then be <paramref name="dOut"/> itself.
+    /// </summary>
+    /// <param name="dInput">(N), accumulated into or overwritten.</param>
     /// <param name="input">(N), the forward input.</param>
     /// <param name="dOut">(N).</param>
-    public static void Backward(Span<float> dInput, ReadOnlySpan<float> input, ReadOnlySpan<float> dOut)
+    public static void Backward(Span<float> dInput, ReadOnlySpan<float> input, ReadOnlySpan<float> dOut, bool accumulate = true)
     {
         for (int i = 0; i < input.Length; i++)
         {
-            if (input[i] > 0f) dInput[i] += dOut[i];
+            float d = input[i] > 0f ? dOut[i] : 0f;
+            dInput[i] = accumulate ? dInput[i] + d : d;
         }
     }
 }

@@ -94,6 +94,7 @@ public class GptKernelTests
         Attention.ForwardScalar(expected, qkv, B, T, C, NH);
         Attention.Forward(actual, att, qkv, B, T, C, NH);
         Close(expected, actual, 1e-5f);
+        // Rows sum to one and, in a buffer that started zeroed, nothing lies above the diagonal.
         for (int r = 0; r < B * NH * T; r++)
         {
             int t = r % T;
@@ -157,6 +158,30 @@ public class GptKernelTests
             double h = 1e-4, fd = (Gelu.Scalar(x[i] + h) - Gelu.Scalar(x[i] - h)) / (2 * h);
             Assert.Equal(0.5 + 2 * fd, dx[i], 2e-4);
             Assert.Equal(2 * fd, overwritten[i], 2e-4);
+        }
+    }
+
+    [Fact]
+    public void ActivationBackward_InPlace_EqualsSeparateBuffers()
+    {
+        var x = Random(1001, 11, std: 2);
+        var dOut = Random(1001, 12);
+        var separate = new float[x.Length];
+        Gelu.Backward(separate, x, dOut, accumulate: false);
+        var inPlace = (float[])dOut.Clone();
+        Gelu.Backward(inPlace, x, inPlace, accumulate: false);
+        Assert.Equal(separate, inPlace);
+
+        // ReLU: dOut where x > 0 (0 at x = 0, as PyTorch), added or written.
+        x[0] = 0f;
+        var relu = (float[])dOut.Clone();
+        Relu.Backward(relu, x, relu, accumulate: false);
+        var added = Enumerable.Repeat(1f, x.Length).ToArray();
+        Relu.Backward(added, x, dOut);
+        for (int i = 0; i < x.Length; i++)
+        {
+            Assert.Equal(x[i] > 0 ? dOut[i] : 0f, relu[i]);
+            Assert.Equal(1f + (x[i] > 0 ? dOut[i] : 0f), added[i]);
         }
     }
 
