@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics.X86;
 
 namespace TokenSpace.Tensors;
 
@@ -50,6 +51,9 @@ public static class Attention
                 float* keys = Scratch(keysLength + valuesLength + (dm == 0 ? 0 : (long)T * T));
                 float* values = keys + keysLength;
                 float* weights = dm == 0 ? p : values + valuesLength;
+                PrefetchRows(q, T, C3, hs);
+                PrefetchRows(k, T, C3, hs);
+                PrefetchRows(v, T, C3, hs);
                 Gemm.Pack(keys, k, 1, C3, hs, T);
                 Gemm.Pack(values, v, C3, 1, T, hs);
                 for (int t0 = 0; t0 < T; t0 += QueryRows)
@@ -106,6 +110,11 @@ public static class Attention
                 float* keys = dys + rowsLength, queries = keys + rowsLength, values = queries + rowsLength;
                 float* ds = values + valuesLength;
                 float* weights = mask == null ? p : ds + (long)T * T;
+                PrefetchRows(q, T, C3, hs);
+                PrefetchRows(k, T, C3, hs);
+                PrefetchRows(v, T, C3, hs);
+                PrefetchRows(dy, T, C, hs);
+                for (int t = 0; t < T; t++) PrefetchRows(p + (long)t * T, 1, 0, t + 1);
                 Gemm.Pack(dys, dy, C, 1, T, hs);
                 Gemm.Pack(keys, k, C3, 1, T, hs);
                 Gemm.Pack(queries, q, C3, 1, T, hs);
@@ -137,6 +146,19 @@ public static class Attention
                     Gemm.RunPacked(dk + (long)t0 * C3, C3, ds + (long)t0 * T + t0, 1, T, queries + (long)t0 * Gemm.PanelWidth, rowsStride, accumulate: false, rows, T - t0, hs);
                 }
             });
+        }
+    }
+
+    /// <summary>
+    /// Asks for <paramref name="rows"/> rows of <paramref name="floats"/> floats, <paramref name="stride"/> apart, in L2.
+    /// A unit's operands were written a whole layer or pass
+    /// earlier and sit in L3 or memory; asked for at once, their misses overlap instead of stalling the packs and products one by one.
+    /// </summary>
+    static unsafe void PrefetchRows(float* start, int rows, long stride, int floats)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < floats; i += 16) Sse.Prefetch1(start + r * stride + i);
         }
     }
 
