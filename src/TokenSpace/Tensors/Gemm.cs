@@ -125,24 +125,27 @@ static unsafe class Gemm
     {
         int NR = 2 * TOps.Count;
         int panels = (Ncols + NR - 1) / NR;
-        // Few large blocks would leave a thread idle (dW of a 128 × 128 layer is 3 blocks): below MinBlocks,
-        // cut them smaller. The grid depends on the shape alone, never on the thread count.
+        // The grid never changes a result (every output is one chain over k in fixed KC blocks). Run in order on
+        // one thread, the blocks are as large as the caches allow: fewer calls, which weigh on small products.
         int rowsPer = MR * TilesPerBlock, panelsPer = PanelsPerBlock;
+        if (Serial(M, K, Ncols))
+        {
+            int serialPanelBlocks = (panels + panelsPer - 1) / panelsPer;
+            for (int unit = 0; unit < (M + rowsPer - 1) / rowsPer * serialPanelBlocks; unit++)
+                Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, panelStride, init, accumulate, unit, rowsPer, panelsPer, serialPanelBlocks, M, panels, K, Ncols);
+            return;
+        }
+        // Few large blocks would leave a thread idle (dW of a 128 × 128 layer is 3 blocks): below MinBlocks, cut them smaller.
         if (Blocks(M, rowsPer, panels, panelsPer) < MinBlocks) panelsPer = 1;
         if (Blocks(M, rowsPer, panels, panelsPer) < MinBlocks) rowsPer = MR;
         int rowBlocks = (M + rowsPer - 1) / rowsPer, panelBlocks = (panels + panelsPer - 1) / panelsPer;
-        if (Serial(M, K, Ncols))
-        {
-            for (int unit = 0; unit < rowBlocks * panelBlocks; unit++)
-                Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, panelStride, init, accumulate, unit, rowsPer, panelsPer, panelBlocks, M, panels, K, Ncols);
-            return;
-        }
         nint o = (nint)output, pa = (nint)a, pp = (nint)packed, pi = (nint)init;
         Threads.For(rowBlocks * panelBlocks, unit =>
             Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, panelStride, (float*)pi, accumulate, unit, rowsPer, panelsPer, panelBlocks, M, panels, K, Ncols));
     }
 
     /// <summary>One output block of the grid (<paramref name="rowsPer"/> rows × <paramref name="panelsPer"/> panels), over all of K in blocks of KC.</summary>
+    [SkipLocalsInit] // the edge tile and row table are written before they are read
     static void Block<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, float* init,
         bool accumulate, int unit, int rowsPer, int panelsPer, int panelBlocks, int M, int panels, int K, int Ncols)
         where TVec : unmanaged
