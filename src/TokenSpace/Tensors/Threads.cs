@@ -57,10 +57,15 @@ public static class Threads
     }
 
     /// <summary>
-    /// Persistent workers that claim units of the current job from a shared counter. Only the thread
-    /// holding <see cref="Gate"/> starts a job, and it waits for the job's units, not for the workers:
-    /// a worker the OS wakes late finds every unit of its job taken and goes back to sleep.
+    /// Persistent workers. Only the thread holding <see cref="Gate"/> starts a job, and it waits for the
+    /// job's units, not for the workers: a worker the OS wakes late finds its units taken and goes back to sleep.
     /// </summary>
+    /// <remarks>
+    /// Thread t first runs the t-th contiguous share of the units, in order, then takes what is left of the
+    /// others' shares from their far ends. Consecutive kernels split their rows alike (a layer norm, then the
+    /// product that reads its output, then the activation), so a thread mostly reads rows that it wrote
+    /// itself and that are still in its own L2, while a thread slowed by the machine still gets help.
+    /// </remarks>
     static class Pool
     {
         public static readonly object Gate = new();
@@ -79,52 +84,90 @@ public static class Threads
         {
             for (; workers < helpers; workers++)
             {
-                new Thread(Work) { IsBackground = true, Name = "TokenSpace.Threads" }.Start();
+                int share = workers + 1;
+                new Thread(() => Work(share)) { IsBackground = true, Name = "TokenSpace.Threads" }.Start();
             }
-            var job = new Job(body, units);
+            var job = new Job(body, units, helpers + 1);
             Done.Reset();
             current = job;
             Start.Release(helpers);
-            job.Drain();
+            job.Drain(0);
             Done.Wait();
             current = null;
             if (job.Error is { } e) ExceptionDispatchInfo.Throw(e);
         }
 
-        static void Work()
+        static void Work(int share)
         {
             while (true)
             {
                 Start.Wait();
-                current?.Drain();
+                current?.Drain(share);
             }
         }
 
-        sealed class Job(Action<int> body, int units)
+        sealed class Job
         {
-            int next = -1;
+            /// <summary>Longs between two shares' counters: one cache line each, so claims on one share do not slow the others.</summary>
+            const int Stride = 8;
+            readonly Action<int> body;
+            readonly int units, shares;
+            /// <summary>Per share, (next unit from the front) &lt;&lt; 32 | (one past the last unit not yet taken from the back).</summary>
+            readonly long[] ranges;
             int completed;
+
+            public Job(Action<int> body, int units, int shares)
+            {
+                this.body = body;
+                this.units = units;
+                this.shares = shares;
+                ranges = new long[shares * Stride];
+                for (int t = 0; t < shares; t++) ranges[t * Stride] = Pack((int)((long)units * t / shares), (int)((long)units * (t + 1) / shares));
+            }
 
             public Exception? Error { get; private set; }
 
-            /// <summary>Claims and runs units until none is left; whoever finishes the last one signals <see cref="Done"/>.</summary>
-            public void Drain()
+            /// <summary>
+            /// Runs the units of share <paramref name="share"/> from its front, then those left in the other shares
+            /// from their backs; whoever finishes the last unit of the job signals <see cref="Done"/>.
+            /// </summary>
+            public void Drain(int share)
             {
                 inLoop = true;
-                for (int i; (i = Interlocked.Increment(ref next)) < units;)
+                for (int i = 0; i < shares; i++)
                 {
-                    try
+                    int t = (share + i) % shares;
+                    for (int unit; (unit = Claim(t, fromFront: i == 0 && share < shares)) >= 0;)
                     {
-                        body(i);
+                        try
+                        {
+                            body(unit);
+                        }
+                        catch (Exception e)
+                        {
+                            lock (this) Error ??= e;
+                        }
+                        if (Interlocked.Increment(ref completed) == units) Done.Set();
                     }
-                    catch (Exception e)
-                    {
-                        lock (this) Error ??= e;
-                    }
-                    if (Interlocked.Increment(ref completed) == units) Done.Set();
                 }
                 inLoop = false;
             }
+
+            /// <summary>Takes one unit of share <paramref name="t"/> from its front or its back; −1 when none is left.</summary>
+            int Claim(int t, bool fromFront)
+            {
+                ref long range = ref ranges[t * Stride];
+                while (true)
+                {
+                    long seen = Volatile.Read(ref range);
+                    int front = (int)(seen >> 32), back = (int)seen;
+                    if (front >= back) return -1;
+                    long next = fromFront ? Pack(front + 1, back) : Pack(front, back - 1);
+                    if (Interlocked.CompareExchange(ref range, next, seen) == seen) return fromFront ? front : back - 1;
+                }
+            }
+
+            static long Pack(int front, int back) => (long)front << 32 | (uint)back;
         }
     }
 }

@@ -55,6 +55,36 @@ public class ThreadsTests
     }
 
     [Fact]
+    public void For_UnitThatWaits_TheOtherThreadTakesTheRestOfItsShare()
+    {
+        // Two threads split 4 units as [0, 1] and [2, 3]. Unit 2 waits until 0, 1 and 3 are done, so unit 3 must be
+        // taken from the far end of the second share by the thread that finished the first (or by whoever runs 2 last).
+        int saved = Threads.Count;
+        try
+        {
+            Threads.Count = 2;
+            for (int repeat = 0; repeat < 20; repeat++)
+            {
+                var done = new bool[4];
+                using var others = new CountdownEvent(3);
+                bool waited = true;
+                Threads.For(4, i =>
+                {
+                    if (i == 2) waited = others.Wait(TimeSpan.FromSeconds(10));
+                    done[i] = true;
+                    if (i != 2) others.Signal();
+                });
+                Assert.True(waited);
+                Assert.Equal([true, true, true, true], done);
+            }
+        }
+        finally
+        {
+            Threads.Count = saved;
+        }
+    }
+
+    [Fact]
     public void For_Nested_RunsEveryInnerUnitOnce()
     {
         var hits = new int[8 * 9];
