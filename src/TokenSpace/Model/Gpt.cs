@@ -300,14 +300,14 @@ public sealed class Gpt
                 lastDropout ? p.AttMask.AsSpan(0, B * NH * T * T) : default);
             MatMul.Forward(p.AttProj.AsSpan(0, N * C), p.Atty.AsSpan(0, N * C), W(p.ProjW, C * C), W(p.ProjB, C), N, C, C);
             if (lastDropout) Dropout.Forward(p.AttProj.AsSpan(0, N * C), p.AttProjMask.AsSpan(0, N * C), p.AttProj.AsSpan(0, N * C), pDrop, NextSeed());
-            TensorPrimitives.Add(x.AsSpan(0, N * C), p.AttProj.AsSpan(0, N * C), p.Res2.AsSpan(0, N * C));
+            Residual(p.Res2, x, p.AttProj, N * C);
             NormForward(p.Ln2, p.Ln2Mean, p.Ln2Rstd, p.Res2, p.Ln2W, p.Ln2B, N);
             MatMul.Forward(p.Fch.AsSpan(0, N * 4 * C), p.Ln2.AsSpan(0, N * C), W(p.FcW, 4 * C * C), W(p.FcB, 4 * C), N, C, 4 * C);
             if (Config.Activation == Activation.Gelu) Gelu.Forward(p.FchAct.AsSpan(0, N * 4 * C), p.Fch.AsSpan(0, N * 4 * C));
             else Relu.Forward(p.FchAct.AsSpan(0, N * 4 * C), p.Fch.AsSpan(0, N * 4 * C));
             MatMul.Forward(p.FcProj.AsSpan(0, N * C), p.FchAct.AsSpan(0, N * 4 * C), W(p.FcProjW, C * 4 * C), W(p.FcProjB, C), N, 4 * C, C);
             if (lastDropout) Dropout.Forward(p.FcProj.AsSpan(0, N * C), p.FcProjMask.AsSpan(0, N * C), p.FcProj.AsSpan(0, N * C), pDrop, NextSeed());
-            TensorPrimitives.Add(p.Res2.AsSpan(0, N * C), p.FcProj.AsSpan(0, N * C), p.Res3.AsSpan(0, N * C));
+            Residual(p.Res3, p.Res2, p.FcProj, N * C);
             x = p.Res3;
         }
         if (Config.FinalNorm)
@@ -392,6 +392,20 @@ public sealed class Gpt
         var d = dDropped.AsSpan(0, length);
         System.Numerics.Tensors.TensorPrimitives.Multiply(dOut, mask.AsSpan(0, length), d);
         return d;
+    }
+
+    /// <summary>
+    /// The residual sum <c>output = a + b</c> over the first <paramref name="n"/> floats, split across threads in
+    /// row order like the kernels before and after it, so each thread adds rows that are in its own cache.
+    /// </summary>
+    static void Residual(float[] output, float[] a, float[] b, int n)
+    {
+        const int Chunk = 16384;
+        Work.For((n + Chunk - 1) / Chunk, n, unit =>
+        {
+            int start = unit * Chunk, length = Math.Min(Chunk, n - start);
+            TensorPrimitives.Add(a.AsSpan(start, length), b.AsSpan(start, length), output.AsSpan(start, length));
+        });
     }
 
     int Add(string name, int[] shape, ParameterKind kind)
