@@ -207,6 +207,14 @@ static class TrainCommand
     /// </summary>
     internal static Result Run(string dataPath, string? valPath, ModelSource source, TrainOptions options, string outDir, RunSettings settings)
     {
+        // One writer per directory, for the whole run; what an interrupted save left is finished or cleared first.
+        using var writer = CheckpointLock.Acquire(outDir);
+        Checkpoint.Recover(outDir, writer);
+        if (settings.Resume is null && !settings.Overwrite && Checkpoint.HoldsRun(outDir))
+        {
+            throw new IOException($"{outDir} holds another run (a checkpoint or snapshots/); --resume continues it, --overwrite replaces it, "
+                + "or choose another --out");
+        }
         var trainer = settings.Resume is { } resume
             ? ResumeTrainer(dataPath, valPath, outDir, resume, settings.ReplaceInvalidUtf8)
             : CreateTrainer(dataPath, valPath, source, options, settings.ReplaceInvalidUtf8);
