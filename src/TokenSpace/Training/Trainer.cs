@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
@@ -110,7 +111,7 @@ public sealed class Trainer
 
     /// <summary>Saves model, tokenizer and training state to <paramref name="dir"/> (atomically).</summary>
     public void Save(string dir) =>
-        Checkpoint.Save(dir, Model, Tokenizer, new TrainingState(Step, Rng.State, Options, Optimizer.M, Optimizer.V, DataHash));
+        Checkpoint.Save(dir, Model, Tokenizer, new TrainingState(Step, Rng.State, Options, Optimizer.M, Optimizer.V, DataHash).WriteInto);
 
     /// <summary>
     /// Writes <c>DIR/snapshots/step-NNNNNN.safetensors</c> holding <c>wte.weight</c> (V, C) and <c>wpe.weight</c>

@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
-using TokenSpace.Training;
 
-namespace TokenSpace.Tests.Training;
+namespace TokenSpace.Tests.Formats;
 
 public class CheckpointTests
 {
