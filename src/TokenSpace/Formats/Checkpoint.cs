@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TokenSpace.IO;
 using TokenSpace.Model;
+using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
 
 namespace TokenSpace.Formats;
@@ -224,6 +225,8 @@ public static partial class Checkpoint
             if (!entry.Shape.SequenceEqual(s.FileShape))
                 throw new FileFormatException(path, $"tensor '{s.Name}' has shape [{string.Join(", ", entry.Shape)}], config.json implies [{string.Join(", ", s.FileShape)}]");
             var data = file.ReadFloat32(stored);
+            if (Finite.IndexOfNonFinite(data) is var bad and >= 0)
+                throw new FileFormatException(path, $"tensor '{stored}' holds {data[bad]} at index {bad}; a model with NaN or infinite weights cannot be used (a diverged run?)");
             var dst = model.Parameters.AsSpan(s.Offset, s.Length);
             if (s.Conv1D) Transpose(data, s.Shape[1], s.Shape[0]).CopyTo(dst);
             else data.CopyTo(dst);
