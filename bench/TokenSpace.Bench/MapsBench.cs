@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Projection;
 
 namespace TokenSpace.Bench;

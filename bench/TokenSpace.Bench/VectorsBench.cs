@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using TokenSpace.Evaluation;
 using TokenSpace.Formats;
-using TokenSpace.Vectors;
 
 namespace TokenSpace.Bench;
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Text.Json;
-using TokenSpace.Tensors;
 
 namespace TokenSpace.Cli;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
+using TokenSpace.Formats;
 using TokenSpace.Tokenization;
-using TokenSpace.Training;
 
 namespace TokenSpace.Cli;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Tokenization;
 
 namespace TokenSpace.Cli.Commands;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Plotting;
 using TokenSpace.Projection;
 using TokenSpace.Training;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TokenSpace.Formats;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
 
@@ -28,7 +29,7 @@ static class EvaluateLossCommand
             var (model, tokenizer) = Checkpoint.Load(dir, maxBatch);
             // A Hugging Face folder has no training options: GPT-2 reads running text.
             var mode = parse.GetValue(Mode) is { } m ? TrainCommand.ParseMode(m)
-                : Checkpoint.ReadTrainOptions(dir)?.Mode ?? (tokenizer is CharTokenizer ? DataMode.Lines : DataMode.Text);
+                : TrainingState.ReadOptions(dir)?.Mode ?? (tokenizer is CharTokenizer ? DataMode.Lines : DataMode.Text);
             var data = TextData.Load(parse.GetValue(Data)!, tokenizer, mode, parse.GetValue(ReplaceInvalidUtf8));
             var (loss, tokens) = Evaluator.Loss(model, data);
             // Finite weights can still overflow the logits; a NaN printed with exit 0 would pass for a result.

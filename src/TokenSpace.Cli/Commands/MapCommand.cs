@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Plotting;
 using TokenSpace.Projection;
 using TokenSpace.Vectors;

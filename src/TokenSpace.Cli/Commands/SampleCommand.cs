@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TokenSpace.Formats;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
@@ -25,7 +26,7 @@ static class SampleCommand
             string dir = parse.GetValue(CheckpointDir)!;
             var (model, tokenizer) = Checkpoint.Load(dir);
             // A Hugging Face folder has no training options: GPT-2 reads running text.
-            var mode = Checkpoint.ReadTrainOptions(dir)?.Mode ?? (tokenizer is CharTokenizer ? DataMode.Lines : DataMode.Text);
+            var mode = TrainingState.ReadOptions(dir)?.Mode ?? (tokenizer is CharTokenizer ? DataMode.Lines : DataMode.Text);
             string prompt = parse.GetValue(Prompt)!;
             int count = parse.GetValue(Count);
             if (count < 0) throw new ArgumentException($"--count must not be negative, got {count}");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Plotting;
 using TokenSpace.Projection;
 using TokenSpace.Vectors;

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text;
 using Spectre.Console;
-using TokenSpace.Tokenization;
 
 namespace TokenSpace.Cli.Commands;
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Spectre.Console;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Model;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
@@ -68,7 +69,7 @@ static class TrainCommand
             var preset = Presets.Get(parse.GetValue(PresetName)!);
             var o = preset.Options;
             if (parse.GetValue(Mode) is { } mode) o = o with { Mode = ParseMode(mode) };
-            else if (initFrom is not null) o = o with { Mode = Checkpoint.ReadTrainOptions(initFrom)?.Mode ?? DataMode.Text }; // as it was trained; GPT-2 reads running text
+            else if (initFrom is not null) o = o with { Mode = TrainingState.ReadOptions(initFrom)?.Mode ?? DataMode.Text }; // as it was trained; GPT-2 reads running text
             else if (tokenizerSpec != "char") o = o with { Mode = DataMode.Text }; // BPE reads running text, as nanoGPT
             if (parse.GetValue(Steps) is { } steps) o = o with { Steps = steps };
             if (parse.GetValue(BatchSize) is { } batch) o = o with { BatchSize = batch };
@@ -418,11 +419,11 @@ static class TrainCommand
     static Trainer ResumeTrainer(string dataPath, string? valPath, string outDir, Func<TrainOptions, GptConfig, ITokenizer, TrainOptions> continueWith,
         bool replaceInvalidUtf8)
     {
-        var saved = Checkpoint.ReadTrainOptions(outDir)
+        var saved = TrainingState.ReadOptions(outDir)
             ?? throw new FileNotFoundException($"{Path.Combine(outDir, Checkpoint.StateFile)} does not exist; --resume needs a checkpoint saved by `train` in --out", outDir);
         saved.Validate(Path.Combine(outDir, Checkpoint.StateFile));
         var (model, tokenizer) = Checkpoint.Load(outDir, saved.BatchSize, saved.Context, forTraining: true);
-        var state = Checkpoint.LoadState(outDir, model);
+        var state = TrainingState.Load(outDir, model);
         var options = continueWith(state.Options, model.Config, tokenizer);
         var all = LoadData(dataPath, tokenizer, saved.Mode, replaceInvalidUtf8);
         var (train, val) = valPath is null ? all.Split(saved.Seed) : (all.Shuffle(saved.Seed), LoadData(valPath, tokenizer, saved.Mode, replaceInvalidUtf8));

@@ -1,5 +1,5 @@
 using System.Text;
-using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Evaluation;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TokenSpace.IO;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Evaluation;
@@ -21,7 +22,7 @@ public static class WordPairs
     /// keys (most frequent form wins) when <paramref name="caseInsensitive"/>; a pair with an unknown
     /// word is skipped (or scored 0 with <paramref name="dummy4unknown"/>).
     /// </summary>
-    /// <exception cref="Formats.FileFormatException">The file is not UTF-8.</exception>
+    /// <exception cref="FileFormatException">The file is not UTF-8.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
     /// <exception cref="InvalidOperationException">No pair could be scored.</exception>
     public static WordPairsResult EvaluateWordPairs(this KeyedVectors vectors, string path, char delimiter = '\t',

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
+using TokenSpace.IO;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Formats;

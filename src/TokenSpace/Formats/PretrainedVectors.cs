@@ -1,3 +1,5 @@
+using TokenSpace.IO;
+
 namespace TokenSpace.Formats;
 
 /// <summary>

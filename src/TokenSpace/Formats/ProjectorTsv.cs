@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using TokenSpace.IO;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Formats;

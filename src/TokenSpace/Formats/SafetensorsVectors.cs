@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Text.Json;
+using TokenSpace.IO;
 using TokenSpace.Tokenization;
-using TokenSpace.Training;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Formats;
@@ -109,7 +108,7 @@ static class SafetensorsVectors
     static SafetensorsEntry FindTensor(SafetensorsFile file, string? wanted)
     {
         string name = wanted ?? "wte";
-        foreach (string candidate in new[] { name, name + ".weight", "transformer." + name, "transformer." + name + ".weight" })
+        foreach (string candidate in new[] { name, name + ".weight", Checkpoint.HuggingFacePrefix + name, Checkpoint.HuggingFacePrefix + name + ".weight" })
         {
             if (file.Entries.TryGetValue(candidate, out var entry)) return entry;
         }
@@ -124,7 +123,7 @@ static class SafetensorsVectors
     /// <summary>"wte", "wpe", "lm_head" or the name itself, once the Hugging Face prefix and suffix are stripped.</summary>
     static string Role(string name)
     {
-        if (name.StartsWith("transformer.", StringComparison.Ordinal)) name = name["transformer.".Length..];
+        name = Checkpoint.PlainName(name);
         if (name.EndsWith(".weight", StringComparison.Ordinal)) name = name[..^".weight".Length];
         return name;
     }
@@ -133,42 +132,17 @@ static class SafetensorsVectors
     /// <exception cref="FileFormatException">The tokenizer found has another number of tokens than wte has rows.</exception>
     static (Func<int, string> Text, string Source)? Tokenizer(string dir, int rows)
     {
-        string vocabJson = Path.Combine(dir, "vocab.json"), merges = Path.Combine(dir, "merges.txt"), charJson = Path.Combine(dir, Checkpoint.TokenizerFile);
-        (Func<int, string> Text, int Size, string Source)? found = null;
-        if (File.Exists(vocabJson) && File.Exists(merges))
+        var found = CheckpointTokenizer.Find(dir);
+        if (found is null && rows == GptVocabularySize && Gpt2BpeTokenizer.IsCached)
+            found = (Gpt2BpeTokenizer.FromCache(), Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName));
+        if (found is not var (tokenizer, source)) return null;
+        if (tokenizer.VocabSize != rows)
         {
-            var bpe = Gpt2BpeTokenizer.FromHuggingFace(vocabJson, merges);
-            found = (bpe.TokenText, bpe.VocabSize, vocabJson);
+            throw new FileFormatException(source, $"the tokenizer has {tokenizer.VocabSize} tokens but the tensor has {rows} rows; "
+                + "is it the tokenizer of this model? (--keys FILE names the rows instead)");
         }
-        else if (File.Exists(charJson) && IsCharTokenizer(charJson))
-        {
-            var chars = CharTokenizer.Load(charJson);
-            found = (chars.TokenText, chars.VocabSize, charJson);
-        }
-        else if (rows == GptVocabularySize && Gpt2BpeTokenizer.IsCached)
-        {
-            var bpe = Gpt2BpeTokenizer.FromCache();
-            found = (bpe.TokenText, bpe.VocabSize, Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName));
-        }
-        if (found is not { } f) return null;
-        if (f.Size != rows) throw new FileFormatException(f.Source, $"the tokenizer has {f.Size} tokens but the tensor has {rows} rows; is it the tokenizer of this model? (--keys FILE names the rows instead)");
-        return (f.Text, f.Source);
+        return (tokenizer.TokenText, source);
     }
 
     const int GptVocabularySize = 50257;
-
-    /// <summary>A TokenSpace tokenizer.json says <c>"type": "char"</c>; a Hugging Face one (a "model" object) does not.</summary>
-    static bool IsCharTokenizer(string path)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            return doc.RootElement.ValueKind == JsonValueKind.Object
-                && doc.RootElement.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "char";
-        }
-        catch (JsonException e)
-        {
-            throw new FileFormatException(path, $"not a JSON tokenizer: {e.Message}", (e.LineNumber ?? 0) + 1, inner: e);
-        }
-    }
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
+using TokenSpace.IO;
 using TokenSpace.Tensors;
 using TokenSpace.Vectors;
 

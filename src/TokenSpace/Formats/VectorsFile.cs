@@ -1,3 +1,4 @@
+using TokenSpace.IO;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Formats;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TokenSpace.IO;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Formats;

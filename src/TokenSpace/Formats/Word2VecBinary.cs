@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using TokenSpace.IO;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Formats;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Numerics.Tensors;
 using System.Text;
-using TokenSpace.Formats;
+using TokenSpace.IO;
 
 namespace TokenSpace.Plotting;
 

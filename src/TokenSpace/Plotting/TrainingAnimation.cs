@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
+using TokenSpace.IO;
 using TokenSpace.Projection;
-using TokenSpace.Formats;
 
 namespace TokenSpace.Plotting;
 

@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using MathNet.Numerics.LinearAlgebra;
-using MathNet.Numerics.LinearAlgebra.Factorization;
 using TokenSpace.Tensors;
 
 namespace TokenSpace.Projection;

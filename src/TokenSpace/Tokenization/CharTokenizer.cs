@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using TokenSpace.Formats;
+using TokenSpace.IO;
 
 namespace TokenSpace.Tokenization;
 

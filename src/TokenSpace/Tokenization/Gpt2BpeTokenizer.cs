@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using System.Text;
-using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Tensors;
 
 namespace TokenSpace.Tokenization;

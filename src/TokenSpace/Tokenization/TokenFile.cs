@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
-using TokenSpace.Formats;
+using TokenSpace.IO;
 
 namespace TokenSpace.Tokenization;
 

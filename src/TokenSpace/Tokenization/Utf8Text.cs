@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
-using TokenSpace.Formats;
+using TokenSpace.IO;
 
 namespace TokenSpace.Tokenization;
 

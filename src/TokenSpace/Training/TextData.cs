@@ -1,4 +1,5 @@
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
 

@@ -1,4 +1,4 @@
-using TokenSpace.Formats;
+using TokenSpace.IO;
 
 namespace TokenSpace.Training;
 

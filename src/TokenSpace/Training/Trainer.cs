@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
@@ -152,7 +153,7 @@ public sealed class Trainer
         {
             if (Finite.IndexOfNonFinite(values) is var i and >= 0) throw new TrainingDivergedException(Step, $"{what} is {values[i]}");
         }
-        Checkpoint.Save(dir, Model, Tokenizer, new TrainingState(Step, Rng.State, Options, Optimizer.M, Optimizer.V, DataHash));
+        Checkpoint.Save(dir, Model, Tokenizer, new TrainingState(Step, Rng.State, Options, Optimizer.M, Optimizer.V, DataHash).WriteInto);
     }
 
     /// <summary>

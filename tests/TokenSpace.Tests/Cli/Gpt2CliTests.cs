@@ -1,5 +1,5 @@
 using System.Text.Json;
-using TokenSpace.Training;
+using TokenSpace.Formats;
 
 namespace TokenSpace.Tests.Cli;
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Tests.Training;
-using TokenSpace.Training;
 
 namespace TokenSpace.Tests.Cli;
 

@@ -1,6 +1,6 @@
-using System.Text.Json;
 using TokenSpace.Evaluation;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Tests.Vectors;
 
 namespace TokenSpace.Tests.Evaluation;

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Model;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;

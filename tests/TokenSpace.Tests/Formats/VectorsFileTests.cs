@@ -1,5 +1,6 @@
 using System.Text;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Tests.Vectors;
 using TokenSpace.Vectors;
 

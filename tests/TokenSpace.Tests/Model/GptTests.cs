@@ -1,7 +1,7 @@
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
-using TokenSpace.Training;
 
 namespace TokenSpace.Tests.Model;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Tokenization;
 
 namespace TokenSpace.Tests.Tokenization;

@@ -1,4 +1,4 @@
-using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Tokenization;
 
 namespace TokenSpace.Tests.Tokenization;

@@ -1,4 +1,5 @@
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
@@ -79,14 +80,14 @@ public sealed class CheckpointSaveTests : IDisposable
             if (first) return dir;
             var old = new Gpt(model.Config);
             before.CopyTo(old.Parameters, 0);
-            Checkpoint.Save(dir, old, trainer.Tokenizer, state with { Step = 1 });
+            Checkpoint.Save(dir, old, trainer.Tokenizer, (state with { Step = 1 }).WriteInto);
             Directory.CreateDirectory(Path.Combine(dir, Checkpoint.SnapshotsDir));
             File.WriteAllText(Path.Combine(dir, Checkpoint.SnapshotsDir, "step-000000.safetensors"), "frame");
             return dir;
         }
 
         string probe = Prepare(-1);
-        int count = Steps(() => Checkpoint.Save(probe, model, trainer.Tokenizer, state)).Count;
+        int count = Steps(() => Checkpoint.Save(probe, model, trainer.Tokenizer, state.WriteInto)).Count;
         Assert.InRange(count, 15, 40);
         for (int k = 0; k < count; k++)
         {
@@ -96,7 +97,7 @@ public sealed class CheckpointSaveTests : IDisposable
             {
                 if (seen++ == k) throw new Crash();
             };
-            Assert.Throws<Crash>(() => Checkpoint.Save(dir, model, trainer.Tokenizer, state));
+            Assert.Throws<Crash>(() => Checkpoint.Save(dir, model, trainer.Tokenizer, state.WriteInto));
             AtomicDirectory.Step = null;
 
             Checkpoint.Recover(dir);
@@ -107,7 +108,7 @@ public sealed class CheckpointSaveTests : IDisposable
                 continue;
             }
             var (loaded, _) = Checkpoint.Load(dir);
-            int step = Checkpoint.LoadState(dir, loaded).Step;
+            int step = TrainingState.Load(dir, loaded).Step;
             Assert.Equal(step == 2 ? after : before, loaded.Parameters);
             Assert.True(step == 2 || !first, $"step {k}");
             if (!first) Assert.Equal("frame", File.ReadAllText(Path.Combine(dir, Checkpoint.SnapshotsDir, "step-000000.safetensors")));

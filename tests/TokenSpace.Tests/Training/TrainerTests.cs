@@ -1,4 +1,5 @@
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
@@ -61,7 +62,7 @@ public class TrainerTests
         {
             first.Save(dir);
             var (model, tok2) = Checkpoint.Load(dir, 2, forTraining: true);
-            var resumed = Trainer.Resume(model, tok2, Checkpoint.LoadState(dir, model), train, val);
+            var resumed = Trainer.Resume(model, tok2, TrainingState.Load(dir, model), train, val);
             Assert.Equal(12, resumed.Step);
             while (resumed.Step < 30) resumed.TrainStep();
             Assert.Equal(straight.Model.Parameters, resumed.Model.Parameters);
@@ -84,7 +85,7 @@ public class TrainerTests
             trainer.Save(dir);
             var (model, tok) = Checkpoint.Load(dir, 3);
             var other = TextData.FromText("emma\nava\n", tok, DataMode.Lines, "other");
-            var e = Assert.Throws<ArgumentException>(() => Trainer.Resume(model, tok, Checkpoint.LoadState(dir, model), other, other));
+            var e = Assert.Throws<ArgumentException>(() => Trainer.Resume(model, tok, TrainingState.Load(dir, model), other, other));
             Assert.Contains("differ", e.Message);
         }
         finally

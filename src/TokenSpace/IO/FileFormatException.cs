@@ -1,4 +1,4 @@
-namespace TokenSpace.Formats;
+namespace TokenSpace.IO;
 
 /// <summary>
 /// A file that cannot be read as what it claims to be. The message names the file, the 1-based

@@ -1,4 +1,4 @@
-namespace TokenSpace.Formats;
+namespace TokenSpace.IO;
 
 /// <summary>
 /// Writes files so that a crash never leaves a half-written one: the content goes to a temporary

@@ -1,6 +1,6 @@
-using TokenSpace.Formats;
+using TokenSpace.IO;
 
-namespace TokenSpace.Tests.Formats;
+namespace TokenSpace.Tests.IO;
 
 public class AtomicFileTests
 {

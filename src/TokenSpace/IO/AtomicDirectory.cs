@@ -1,4 +1,4 @@
-namespace TokenSpace.Formats;
+namespace TokenSpace.IO;
 
 /// <summary>
 /// Replaces a set of files inside a directory so that a crash at any moment leaves the old set or the new one, never

@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
 
-namespace TokenSpace.Tests.Training;
+namespace TokenSpace.Tests.Formats;
 
 public class CheckpointTests
 {
@@ -193,7 +194,7 @@ public sealed class CheckpointStateTests : IDisposable
         string text = File.ReadAllText(StateFile);
         Assert.Contains(from, text);
         File.WriteAllText(StateFile, text.Replace(from, to));
-        var e = Assert.Throws<FileFormatException>(() => Checkpoint.LoadState(dir, trainer.Model));
+        var e = Assert.Throws<FileFormatException>(() => TrainingState.Load(dir, trainer.Model));
         Assert.Equal(StateFile, e.FilePath);
         Assert.StartsWith(cause, e.Cause);
     }
@@ -205,7 +206,7 @@ public sealed class CheckpointStateTests : IDisposable
         var m = (float[])trainer.Optimizer.M.Clone();
         m[5] = float.NaN;
         SafetensorsFile.Write(Path.Combine(dir, Checkpoint.OptimizerFile), [("m", [m.Length], m), ("v", [m.Length], trainer.Optimizer.V)]);
-        var e = Assert.Throws<FileFormatException>(() => Checkpoint.LoadState(dir, trainer.Model));
+        var e = Assert.Throws<FileFormatException>(() => TrainingState.Load(dir, trainer.Model));
         Assert.StartsWith("tensor 'm' holds NaN at index 5", e.Cause);
     }
 

@@ -1,9 +1,8 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 
-namespace TokenSpace.Formats;
+namespace TokenSpace.IO;
 
 /// <summary>One tensor's entry in a safetensors header: dtype, shape, and where its bytes lie in the data section.</summary>
 public sealed record SafetensorsEntry(string Name, string DType, long[] Shape, long Begin, long End)

@@ -1,15 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Model;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
 
-namespace TokenSpace.Training;
-
-/// <summary>What <c>--resume</c> needs beyond the model: the optimizer's moments, the step, the Rng and the run's options.</summary>
-/// <param name="DataHash">A hash of the training tokens, so a resume on different data is refused.</param>
-public sealed record TrainingState(int Step, ulong[] RngState, TrainOptions Options, float[] M, float[] V, string DataHash);
+namespace TokenSpace.Formats;
 
 /// <summary>
 /// A checkpoint directory:
@@ -19,8 +15,9 @@ public sealed record TrainingState(int Step, ulong[] RngState, TrainOptions Opti
 /// the architecture lacks (RMSNorm has no weights; no biases without <c>bias</c>).</item>
 /// <item><c>config.json</c>: HF GPT-2 keys plus <c>norm</c>, <c>bias</c>, <c>embedding_norm</c>, <c>final_norm</c>.</item>
 /// <item><c>tokenizer.json</c>: the tokenizer (for GPT-2's BPE with <c>vocab.json</c> + <c>merges.txt</c>, see <see cref="CheckpointTokenizer"/>).</item>
-/// <item>for <c>--resume</c>: <c>optimizer.safetensors</c> (tensors <c>m</c>, <c>v</c> over the flat parameter
-/// buffer) and <c>trainer.json</c> (step, Rng state, options, data hash).</item>
+/// <item>to resume training: <c>optimizer.safetensors</c> (tensors <c>m</c>, <c>v</c> over the flat parameter
+/// buffer) and <c>trainer.json</c> (step, Rng state, options, data hash), written by the trainer's state
+/// (<c>TokenSpace.Training.TrainingState</c>) through <see cref="Save"/>'s <c>writeState</c>.</item>
 /// </list>
 /// A save replaces these files as one set (<see cref="AtomicDirectory"/>): a crash at any point leaves the old or the
 /// new checkpoint once <see cref="Recover(string)"/> has run, and the directory itself, with <c>.lock</c> and <c>snapshots/</c>,
@@ -31,7 +28,10 @@ public static partial class Checkpoint
     public const string ModelFile = "model.safetensors";
     public const string ConfigFile = "config.json";
     public const string TokenizerFile = "tokenizer.json";
+    /// <summary>The optimizer's moments of a training run's state.</summary>
     public const string OptimizerFile = "optimizer.safetensors";
+
+    /// <summary>The rest of a training run's state (step, Rng, options, data hash).</summary>
     public const string StateFile = "trainer.json";
 
     /// <summary>The folder of wte/wpe snapshots inside a run's directory.</summary>
@@ -39,35 +39,22 @@ public static partial class Checkpoint
 
     static readonly string[] Files = [ModelFile, ConfigFile, TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile, OptimizerFile, StateFile];
 
-    static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>
-    /// Saves <paramref name="model"/>, its tokenizer and (when given) the training state into <paramref name="dir"/>,
+    /// Saves <paramref name="model"/>, its tokenizer and (when given) a training run's state into <paramref name="dir"/>,
     /// atomically (<see cref="AtomicDirectory"/>, which first finishes or clears what an interrupted save left inside).
     /// The caller holds the directory's <see cref="CheckpointLock"/> (a training run does, for its whole length).
     /// </summary>
-    public static void Save(string dir, Gpt model, ITokenizer tokenizer, TrainingState? state = null)
+    /// <param name="writeState">Writes <see cref="OptimizerFile"/> and <see cref="StateFile"/> into the folder it is given, with the rest of the new set.</param>
+    public static void Save(string dir, Gpt model, ITokenizer tokenizer, Action<string>? writeState = null)
     {
         AtomicDirectory.Write(dir, Files, temp =>
         {
             WriteModel(Path.Combine(temp, ModelFile), model);
             AtomicFile.WriteAllText(Path.Combine(temp, ConfigFile), ConfigJson(model.Config).ToJsonString(Json) + "\n");
             CheckpointTokenizer.Save(temp, tokenizer);
-            if (state is null) return;
-            SafetensorsFile.Write(Path.Combine(temp, OptimizerFile), [("m", [state.M.Length], state.M), ("v", [state.V.Length], state.V)]);
-            var json = new JsonObject
-            {
-                ["step"] = state.Step,
-                ["rng_state"] = new JsonArray([.. state.RngState.Select(w => JsonValue.Create(w.ToString(System.Globalization.CultureInfo.InvariantCulture)))]),
-                ["data_hash"] = state.DataHash,
-                ["options"] = JsonSerializer.SerializeToNode(state.Options, Json),
-            };
-            AtomicFile.WriteAllText(Path.Combine(temp, StateFile), json.ToJsonString(Json) + "\n");
+            writeState?.Invoke(temp);
         });
     }
 
@@ -75,8 +62,8 @@ public static partial class Checkpoint
     /// Finishes or clears what an interrupted save left in (or, from saves before this layout, beside) <paramref name="dir"/>:
     /// a commit half done is completed, unfinished temporaries are deleted, and an older save's hidden
     /// <c>.NAME.old-*</c> copy gives back the checkpoint and <c>snapshots/</c> it held. Takes the directory's lock when
-    /// free; when another process holds it (a run writing there), does nothing. <see cref="Load"/>, <see cref="LoadState"/>
-    /// and <see cref="ReadTrainOptions"/> call it, so <c>sample</c>, <c>evaluate</c> and <c>--resume</c> recover by themselves.
+    /// free; when another process holds it (a run writing there), does nothing. <see cref="ReadConfig"/> (so <see cref="Load"/>)
+    /// and the trainer's state readers call it, so <c>sample</c>, <c>evaluate</c> and <c>--resume</c> recover by themselves.
     /// </summary>
     public static void Recover(string dir)
     {
@@ -258,7 +245,7 @@ public static partial class Checkpoint
         var entries = new Dictionary<string, string>();
         foreach (var name in file.Entries.Keys)
         {
-            string plain = name.StartsWith("transformer.", StringComparison.Ordinal) ? name["transformer.".Length..] : name;
+            string plain = PlainName(name);
             // Hugging Face may store the tied lm_head.weight as well; wte is the one that counts.
             if (MaskBuffer().IsMatch(plain) || (plain == "lm_head.weight" && model.Config.TiedLmHead)) continue;
             if (!allowExtra && !model.Slices.Any(s => s.Name == plain))
@@ -280,62 +267,6 @@ public static partial class Checkpoint
         }
     }
 
-    /// <summary>Reads the training state saved beside a model, for <c>--resume</c>.</summary>
-    /// <exception cref="FileFormatException">The directory has no training state, or it does not fit the model.</exception>
-    public static TrainingState LoadState(string dir, Gpt model)
-    {
-        Recover(dir);
-        string statePath = Path.Combine(dir, StateFile), optPath = Path.Combine(dir, OptimizerFile);
-        if (!File.Exists(statePath) || !File.Exists(optPath))
-            throw new FileFormatException(dir, $"no training state ({StateFile}, {OptimizerFile}) to resume from; was it saved by `train`?");
-        TrainingState state;
-        try
-        {
-            var root = JsonNode.Parse(File.ReadAllText(statePath))!.AsObject();
-            var rng = root["rng_state"]!.AsArray().Select(w => ulong.Parse(w!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-            var options = root["options"].Deserialize<TrainOptions>(Json) ?? throw new FileFormatException(statePath, "missing \"options\"");
-            var opt = SafetensorsFile.Open(optPath);
-            state = new TrainingState(root["step"]!.GetValue<int>(), rng, options, opt.ReadFloat32("m"), opt.ReadFloat32("v"), root["data_hash"]!.GetValue<string>());
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException or KeyNotFoundException or FormatException and not FileFormatException)
-        {
-            throw new FileFormatException(statePath, $"unreadable training state: {e.Message}", inner: e);
-        }
-        if (state.M.Length != model.Parameters.Length || state.V.Length != model.Parameters.Length)
-            throw new FileFormatException(optPath, $"optimizer moments hold {state.M.Length} values but the model has {model.Parameters.Length} parameters");
-        // Checked like CLI input: a hand-edited or damaged file must not start a run that fails deep inside.
-        state.Options.Validate(statePath);
-        if (state.Step < 0) throw new FileFormatException(statePath, $"\"step\" must not be negative, got {state.Step}; was the file edited?");
-        if (state.RngState.Length != 4 || state.RngState.All(w => w == 0))
-            throw new FileFormatException(statePath, $"\"rng_state\" must be four words, not all zero, got {state.RngState.Length}; was the file edited?");
-        foreach (var (name, values) in new[] { ("m", state.M), ("v", state.V) })
-        {
-            int bad = Finite.IndexOfNonFinite(values);
-            if (bad < 0 && name == "v") bad = Array.FindIndex(values, x => x < 0);
-            if (bad >= 0)
-                throw new FileFormatException(optPath, $"tensor '{name}' holds {values[bad]} at index {bad}; Adam's moments are finite (and v is never negative)");
-        }
-        return state;
-    }
-
-    /// <summary>The options of the run saved in <paramref name="dir"/>, or null when it holds no training state.</summary>
-    /// <exception cref="FileFormatException">trainer.json exists but cannot be read.</exception>
-    public static TrainOptions? ReadTrainOptions(string dir)
-    {
-        Recover(dir);
-        string path = Path.Combine(dir, StateFile);
-        if (!File.Exists(path)) return null;
-        try
-        {
-            return JsonNode.Parse(File.ReadAllText(path))?["options"].Deserialize<TrainOptions>(Json)
-                ?? throw new FileFormatException(path, "missing \"options\"");
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw new FileFormatException(path, $"unreadable training state: {e.Message}", inner: e);
-        }
-    }
-
     static void CheckExists(string dir, string path)
     {
         if (File.Exists(path)) return;
@@ -345,6 +276,13 @@ public static partial class Checkpoint
         string hint = orphan is null ? "is this a checkpoint directory written by `tokenspace train`?" : $"a save was interrupted; the previous checkpoint is in {orphan}";
         throw new FileNotFoundException($"{path} does not exist; {hint}", path);
     }
+
+    /// <summary>The prefix Hugging Face's own GPT-2 files put before the parameters' names.</summary>
+    internal const string HuggingFacePrefix = "transformer.";
+
+    /// <summary>A stored tensor name without <see cref="HuggingFacePrefix"/>: <c>transformer.wte.weight</c> → <c>wte.weight</c>.</summary>
+    internal static string PlainName(string stored) =>
+        stored.StartsWith(HuggingFacePrefix, StringComparison.Ordinal) ? stored[HuggingFacePrefix.Length..] : stored;
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^h\.\d+\.attn\.(masked_)?bias$")]
     private static partial System.Text.RegularExpressions.Regex MaskBuffer();

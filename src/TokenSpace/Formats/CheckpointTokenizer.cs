@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Tokenization;
 
-namespace TokenSpace.Training;
+namespace TokenSpace.Formats;
 
 /// <summary>
 /// The tokenizer of a checkpoint directory. A character tokenizer is <c>tokenizer.json</c> of type
@@ -46,25 +46,25 @@ public static class CheckpointTokenizer
     /// <summary>Reads the tokenizer of the checkpoint or Hugging Face GPT-2 directory <paramref name="dir"/>.</summary>
     /// <exception cref="FileNotFoundException">The directory holds no tokenizer.</exception>
     /// <exception cref="FileFormatException">A tokenizer file is malformed or of an unknown type.</exception>
-    public static ITokenizer Load(string dir)
+    public static ITokenizer Load(string dir) => Find(dir)?.Tokenizer ?? throw new FileNotFoundException(
+        $"{dir} holds no tokenizer: expected {Checkpoint.TokenizerFile} (written by `tokenspace train`) or {VocabFile} + {MergesFile} (a Hugging Face GPT-2 folder)",
+        Path.Combine(dir, Checkpoint.TokenizerFile));
+
+    /// <summary>The tokenizer of <paramref name="dir"/> (as <see cref="Load"/> reads it) and the file it came from, or null when there is none.</summary>
+    /// <exception cref="FileFormatException">A tokenizer file is malformed or of an unknown type.</exception>
+    public static (ITokenizer Tokenizer, string Source)? Find(string dir)
     {
         string json = Path.Combine(dir, Checkpoint.TokenizerFile);
         string vocabulary = Path.Combine(dir, VocabFile), merges = Path.Combine(dir, MergesFile);
         string? type = File.Exists(json) ? ReadType(json) : null;
-        switch (type)
+        return type switch
         {
-            case "char":
-                return CharTokenizer.Load(json);
-            case "gpt2":
-                return Gpt2BpeTokenizer.FromHuggingFace(vocabulary, merges);
-            case null when File.Exists(vocabulary) && File.Exists(merges):
-                return Gpt2BpeTokenizer.FromHuggingFace(vocabulary, merges);
-            case null:
-                throw new FileNotFoundException(
-                    $"{dir} holds no tokenizer: expected {Checkpoint.TokenizerFile} (written by `tokenspace train`) or {VocabFile} + {MergesFile} (a Hugging Face GPT-2 folder)", json);
-            default:
-                throw new FileFormatException(json, $"tokenizer type '{type}' is not known; expected 'char' or 'gpt2'");
-        }
+            "char" => (CharTokenizer.Load(json), json),
+            "gpt2" => (Gpt2BpeTokenizer.FromHuggingFace(vocabulary, merges), vocabulary),
+            null when File.Exists(vocabulary) && File.Exists(merges) => (Gpt2BpeTokenizer.FromHuggingFace(vocabulary, merges), vocabulary),
+            null => null,
+            _ => throw new FileFormatException(json, $"tokenizer type '{type}' is not known; expected 'char' or 'gpt2'"),
+        };
     }
 
     /// <summary>

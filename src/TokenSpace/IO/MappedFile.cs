@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.IO.MemoryMappedFiles;
 
-namespace TokenSpace.Formats;
+namespace TokenSpace.IO;
 
 /// <summary>
 /// A whole file mapped read-only into memory. Readers parse it in place, and the native format

@@ -1,4 +1,4 @@
-namespace TokenSpace.Training;
+namespace TokenSpace.IO;
 
 /// <summary>
 /// The one writer of a checkpoint directory: <c>DIR/.lock</c> held open with an exclusive OS lock (<c>flock</c> on

@@ -3,7 +3,7 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
 
-namespace TokenSpace.Formats;
+namespace TokenSpace.IO;
 
 /// <summary>
 /// The cache of downloaded data outside the repository: <c>$TOKENSPACE_CACHE</c>, else

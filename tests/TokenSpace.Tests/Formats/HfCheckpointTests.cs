@@ -1,10 +1,11 @@
 using System.Text.Json;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Model;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
 
-namespace TokenSpace.Tests.Training;
+namespace TokenSpace.Tests.Formats;
 
 /// <summary>
 /// A Hugging Face GPT-2 folder (tools/reference/gpt2_golden.py: "transformer." names, Conv1D weights, the

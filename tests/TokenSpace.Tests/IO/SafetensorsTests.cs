@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
-using TokenSpace.Formats;
+using TokenSpace.IO;
 
-namespace TokenSpace.Tests.Formats;
+namespace TokenSpace.Tests.IO;
 
 public class SafetensorsTests
 {
