@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using Microsoft.AspNetCore.Http.HttpResults;
+using TokenSpace.Training;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Server;
@@ -32,7 +33,7 @@ static class Api
 
     static IEnumerable<SpaceInfo> Spaces(Catalog catalog) =>
         catalog.All.Select(s => new SpaceInfo(s.Name, s.Vectors.Count, s.Vectors.Dimensions, s.Source, catalog.Metadata?.Columns ?? [],
-            s.RunDirectory is not null && Directory.Exists(Path.Combine(s.RunDirectory, "snapshots"))));
+            s.RunDirectory is not null && Snapshots.List(s.RunDirectory).Count > 0));
 
     static KeysResult Keys(Catalog catalog,
         [Description("A loaded space's name (default: the first)")] string? space,
