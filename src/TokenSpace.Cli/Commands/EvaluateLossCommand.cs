@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TokenSpace.Formats;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
 
@@ -8,7 +9,7 @@ namespace TokenSpace.Cli.Commands;
 static class EvaluateLossCommand
 {
     static readonly Option<string> CheckpointDir = new("--checkpoint") { Description = "Checkpoint directory", Required = true };
-    static readonly Option<string> Data = new("--data") { Description = "Text to score (UTF-8)", Required = true };
+    static readonly Option<string> Data = new("--data") { Description = "Text to score (UTF-8), or a data set name (tinyshakespeare, names)", Required = true };
     static readonly Option<string?> Mode = new("--mode") { Description = "lines or text (default: as the checkpoint was trained)" };
 
     /// <summary>The <c>loss</c> subcommand, to be attached under <c>evaluate</c>.</summary>
@@ -28,7 +29,7 @@ static class EvaluateLossCommand
             // A Hugging Face folder has no training options: GPT-2 reads running text.
             var mode = parse.GetValue(Mode) is { } m ? TrainCommand.ParseMode(m)
                 : Checkpoint.ReadTrainOptions(dir)?.Mode ?? (tokenizer is CharTokenizer ? DataMode.Lines : DataMode.Text);
-            var data = TextData.Load(parse.GetValue(Data)!, tokenizer, mode);
+            var data = TextData.Load(DataCache.ResolveFile(parse.GetValue(Data)!), tokenizer, mode);
             var (loss, tokens) = Evaluator.Loss(model, data);
             if (parse.GetValue(CliOptions.Json)) CliOptions.WriteJson(new { loss, tokens });
             else Console.WriteLine($"loss {loss:F4} over {tokens:N0} tokens");

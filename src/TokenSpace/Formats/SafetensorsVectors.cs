@@ -145,10 +145,10 @@ static class SafetensorsVectors
             var chars = CharTokenizer.Load(charJson);
             found = (chars.TokenText, chars.VocabSize, charJson);
         }
-        else if (rows == GptVocabularySize && Gpt2BpeTokenizer.IsCached)
+        else if (rows == GptVocabularySize)
         {
-            var bpe = Gpt2BpeTokenizer.FromCache();
-            found = (bpe.TokenText, bpe.VocabSize, Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName));
+            var bpe = Gpt2BpeTokenizer.Create();
+            found = (bpe.TokenText, bpe.VocabSize, "GPT-2's vocabulary");
         }
         if (found is not { } f) return null;
         if (f.Size != rows) throw new FileFormatException(f.Source, $"the tokenizer has {f.Size} tokens but the tensor has {rows} rows; is it the tokenizer of this model? (--keys FILE names the rows instead)");

@@ -41,16 +41,13 @@ public sealed class TextData
 
     /// <summary>
     /// Text mode through the token cache: tokenises <paramref name="path"/> once into a uint16
-    /// <see cref="TokenFile"/> (named by the corpus and the vocabulary files' sha256, so another corpus or
+    /// <see cref="TokenFile"/> (named by the corpus and the tokenizer's fingerprint, so another corpus or
     /// vocabulary gets its own file) and reads it back.
     /// </summary>
     /// <exception cref="FileFormatException">The corpus holds fewer than 2 tokens.</exception>
     public static TextData LoadCached(string path, Gpt2BpeTokenizer tokenizer, string? cacheRoot = null)
     {
-        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        sha.AppendData(File.ReadAllBytes(tokenizer.SourceFiles.Vocabulary));
-        sha.AppendData(File.ReadAllBytes(tokenizer.SourceFiles.Merges));
-        string name = "gpt2bpe-" + Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
+        string name = "gpt2bpe-" + tokenizer.Fingerprint[..16];
         using var tokens = TokenFile.Open(TokenFile.Prepare(tokenizer, name, path, cacheRoot));
         if (tokens.Count < 2) throw new FileFormatException(path, $"the corpus has {tokens.Count} tokens; training on text needs at least 2");
         return FromTokenFile(tokens);
