@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
+using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
 using TokenSpace.Vectors;
@@ -24,15 +25,16 @@ namespace TokenSpace.Formats;
 static class SafetensorsVectors
 {
     /// <summary>
-    /// Whether <paramref name="head"/>, a file's first bytes, starts like a safetensors file: a plausible
-    /// 8-byte header length, then '{'. The length is not checked against the file's: a truncated file
-    /// is still safetensors, and its reader says what is wrong with the header.
+    /// Whether <paramref name="head"/>, a file's first bytes, starts like a safetensors file: an 8-byte
+    /// header length below 2^40, then '{'. Neither the length's limit nor the file's length is checked:
+    /// a truncated file or an oversized header is still safetensors, and its reader says what is wrong.
+    /// Text cannot start this way: its first eight bytes read as a length above 2^56.
     /// </summary>
     public static bool LooksLikeSafetensors(ReadOnlySpan<byte> head)
     {
         if (head.Length < 9) return false;
         ulong header = BinaryPrimitives.ReadUInt64LittleEndian(head);
-        return header >= 2 && header <= SafetensorsFile.MaxHeader && head[8] == (byte)'{';
+        return header >= 2 && header < 1UL << 40 && head[8] == (byte)'{';
     }
 
     /// <summary>Reads the tensor <see cref="VectorsLoadOptions.Tensor"/> (default <c>wte</c>, or the file's only 2-D tensor) of <paramref name="path"/>, a safetensors file or a checkpoint directory.</summary>
@@ -51,8 +53,10 @@ static class SafetensorsVectors
         var entry = FindTensor(tensors, options.Tensor);
         if (entry.Shape.Length != 2)
             throw new FileFormatException(file, $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}]; vectors need a 2-D tensor (rows, dimensions)", byteOffset: 8);
-        int count = checked((int)entry.Shape[0]), dims = checked((int)entry.Shape[1]);
-        if (dims < 1) throw new FileFormatException(file, $"tensor '{entry.Name}' has 0 columns; vectors need at least one dimension", byteOffset: 8);
+        if (entry.Shape[1] < 1) throw new FileFormatException(file, $"tensor '{entry.Name}' has 0 columns; vectors need at least one dimension", byteOffset: 8);
+        if (entry.Shape[0] > int.MaxValue / entry.Shape[1])
+            throw new FileFormatException(file, $"tensor '{entry.Name}' [{entry.Shape[0]}, {entry.Shape[1]}] has more than {int.MaxValue} values, too many for one matrix", byteOffset: 8);
+        int count = (int)entry.Shape[0], dims = (int)entry.Shape[1];
         int rows = Math.Min(count, options.Limit ?? int.MaxValue);
 
         string role = Role(entry.Name);
@@ -75,8 +79,8 @@ static class SafetensorsVectors
         }
 
         var all = tensors.ReadFloat32(entry.Name);
-        var matrix = rows == count ? all : all[..checked(rows * dims)];
-        int bad = Array.FindIndex(matrix, v => !float.IsFinite(v));
+        var matrix = rows == count ? all : all[..(rows * dims)];
+        int bad = NonFinite.IndexOf(matrix);
         if (bad >= 0)
         {
             throw new FileFormatException(file, $"tensor '{entry.Name}' element [{bad / dims}, {bad % dims}] (row '{keys[bad / dims]}') is not finite; NaN and infinity are not allowed",
