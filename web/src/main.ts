@@ -16,6 +16,8 @@ let points: api.Point[] = [];
 let neighbors: api.Neighbor[] = [];
 let analogy: api.Analogy | null = null;
 let loadToken = 0;
+/** When the last view's points were first drawn (read by the web bench). */
+let paint: { points: number; sincePageStartMs: number; fetchMs: number; renderMs: number } | null = null;
 
 const selectedColor: [number, number, number] = [0.84, 0.15, 0.16];
 const neighborColor: [number, number, number] = [1.0, 0.5, 0.05];
@@ -49,8 +51,17 @@ async function loadView() {
           : state.view === 'words' && state.words ? await api.get<api.Projection>('/api/projection', { ...common, words: state.words })
             : await api.get<api.Projection>('/api/projection', { ...common, top: state.top });
     if (token !== loadToken) return;
+    const fetched = performance.now();
+    // Painted: the frame after the one that drew the points (the drawn frame has then been presented).
+    scatter.onFrame = () => {
+      scatter.onFrame = () => {};
+      requestAnimationFrame(() => {
+        const painted = performance.now();
+        paint = { points: points.length, sincePageStartMs: painted, fetchMs: fetched - started, renderMs: painted - fetched };
+        status(`${points.length.toLocaleString()} points · ${Math.round(painted - started)} ms`);
+      });
+    };
     setPoints(result.points, state.view === 'axes' ? 2 : state.dims);
-    status(`${points.length.toLocaleString()} points · ${Math.round(performance.now() - started)} ms`);
   } catch (e) {
     if (token === loadToken) status(`map: ${(e as Error).message}`, true);
   }
@@ -372,6 +383,7 @@ async function start() {
 // Test and measurement hooks: where a word's point is on the page, and a timed pan.
 Object.assign(window, {
   tokenspace: {
+    paint: () => paint,
     pointAt: (key: string) => { const i = scatter.indexOf(key); return i < 0 ? null : scatter.clientPosition(i); },
     pan: async (frames: number) => {
       const times: number[] = [];

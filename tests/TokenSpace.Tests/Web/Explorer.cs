@@ -89,11 +89,16 @@ public sealed class Explorer : IAsyncLifetime
         var page = await Browser!.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 800 } });
         var errors = new List<string>();
         PageErrors.Add(page, errors);
-        page.Dialog += (_, dialog) => errors.Add($"dialog: {dialog.Message}");
+        page.Dialog += (_, dialog) =>
+        {
+            errors.Add($"dialog: {dialog.Message}");
+            _ = dialog.DismissAsync();
+        };
         page.PageError += (_, message) => errors.Add($"script error: {message}");
         page.Console += (_, message) =>
         {
-            if (message.Type == "error") errors.Add($"console: {message.Text}");
+            // A failed request is the API's answer (a space without snapshots is a 404), not a fault of the page.
+            if (message.Type == "error" && !message.Text.StartsWith("Failed to load resource", StringComparison.Ordinal)) errors.Add($"console: {message.Text}");
         };
         await page.GotoAsync(new Uri(BaseAddress, pathAndQuery).ToString());
         await page.WaitForSelectorAsync("body[data-ready=true]");
