@@ -12,7 +12,10 @@ const scatter = new Scatter($<HTMLCanvasElement>('canvas'), $('labels'));
 const timeline = new Timeline($('timeline'), $<HTMLInputElement>('tl-slider'), $('tl-play'), $('tl-step'),
   $('tl-loss') as unknown as SVGSVGElement, (frame, xyz, settled) => showFrame(frame, xyz, settled));
 
+let spaces: api.Space[] = [];
 let points: api.Point[] = [];
+let metadata: string[] = [];
+let loading: AbortController | null = null;
 let neighbors: api.Neighbor[] = [];
 let analogy: api.Analogy | null = null;
 let loadToken = 0;
@@ -36,20 +39,31 @@ function commit() {
 /** Loads the points of the current view from the API and puts them on the map. */
 async function loadView() {
   const token = ++loadToken;
+  loading?.abort();
+  const abort = loading = new AbortController();
   const started = performance.now();
   status('loading…');
   try {
     if (state.view === 'timeline' && timeline.available) {
       timeline.show(state.step);
+      status('');
       return;
     }
-    const dims = state.dims === 3 ? 3 : undefined;
-    const common = { space: state.space, method: state.method, dims };
-    const result =
-      state.view === 'isolate' && state.sel ? await api.get<api.Projection>('/api/projection', { ...common, around: state.sel, k: state.k })
-        : state.view === 'axes' ? await api.get<api.Projection>('/api/axes', { space: state.space, x: state.x, y: state.y, top: state.top })
-          : state.view === 'words' && state.words ? await api.get<api.Projection>('/api/projection', { ...common, words: state.words })
-            : await api.get<api.Projection>('/api/projection', { ...common, top: state.top });
+    const tsne = state.method === 'tsne';
+    const dims = state.dims === 3 && !tsne ? 3 : 2;
+    const common = { space: state.space, method: state.method, dims: dims === 3 ? 3 : undefined };
+    // The isolated word and its k neighbours (at least 2: the server's bound), or the view's own choice of points.
+    const choice = state.view === 'isolate' && state.sel ? { around: state.sel, k: Math.max(2, state.k) }
+      : state.view === 'words' && state.words ? { words: state.words } : { top: tsne ? Math.min(state.top, 20000) : state.top };
+    const result = state.view === 'axes'
+      ? await api.get<api.Projection>('/api/axes', { space: state.space, x: state.x, y: state.y, top: state.top }, abort.signal)
+      : tsne
+        ? await api.streamProjection({ ...common, ...choice }, (list, iteration, total) => {
+          if (token !== loadToken) return;
+          setPoints(list, 2, metadata);
+          status(`t-SNE iteration ${iteration} of ${total}`);
+        }, abort.signal)
+        : await api.get<api.Projection>('/api/projection', { ...common, ...choice }, abort.signal);
     if (token !== loadToken) return;
     const fetched = performance.now();
     // Painted: the frame after the one that drew the points (the drawn frame has then been presented).
@@ -61,14 +75,15 @@ async function loadView() {
         status(`${points.length.toLocaleString()} points · ${Math.round(painted - started)} ms`);
       });
     };
-    setPoints(result.points, state.view === 'axes' ? 2 : state.dims);
+    setPoints(result.points, state.view === 'axes' || tsne ? 2 : dims, result.metadata ?? []);
   } catch (e) {
-    if (token === loadToken) status(`map: ${(e as Error).message}`, true);
+    if (token === loadToken && (e as Error).name !== 'AbortError') status(`map: ${(e as Error).message}`, true);
   }
 }
 
-function setPoints(list: api.Point[], dims: 2 | 3) {
+function setPoints(list: api.Point[], dims: 2 | 3, columns: string[]) {
   points = list;
+  metadata = columns;
   const xyz = new Float32Array(3 * list.length);
   list.forEach((p, i) => xyz.set([p.x, p.y, dims === 3 ? p.z ?? 0 : 0], 3 * i));
   scatter.setPoints(list.map(p => p.key), xyz, dims);
@@ -79,7 +94,7 @@ function setPoints(list: api.Point[], dims: 2 | 3) {
 
 function showFrame(frame: api.Frame, xyz: Float32Array, settled: boolean) {
   if (scatter.count !== frame.points.length || points[0]?.key !== frame.points[0]?.key) {
-    setPoints(frame.points, 2);
+    setPoints(frame.points, 2, []);
   } else {
     scatter.move(xyz);
   }
@@ -90,11 +105,14 @@ function showFrame(frame: api.Frame, xyz: Float32Array, settled: boolean) {
   highlight();
 }
 
-/** Metadata columns: any property of a point other than its key and coordinates. */
+/** The colour choices: the metadata columns of the view, and whether a point is one of the view's chosen words. */
 function columns(): string[] {
-  const names = new Set<string>();
-  for (const p of points.slice(0, 100)) for (const name of Object.keys(p)) if (!['key', 'x', 'y', 'z'].includes(name)) names.add(name);
-  return [...names];
+  return points.some(p => p.marked) ? [...metadata, 'marked'] : metadata;
+}
+
+function value(p: api.Point, column: string) {
+  if (column === 'marked') return p.marked ? 'chosen' : 'other';
+  return p.meta?.[metadata.indexOf(column)] ?? null;
 }
 
 function fillColumns() {
@@ -113,7 +131,7 @@ function applyColor() {
     legend.replaceChildren();
     return;
   }
-  const coloring = colorBy(points.map(p => (p as unknown as Record<string, string | number | null>)[column]));
+  const coloring = colorBy(points.map(p => value(p, column)));
   scatter.setColors(coloring.rgb);
   legend.replaceChildren(...coloring.legend.map(({ text, color }) => {
     const item = document.createElement('span');
@@ -127,11 +145,11 @@ function applyColor() {
 /** Highlights the selection, its neighbours and the analogy's words; draws the analogy's arrows. */
 function highlight() {
   const list: Highlight[] = [];
-  const add = (key: string, color: [number, number, number]) => {
+  const add = (key: string, color: [number, number, number], size = 9) => {
     const index = scatter.indexOf(key);
-    if (index >= 0 && !list.some(h => h.index === index)) list.push({ index, color, label: true });
+    if (index >= 0 && !list.some(h => h.index === index)) list.push({ index, color, size });
   };
-  if (state.sel) add(state.sel, selectedColor);
+  if (state.sel) add(state.sel, selectedColor, 13);
   for (const n of neighbors) add(n.key, neighborColor);
   const arrows: [number, number][] = [];
   if (analogy?.answer) {
@@ -175,20 +193,16 @@ async function select(word: string) {
   } catch (e) {
     neighbors = [];
     list.replaceChildren();
-    await explain(word, e as Error);
+    explain(word, e as Error);
   }
   highlight();
   if (state.view === 'isolate') await loadView();
 }
 
 /** Says why a word failed; for an unknown word, offers close spellings. */
-async function explain(word: string, error: Error) {
-  if (error instanceof api.ApiError && error.status === 404) {
-    const close = await api.near(state.space, word).catch(() => []);
-    status(close.length ? `“${word}” is not in ${state.space}; close: ${close.join(', ')}` : `“${word}” is not in ${state.space}`, true);
-  } else {
-    status(error.message, true);
-  }
+function explain(word: string, error: Error) {
+  const close = error instanceof api.ApiError ? error.suggestions : [];
+  status(close.length ? `“${word}” is not in ${state.space}; close: ${close.join(', ')}` : error.message, true);
 }
 
 async function search(word: string) {
@@ -332,8 +346,7 @@ function hookMapPointer() {
       const i = e.buttons ? -1 : scatter.pick(e.offsetX, e.offsetY);
       tooltip.hidden = i < 0;
       if (i < 0) return;
-      const p = points[i] as unknown as Record<string, unknown>;
-      const extra = columns().map(c => `${c}: ${p[c] ?? ''}`);
+      const extra = metadata.map(c => `${c}: ${value(points[i], c) ?? ''}`);
       tooltip.textContent = [scatter.key(i), scatter.coordinates(i).map(v => v.toFixed(3)).join(', '), ...extra].join('\n');
       tooltip.style.transform = `translate(${e.offsetX + 12}px, ${e.offsetY + 12}px)`;
     });
@@ -350,7 +363,7 @@ async function openSpace() {
   commit();
   analogy = null;
   neighbors = [];
-  await timeline.load(state.space);
+  await timeline.load(spaces.find(s => s.name === state.space)?.snapshots ? state.space : null);
   await loadView();
   if (state.sel) await select(state.sel);
   if (state.a && state.b && state.c) await solveAnalogy();
@@ -359,7 +372,7 @@ async function openSpace() {
 async function start() {
   hookUp();
   try {
-    const list = await api.spaces();
+    const list = spaces = await api.spaces();
     const select = $<HTMLSelectElement>('space');
     select.replaceChildren(...list.map(s => new Option(`${s.name} (${s.count.toLocaleString()} × ${s.dimensions})`, s.name)));
     if (!list.some(s => s.name === state.space)) state.space = list[0]?.name ?? '';

@@ -22,7 +22,7 @@ void main() {
   gl_FragColor = vec4(vColor, 1.0);
 }`;
 
-export interface Highlight { index: number; color: [number, number, number]; label: boolean }
+export interface Highlight { index: number; color: [number, number, number]; size: number }
 
 export class Scatter {
   readonly renderer: THREE.WebGLRenderer;
@@ -116,12 +116,12 @@ export class Scatter {
     const g = new THREE.BufferGeometry();
     const position = new Float32Array(3 * highlights.length);
     const color = new Float32Array(3 * highlights.length);
-    const size = new Float32Array(highlights.length).fill(9 * window.devicePixelRatio);
+    const size = new Float32Array(highlights.length);
     highlights.forEach((h, j) => {
       position.set(this.xyz.subarray(3 * h.index, 3 * h.index + 3), 3 * j);
       color.set(h.color, 3 * j);
+      size[j] = h.size * window.devicePixelRatio;
     });
-    if (highlights.length > 0) size[0] = 13 * window.devicePixelRatio;
     g.setAttribute('position', new THREE.BufferAttribute(position, 3));
     g.setAttribute('color', new THREE.BufferAttribute(color, 3));
     g.setAttribute('size', new THREE.BufferAttribute(size, 1));
@@ -142,7 +142,7 @@ export class Scatter {
       const b = new THREE.Vector3().fromArray(this.xyz, 3 * to);
       const length = a.distanceTo(b);
       if (length === 0) continue;
-      const arrow = new THREE.ArrowHelper(b.clone().sub(a).normalize(), a, length, 0xd62728, length * 0.12, length * 0.06);
+      const arrow = new THREE.ArrowHelper(b.clone().sub(a).normalize(), a, length, 0xd62728, length * 0.22, length * 0.12);
       this.arrows.add(arrow);
     }
     this.request();
@@ -277,7 +277,7 @@ export class Scatter {
     const s = this.screen();
     const { width, height } = this.size();
     // Highlighted points first, then the view's own order (frequency order for most spaces).
-    const order = this.highlights.filter(h => h.label).map(h => h.index);
+    const order = this.highlights.map(h => h.index);
     const budget = Math.min(this.keys.length, 4000);
     for (let i = 0; i < budget; i++) order.push(i);
     return placeLabels(order, i => this.keys[i], i => [s[2 * i], s[2 * i + 1]], width, height,

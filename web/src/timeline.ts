@@ -21,10 +21,10 @@ export class Timeline {
   get available() { return this.frames.length > 0; }
 
   /** Fetches the space's snapshots; a space without them hides the panel. */
-  async load(space: string) {
+  async load(space: string | null) {
     this.stop();
     try {
-      this.frames = await api.snapshots(space);
+      this.frames = space === null ? [] : await api.snapshots(space);
     } catch {
       this.frames = [];
     }

@@ -7,7 +7,7 @@ namespace TokenSpace.Tests.Web;
 /// <summary>The explorer page in Chromium against the real server: what a person searches, clicks, drags and reads.</summary>
 public sealed class ExplorerPageTests(Explorer explorer) : IClassFixture<Explorer>
 {
-    const string Fixture = "fixture.tsvec";
+    const string Fixture = "fixture";
 
     static async Task<(string Key, double Similarity)[]> ListedNeighbours(IPage page)
     {
