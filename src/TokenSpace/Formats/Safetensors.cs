@@ -137,38 +137,35 @@ public sealed class SafetensorsFile
     {
         if (!Entries.TryGetValue(name, out var entry))
             throw new KeyNotFoundException($"{Path}: no tensor named '{name}' (it has {string.Join(", ", Entries.Keys.Take(8))}{(Entries.Count > 8 ? ", …" : "")})");
+        long offset = DataStart + entry.Begin;
+        if (entry.DType is not ("F32" or "F16" or "BF16" or "F64"))
+            throw new FileFormatException(Path, $"tensor '{name}' has dtype {entry.DType}; expected F32, F16, BF16 or F64", byteOffset: offset);
+        if (entry.Count > Array.MaxLength)
+            throw new FileFormatException(Path, $"tensor '{name}' has {entry.Count} values, more than one array holds ({Array.MaxLength})", byteOffset: offset);
         var result = new float[entry.Count];
         using var file = File.OpenHandle(Path);
-        long offset = DataStart + entry.Begin;
         switch (entry.DType)
         {
             case "F32":
                 ReadExactly(file, MemoryMarshal.AsBytes(result.AsSpan()), offset);
                 if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("big-endian hosts are not supported");
                 break;
-            case "F16":
-            {
-                var half = new Half[entry.Count];
-                ReadExactly(file, MemoryMarshal.AsBytes(half.AsSpan()), offset);
-                for (long i = 0; i < half.Length; i++) result[i] = (float)half[i];
-                break;
-            }
-            case "BF16":
-            {
-                var raw = new ushort[entry.Count];
-                ReadExactly(file, MemoryMarshal.AsBytes(raw.AsSpan()), offset);
-                for (long i = 0; i < raw.Length; i++) result[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
-                break;
-            }
-            case "F64":
-            {
-                var wide = new double[entry.Count];
-                ReadExactly(file, MemoryMarshal.AsBytes(wide.AsSpan()), offset);
-                for (long i = 0; i < wide.Length; i++) result[i] = (float)wide[i];
-                break;
-            }
             default:
-                throw new FileFormatException(Path, $"tensor '{name}' has dtype {entry.DType}; expected F32, F16, BF16 or F64", byteOffset: offset);
+            {
+                // Converted a megabyte at a time: a whole-tensor copy in the stored type would take the
+                // load's memory past twice the file's size.
+                int size = entry.DType == "F64" ? 8 : 2;
+                var buffer = new byte[(int)Math.Min(1 << 20, entry.End - entry.Begin)];
+                for (int done = 0; done < result.Length;)
+                {
+                    int n = Math.Min(result.Length - done, buffer.Length / size);
+                    var bytes = buffer.AsSpan(0, n * size);
+                    ReadExactly(file, bytes, offset + (long)done * size);
+                    Widen(entry.DType, bytes, result.AsSpan(done, n));
+                    done += n;
+                }
+                break;
+            }
         }
         return result;
     }
@@ -205,6 +202,26 @@ public sealed class SafetensorsFile
             stream.Write(headerBytes);
             foreach (var (_, _, data) in list) stream.Write(MemoryMarshal.AsBytes(data.Span));
         });
+    }
+
+    /// <summary>Little-endian F16, BF16 or F64 values of <paramref name="bytes"/> as float32 into <paramref name="dst"/>.</summary>
+    static void Widen(string dtype, ReadOnlySpan<byte> bytes, Span<float> dst)
+    {
+        if (dtype == "F16")
+        {
+            var half = MemoryMarshal.Cast<byte, Half>(bytes);
+            for (int i = 0; i < dst.Length; i++) dst[i] = (float)half[i];
+        }
+        else if (dtype == "BF16")
+        {
+            var raw = MemoryMarshal.Cast<byte, ushort>(bytes);
+            for (int i = 0; i < dst.Length; i++) dst[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
+        }
+        else
+        {
+            var wide = MemoryMarshal.Cast<byte, double>(bytes);
+            for (int i = 0; i < dst.Length; i++) dst[i] = (float)wide[i];
+        }
     }
 
     void ReadExactly(Microsoft.Win32.SafeHandles.SafeFileHandle file, Span<byte> destination, long offset)
