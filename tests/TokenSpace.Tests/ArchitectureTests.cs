@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using TokenSpace.Formats;
 
 namespace TokenSpace.Tests;
 

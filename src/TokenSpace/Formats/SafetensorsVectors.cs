@@ -15,7 +15,7 @@ namespace TokenSpace.Formats;
 /// <item>the lines of <see cref="VectorsLoadOptions.KeysPath"/> when given;</item>
 /// <item>for <c>wte</c> (and an untied <c>lm_head</c>, also one row per token), the token strings of the tokenizer beside the file: a TokenSpace character
 /// <c>tokenizer.json</c> (the character, BOS as <c>&lt;BOS&gt;</c>), GPT-2's <c>vocab.json</c> +
-/// <c>merges.txt</c>, or, for a 50,257-row wte with neither, the cached <c>gpt2-bpe</c> vocabulary
+/// <c>merges.txt</c>, or, for a 50,257-row wte with neither, GPT-2's own vocabulary (<see cref="Tokenization.Gpt2BpeTokenizer.Create"/>)
 /// (token bytes decoded to text, <c>" king"</c>);</item>
 /// <item>for <c>wpe</c>, <c>pos:0</c>, <c>pos:1</c>, …;</item>
 /// <item>otherwise the row indices <c>0</c>, <c>1</c>, ….</item>
@@ -137,8 +137,7 @@ static class SafetensorsVectors
     static (Func<int, string> Text, string Source)? Tokenizer(string dir, int rows)
     {
         var found = CheckpointTokenizer.Find(dir);
-        if (found is null && rows == GptVocabularySize && Gpt2BpeTokenizer.IsCached)
-            found = (Gpt2BpeTokenizer.FromCache(), Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName));
+        if (found is null && rows == GptVocabularySize) found = (Gpt2BpeTokenizer.Create(), "GPT-2's vocabulary");
         if (found is not var (tokenizer, source)) return null;
         if (tokenizer.VocabSize != rows)
         {
