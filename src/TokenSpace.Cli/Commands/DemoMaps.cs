@@ -20,11 +20,7 @@ static class DemoMaps
     public sealed record Paths(string EmbeddingsMap, string Positions, string Training);
 
     /// <summary>Removes the snapshots of an earlier run in <paramref name="outDir"/>, so the page shows this run only.</summary>
-    public static void ClearSnapshots(string outDir)
-    {
-        string snapshots = Path.Combine(outDir, "snapshots");
-        if (Directory.Exists(snapshots)) Directory.Delete(snapshots, recursive: true);
-    }
+    public static void ClearSnapshots(string outDir) => Snapshots.Clear(outDir);
 
     /// <summary>
     /// Writes <c>embeddings-map.svg</c>, <c>positions.svg</c> and <c>training.html</c> (+ <c>training-frames/</c>)
@@ -35,7 +31,7 @@ static class DemoMaps
     /// <exception cref="FileFormatException">The checkpoint or a snapshot is malformed.</exception>
     public static Paths Write(string outDir, Trainer trainer)
     {
-        if (!File.Exists(Path.Combine(outDir, "snapshots", $"step-{trainer.Step:D6}.safetensors"))) trainer.SaveSnapshot(outDir);
+        if (!File.Exists(Snapshots.FramePath(outDir, trainer.Step))) trainer.SaveSnapshot(outDir);
         var paths = new Paths(Path.Combine(outDir, "embeddings-map.svg"), Path.Combine(outDir, "positions.svg"), Path.Combine(outDir, "training.html"));
 
         using (var wte = VectorsFile.Load(outDir))

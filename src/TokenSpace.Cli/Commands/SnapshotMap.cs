@@ -1,9 +1,9 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using TokenSpace.Formats;
 using TokenSpace.IO;
 using TokenSpace.Plotting;
 using TokenSpace.Projection;
+using TokenSpace.Training;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Cli.Commands;
@@ -13,7 +13,7 @@ namespace TokenSpace.Cli.Commands;
 /// <c>Trainer.SaveSnapshot</c>): each projected to 2-D on its own, aligned to the last by
 /// <see cref="TrainingAnimation"/>, written as one HTML page and a folder of frame SVGs.
 /// </summary>
-static partial class SnapshotMap
+static class SnapshotMap
 {
     /// <summary>What was written: the frames as aligned on the page, and the folder of frame SVGs.</summary>
     public sealed record Result(IReadOnlyList<MapFrame> Frames, string FramesDirectory);
@@ -21,19 +21,16 @@ static partial class SnapshotMap
     /// <summary>The snapshots of <paramref name="run"/> (a run directory, or its <c>snapshots</c> folder) in step order.</summary>
     /// <exception cref="DirectoryNotFoundException">There is no snapshots folder.</exception>
     /// <exception cref="FileNotFoundException">The folder holds no <c>step-NNNNNN.safetensors</c>.</exception>
-    public static IReadOnlyList<(int Step, string Path)> Find(string run)
+    public static IReadOnlyList<Snapshot> Find(string run)
     {
-        string folder = Path.Combine(run, "snapshots");
-        if (!Directory.Exists(folder)) folder = run;
-        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{run} does not exist; expected a training run's directory (train --snapshot-every N --out DIR)");
-        var found = Directory.EnumerateFiles(folder, "step-*.safetensors")
-            .Select(p => (Match: StepName().Match(Path.GetFileName(p)), Path: p))
-            .Where(m => m.Match.Success)
-            .Select(m => (Step: int.Parse(m.Match.Groups[1].Value, CultureInfo.InvariantCulture), m.Path))
-            .OrderBy(s => s.Step)
-            .ToList();
+        if (!Directory.Exists(run))
+            throw new DirectoryNotFoundException($"{run} does not exist; expected a training run's directory (train --snapshot-every N --out DIR)");
+        var found = Snapshots.List(run);
         if (found.Count == 0)
+        {
+            string folder = Directory.Exists(Snapshots.Folder(run)) ? Snapshots.Folder(run) : run;
             throw new FileNotFoundException($"{folder} holds no step-NNNNNN.safetensors snapshots; train with --snapshot-every N to save them", folder);
+        }
         return found;
     }
 
@@ -51,16 +48,16 @@ static partial class SnapshotMap
         Func<int, TsneOptions> tsneOptions, Func<IReadOnlyList<string>, string?[]> groups, string? title = null)
     {
         var frames = new List<MapFrame>();
-        foreach (var (step, path) in Find(run))
+        foreach (var frame in Find(run))
         {
             LoadedVectors rows;
-            using (var kv = VectorsFile.Load(path, VectorFormat.Safetensors, new VectorsLoadOptions { Tensor = "wte" })) rows = choose(kv);
+            using (var kv = frame.Load()) rows = choose(kv);
             int n = rows.Keys.Length;
             if (n < 3) throw new ArgumentException($"a map needs at least 3 points, got {n}");
             double[] xy = tsne
                 ? Tsne.Fit(rows.Matrix, n, rows.Dims, tsneOptions(n)).Coordinates
                 : Pca.Fit(rows.Matrix, n, rows.Dims, 2).Coordinates;
-            frames.Add(new MapFrame(step, rows.Keys, xy));
+            frames.Add(new MapFrame(frame.Step, rows.Keys, xy));
         }
         string framesDir = FramesDirectory(page);
         if (Directory.Exists(framesDir))
@@ -76,6 +73,4 @@ static partial class SnapshotMap
         return new Result(TrainingAnimation.AlignToLast(frames), framesDir);
     }
 
-    [GeneratedRegex(@"^step-(\d+)\.safetensors$")]
-    private static partial Regex StepName();
 }

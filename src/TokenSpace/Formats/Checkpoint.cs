@@ -228,8 +228,17 @@ public static partial class Checkpoint
         var tokenizer = CheckpointTokenizer.Load(dir);
         if (tokenizer.VocabSize != config.VocabSize)
             throw new FileFormatException(tokPath, $"the tokenizer has {tokenizer.VocabSize} tokens but config.json says vocab_size {config.VocabSize}");
+        string modelPath = Path.Combine(dir, ModelFile);
+        CheckExists(dir, modelPath);
+        // Two bytes per parameter at the least (F16/BF16): a config that lies is caught before the model is allocated.
+        long modelBytes = new FileInfo(modelPath).Length;
+        if (2 * config.CoreParameters > modelBytes)
+        {
+            throw new FileFormatException(Path.Combine(dir, ConfigFile),
+                $"config.json describes at least {config.CoreParameters:G4} parameters, more than the {modelBytes} bytes of {ModelFile} hold; is this the checkpoint's own config?");
+        }
         var model = new Gpt(config, maxBatch, maxT);
-        ReadModel(Path.Combine(dir, ModelFile), model);
+        ReadModel(modelPath, model);
         return (model, tokenizer);
     }
 

@@ -47,9 +47,12 @@ public sealed record ParameterSlice(string Name, int Offset, int[] Shape, Parame
 /// </summary>
 public sealed class Gpt
 {
+    /// <summary>One block: where its tensors sit in the flat buffers, and its activations.</summary>
     sealed class Layer
     {
-        public int Ln1W = -1, Ln1B = -1, AttnW, AttnB = -1, ProjW, ProjB = -1, Ln2W = -1, Ln2B = -1, FcW, FcB = -1, FcProjW, FcProjB = -1;
+        // Offsets into Parameters (and Gradients); -1 for a tensor the config lacks.
+        public int Ln1W = -1, Ln1B = -1, QkvW, QkvB = -1, AttProjW, AttProjB = -1;
+        public int Ln2W = -1, Ln2B = -1, FcW, FcB = -1, FcProjW, FcProjB = -1;
 
         // Activations, sized for (maxB, maxT); a forward on (B, T) uses the first B·T rows.
         public float[] Ln1 = [], Ln1Mean = [], Ln1Rstd = [], Qkv = [], Atty = [], Att = [], AttProj = [], Res2 = [];
@@ -57,6 +60,77 @@ public sealed class Gpt
 
         // Dropout masks (only when the config has dropout): attention weights, and the two residual branches.
         public float[] AttMask = [], AttProjMask = [], FcProjMask = [];
+    }
+
+    /// <summary>
+    /// One block's tensors in one flat buffer, the parameters or their gradients (llm.c's ParameterTensors
+    /// at layer l). A tensor the config lacks (a bias without <c>bias</c>, norm weights with RMSNorm) is empty.
+    /// </summary>
+    readonly ref struct BlockTensors
+    {
+        public readonly Span<float> Ln1W, Ln1B;       // (C)
+        public readonly Span<float> QkvW, QkvB;       // (3C, C), (3C)
+        public readonly Span<float> AttProjW, AttProjB; // (C, C), (C)
+        public readonly Span<float> Ln2W, Ln2B;       // (C)
+        public readonly Span<float> FcW, FcB;         // (4C, C), (4C)
+        public readonly Span<float> FcProjW, FcProjB; // (C, 4C), (C)
+
+        public BlockTensors(Layer layer, float[] buffer, int C)
+        {
+            Ln1W = View(buffer, layer.Ln1W, C);
+            Ln1B = View(buffer, layer.Ln1B, C);
+            QkvW = View(buffer, layer.QkvW, 3 * C * C);
+            QkvB = View(buffer, layer.QkvB, 3 * C);
+            AttProjW = View(buffer, layer.AttProjW, C * C);
+            AttProjB = View(buffer, layer.AttProjB, C);
+            Ln2W = View(buffer, layer.Ln2W, C);
+            Ln2B = View(buffer, layer.Ln2B, C);
+            FcW = View(buffer, layer.FcW, 4 * C * C);
+            FcB = View(buffer, layer.FcB, 4 * C);
+            FcProjW = View(buffer, layer.FcProjW, C * 4 * C);
+            FcProjB = View(buffer, layer.FcProjB, C);
+        }
+    }
+
+    /// <summary>
+    /// One block's activations for the pass's (B, T): the first N = B·T rows of each buffer (llm.c's
+    /// ActivationTensors at layer l). The dropout masks are empty when the pass has no dropout.
+    /// </summary>
+    readonly ref struct BlockActivations
+    {
+        public readonly Span<float> Ln1, Ln1Mean, Ln1Rstd; // (N, C), (N), (N)
+        public readonly Span<float> Qkv;                   // (N, 3C)
+        public readonly Span<float> Att, AttMask;          // (B, NH, T, T)
+        public readonly Span<float> Atty;                  // (N, C)
+        public readonly Span<float> AttProj, AttProjMask;  // (N, C)
+        public readonly Span<float> Res2;                  // (N, C)
+        public readonly Span<float> Ln2, Ln2Mean, Ln2Rstd; // (N, C), (N), (N)
+        public readonly Span<float> Fch, FchAct;           // (N, 4C)
+        public readonly Span<float> FcProj, FcProjMask;    // (N, C)
+        public readonly Span<float> Res3;                  // (N, C)
+
+        public BlockActivations(Layer layer, int B, int T, int C, int NH, bool dropout)
+        {
+            int N = B * T, BNHTT = B * NH * T * T;
+            Ln1 = layer.Ln1.AsSpan(0, N * C);
+            Ln1Mean = layer.Ln1Mean.AsSpan(0, N);
+            Ln1Rstd = layer.Ln1Rstd.AsSpan(0, N);
+            Qkv = layer.Qkv.AsSpan(0, N * 3 * C);
+            Att = layer.Att.AsSpan(0, BNHTT);
+            AttMask = dropout ? layer.AttMask.AsSpan(0, BNHTT) : default;
+            Atty = layer.Atty.AsSpan(0, N * C);
+            AttProj = layer.AttProj.AsSpan(0, N * C);
+            AttProjMask = dropout ? layer.AttProjMask.AsSpan(0, N * C) : default;
+            Res2 = layer.Res2.AsSpan(0, N * C);
+            Ln2 = layer.Ln2.AsSpan(0, N * C);
+            Ln2Mean = layer.Ln2Mean.AsSpan(0, N);
+            Ln2Rstd = layer.Ln2Rstd.AsSpan(0, N);
+            Fch = layer.Fch.AsSpan(0, N * 4 * C);
+            FchAct = layer.FchAct.AsSpan(0, N * 4 * C);
+            FcProj = layer.FcProj.AsSpan(0, N * C);
+            FcProjMask = dropout ? layer.FcProjMask.AsSpan(0, N * C) : default;
+            Res3 = layer.Res3.AsSpan(0, N * C);
+        }
     }
 
     readonly List<ParameterSlice> slices = [];
@@ -79,7 +153,8 @@ public sealed class Gpt
     /// <summary>Builds the model with zero parameters (call <see cref="Initialize"/> or load a checkpoint).</summary>
     /// <param name="maxBatch">The largest B a forward will get.</param>
     /// <param name="maxT">The largest T a forward will get; defaults to the block size.</param>
-    /// <exception cref="ArgumentException">The config is invalid, maxT exceeds the block size, or an activation buffer for (maxBatch, maxT) would exceed <see cref="Array.MaxLength"/>.</exception>
+    /// <exception cref="ArgumentException">The config is invalid, maxT exceeds the block size, or an activation buffer for
+    /// (maxBatch, maxT) would exceed <see cref="Array.MaxLength"/>.</exception>
     public Gpt(GptConfig config, int maxBatch = 1, int maxT = 0)
     {
         config.Validate();
@@ -108,10 +183,10 @@ public sealed class Gpt
             string h = $"h.{l}.";
             if (ln) p.Ln1W = Add(h + "ln_1.weight", [C], ParameterKind.NormWeight);
             if (ln && config.Bias) p.Ln1B = Add(h + "ln_1.bias", [C], ParameterKind.Bias);
-            p.AttnW = Add(h + "attn.c_attn.weight", [3 * C, C], ParameterKind.Matrix);
-            if (config.Bias) p.AttnB = Add(h + "attn.c_attn.bias", [3 * C], ParameterKind.Bias);
-            p.ProjW = Add(h + "attn.c_proj.weight", [C, C], ParameterKind.Matrix);
-            if (config.Bias) p.ProjB = Add(h + "attn.c_proj.bias", [C], ParameterKind.Bias);
+            p.QkvW = Add(h + "attn.c_attn.weight", [3 * C, C], ParameterKind.Matrix);
+            if (config.Bias) p.QkvB = Add(h + "attn.c_attn.bias", [3 * C], ParameterKind.Bias);
+            p.AttProjW = Add(h + "attn.c_proj.weight", [C, C], ParameterKind.Matrix);
+            if (config.Bias) p.AttProjB = Add(h + "attn.c_proj.bias", [C], ParameterKind.Bias);
             if (ln) p.Ln2W = Add(h + "ln_2.weight", [C], ParameterKind.NormWeight);
             if (ln && config.Bias) p.Ln2B = Add(h + "ln_2.bias", [C], ParameterKind.Bias);
             p.FcW = Add(h + "mlp.c_fc.weight", [4 * C, C], ParameterKind.Matrix);
@@ -132,13 +207,17 @@ public sealed class Gpt
         Gradients = new float[total];
         input = new InputEmbedding(
             new TokenEmbedding(Parameters.AsMemory(wte, V * C), Gradients.AsMemory(wte, V * C), V, C),
-            new PositionEmbedding(Parameters.AsMemory(wpe, config.BlockSize * C), Gradients.AsMemory(wpe, config.BlockSize * C), config.BlockSize, C));
+            new PositionEmbedding(Parameters.AsMemory(wpe, config.BlockSize * C), Gradients.AsMemory(wpe, config.BlockSize * C),
+                config.BlockSize, C));
 
         // Sizes in long: B·T·4C or B·NH·T·T overflow int long before memory runs out.
         long rows = (long)maxBatch * maxT;
         long largest = Math.Max(rows * Math.Max(4L * C, V), (long)maxBatch * config.Heads * maxT * maxT);
         if (largest > Array.MaxLength)
-            throw new ArgumentException($"a batch of B={maxBatch} sequences of T={maxT} tokens needs an activation buffer of {largest} floats, more than one array can hold ({Array.MaxLength}); use a smaller batch or block size");
+        {
+            throw new ArgumentException($"a batch of B={maxBatch} sequences of T={maxT} tokens needs an activation buffer of {largest} "
+                + $"floats, more than one array can hold ({Array.MaxLength}); use a smaller batch or block size");
+        }
         int N = (int)rows, NH = config.Heads;
         ids = new int[N];
         targets = new int[N];
@@ -199,7 +278,9 @@ public sealed class Gpt
     /// <summary>Every parameter, in the order of <see cref="Slices"/>.</summary>
     public float[] Parameters { get; }
 
-    /// <summary>The gradient of the last <see cref="Backward"/> (accumulated until <see cref="ZeroGrad"/>), laid out as <see cref="Parameters"/>.</summary>
+    /// <summary>
+    /// The gradient of the last <see cref="Backward"/> (accumulated until <see cref="ZeroGrad"/>), laid out as <see cref="Parameters"/>.
+    /// </summary>
     public float[] Gradients { get; }
 
     /// <summary>The named tensors, in buffer order.</summary>
@@ -255,22 +336,29 @@ public sealed class Gpt
     /// one 64-bit draw from it seeds every mask of this pass (nanoGPT's sites: the input embedding, the
     /// attention weights, and each residual branch before it is added).
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">B or T too large (<c>sequence of length 300 > block_size 256</c>), or an id outside [0, V).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// B or T too large (<c>sequence of length 300 > block_size 256</c>), or an id outside [0, V).
+    /// </exception>
     public float Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> targetIds, int B, int T, Rng? dropout = null)
     {
         int C = Config.Channels, V = Config.VocabSize, NH = Config.Heads, N = B * T;
-        if (T > Config.BlockSize) throw new ArgumentOutOfRangeException(nameof(T), T, $"sequence of length {T} > block_size {Config.BlockSize}");
+        if (T > Config.BlockSize)
+            throw new ArgumentOutOfRangeException(nameof(T), T, $"sequence of length {T} > block_size {Config.BlockSize}");
         if (B < 1 || T < 1 || B > MaxBatch || T > MaxT)
             throw new ArgumentOutOfRangeException(nameof(B), $"batch {B} × {T} does not fit this model's buffers ({MaxBatch} × {MaxT})");
         if (tokens.Length != N) throw new ArgumentException($"tokens has {tokens.Length} ids, expected B·T = {N}", nameof(tokens));
         hasTargets = !targetIds.IsEmpty;
         if (hasTargets)
         {
-            if (targetIds.Length != N) throw new ArgumentException($"targets has {targetIds.Length} ids, expected B·T = {N}", nameof(targetIds));
+            if (targetIds.Length != N)
+                throw new ArgumentException($"targets has {targetIds.Length} ids, expected B·T = {N}", nameof(targetIds));
             for (int i = 0; i < N; i++)
             {
                 if (targetIds[i] >= V)
-                    throw new ArgumentOutOfRangeException(nameof(targetIds), targetIds[i], $"target id {targetIds[i]} at batch row {i / T}, position {i % T} is outside [0, {V})");
+                {
+                    throw new ArgumentOutOfRangeException(nameof(targetIds), targetIds[i],
+                        $"target id {targetIds[i]} at batch row {i / T}, position {i % T} is outside [0, {V})");
+                }
             }
             targetIds.CopyTo(targets);
         }
@@ -283,41 +371,51 @@ public sealed class Gpt
         int site = 0;
         ulong NextSeed() => seed + (ulong)site++ * 0xD1B54A32D192ED03UL;
 
-        input.Forward(encoded.AsSpan(0, N * C), tokens, B, T);
-        float[] x = encoded;
+        // The pass's views (llm.c's pointers into its one activation block): the first N = B·T rows of each buffer.
+        var encoded = this.encoded.AsSpan(0, N * C);          // (N, C) wte[ids] + wpe[pos]
+        var logits = this.logits.AsSpan(0, N * V);            // (N, V)
+        var probs = this.probs.AsSpan(0, N * V);              // (N, V)
+        var losses = this.losses.AsSpan(0, N);                // (N)
+        var embMask = lastDropout ? this.embMask.AsSpan(0, N * C) : default;
+
+        input.Forward(encoded, tokens, B, T);
+        float[] x = this.encoded; // the residual stream (N, C): each block reads it and writes the next one
         if (Config.EmbeddingNorm)
         {
-            NormForward(embNorm, embMean, embRstd, encoded, lnEmbW, lnEmbB, N);
+            NormForward(embNorm.AsSpan(0, N * C), embMean.AsSpan(0, N), embRstd.AsSpan(0, N), encoded,
+                View(Parameters, lnEmbW, C), View(Parameters, lnEmbB, C));
             x = embNorm;
         }
-        if (lastDropout) Dropout.Forward(x.AsSpan(0, N * C), embMask.AsSpan(0, N * C), x.AsSpan(0, N * C), pDrop, NextSeed());
-        foreach (var p in layers)
+        if (lastDropout) Dropout.Forward(x.AsSpan(0, N * C), embMask, x.AsSpan(0, N * C), pDrop, NextSeed());
+        foreach (var layer in layers)
         {
-            NormForward(p.Ln1, p.Ln1Mean, p.Ln1Rstd, x, p.Ln1W, p.Ln1B, N);
-            MatMul.Forward(p.Qkv.AsSpan(0, N * 3 * C), p.Ln1.AsSpan(0, N * C), W(p.AttnW, 3 * C * C), W(p.AttnB, 3 * C), N, C, 3 * C);
-            if (lastDropout) Dropout.FillMask(p.AttMask.AsSpan(0, B * NH * T * T), pDrop, NextSeed());
-            Attention.Forward(p.Atty.AsSpan(0, N * C), p.Att.AsSpan(0, B * NH * T * T), p.Qkv.AsSpan(0, N * 3 * C), B, T, C, NH,
-                lastDropout ? p.AttMask.AsSpan(0, B * NH * T * T) : default);
-            MatMul.Forward(p.AttProj.AsSpan(0, N * C), p.Atty.AsSpan(0, N * C), W(p.ProjW, C * C), W(p.ProjB, C), N, C, C);
-            if (lastDropout) Dropout.Forward(p.AttProj.AsSpan(0, N * C), p.AttProjMask.AsSpan(0, N * C), p.AttProj.AsSpan(0, N * C), pDrop, NextSeed());
-            Residual(p.Res2, x, p.AttProj, N * C);
-            NormForward(p.Ln2, p.Ln2Mean, p.Ln2Rstd, p.Res2, p.Ln2W, p.Ln2B, N);
-            MatMul.Forward(p.Fch.AsSpan(0, N * 4 * C), p.Ln2.AsSpan(0, N * C), W(p.FcW, 4 * C * C), W(p.FcB, 4 * C), N, C, 4 * C);
-            if (Config.Activation == Activation.Gelu) Gelu.Forward(p.FchAct.AsSpan(0, N * 4 * C), p.Fch.AsSpan(0, N * 4 * C));
-            else Relu.Forward(p.FchAct.AsSpan(0, N * 4 * C), p.Fch.AsSpan(0, N * 4 * C));
-            MatMul.Forward(p.FcProj.AsSpan(0, N * C), p.FchAct.AsSpan(0, N * 4 * C), W(p.FcProjW, C * 4 * C), W(p.FcProjB, C), N, 4 * C, C);
-            if (lastDropout) Dropout.Forward(p.FcProj.AsSpan(0, N * C), p.FcProjMask.AsSpan(0, N * C), p.FcProj.AsSpan(0, N * C), pDrop, NextSeed());
-            Residual(p.Res3, p.Res2, p.FcProj, N * C);
-            x = p.Res3;
+            var w = new BlockTensors(layer, Parameters, C);
+            var a = new BlockActivations(layer, B, T, C, NH, lastDropout);
+
+            NormForward(a.Ln1, a.Ln1Mean, a.Ln1Rstd, x.AsSpan(0, N * C), w.Ln1W, w.Ln1B);
+            MatMul.Forward(a.Qkv, a.Ln1, w.QkvW, w.QkvB, N, C, 3 * C);
+            if (lastDropout) Dropout.FillMask(a.AttMask, pDrop, NextSeed());
+            Attention.Forward(a.Atty, a.Att, a.Qkv, B, T, C, NH, a.AttMask);
+            MatMul.Forward(a.AttProj, a.Atty, w.AttProjW, w.AttProjB, N, C, C);
+            if (lastDropout) Dropout.Forward(a.AttProj, a.AttProjMask, a.AttProj, pDrop, NextSeed());
+            Residual(layer.Res2, x, layer.AttProj, N * C);
+
+            NormForward(a.Ln2, a.Ln2Mean, a.Ln2Rstd, a.Res2, w.Ln2W, w.Ln2B);
+            MatMul.Forward(a.Fch, a.Ln2, w.FcW, w.FcB, N, C, 4 * C);
+            ActivationForward(a.FchAct, a.Fch);
+            MatMul.Forward(a.FcProj, a.FchAct, w.FcProjW, w.FcProjB, N, 4 * C, C);
+            if (lastDropout) Dropout.Forward(a.FcProj, a.FcProjMask, a.FcProj, pDrop, NextSeed());
+            Residual(layer.Res3, layer.Res2, layer.FcProj, N * C);
+            x = layer.Res3;
         }
         if (Config.FinalNorm)
         {
-            NormForward(lnF, lnFMean, lnFRstd, x, lnFW, lnFB, N);
+            NormForward(lnF.AsSpan(0, N * C), lnFMean.AsSpan(0, N), lnFRstd.AsSpan(0, N), x.AsSpan(0, N * C),
+                View(Parameters, lnFW, C), View(Parameters, lnFB, C));
             x = lnF;
         }
-        MatMul.Forward(logits.AsSpan(0, N * V), x.AsSpan(0, N * C), W(lmHead, V * C), [], N, C, V);
-        var (mean, count) = CrossEntropy.Forward(probs.AsSpan(0, N * V), losses.AsSpan(0, N), logits.AsSpan(0, N * V),
-            hasTargets ? targets.AsSpan(0, N) : [], N, V);
+        MatMul.Forward(logits, x.AsSpan(0, N * C), View(Parameters, lmHead, V * C), [], N, C, V);
+        var (mean, count) = CrossEntropy.Forward(probs, losses, logits, hasTargets ? targets.AsSpan(0, N) : [], N, V);
         lastCount = count;
         return mean;
     }
@@ -332,51 +430,63 @@ public sealed class Gpt
         if (!hasTargets || lastCount == 0) throw new InvalidOperationException("Backward needs a Forward with at least one target");
         int B = lastB, T = lastT, C = Config.Channels, V = Config.VocabSize, NH = Config.Heads, N = B * T;
 
-        CrossEntropy.Backward(dLogits.AsSpan(0, N * V), probs.AsSpan(0, N * V), targets.AsSpan(0, N), 1f / lastCount, N, V);
-        var dres = dRes.AsSpan(0, N * C);
+        // The pass's views. Gradients of activations: one residual-stream buffer that every block adds into,
+        // and scratch that each block overwrites.
+        var dlogits = dLogits.AsSpan(0, N * V);        // (N, V)
+        var dres = dRes.AsSpan(0, N * C);              // (N, C) the residual stream's gradient
+        var dln = dLn.AsSpan(0, N * C);                // (N, C) a norm's output
+        var datty = dAtty.AsSpan(0, N * C);            // (N, C) attention's output
+        var dqkv = dQkv.AsSpan(0, N * 3 * C);          // (N, 3C)
+        var dfch = dFchAct.AsSpan(0, N * 4 * C);       // (N, 4C) the MLP's hidden layer, after and then before the activation
+        var lmHeadW = View(Parameters, lmHead, V * C); // (V, C)
+        var dlmHeadW = View(Gradients, lmHead, V * C); // (V, C)
+        float[] embedded = Config.EmbeddingNorm ? embNorm : encoded; // the first block's input
+
+        CrossEntropy.Backward(dlogits, probs.AsSpan(0, N * V), targets.AsSpan(0, N), 1f / lastCount, N, V);
         dres.Clear();
-        float[] last = layers.Length > 0 ? layers[^1].Res3 : Config.EmbeddingNorm ? embNorm : encoded;
+        var last = (layers.Length > 0 ? layers[^1].Res3 : embedded).AsSpan(0, N * C);
         if (Config.FinalNorm)
         {
-            var dln = dLn.AsSpan(0, N * C);
-            MatMul.Backward(dln, G(lmHead, V * C), [], dLogits.AsSpan(0, N * V), lnF.AsSpan(0, N * C), W(lmHead, V * C), N, C, V, accumulateInput: false);
-            NormBackward(dres, lnFW, lnFB, dln, last, lnFMean, lnFRstd, N);
+            MatMul.Backward(dln, dlmHeadW, [], dlogits, lnF.AsSpan(0, N * C), lmHeadW, N, C, V, accumulateInput: false);
+            NormBackward(dres, View(Gradients, lnFW, C), View(Gradients, lnFB, C), dln, last, View(Parameters, lnFW, C),
+                lnFMean.AsSpan(0, N), lnFRstd.AsSpan(0, N));
         }
         else
         {
-            MatMul.Backward(dres, G(lmHead, V * C), [], dLogits.AsSpan(0, N * V), last.AsSpan(0, N * C), W(lmHead, V * C), N, C, V);
+            MatMul.Backward(dres, dlmHeadW, [], dlogits, last, lmHeadW, N, C, V);
         }
 
         for (int l = layers.Length - 1; l >= 0; l--)
         {
-            var p = layers[l];
-            float[] x = l > 0 ? layers[l - 1].Res3 : Config.EmbeddingNorm ? embNorm : encoded;
+            var layer = layers[l];
+            var w = new BlockTensors(layer, Parameters, C);
+            var g = new BlockTensors(layer, Gradients, C);
+            var a = new BlockActivations(layer, B, T, C, NH, lastDropout);
+            var x = (l > 0 ? layers[l - 1].Res3 : embedded).AsSpan(0, N * C); // this block's input (N, C)
+
             // Res3 = Res2 + FcProj: dres flows to both unchanged, and the MLP adds its part into dres.
-            var dAct = dFchAct.AsSpan(0, N * 4 * C);
-            MatMul.Backward(dAct, G(p.FcProjW, C * 4 * C), G(p.FcProjB, C), ThroughMask(dres, p.FcProjMask, N * C), p.FchAct.AsSpan(0, N * 4 * C), W(p.FcProjW, C * 4 * C), N, 4 * C, C, accumulateInput: false);
+            var dfcproj = ThroughMask(dres, a.FcProjMask);
+            MatMul.Backward(dfch, g.FcProjW, g.FcProjB, dfcproj, a.FchAct, w.FcProjW, N, 4 * C, C, accumulateInput: false);
             // The gradient before the activation replaces the one after it, in place: no second 4C-wide buffer to stream through.
-            if (Config.Activation == Activation.Gelu) Gelu.Backward(dAct, p.Fch.AsSpan(0, N * 4 * C), dAct, accumulate: false);
-            else Relu.Backward(dAct, p.Fch.AsSpan(0, N * 4 * C), dAct, accumulate: false);
-            var dln = dLn.AsSpan(0, N * C);
-            MatMul.Backward(dln, G(p.FcW, 4 * C * C), G(p.FcB, 4 * C), dAct, p.Ln2.AsSpan(0, N * C), W(p.FcW, 4 * C * C), N, C, 4 * C, accumulateInput: false);
-            NormBackward(dres, p.Ln2W, p.Ln2B, dln, p.Res2, p.Ln2Mean, p.Ln2Rstd, N);
+            ActivationBackward(dfch, a.Fch);
+            MatMul.Backward(dln, g.FcW, g.FcB, dfch, a.Ln2, w.FcW, N, C, 4 * C, accumulateInput: false);
+            NormBackward(dres, g.Ln2W, g.Ln2B, dln, a.Res2, w.Ln2W, a.Ln2Mean, a.Ln2Rstd);
 
             // Res2 = x + AttProj: likewise for the attention branch.
-            var datty = dAtty.AsSpan(0, N * C);
-            MatMul.Backward(datty, G(p.ProjW, C * C), G(p.ProjB, C), ThroughMask(dres, p.AttProjMask, N * C), p.Atty.AsSpan(0, N * C), W(p.ProjW, C * C), N, C, C, accumulateInput: false);
-            var dqkv = dQkv.AsSpan(0, N * 3 * C);
-            Attention.Backward(dqkv, datty, p.Qkv.AsSpan(0, N * 3 * C), p.Att.AsSpan(0, B * NH * T * T), B, T, C, NH,
-                lastDropout ? p.AttMask.AsSpan(0, B * NH * T * T) : default);
-            MatMul.Backward(dln, G(p.AttnW, 3 * C * C), G(p.AttnB, 3 * C), dqkv, p.Ln1.AsSpan(0, N * C), W(p.AttnW, 3 * C * C), N, C, 3 * C, accumulateInput: false);
-            NormBackward(dres, p.Ln1W, p.Ln1B, dln, x, p.Ln1Mean, p.Ln1Rstd, N);
+            var dattproj = ThroughMask(dres, a.AttProjMask);
+            MatMul.Backward(datty, g.AttProjW, g.AttProjB, dattproj, a.Atty, w.AttProjW, N, C, C, accumulateInput: false);
+            Attention.Backward(dqkv, datty, a.Qkv, a.Att, B, T, C, NH, a.AttMask);
+            MatMul.Backward(dln, g.QkvW, g.QkvB, dqkv, a.Ln1, w.QkvW, N, C, 3 * C, accumulateInput: false);
+            NormBackward(dres, g.Ln1W, g.Ln1B, dln, x, w.Ln1W, a.Ln1Mean, a.Ln1Rstd);
         }
 
-        dres = ThroughMask(dres, embMask, N * C);
+        dres = ThroughMask(dres, lastDropout ? embMask.AsSpan(0, N * C) : default);
         if (Config.EmbeddingNorm)
         {
             var denc = dEncoded.AsSpan(0, N * C);
             denc.Clear();
-            NormBackward(denc, lnEmbW, lnEmbB, dres, encoded, embMean, embRstd, N);
+            NormBackward(denc, View(Gradients, lnEmbW, C), View(Gradients, lnEmbB, C), dres, encoded.AsSpan(0, N * C),
+                View(Parameters, lnEmbW, C), embMean.AsSpan(0, N), embRstd.AsSpan(0, N));
             input.Backward(denc, ids.AsSpan(0, N), B, T);
         }
         else
@@ -385,12 +495,12 @@ public sealed class Gpt
         }
     }
 
-    /// <summary>The gradient before a dropout whose output gradient is <paramref name="dOut"/> (itself when dropout was off).</summary>
-    Span<float> ThroughMask(Span<float> dOut, float[] mask, int length)
+    /// <summary>The gradient before a dropout whose output gradient is <paramref name="dOut"/> (itself when the pass had none).</summary>
+    Span<float> ThroughMask(Span<float> dOut, ReadOnlySpan<float> mask)
     {
-        if (!lastDropout) return dOut;
-        var d = dDropped.AsSpan(0, length);
-        System.Numerics.Tensors.TensorPrimitives.Multiply(dOut, mask.AsSpan(0, length), d);
+        if (mask.IsEmpty) return dOut;
+        var d = dDropped.AsSpan(0, dOut.Length);
+        TensorPrimitives.Multiply(dOut, mask, d);
         return d;
     }
 
@@ -417,25 +527,36 @@ public sealed class Gpt
         return offset;
     }
 
-    Span<float> W(int offset, int length) => offset < 0 ? [] : Parameters.AsSpan(offset, length);
+    /// <summary>The <paramref name="length"/> floats of <paramref name="buffer"/> at <paramref name="offset"/>; empty for −1.</summary>
+    static Span<float> View(float[] buffer, int offset, int length) => offset < 0 ? [] : buffer.AsSpan(offset, length);
 
-    Span<float> G(int offset, int length) => offset < 0 ? [] : Gradients.AsSpan(offset, length);
-
-    void NormForward(float[] output, float[] mean, float[] rstd, float[] inp, int weight, int bias, int N)
+    /// <summary>The block's norm over N = <paramref name="rstd"/>.Length rows: LayerNorm, or RMSNorm (which has no weights).</summary>
+    void NormForward(Span<float> output, Span<float> mean, Span<float> rstd, ReadOnlySpan<float> input,
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> bias)
     {
-        int C = Config.Channels;
-        if (Config.Norm == NormKind.LayerNorm)
-            LayerNorm.Forward(output.AsSpan(0, N * C), mean.AsSpan(0, N), rstd.AsSpan(0, N), inp.AsSpan(0, N * C), W(weight, C), W(bias, C), N, C, Config.NormEpsilon);
-        else
-            RmsNorm.Forward(output.AsSpan(0, N * C), rstd.AsSpan(0, N), inp.AsSpan(0, N * C), N, C, Config.NormEpsilon);
+        int N = rstd.Length, C = Config.Channels;
+        if (Config.Norm == NormKind.LayerNorm) LayerNorm.Forward(output, mean, rstd, input, weight, bias, N, C, Config.NormEpsilon);
+        else RmsNorm.Forward(output, rstd, input, N, C, Config.NormEpsilon);
     }
 
-    void NormBackward(Span<float> dInput, int weight, int bias, ReadOnlySpan<float> dOut, float[] inp, float[] mean, float[] rstd, int N)
+    void NormBackward(Span<float> dInput, Span<float> dWeight, Span<float> dBias, ReadOnlySpan<float> dOut, ReadOnlySpan<float> input,
+        ReadOnlySpan<float> weight, ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd)
     {
-        int C = Config.Channels;
-        if (Config.Norm == NormKind.LayerNorm)
-            LayerNorm.Backward(dInput, G(weight, C), G(bias, C), dOut, inp.AsSpan(0, N * C), W(weight, C), mean.AsSpan(0, N), rstd.AsSpan(0, N), N, C);
-        else
-            RmsNorm.Backward(dInput, dOut, inp.AsSpan(0, N * C), rstd.AsSpan(0, N), N, C);
+        int N = rstd.Length, C = Config.Channels;
+        if (Config.Norm == NormKind.LayerNorm) LayerNorm.Backward(dInput, dWeight, dBias, dOut, input, weight, mean, rstd, N, C);
+        else RmsNorm.Backward(dInput, dOut, input, rstd, N, C);
+    }
+
+    void ActivationForward(Span<float> output, ReadOnlySpan<float> input)
+    {
+        if (Config.Activation == Activation.Gelu) Gelu.Forward(output, input);
+        else Relu.Forward(output, input);
+    }
+
+    /// <summary>Overwrites <paramref name="dInOut"/>, the gradient after the activation, with the one before it.</summary>
+    void ActivationBackward(Span<float> dInOut, ReadOnlySpan<float> input)
+    {
+        if (Config.Activation == Activation.Gelu) Gelu.Backward(dInOut, input, dInOut, accumulate: false);
+        else Relu.Backward(dInOut, input, dInOut, accumulate: false);
     }
 }

@@ -164,23 +164,9 @@ public sealed class Trainer
     /// </summary>
     public void SaveSnapshot(string dir)
     {
-        string snapshots = Path.Combine(dir, "snapshots");
-        if (clearOldSnapshots && Directory.Exists(snapshots))
-        {
-            foreach (string old in Directory.EnumerateFiles(snapshots, "step-*.safetensors")) File.Delete(old);
-            foreach (string name in new[] { Checkpoint.TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile })
-                File.Delete(Path.Combine(snapshots, name));
-        }
+        if (clearOldSnapshots) Snapshots.Clear(dir);
         clearOldSnapshots = false;
-        Directory.CreateDirectory(snapshots);
-        // Rewritten every time (atomically): a frame must never sit beside another run's tokenizer.
-        CheckpointTokenizer.Save(snapshots, Tokenizer);
-        var c = Model.Config;
-        SafetensorsFile.Write(Path.Combine(snapshots, $"step-{Step:D6}.safetensors"),
-        [
-            ("wte.weight", [c.VocabSize, c.Channels], Model.TokenEmbeddings.ToArray()),
-            ("wpe.weight", [c.BlockSize, c.Channels], Model.PositionEmbeddings.ToArray()),
-        ], new Dictionary<string, string> { ["step"] = Step.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        Snapshots.Save(dir, Step, Model, Tokenizer);
     }
 
     static string Hash(TextData data)

@@ -50,6 +50,8 @@ public sealed record TrainingState(int Step, ulong[] RngState, TrainOptions Opti
             var root = JsonNode.Parse(File.ReadAllText(statePath))!.AsObject();
             var rng = root["rng_state"]!.AsArray().Select(w => ulong.Parse(w!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray();
             var options = root["options"].Deserialize<TrainOptions>(Json) ?? throw new FileFormatException(statePath, "missing \"options\"");
+            if (rng.Length != 4 || rng.All(w => w == 0))
+                throw new FileFormatException(statePath, "\"rng_state\" must be four 64-bit words, not all zero; the file is damaged");
             var opt = SafetensorsFile.Open(optPath);
             state = new TrainingState(root["step"]!.GetValue<int>(), rng, options, opt.ReadFloat32("m"), opt.ReadFloat32("v"),
                 root["data_hash"]!.GetValue<string>());
