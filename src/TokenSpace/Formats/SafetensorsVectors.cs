@@ -16,7 +16,7 @@ namespace TokenSpace.Formats;
 /// <item>the lines of <see cref="VectorsLoadOptions.KeysPath"/> when given;</item>
 /// <item>for <c>wte</c> (and an untied <c>lm_head</c>, also one row per token), the token strings of the tokenizer beside the file: a TokenSpace character
 /// <c>tokenizer.json</c> (the character, BOS as <c>&lt;BOS&gt;</c>), GPT-2's <c>vocab.json</c> +
-/// <c>merges.txt</c>, or, for a 50,257-row wte with neither, the cached <c>gpt2-bpe</c> vocabulary
+/// <c>merges.txt</c>, or, for a 50,257-row wte with neither, GPT-2's own vocabulary (<see cref="Tokenization.Gpt2BpeTokenizer.Create"/>)
 /// (token bytes decoded to text, <c>" king"</c>);</item>
 /// <item>for <c>wpe</c>, <c>pos:0</c>, <c>pos:1</c>, …;</item>
 /// <item>otherwise the row indices <c>0</c>, <c>1</c>, ….</item>
@@ -149,10 +149,10 @@ static class SafetensorsVectors
             var chars = CharTokenizer.Load(charJson);
             found = (chars.TokenText, chars.VocabSize, charJson);
         }
-        else if (rows == GptVocabularySize && Gpt2BpeTokenizer.IsCached)
+        else if (rows == GptVocabularySize)
         {
-            var bpe = Gpt2BpeTokenizer.FromCache();
-            found = (bpe.TokenText, bpe.VocabSize, Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName));
+            var bpe = Gpt2BpeTokenizer.Create();
+            found = (bpe.TokenText, bpe.VocabSize, "GPT-2's vocabulary");
         }
         if (found is not { } f) return null;
         if (f.Size != rows) throw new FileFormatException(f.Source, $"the tokenizer has {f.Size} tokens but the tensor has {rows} rows; is it the tokenizer of this model? (--keys FILE names the rows instead)");
