@@ -36,6 +36,7 @@ static class DemoCommand
             if (!json) Console.WriteLine($"TokenSpace demo: training microgpt on {data}");
             // The demo claimed --out above; its progress lines are the evaluations.
             var run = TrainCommand.Run(data, null, preset.Model, options, outDir, new TrainCommand.RunSettings { Quiet = json, Overwrite = true, LogEvery = options.EvalEvery });
+            if (run.Interrupted) return 130;
             var trainer = run.Trainer;
             var tokenizer = (CharTokenizer)trainer.Tokenizer; // the demo trains on characters
 

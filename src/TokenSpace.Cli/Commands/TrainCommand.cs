@@ -207,9 +207,29 @@ static class TrainCommand
     /// </summary>
     internal static Result Run(string dataPath, string? valPath, ModelSource source, TrainOptions options, string outDir, RunSettings settings)
     {
-        var trainer = settings.Resume is { } resume
-            ? ResumeTrainer(dataPath, valPath, outDir, resume, settings.ReplaceInvalidUtf8)
-            : CreateTrainer(dataPath, valPath, source, options, settings.ReplaceInvalidUtf8);
+        // One writer per directory, for the whole run; what an interrupted save left is finished or cleared first.
+        bool existed = Directory.Exists(outDir);
+        using var writer = CheckpointLock.Acquire(outDir);
+        Checkpoint.Recover(outDir, writer);
+        if (settings.Resume is null && !settings.Overwrite && Checkpoint.HoldsRun(outDir))
+        {
+            throw new IOException($"{outDir} holds another run (a checkpoint or snapshots/); --resume continues it, --overwrite replaces it, "
+                + "or choose another --out");
+        }
+        Trainer trainer;
+        try
+        {
+            trainer = settings.Resume is { } resume
+                ? ResumeTrainer(dataPath, valPath, outDir, resume, settings.ReplaceInvalidUtf8)
+                : CreateTrainer(dataPath, valPath, source, options, settings.ReplaceInvalidUtf8);
+        }
+        catch when (!existed)
+        {
+            // A run that could not start leaves no directory behind.
+            writer.Dispose();
+            if (Directory.EnumerateFileSystemEntries(outDir).All(e => Path.GetFileName(e) == CheckpointLock.FileName)) Directory.Delete(outDir, true);
+            throw;
+        }
         var o = trainer.Options;
         bool quiet = settings.Quiet;
         var log = new List<(int, double, double)>();
@@ -229,7 +249,6 @@ static class TrainCommand
         {
             if (Interlocked.Increment(ref interrupts) > 1) return;
             context.Cancel = true;
-            Console.Error.WriteLine("interrupted: saving a checkpoint after this step (Ctrl-C again aborts without saving)");
             interrupt.Cancel();
         });
 
@@ -252,13 +271,14 @@ static class TrainCommand
         long lineTime = Stopwatch.GetTimestamp();
         int lineStep = trainer.Step;
         (long Tokens, TimeSpan Clock) lineWork = (0, TimeSpan.Zero);
+        string rates = "";
         string Rates()
         {
             var time = Stopwatch.GetElapsedTime(lineTime);
             double rate = (tokens - lineWork.Tokens) / Math.Max(1e-9, (clock.Elapsed - lineWork.Clock).TotalSeconds);
             double eta = time.TotalSeconds / Math.Max(1, trainer.Step - lineStep) * (o.Steps - trainer.Step);
             (lineTime, lineStep, lineWork) = (Stopwatch.GetTimestamp(), trainer.Step, (tokens, clock.Elapsed));
-            return $"{rate:N0} tok/s | ETA {Duration(eta)}";
+            return rates = $"{rate:N0} tok/s | ETA {Duration(eta)}";
         }
         bool LineDue() => settings.LogEvery is { } n ? n > 0 && trainer.Step % n == 0 : Stopwatch.GetElapsedTime(lineTime) >= LogInterval;
 
@@ -286,6 +306,7 @@ static class TrainCommand
             {
                 if (interrupt.IsCancellationRequested)
                 {
+                    Line($"interrupted: saving a checkpoint at step {trainer.Step} (Ctrl-C again aborts without saving)");
                     Save();
                     return true;
                 }
@@ -328,8 +349,7 @@ static class TrainCommand
             if (progress)
             {
                 interrupted = err.Progress().AutoClear(true)
-                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(),
-                        new SpinnerColumn())
+                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
                     .Start(ctx =>
                     {
                         var task = ctx.AddTask("training", maxValue: Math.Max(1, o.Steps));
@@ -337,7 +357,8 @@ static class TrainCommand
                         return Loop(() =>
                         {
                             task.Value = trainer.Step;
-                            task.Description = $"step {trainer.Step} | loss {TrainLoss():F4}";
+                            // The rate and ETA of the last progress line: the bar shows one ETA, the same as the lines.
+                            task.Description = $"step {trainer.Step}/{o.Steps} | loss {TrainLoss():F4}{(rates.Length > 0 ? " | " : "")}{rates}";
                         });
                     });
             }

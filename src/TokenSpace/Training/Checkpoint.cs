@@ -22,10 +22,9 @@ public sealed record TrainingState(int Step, ulong[] RngState, TrainOptions Opti
 /// <item>for <c>--resume</c>: <c>optimizer.safetensors</c> (tensors <c>m</c>, <c>v</c> over the flat parameter
 /// buffer) and <c>trainer.json</c> (step, Rng state, options, data hash).</item>
 /// </list>
-/// A save writes a complete new directory beside the old one, then swaps the two by renames (carrying
-/// over anything else in the old directory, such as <c>snapshots/</c>), so a crash leaves either the old
-/// or the new checkpoint whole; if it strikes between the two renames, the old one waits under
-/// <c>.NAME.old-*</c> beside it and <see cref="Load"/> says so.
+/// A save replaces these files as one set (<see cref="AtomicDirectory"/>): a crash at any point leaves the old or the
+/// new checkpoint once <see cref="Recover(string)"/> has run, and the directory itself, with <c>.lock</c> and <c>snapshots/</c>,
+/// never moves.
 /// </summary>
 public static partial class Checkpoint
 {
@@ -34,6 +33,9 @@ public static partial class Checkpoint
     public const string TokenizerFile = "tokenizer.json";
     public const string OptimizerFile = "optimizer.safetensors";
     public const string StateFile = "trainer.json";
+
+    /// <summary>The folder of wte/wpe snapshots inside a run's directory.</summary>
+    public const string SnapshotsDir = "snapshots";
 
     static readonly string[] Files = [ModelFile, ConfigFile, TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile, OptimizerFile, StateFile];
 
@@ -44,54 +46,83 @@ public static partial class Checkpoint
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
-    /// <summary>Saves <paramref name="model"/>, its tokenizer and (when given) the training state into <paramref name="dir"/>, atomically.</summary>
+    /// <summary>
+    /// Saves <paramref name="model"/>, its tokenizer and (when given) the training state into <paramref name="dir"/>,
+    /// atomically (<see cref="AtomicDirectory"/>, which first finishes or clears what an interrupted save left inside).
+    /// The caller holds the directory's <see cref="CheckpointLock"/> (a training run does, for its whole length).
+    /// </summary>
     public static void Save(string dir, Gpt model, ITokenizer tokenizer, TrainingState? state = null)
     {
-        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
-        string parent = Path.GetDirectoryName(full)!;
-        string name = Path.GetFileName(full);
-        Directory.CreateDirectory(parent);
-        string temp = Path.Combine(parent, $".{name}.tmp-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        AtomicDirectory.Write(dir, Files, temp =>
         {
             WriteModel(Path.Combine(temp, ModelFile), model);
             AtomicFile.WriteAllText(Path.Combine(temp, ConfigFile), ConfigJson(model.Config).ToJsonString(Json) + "\n");
             CheckpointTokenizer.Save(temp, tokenizer);
-            if (state is not null)
+            if (state is null) return;
+            SafetensorsFile.Write(Path.Combine(temp, OptimizerFile), [("m", [state.M.Length], state.M), ("v", [state.V.Length], state.V)]);
+            var json = new JsonObject
             {
-                SafetensorsFile.Write(Path.Combine(temp, OptimizerFile), [("m", [state.M.Length], state.M), ("v", [state.V.Length], state.V)]);
-                var json = new JsonObject
-                {
-                    ["step"] = state.Step,
-                    ["rng_state"] = new JsonArray([.. state.RngState.Select(w => JsonValue.Create(w.ToString(System.Globalization.CultureInfo.InvariantCulture)))]),
-                    ["data_hash"] = state.DataHash,
-                    ["options"] = JsonSerializer.SerializeToNode(state.Options, Json),
-                };
-                AtomicFile.WriteAllText(Path.Combine(temp, StateFile), json.ToJsonString(Json) + "\n");
-            }
-            if (!Directory.Exists(full))
-            {
-                Directory.Move(temp, full);
-                return;
-            }
-            string old = Path.Combine(parent, $".{name}.old-{Guid.NewGuid():N}");
-            Directory.Move(full, old);
-            Directory.Move(temp, full);
+                ["step"] = state.Step,
+                ["rng_state"] = new JsonArray([.. state.RngState.Select(w => JsonValue.Create(w.ToString(System.Globalization.CultureInfo.InvariantCulture)))]),
+                ["data_hash"] = state.DataHash,
+                ["options"] = JsonSerializer.SerializeToNode(state.Options, Json),
+            };
+            AtomicFile.WriteAllText(Path.Combine(temp, StateFile), json.ToJsonString(Json) + "\n");
+        });
+    }
+
+    /// <summary>
+    /// Finishes or clears what an interrupted save left in (or, from saves before this layout, beside) <paramref name="dir"/>:
+    /// a commit half done is completed, unfinished temporaries are deleted, and an older save's hidden
+    /// <c>.NAME.old-*</c> copy gives back the checkpoint and <c>snapshots/</c> it held. Takes the directory's lock when
+    /// free; when another process holds it (a run writing there), does nothing. <see cref="Load"/>, <see cref="LoadState"/>
+    /// and <see cref="ReadTrainOptions"/> call it, so <c>sample</c>, <c>evaluate</c> and <c>--resume</c> recover by themselves.
+    /// </summary>
+    public static void Recover(string dir)
+    {
+        var (full, legacy) = Leftovers(dir);
+        bool snapshotLeftovers = Directory.Exists(Path.Combine(full, SnapshotsDir)) && Directory.EnumerateFiles(Path.Combine(full, SnapshotsDir), ".*.tmp").Any();
+        if (legacy.Length == 0 && !snapshotLeftovers && !AtomicDirectory.NeedsRecovery(full)) return;
+        using var writer = CheckpointLock.TryAcquire(full);
+        if (writer is not null) Recover(dir, writer);
+    }
+
+    /// <summary>As <see cref="Recover(string)"/>, by the holder of the directory's lock (a run, before it reads or writes).</summary>
+    public static void Recover(string dir, CheckpointLock held)
+    {
+        ArgumentNullException.ThrowIfNull(held);
+        var (full, legacy) = Leftovers(dir);
+        AtomicDirectory.Recover(full, Files);
+        AtomicFile.DeleteLeftovers(Path.Combine(full, SnapshotsDir));
+        foreach (string old in legacy.Where(d => Path.GetFileName(d).StartsWith($".{Path.GetFileName(full)}.old-", StringComparison.Ordinal)))
+        {
+            // Whole when the crash struck between its two renames (the directory was then gone); else only what was
+            // still to be carried over into the new directory, such as snapshots/.
             foreach (string entry in Directory.EnumerateFileSystemEntries(old))
             {
-                string entryName = Path.GetFileName(entry);
-                if (Files.Contains(entryName)) continue;
-                if (Directory.Exists(entry)) Directory.Move(entry, Path.Combine(full, entryName));
-                else File.Move(entry, Path.Combine(full, entryName));
+                string target = Path.Combine(full, Path.GetFileName(entry));
+                if (File.Exists(target) || Directory.Exists(target)) continue;
+                if (Directory.Exists(entry)) Directory.Move(entry, target);
+                else File.Move(entry, target);
             }
-            Directory.Delete(old, recursive: true);
         }
-        finally
-        {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        }
+        foreach (string leftover in legacy) Directory.Delete(leftover, recursive: true);
     }
+
+    /// <summary>The full path of <paramref name="dir"/> and the folders earlier saves, which swapped whole directories, left beside it.</summary>
+    static (string Full, string[] Legacy) Leftovers(string dir)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
+        string parent = Path.GetDirectoryName(full)!, name = Path.GetFileName(full);
+        string[] legacy = Directory.Exists(parent)
+            ? [.. Directory.GetDirectories(parent, $".{name}.old-*"), .. Directory.GetDirectories(parent, $".{name}.tmp-*")]
+            : [];
+        return (full, legacy);
+    }
+
+    /// <summary>Whether <paramref name="dir"/> holds a run: any checkpoint file, or <c>snapshots/</c>.</summary>
+    public static bool HoldsRun(string dir) =>
+        Files.Any(f => File.Exists(Path.Combine(dir, f))) || Directory.Exists(Path.Combine(dir, SnapshotsDir));
 
     /// <summary>Writes the parameters as safetensors with HF GPT-2 names and Conv1D layout.</summary>
     public static void WriteModel(string path, Gpt model)
@@ -134,6 +165,7 @@ public static partial class Checkpoint
     /// <exception cref="FileFormatException">Not JSON, a required key missing, or a value of the wrong kind.</exception>
     public static GptConfig ReadConfig(string dir)
     {
+        Recover(dir);
         string path = Path.Combine(dir, ConfigFile);
         CheckExists(dir, path);
         return ReadConfigFile(path);
@@ -249,7 +281,7 @@ public static partial class Checkpoint
             if (!entry.Shape.SequenceEqual(s.FileShape))
                 throw new FileFormatException(path, $"tensor '{s.Name}' has shape [{string.Join(", ", entry.Shape)}], config.json implies [{string.Join(", ", s.FileShape)}]");
             var data = file.ReadFloat32(stored);
-            if (Finite.IndexOfNonFinite(data) is var bad and >= 0)
+            if (NonFinite.IndexOf(data) is var bad and >= 0)
                 throw new FileFormatException(path, $"tensor '{stored}' holds {data[bad]} at index {bad}; a model with NaN or infinite weights cannot be used (a diverged run?)");
             var dst = model.Parameters.AsSpan(s.Offset, s.Length);
             if (s.Conv1D) Transpose(data, s.Shape[1], s.Shape[0]).CopyTo(dst);
@@ -261,6 +293,7 @@ public static partial class Checkpoint
     /// <exception cref="FileFormatException">The directory has no training state, or it does not fit the model.</exception>
     public static TrainingState LoadState(string dir, Gpt model)
     {
+        Recover(dir);
         string statePath = Path.Combine(dir, StateFile), optPath = Path.Combine(dir, OptimizerFile);
         if (!File.Exists(statePath) || !File.Exists(optPath))
             throw new FileFormatException(dir, $"no training state ({StateFile}, {OptimizerFile}) to resume from; was it saved by `train`?");
@@ -283,11 +316,9 @@ public static partial class Checkpoint
         // Checked like CLI input: a hand-edited or damaged file must not start a run that fails deep inside.
         state.Options.Validate(statePath);
         if (state.Step < 0) throw new FileFormatException(statePath, $"\"step\" must not be negative, got {state.Step}; was the file edited?");
-        if (state.RngState.Length != 4 || state.RngState.All(w => w == 0))
-            throw new FileFormatException(statePath, $"\"rng_state\" must be four words, not all zero, got {state.RngState.Length}; was the file edited?");
         foreach (var (name, values) in new[] { ("m", state.M), ("v", state.V) })
         {
-            int bad = Finite.IndexOfNonFinite(values);
+            int bad = NonFinite.IndexOf(values);
             if (bad < 0 && name == "v") bad = Array.FindIndex(values, x => x < 0);
             if (bad >= 0)
                 throw new FileFormatException(optPath, $"tensor '{name}' holds {values[bad]} at index {bad}; Adam's moments are finite (and v is never negative)");
@@ -299,6 +330,7 @@ public static partial class Checkpoint
     /// <exception cref="FileFormatException">trainer.json exists but cannot be read.</exception>
     public static TrainOptions? ReadTrainOptions(string dir)
     {
+        Recover(dir);
         string path = Path.Combine(dir, StateFile);
         if (!File.Exists(path)) return null;
         try

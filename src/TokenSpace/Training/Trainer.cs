@@ -150,7 +150,7 @@ public sealed class Trainer
     {
         foreach (var (what, values) in new[] { ("a weight", Model.Parameters), ("an optimizer moment", Optimizer.M), ("an optimizer moment", Optimizer.V) })
         {
-            if (Finite.IndexOfNonFinite(values) is var i and >= 0) throw new TrainingDivergedException(Step, $"{what} is {values[i]}");
+            if (NonFinite.IndexOf(values) is var i and >= 0) throw new TrainingDivergedException(Step, $"{what} is {values[i]}");
         }
         Checkpoint.Save(dir, Model, Tokenizer, new TrainingState(Step, Rng.State, Options, Optimizer.M, Optimizer.V, DataHash));
     }
