@@ -13,15 +13,34 @@ static class NeighborsCommand
         var words = new Argument<string[]>("words") { Description = "Keys whose neighbours to list", Arity = ArgumentArity.OneOrMore };
         var top = new Option<int>("--top") { Description = "Neighbours per word", DefaultValueFactory = _ => 10 };
         var restrict = new Option<int?>("--restrict-vocab") { Description = "Search only the first N keys (the most frequent)" };
-        var command = new Command("neighbors", "Nearest neighbours of each word (cosine similarity; the word itself left out)") { vectors, words, top, restrict };
+        var approx = new Option<bool>("--approx") { Description = "Search the approximate index (see `tokenspace index build`) instead of every row" };
+        var expansion = new Option<int?>("--expansion") { Description = "With --approx: HNSW's ef, candidates kept while searching (default 64; more: better recall, slower)" };
+        var indexPath = new Option<string?>("--index") { Description = "With --approx: the index file (default: beside the vectors, with .ann appended)" };
+        var command = new Command("neighbors", "Nearest neighbours of each word (cosine similarity; the word itself left out)")
+        {
+            vectors, words, top, restrict, approx, expansion, indexPath,
+        };
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             if (parse.GetValue(top) < 1) throw new ArgumentException($"--top must be at least 1, got {parse.GetValue(top)}");
+            bool approximate = parse.GetValue(approx);
+            if (!approximate && (parse.GetValue(expansion) is not null || parse.GetValue(indexPath) is not null))
+            {
+                throw new ArgumentException("--expansion and --index apply to an approximate search: add --approx");
+            }
             using var kv = VectorOptions.Load(parse, vectors);
+            if (approximate)
+            {
+                var index = kv.OpenIndex(parse.GetValue(indexPath) ?? ApproximateIndex.PathBeside(VectorOptions.Resolve(parse.GetValue(vectors)!)));
+                if (parse.GetValue(expansion) is { } ef)
+                {
+                    index.Expansion = ef >= 1 ? ef : throw new ArgumentException($"--expansion must be at least 1, got {ef}");
+                }
+            }
             var queries = parse.GetValue(words)!;
             var found = kv.MostSimilarBatch(queries.Select(w => ((IReadOnlyList<string>)[w], (IReadOnlyList<string>)[])).ToList(),
-                parse.GetValue(top), parse.GetValue(restrict));
+                parse.GetValue(top), parse.GetValue(restrict), approximate);
             if (parse.GetValue(CliOptions.Json))
             {
                 CliOptions.WriteJson(new
