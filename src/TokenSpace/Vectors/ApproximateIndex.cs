@@ -142,8 +142,8 @@ public sealed unsafe class ApproximateIndex : IDisposable
         nint native = Create(options, d);
         try
         {
-            int threads = Threads.Count;
-            USearchNative.Reserve(native, n, threads);
+            // Every thread that adds holds one of USearch's per-thread contexts; with too few the add fails.
+            USearchNative.Reserve(native, n, Math.Max(SlotCount, Threads.Count));
             var unit = vectors.UnitMemory;
             // Small units in row order; on one thread they run in order, which makes the build reproducible.
             int units = (n + 255) / 256, done = 0;
@@ -275,7 +275,9 @@ public sealed unsafe class ApproximateIndex : IDisposable
 
     static nint Create(ApproximateIndexOptions options, int dims) => USearchNative.Create(new USearchNative.InitOptions
     {
-        MetricKind = USearchNative.MetricCos,
+        // The rows are unit vectors, so 1 − a·b is the cosine distance at a third of the work; USearch's int8
+        // codes are scaled per vector, which only its cosine metric undoes.
+        MetricKind = options.Dtype == IndexDtype.Int8 ? USearchNative.MetricCos : USearchNative.MetricInnerProduct,
         Quantization = options.Dtype switch
         {
             IndexDtype.Float32 => 1,

@@ -16,6 +16,9 @@ static unsafe partial class USearchNative
     /// <summary><c>usearch_metric_cos_k</c>.</summary>
     public const int MetricCos = 1;
 
+    /// <summary><c>usearch_metric_ip_k</c>: 1 − a·b.</summary>
+    public const int MetricInnerProduct = 2;
+
     /// <summary><c>usearch_scalar_f32_k</c>, the kind of every vector handed to the library.</summary>
     public const int ScalarF32 = 1;
 
