@@ -347,15 +347,7 @@ public sealed partial class KeyedVectors : IDisposable
     /// As in gensim 4, keys not in the vocabulary are ignored.
     /// </summary>
     /// <exception cref="ArgumentException">None of the keys is in the vocabulary (or none was given).</exception>
-    public string DoesntMatch(IEnumerable<string> keys)
-    {
-        var used = keys.Where(Contains).ToList();
-        if (used.Count == 0) throw new ArgumentException("cannot select a key from an empty list: none of the given keys is in the vocabulary");
-        var mean = MeanQuery(used.Select(k => (Row: IndexOf(k), Weight: 1.0)).ToList());
-        // gensim sorts (similarity, key) descending and takes the last: lowest similarity, ties to the smallest key.
-        return used.Select(k => (Score: VectorMath.Dot(GetVector(k, true), mean), Key: k))
-            .OrderBy(p => p.Score).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
-    }
+    public string DoesntMatch(IEnumerable<string> keys) => RankByCentrality(keys)[^1].Key;
 
     /// <summary>
     /// Keys closer (by cosine) to <paramref name="a"/> than <paramref name="b"/> is, in row order,
@@ -444,32 +436,12 @@ public sealed partial class KeyedVectors : IDisposable
         return (MeanQuery(weighted), weighted.Select(w => w.Row).Distinct().ToArray());
     }
 
-    /// <summary>
-    /// Σ weight·unit(row) / Σ|weight|, scaled to unit length, as gensim computes it: the running sum
-    /// is stored in float32 after each term, the division and norm are done in double.
-    /// </summary>
+    /// <summary>The unit mean Σ weight·unit(row) / Σ|weight| (gensim's get_mean_vector with pre- and post-normalisation).</summary>
     /// <exception cref="ArgumentException">No row was given.</exception>
     internal float[] MeanQuery(IReadOnlyList<(int Row, double Weight)> weighted)
     {
         if (weighted.Count == 0) throw new ArgumentException("cannot compute similarity with no input");
-        var mean = new double[Dimensions];
-        double total = 0;
-        foreach (var (row, weight) in weighted)
-        {
-            var v = Row(row, normalized: true);
-            for (int j = 0; j < mean.Length; j++) mean[j] = (float)(mean[j] + weight * v[j]);
-            total += Math.Abs(weight);
-        }
-        double norm = 0;
-        for (int j = 0; j < mean.Length; j++)
-        {
-            mean[j] /= total;
-            norm += mean[j] * mean[j];
-        }
-        norm = Math.Sqrt(norm);
-        var query = new float[Dimensions];
-        for (int j = 0; j < query.Length; j++) query[j] = norm > 0 ? (float)(mean[j] / norm) : (float)mean[j];
-        return query;
+        return MeanVector(weighted.Select(w => (Row(w.Row, normalized: true).ToArray(), w.Weight)).ToList(), postNormalize: true);
     }
 
     /// <summary>The end of the searched rows: the first <paramref name="restrictVocab"/> keys, or all when null (gensim's <c>restrict_vocab=None</c>).</summary>
