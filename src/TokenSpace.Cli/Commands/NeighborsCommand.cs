@@ -13,18 +13,27 @@ static class NeighborsCommand
         var words = new Argument<string[]>("words") { Description = "Keys whose neighbours to list", Arity = ArgumentArity.OneOrMore };
         var top = new Option<int>("--top") { Description = "Neighbours per word", DefaultValueFactory = _ => 10 };
         var restrict = new Option<int?>("--restrict-vocab") { Description = "Search only the first N keys (the most frequent)" };
+        var metric = new Option<string>("--metric")
+        {
+            Description = "cosine (similarity of unit vectors) or euclidean (distance of the raw vectors, nearest first)",
+            DefaultValueFactory = _ => "cosine",
+        };
+        metric.AcceptOnlyFromAmong("cosine", "euclidean");
         var approx = new Option<bool>("--approx") { Description = "Search the approximate index (see `tokenspace index build`) instead of every row" };
         var expansion = new Option<int?>("--expansion") { Description = "With --approx: HNSW's ef, candidates kept while searching (default 64; more: better recall, slower)" };
         var indexPath = new Option<string?>("--index") { Description = "With --approx: the index file (default: beside the vectors, with .ann appended)" };
-        var command = new Command("neighbors", "Nearest neighbours of each word (cosine similarity; the word itself left out)")
+        var command = new Command("neighbors", "Nearest neighbours of each word (cosine similarity, or --metric euclidean; the word itself left out)")
         {
-            vectors, words, top, restrict, approx, expansion, indexPath,
+            vectors, words, top, restrict, metric, approx, expansion, indexPath,
         };
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             if (parse.GetValue(top) < 1) throw new ArgumentException($"--top must be at least 1, got {parse.GetValue(top)}");
+            bool euclidean = parse.GetValue(metric) == "euclidean";
+            if (euclidean && parse.GetValue(restrict) is not null) throw new ArgumentException("--restrict-vocab goes with --metric cosine");
             bool approximate = parse.GetValue(approx);
+            if (euclidean && approximate) throw new ArgumentException("--approx goes with --metric cosine");
             if (!approximate && (parse.GetValue(expansion) is not null || parse.GetValue(indexPath) is not null))
             {
                 throw new ArgumentException("--expansion and --index apply to an approximate search: add --approx");
@@ -39,8 +48,11 @@ static class NeighborsCommand
                 }
             }
             var queries = parse.GetValue(words)!;
-            var found = kv.MostSimilarBatch(queries.Select(w => ((IReadOnlyList<string>)[w], (IReadOnlyList<string>)[])).ToList(),
-                parse.GetValue(top), parse.GetValue(restrict), approximate);
+            int k = parse.GetValue(top);
+            // For the table, a Euclidean neighbour's distance stands in the score column.
+            IReadOnlyList<Neighbor>[] found = euclidean
+                ? queries.Select(q => (IReadOnlyList<Neighbor>)kv.ClosestByDistance(q, k).Select(n => new Neighbor(n.Key, n.Distance)).ToList()).ToArray()
+                : kv.MostSimilarBatch(queries.Select(w => ((IReadOnlyList<string>)[w], (IReadOnlyList<string>)[])).ToList(), k, parse.GetValue(restrict), approximate);
             if (parse.GetValue(CliOptions.Json))
             {
                 CliOptions.WriteJson(new
@@ -48,12 +60,12 @@ static class NeighborsCommand
                     results = queries.Select((q, i) => new
                     {
                         query = q,
-                        neighbors = found[i].Select(n => new { key = n.Key, similarity = n.Similarity }),
+                        neighbors = found[i].Select(n => euclidean ? (object)new { key = n.Key, distance = n.Similarity } : new { key = n.Key, similarity = n.Similarity }),
                     }),
                 });
                 return 0;
             }
-            for (int i = 0; i < queries.Length; i++) AnsiConsole.Write(Table(queries[i], "similarity", found[i]));
+            for (int i = 0; i < queries.Length; i++) AnsiConsole.Write(Table(queries[i], euclidean ? "distance" : "similarity", found[i]));
             return 0;
         }));
         return command;
