@@ -21,6 +21,8 @@ static class AnnBench
 {
     const int Queries = 1000;
 
+    static readonly JsonSerializerOptions Snake = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
     public static void Run(string[] args)
     {
         int rounds = Measure.Option(args, "--rounds", 3);
@@ -84,7 +86,7 @@ static class AnnBench
         var lines = new List<JsonElement>();
         void Emit(object line)
         {
-            var element = JsonSerializer.SerializeToElement(line, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower });
+            var element = JsonSerializer.SerializeToElement(line, Snake);
             Console.WriteLine(element.GetRawText());
             lines.Add(element);
         }
