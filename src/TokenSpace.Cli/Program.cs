@@ -12,6 +12,7 @@ root.Subcommands.Add(SampleCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(NeighborsCommand.Create());
+root.Subcommands.Add(IndexCommand.Create());
 root.Subcommands.Add(AnalogyCommand.Create());
 root.Subcommands.Add(SimilarityCommand.Create());
 root.Subcommands.Add(DistanceCommand.Create());

@@ -19,9 +19,12 @@ static class NeighborsCommand
             DefaultValueFactory = _ => "cosine",
         };
         metric.AcceptOnlyFromAmong("cosine", "euclidean");
+        var approx = new Option<bool>("--approx") { Description = "Search the approximate index (see `tokenspace index build`) instead of every row" };
+        var expansion = new Option<int?>("--expansion") { Description = "With --approx: HNSW's ef, candidates kept while searching (default 64; more: better recall, slower)" };
+        var indexPath = new Option<string?>("--index") { Description = "With --approx: the index file (default: beside the vectors, with .ann appended)" };
         var command = new Command("neighbors", "Nearest neighbours of each word (cosine similarity, or --metric euclidean; the word itself left out)")
         {
-            vectors, words, top, restrict, metric,
+            vectors, words, top, restrict, metric, approx, expansion, indexPath,
         };
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
@@ -29,13 +32,27 @@ static class NeighborsCommand
             if (parse.GetValue(top) < 1) throw new ArgumentException($"--top must be at least 1, got {parse.GetValue(top)}");
             bool euclidean = parse.GetValue(metric) == "euclidean";
             if (euclidean && parse.GetValue(restrict) is not null) throw new ArgumentException("--restrict-vocab goes with --metric cosine");
+            bool approximate = parse.GetValue(approx);
+            if (euclidean && approximate) throw new ArgumentException("--approx goes with --metric cosine");
+            if (!approximate && (parse.GetValue(expansion) is not null || parse.GetValue(indexPath) is not null))
+            {
+                throw new ArgumentException("--expansion and --index apply to an approximate search: add --approx");
+            }
             using var kv = VectorOptions.Load(parse, vectors);
+            if (approximate)
+            {
+                var index = kv.OpenIndex(parse.GetValue(indexPath) ?? ApproximateIndex.PathBeside(VectorOptions.Resolve(parse.GetValue(vectors)!)));
+                if (parse.GetValue(expansion) is { } ef)
+                {
+                    index.Expansion = ef >= 1 ? ef : throw new ArgumentException($"--expansion must be at least 1, got {ef}");
+                }
+            }
             var queries = parse.GetValue(words)!;
             int k = parse.GetValue(top);
             // For the table, a Euclidean neighbour's distance stands in the score column.
             IReadOnlyList<Neighbor>[] found = euclidean
                 ? queries.Select(q => (IReadOnlyList<Neighbor>)kv.ClosestByDistance(q, k).Select(n => new Neighbor(n.Key, n.Distance)).ToList()).ToArray()
-                : kv.MostSimilarBatch(queries.Select(w => ((IReadOnlyList<string>)[w], (IReadOnlyList<string>)[])).ToList(), k, parse.GetValue(restrict));
+                : kv.MostSimilarBatch(queries.Select(w => ((IReadOnlyList<string>)[w], (IReadOnlyList<string>)[])).ToList(), k, parse.GetValue(restrict), approximate);
             if (parse.GetValue(CliOptions.Json))
             {
                 CliOptions.WriteJson(new
