@@ -15,6 +15,7 @@ root.Subcommands.Add(NeighborsCommand.Create());
 root.Subcommands.Add(IndexCommand.Create());
 root.Subcommands.Add(AnalogyCommand.Create());
 root.Subcommands.Add(SimilarityCommand.Create());
+foreach (var verb in SetCommands.Create()) root.Subcommands.Add(verb);
 root.Subcommands.Add(DistanceCommand.Create());
 root.Subcommands.Add(EvaluateCommand.Create());
 root.Subcommands.Add(ConvertCommand.Create());
