@@ -112,8 +112,9 @@ public sealed class TrainCliTests : IDisposable
     /// <summary>The CLI as a separate process (for signals and kills), its stdout and stderr collected.</summary>
     internal static Process Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TokenSpace.Cli.dll"));
+        // env resets SIGINT to its default: a test run started in the background (CI) inherits it ignored, as would the CLI.
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "TokenSpace.Cli.dll") }) info.ArgumentList.Add(arg);
         foreach (string arg in args) info.ArgumentList.Add(arg);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         return Process.Start(info)!;
