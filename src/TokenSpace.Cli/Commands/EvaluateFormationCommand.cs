@@ -148,5 +148,6 @@ static class EvaluateFormationCommand
 
     static string F(double? value, string format) => value is { } v ? Markup.Escape(v.ToString(format, CultureInfo.InvariantCulture)) : "";
 
-    static string Shown(string key) => key.Length == 1 && char.IsWhiteSpace(key[0]) ? $"'{key}'" : key;
+    /// <summary>A token as printed: a whitespace character shows as a symbol (␣ ↵ ⇥).</summary>
+    internal static string Shown(string token) => token.Length == 1 && char.IsWhiteSpace(token[0]) ? token switch { " " => "␣", "\n" => "↵", _ => "⇥" } : token;
 }

@@ -197,6 +197,34 @@ public static class Formation
         return sum / pairs;
     }
 
+    /// <summary>
+    /// The band structure of position embeddings: for each distance d, the mean cosine similarity of rows i and
+    /// i + d over all i (element 0 is 1 for non-zero rows). Learned GPT-2-style positions start near 0 at every
+    /// distance and grow a band that falls off with d as training goes on.
+    /// </summary>
+    /// <example><code>double[] band = Formation.PositionBands(wpe, channels); // band[1]: neighbouring positions</code></example>
+    /// <param name="wpe">Rows <c>(T, C)</c>, one per position.</param>
+    /// <param name="dims">C.</param>
+    /// <returns>T values, one per distance 0 … T − 1.</returns>
+    public static double[] PositionBands(ReadOnlySpan<float> wpe, int dims)
+    {
+        int t = wpe.Length / dims;
+        var norm = new double[t];
+        for (int i = 0; i < t; i++) norm[i] = Math.Sqrt(Dot(wpe.Slice(i * dims, dims), wpe.Slice(i * dims, dims)));
+        var band = new double[t];
+        for (int d = 0; d < t; d++)
+        {
+            double sum = 0;
+            for (int i = 0; i + d < t; i++)
+            {
+                double n = norm[i] * norm[i + d];
+                sum += n == 0 ? 0 : Dot(wpe.Slice(i * dims, dims), wpe.Slice((i + d) * dims, dims)) / n;
+            }
+            band[d] = sum / (t - d);
+        }
+        return band;
+    }
+
     static void Check(IReadOnlyList<FormationFrame> frames, IReadOnlyList<string?>? groups)
     {
         if (frames.Count == 0) throw new ArgumentException("formation needs at least one frame");

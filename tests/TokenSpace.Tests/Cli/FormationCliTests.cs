@@ -112,4 +112,32 @@ public sealed class FormationCliTests : IDisposable
         Assert.Contains("other.safetensors", e.Message);
         Assert.Contains("wte.weight", e.Message);
     }
+
+    [Fact]
+    public void InspectCheckpoint_WithData_ShowsFormationFrequentTokensAndBands()
+    {
+        string run = Train(steps: 4, snapshotEvery: 2);
+
+        var (code, output, error) = VectorsCliTests.Run("inspect", "--checkpoint", run, "--data", Path.Combine(dir, "names.txt"), "--top", "3", "--json");
+
+        Assert.True(code == 0, error);
+        var doc = JsonDocument.Parse(output).RootElement;
+        Assert.Equal(2, doc.GetProperty("formation").GetProperty("summary").GetArrayLength());
+        var frequent = doc.GetProperty("frequent_tokens");
+        Assert.Equal("data", frequent.GetProperty("source").GetString());
+        // 12 names: a separator around each, then a (14 times) and i (9).
+        Assert.Equal(["<BOS>", "a", "i"], frequent.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("token").GetString()));
+        Assert.Equal([24L, 14L, 9L], frequent.GetProperty("tokens").EnumerateArray().Select(t => t.GetProperty("count").GetInt64()));
+        Assert.All(frequent.GetProperty("tokens").EnumerateArray(), t => Assert.Equal(5, t.GetProperty("neighbors").GetArrayLength()));
+        Assert.Equal([1, 2, 4, 8], doc.GetProperty("wpe_bands").GetProperty("by_distance").EnumerateArray().Select(b => b.GetProperty("distance").GetInt32()));
+    }
+
+    [Fact]
+    public void Inspect_BothVectorsAndCheckpoint_ExitsWithOne()
+    {
+        var (code, _, error) = VectorsCliTests.Run("inspect", "--checkpoint", dir, "--vectors", dir);
+
+        Assert.Equal(1, code);
+        Assert.Contains("exactly one of --vectors FILE and --checkpoint DIR", error);
+    }
 }

@@ -194,4 +194,17 @@ public class FormationTests
         Assert.Throws<ArgumentException>(() => Formation.Measure([frames[0], frames[1] with { Wpe = null }]));
         Assert.Throws<ArgumentException>(() => Formation.Measure([frames[0]], ["x"]));
     }
+
+    [Fact]
+    public void PositionBands_RowsRotatingByAFixedAngle_GiveTheCosineOfTheAngleTimesTheDistance()
+    {
+        // Row i = (cos iθ, sin iθ): rows d apart have cosine cos dθ, whatever i.
+        const double theta = 0.3;
+        var wpe = Enumerable.Range(0, 8).SelectMany(i => new[] { (float)Math.Cos(i * theta), (float)Math.Sin(i * theta) }).ToArray();
+
+        var band = Formation.PositionBands(wpe, 2);
+
+        Assert.Equal(8, band.Length);
+        for (int d = 0; d < 8; d++) Assert.Equal(Math.Cos(d * theta), band[d], 1e-6);
+    }
 }
