@@ -30,10 +30,18 @@ static class Gpt2Bench
         for (int k = 0; k < ids.Length; k++) ids[k] = rng.NextInt(config.VocabSize);
         var data = TextData.FromIds(ids);
         // The tokenizer is only kept for saving; a one-character stand-in avoids needing the GPT-2 cache.
-        var trainer = Trainer.Create(new Gpt(config, options.BatchSize), CharTokenizer.FromVocab(['a']), options, data, data);
+        var gpt = new Gpt(config, options.BatchSize);
+        var trainer = Trainer.Create(gpt, CharTokenizer.FromVocab(['a']), options, data, data);
+        double fma = Peak.Measured(threads);
+        double flopsPerToken = Peak.FlopsPerToken(gpt, config.BlockSize);
         double ms = Measure.MedianMs(() => trainer.TrainStep(), runs: steps, warmup: 1);
         double tokensPerSecond = options.BatchSize * config.BlockSize / (ms / 1000);
-        Measure.Emit(new { bench = "gpt2", implementation = "tokenspace", threads, steps, ms_per_step = ms, tokens_per_second = tokensPerSecond, load_average = Peak.LoadAverage() });
+        Measure.Emit(new
+        {
+            bench = "gpt2", implementation = "tokenspace", threads, steps, ms_per_step = ms, tokens_per_second = tokensPerSecond,
+            flops_per_token = flopsPerToken, mfu = Peak.Mfu(tokensPerSecond, flopsPerToken, fma), fma_gflop_per_s = Math.Round(fma, 1),
+            load_average = Peak.LoadAverage(),
+        });
         if (args.Contains("--no-torch")) return;
 
         var (lines, error) = TorchReference.RunScript("gpt2_train_bench.py", "--threads", $"{threads}", "--steps", $"{steps}");
@@ -46,7 +54,11 @@ static class Gpt2Bench
         if (lines.FirstOrDefault(l => l.TryGetProperty("tokens_per_second", out _)) is { ValueKind: JsonValueKind.Object } torch)
         {
             double theirs = torch.GetProperty("tokens_per_second").GetDouble();
-            Measure.Emit(new { bench = "gpt2", comparison = "tokenspace/pytorch", threads, ratio = tokensPerSecond / theirs });
+            Measure.Emit(new
+            {
+                bench = "gpt2", comparison = "tokenspace/pytorch", threads, ratio = tokensPerSecond / theirs,
+                pytorch_mfu = Peak.Mfu(theirs, flopsPerToken, fma),
+            });
         }
     }
 }

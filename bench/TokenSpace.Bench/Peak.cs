@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using TokenSpace.Model;
 
 namespace TokenSpace.Bench;
 
@@ -57,6 +58,22 @@ static class Peak
         }
         return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7);
     }
+
+    /// <summary>
+    /// Model FLOPs per trained token as nanoGPT's <c>estimate_mfu</c> counts them: 6·N for the matmuls of
+    /// forward and backward (N the parameters without wpe, whose lookup costs no multiply) plus 12·L·C·T for
+    /// attention's two T-long products per layer, forward and backward.
+    /// </summary>
+    public static double FlopsPerToken(Gpt gpt, int T)
+    {
+        var c = gpt.Config;
+        long n = gpt.Parameters.Length - (long)c.BlockSize * c.Channels;
+        return 6.0 * n + 12.0 * c.Layers * c.Channels * T;
+    }
+
+    /// <summary>The share of <paramref name="fmaGflopPerS"/> (the measured FMA loop) that a training rate reaches.</summary>
+    public static double Mfu(double tokensPerSecond, double flopsPerToken, double fmaGflopPerS) =>
+        Math.Round(tokensPerSecond * flopsPerToken / (fmaGflopPerS * 1e9), 3);
 
     /// <summary>The 1, 5 and 15 minute load averages (/proc/loadavg): how busy the machine was while measuring.</summary>
     public static string LoadAverage() =>

@@ -10,6 +10,7 @@ var benches = new Dictionary<string, Action<string[]>>
     ["maps"] = MapsBench.Run,
     ["train"] = TrainBench.Run,
     ["gpt2"] = Gpt2Bench.Run,
+    ["nanogpt"] = NanoGptBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

@@ -32,6 +32,8 @@ static class TrainBench
         string shakespeare = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "tinyshakespeare.txt"));
         if (!File.Exists(shakespeare)) Console.Error.WriteLine($"skipping shakespeare-char-small: {shakespeare} is absent");
 
+        double fma = Peak.Measured(threads);
+        var flopsPerToken = new Dictionary<string, double>();
         var measured = new Dictionary<(string Config, string Implementation), List<double>>();
         void Add(string config, string implementation, double tokensPerSecond) =>
             (measured.TryGetValue((config, implementation), out var list) ? list : measured[(config, implementation)] = []).Add(tokensPerSecond);
@@ -40,8 +42,9 @@ static class TrainBench
         string? torchError = null;
         for (int round = 0; round < rounds; round++)
         {
-            Add("microgpt", "tokenspace", TokensPerSecond(Presets.MicroGpt, names, steps));
-            if (File.Exists(shakespeare)) Add("shakespeare-char-small", "tokenspace", TokensPerSecond(Presets.ShakespeareCharSmall, shakespeare, smallSteps));
+            Add("microgpt", "tokenspace", TokensPerSecond(Presets.MicroGpt, names, steps, flopsPerToken));
+            if (File.Exists(shakespeare))
+                Add("shakespeare-char-small", "tokenspace", TokensPerSecond(Presets.ShakespeareCharSmall, shakespeare, smallSteps, flopsPerToken));
             if (!torch || torchError is not null) continue;
             var (lines, error) = TorchReference.RunScript("train_bench.py", torchArgs);
             torchError = error;
@@ -50,11 +53,14 @@ static class TrainBench
         foreach (var ((config, implementation), values) in measured)
         {
             double median = Measure.Median(values);
-            double? speedup = implementation == "tokenspace" && measured.TryGetValue((config, "pytorch"), out var reference) ? Math.Round(median / Measure.Median(reference), 2) : null;
+            double? speedup = implementation == "tokenspace" && measured.TryGetValue((config, "pytorch"), out var reference)
+                ? Math.Round(median / Measure.Median(reference), 2) : null;
             Measure.Emit(new
             {
                 bench = "train", config, implementation, threads, tokens_per_second = Math.Round(median),
-                rounds = values.Select(v => Math.Round(v)).ToArray(), speedup_vs_torch = speedup, load_average = Peak.LoadAverage(),
+                rounds = values.Select(v => Math.Round(v)).ToArray(), speedup_vs_torch = speedup,
+                flops_per_token = flopsPerToken[config], mfu = Peak.Mfu(median, flopsPerToken[config], fma), fma_gflop_per_s = Math.Round(fma, 1),
+                load_average = Peak.LoadAverage(),
             });
         }
         if (torchError is not null) Measure.Emit(new { bench = "train", implementation = "pytorch", skipped = torchError });
@@ -94,14 +100,19 @@ static class TrainBench
         return (trainer.ValidationLoss(all: true), train.Documents.Select(Decode).ToList(), val.Documents.Select(Decode).ToList());
     }
 
-    /// <summary>Trains <paramref name="steps"/> steps after a warmup of a tenth as many, and returns predicted tokens per second of the timed steps.</summary>
-    static double TokensPerSecond(Preset preset, string data, int steps)
+    /// <summary>
+    /// Trains <paramref name="steps"/> steps after a warmup of a tenth as many, and returns predicted tokens per second of the
+    /// timed steps; records the model's FLOPs per token (at the block size, as nanoGPT counts) under the preset's name.
+    /// </summary>
+    static double TokensPerSecond(Preset preset, string data, int steps, Dictionary<string, double> flopsPerToken)
     {
         var options = preset.Options with { Steps = int.MaxValue, EvalEvery = 0 };
         string text = File.ReadAllText(data);
         var tokenizer = options.Mode == DataMode.Lines ? CharTokenizer.Train(text) : CharTokenizer.TrainStream(text);
         var (train, val) = TextData.FromText(text, tokenizer, options.Mode, data).Split(options.Seed);
-        var trainer = Trainer.Create(new Gpt(preset.Model(tokenizer.VocabSize), options.BatchSize), tokenizer, options, train, val);
+        var gpt = new Gpt(preset.Model(tokenizer.VocabSize), options.BatchSize);
+        flopsPerToken[preset.Name] = Peak.FlopsPerToken(gpt, gpt.Config.BlockSize);
+        var trainer = Trainer.Create(gpt, tokenizer, options, train, val);
         for (int i = 0; i < Math.Max(2, steps / 10); i++) trainer.TrainStep();
         long tokens = 0;
         long start = Stopwatch.GetTimestamp();

@@ -34,7 +34,8 @@ static class DemoCommand
             ClaimOutput(outDir);
             DemoMaps.ClearSnapshots(outDir);
             if (!json) Console.WriteLine($"TokenSpace demo: training microgpt on {data}");
-            var run = TrainCommand.Run(data, null, preset.Model, options, outDir, resume: false, stepsOverride: null, quiet: json);
+            // The demo claimed --out above; its progress lines are the evaluations.
+            var run = TrainCommand.Run(data, null, preset.Model, options, outDir, new TrainCommand.RunSettings { Quiet = json, Overwrite = true, LogEvery = options.EvalEvery });
             var trainer = run.Trainer;
             var tokenizer = (CharTokenizer)trainer.Tokenizer; // the demo trains on characters
 

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
 using Spectre.Console;
 using TokenSpace.Formats;
 using TokenSpace.Model;
@@ -41,13 +43,21 @@ static class TrainCommand
     static readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Validation loss (and checkpoint) every N steps" };
     static readonly Option<int?> SnapshotEvery = new("--snapshot-every") { Description = "Save wte/wpe to OUT/snapshots every N steps" };
     static readonly Option<ulong?> Seed = new("--seed") { Description = "Seed for weights, data order and batches" };
+    static readonly Option<int?> LrDecaySteps = new("--lr-decay-steps")
+    {
+        Description = "Step at which the decay reaches --min-lr (nanoGPT's lr_decay_iters; default: --steps, and on --resume the run's own)",
+    };
+    static readonly Option<int?> LogEvery = new("--log-every") { Description = "A progress line every N steps (default: about every 2 s)" };
+    static readonly Option<bool> Overwrite = new("--overwrite") { Description = "Let a new run replace another run's checkpoint in --out" };
+    static readonly Option<bool> ReplaceInvalidUtf8 = new("--replace-invalid-utf8") { Description = "Read invalid UTF-8 in the text as U+FFFD instead of stopping" };
 
     public static Command Create()
     {
         var command = new Command("train", "Train a GPT from scratch; its wte is the learned token embedding")
         {
             Data, ValData, Tokenizer, InitFrom, PresetName, Out, Resume, Mode, Steps, BatchSize, BlockSize, Layers, Heads, Channels, Dropout,
-            Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed,
+            Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed, LrDecaySteps, LogEvery, Overwrite,
+            ReplaceInvalidUtf8,
         };
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
@@ -55,14 +65,6 @@ static class TrainCommand
             string tokenizerSpec = initFrom ?? parse.GetValue(Tokenizer)!;
             if (initFrom is not null && ((parse.GetValue(Layers) ?? parse.GetValue(Heads) ?? parse.GetValue(Channels)) is not null || parse.GetValue(Dropout) is not null))
                 throw new ArgumentException("--init-from takes the architecture and dropout from its directory's config.json; drop --n-layer, --n-head, --n-embd and --dropout");
-            if (parse.GetValue(Resume))
-            {
-                Option[] fixedByRun = [Tokenizer, InitFrom, PresetName, Mode, BatchSize, BlockSize, Layers, Heads, Channels, Dropout,
-                    Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed];
-                var given = fixedByRun.Where(option => parse.GetResult(option) is { Implicit: false }).Select(option => option.Name).ToList();
-                if (given.Count > 0)
-                    throw new ArgumentException($"--resume continues the saved run with its own settings; drop {string.Join(", ", given)} (only --steps, --data and --val-data may be given)");
-            }
             var preset = Presets.Get(parse.GetValue(PresetName)!);
             var o = preset.Options;
             if (parse.GetValue(Mode) is { } mode) o = o with { Mode = ParseMode(mode) };
@@ -81,6 +83,7 @@ static class TrainCommand
             if (parse.GetValue(EvalEvery) is { } every) o = o with { EvalEvery = every };
             if (parse.GetValue(SnapshotEvery) is { } snap) o = o with { SnapshotEvery = snap };
             if (parse.GetValue(Seed) is { } seed) o = o with { Seed = seed };
+            if (parse.GetValue(LrDecaySteps) is { } decay) o = o with { DecaySteps = decay };
             GptConfig Model(int vocab)
             {
                 var c = preset.Model(vocab);
@@ -94,28 +97,99 @@ static class TrainCommand
             bool json = parse.GetValue(CliOptions.Json);
             if (initFrom is not null && parse.GetValue(BlockSize) is { } context) o = o with { Context = context };
             var source = new ModelSource(tokenizerSpec, initFrom, Model);
-            var run = Run(parse.GetValue(Data)!, parse.GetValue(ValData), source, o, parse.GetValue(Out)!, parse.GetValue(Resume),
-                parse.GetValue(Steps), quiet: json);
+            var settings = new RunSettings
+            {
+                Quiet = json,
+                Overwrite = parse.GetValue(Overwrite),
+                LogEvery = parse.GetValue(LogEvery),
+                ReplaceInvalidUtf8 = parse.GetValue(ReplaceInvalidUtf8),
+                Resume = parse.GetValue(Resume) ? (saved, config, tokenizer) => ResumeOptions(parse, saved, config, tokenizer, o, Model) : null,
+            };
+            var run = Run(parse.GetValue(Data)!, parse.GetValue(ValData), source, o, parse.GetValue(Out)!, settings);
             if (json) CliOptions.WriteJson(run.Summary);
-            return 0;
+            return run.Interrupted ? 130 : 0;
         }));
         return command;
     }
+
+    /// <summary>
+    /// <c>--resume</c> continues the saved run with its own settings; an option given anyway must agree with them (so
+    /// the command that started a run, with <c>--resume</c> added, continues it), <c>--preset</c> must describe the
+    /// saved architecture, and only <c>--steps</c>, <c>--lr-decay-steps</c>, <c>--eval-every</c>, <c>--snapshot-every</c>
+    /// and <c>--log-every</c> may change (see <see cref="TrainOptions.Continued"/>).
+    /// </summary>
+    /// <param name="given">The options as a fresh run would take them from the preset and the command line.</param>
+    static TrainOptions ResumeOptions(ParseResult parse, TrainOptions saved, GptConfig config, ITokenizer tokenizer, TrainOptions given,
+        Func<int, GptConfig> model)
+    {
+        bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+        if (Given(InitFrom)) throw new ArgumentException("--init-from starts a new run; --resume continues the one saved in --out, so drop --init-from");
+        var fromCli = model(config.VocabSize);
+        var savedTokenizer = tokenizer is CharTokenizer ? "char" : "gpt2";
+        (Option Option, object Given, object Saved)[] fixedByRun =
+        [
+            (Tokenizer, parse.GetValue(Tokenizer)!, savedTokenizer), (Mode, given.Mode, saved.Mode), (BatchSize, given.BatchSize, saved.BatchSize),
+            (Lr, given.LearningRate, saved.LearningRate), (MinLr, given.MinLearningRate, saved.MinLearningRate),
+            (Warmup, given.WarmupSteps, saved.WarmupSteps), (Schedule, given.Schedule, saved.Schedule), (WeightDecay, given.WeightDecay, saved.WeightDecay),
+            (Beta1, given.Beta1, saved.Beta1), (Beta2, given.Beta2, saved.Beta2), (GradClip, given.GradClip, saved.GradClip), (Seed, given.Seed, saved.Seed),
+            (BlockSize, fromCli.BlockSize, config.BlockSize), (Layers, fromCli.Layers, config.Layers), (Heads, fromCli.Heads, config.Heads),
+            (Channels, fromCli.Channels, config.Channels), (Dropout, fromCli.Dropout, config.Dropout),
+        ];
+        var differ = fixedByRun.Where(f => Given(f.Option) && !f.Given.Equals(f.Saved)).ToList();
+        var differing = differ.Select(f => $"{f.Option.Name} {Show(f.Given)} (the run's: {Show(f.Saved)})").ToList();
+        // The preset is the architecture: it agrees when, with the architecture options given, it is the run's.
+        if (Given(PresetName) && fromCli != config && !differ.Intersect(fixedByRun[^5..]).Any())
+            differing.Add($"--preset {parse.GetValue(PresetName)} (another architecture than the run's)");
+        if (differing.Count > 0)
+        {
+            throw new ArgumentException($"--resume continues the saved run with its own settings, and these differ: {string.Join(", ", differing)}; "
+                + "drop them (only --steps, --lr-decay-steps, --eval-every, --snapshot-every and --log-every may change)");
+        }
+        var continued = saved.Continued(parse.GetValue(Steps), parse.GetValue(LrDecaySteps));
+        if (parse.GetValue(EvalEvery) is { } every) continued = continued with { EvalEvery = every };
+        if (parse.GetValue(SnapshotEvery) is { } snap) continued = continued with { SnapshotEvery = snap };
+        return continued;
+    }
+
+    static string Show(object value) => value switch
+    {
+        float f => f.ToString("G", CultureInfo.InvariantCulture),
+        Enum e => e.ToString().ToLowerInvariant(),
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+    };
 
     /// <summary>The <c>--json</c> summary of a run.</summary>
     /// <param name="Seconds">Time spent in training steps.</param>
     /// <param name="SnapshotSeconds">Time spent saving snapshots and measuring their formation metrics.</param>
     internal sealed record Summary(int Step, double TrainLoss, double ValLoss, double TokensPerSecond, double Seconds, double SnapshotSeconds);
 
-    internal sealed record Result(Summary Summary, Trainer Trainer, List<(int Step, double Train, double Val)> Log);
+    /// <param name="Interrupted">Ctrl-C stopped the run (after saving a checkpoint at <see cref="Summary.Step"/>).</param>
+    internal sealed record Result(Summary Summary, Trainer Trainer, List<(int Step, double Train, double Val)> Log, bool Interrupted);
 
-    /// <summary>
-    /// Trains (or resumes) and saves to <paramref name="outDir"/> at every evaluation and at the end. Logs
-    /// evaluation lines unless <paramref name="quiet"/>; shows a progress bar on stderr when it is a terminal.
-    /// </summary>
-    internal static Result Run(string dataPath, string? valPath, Func<int, GptConfig> modelFor, TrainOptions options,
-        string outDir, bool resume, int? stepsOverride, bool quiet) =>
-        Run(dataPath, valPath, new ModelSource("char", null, modelFor), options, outDir, resume, stepsOverride, quiet);
+    /// <summary>How a run starts and what it shows.</summary>
+    internal sealed record RunSettings
+    {
+        /// <summary>Print no lines and no bar (<c>--json</c>).</summary>
+        public bool Quiet { get; init; }
+
+        /// <summary>A fresh run may replace another run's checkpoint in the output directory.</summary>
+        public bool Overwrite { get; init; }
+
+        /// <summary>A progress line every this many steps; null: about every <see cref="LogInterval"/>.</summary>
+        public int? LogEvery { get; init; }
+
+        /// <summary>Read invalid UTF-8 in the text as U+FFFD instead of refusing it.</summary>
+        public bool ReplaceInvalidUtf8 { get; init; }
+
+        /// <summary>
+        /// Resume the run saved in the output directory instead of starting one: given its saved options, architecture and
+        /// tokenizer, returns the options to continue with (or throws when the command line disagrees with them).
+        /// </summary>
+        public Func<TrainOptions, GptConfig, ITokenizer, TrainOptions>? Resume { get; init; }
+    }
+
+    /// <summary>The default time between progress lines.</summary>
+    static readonly TimeSpan LogInterval = TimeSpan.FromSeconds(2);
 
     /// <summary>Where a run's tokenizer and model come from.</summary>
     /// <param name="Tokenizer">char, gpt2 or a directory (see <see cref="TokenizerOption.Resolve"/>).</param>
@@ -123,20 +197,44 @@ static class TrainCommand
     /// <param name="ModelFor">From scratch: the architecture for a vocabulary size.</param>
     internal sealed record ModelSource(string Tokenizer, string? InitFrom, Func<int, GptConfig> ModelFor);
 
-    internal static Result Run(string dataPath, string? valPath, ModelSource source, TrainOptions options,
-        string outDir, bool resume, int? stepsOverride, bool quiet)
+    /// <summary>Trains the character model <paramref name="modelFor"/> describes (the demo's and the tests' runs).</summary>
+    internal static Result Run(string dataPath, string? valPath, Func<int, GptConfig> modelFor, TrainOptions options, string outDir, RunSettings settings) =>
+        Run(dataPath, valPath, new ModelSource("char", null, modelFor), options, outDir, settings);
+
+    /// <summary>
+    /// Trains (or resumes) into <paramref name="outDir"/>: a checkpoint before the first step of a fresh run, at every
+    /// evaluation, at the end, and when Ctrl-C stops the run (a second Ctrl-C aborts at once). Prints progress lines
+    /// (loss, tokens/s over the last interval, ETA) unless quiet, and a live bar on stderr when it is a terminal. A
+    /// diverging run stops with an error before its bad numbers reach a checkpoint.
+    /// </summary>
+    internal static Result Run(string dataPath, string? valPath, ModelSource source, TrainOptions options, string outDir, RunSettings settings)
     {
-        var trainer = resume ? ResumeTrainer(dataPath, valPath, outDir, stepsOverride) : CreateTrainer(dataPath, valPath, source, options);
+        var trainer = settings.Resume is { } resume
+            ? ResumeTrainer(dataPath, valPath, outDir, resume, settings.ReplaceInvalidUtf8)
+            : CreateTrainer(dataPath, valPath, source, options, settings.ReplaceInvalidUtf8);
         var o = trainer.Options;
+        bool quiet = settings.Quiet;
         var log = new List<(int, double, double)>();
         var recent = new Queue<float>();
         double recentSum = 0;
         long tokens = 0;
-        var clock = new Stopwatch();
+        var clock = new Stopwatch(); // time spent in training steps
         double valLoss = double.NaN;
         bool progress = !quiet && !Console.IsErrorRedirected;
         var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         var formation = o.SnapshotEvery > 0 ? new FormationLog(outDir, trainer) : null;
+        int savedStep = trainer.Step;
+
+        using var interrupt = new CancellationTokenSource();
+        int interrupts = 0;
+        // The first Ctrl-C asks for a checkpoint at the current step; the second is left to the runtime, which ends the process.
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+        {
+            if (Interlocked.Increment(ref interrupts) > 1) return;
+            context.Cancel = true;
+            Console.Error.WriteLine("interrupted: saving a checkpoint after this step (Ctrl-C again aborts without saving)");
+            interrupt.Cancel();
+        });
 
         void Line(string text)
         {
@@ -147,9 +245,36 @@ static class TrainCommand
 
         double TrainLoss() => recent.Count == 0 ? double.NaN : recentSum / recent.Count;
 
-        void Loop(Action<double> report)
+        void Save()
         {
-            if (!quiet) Line($"training {trainer.Model.Parameters.Length:N0} parameters for {o.Steps} steps from step {trainer.Step} ({trainer.Train.PredictedTokens:N0} training tokens)");
+            trainer.Save(outDir);
+            savedStep = trainer.Step;
+        }
+
+        // The last progress line: its time, step and training tokens/clock, for the rate now and the ETA.
+        long lineTime = Stopwatch.GetTimestamp();
+        int lineStep = trainer.Step;
+        (long Tokens, TimeSpan Clock) lineWork = (0, TimeSpan.Zero);
+        string Rates()
+        {
+            var time = Stopwatch.GetElapsedTime(lineTime);
+            double rate = (tokens - lineWork.Tokens) / Math.Max(1e-9, (clock.Elapsed - lineWork.Clock).TotalSeconds);
+            double eta = time.TotalSeconds / Math.Max(1, trainer.Step - lineStep) * (o.Steps - trainer.Step);
+            (lineTime, lineStep, lineWork) = (Stopwatch.GetTimestamp(), trainer.Step, (tokens, clock.Elapsed));
+            return $"{rate:N0} tok/s | ETA {Duration(eta)}";
+        }
+        bool LineDue() => settings.LogEvery is { } n ? n > 0 && trainer.Step % n == 0 : Stopwatch.GetElapsedTime(lineTime) >= LogInterval;
+
+        bool Loop(Action report)
+        {
+            Line($"training {trainer.Model.Parameters.Length:N0} parameters for {o.Steps} steps from step {trainer.Step} ({trainer.Train.PredictedTokens:N0} training tokens)");
+            if (trainer.Step < o.Steps)
+            {
+                // Two timed passes (the first pays for JIT and cold caches); evaluations and saves come on top.
+                var step = TimeSpan.FromTicks(Math.Min(trainer.TimeStep().Ticks, trainer.TimeStep().Ticks));
+                double estimate = step.TotalSeconds * (o.Steps - trainer.Step);
+                if (estimate > 60) Line($"estimated time: {Duration(estimate)} ({step.TotalMilliseconds:F0} ms per step, evaluations not included)");
+            }
             if (trainer.Step == 0 && o.EvalEvery > 0)
             {
                 // The untrained model's loss (≈ ln V) is the baseline the later numbers are read against.
@@ -157,8 +282,16 @@ static class TrainCommand
                 log.Add((0, double.NaN, valLoss));
                 Line($"step {0,6}/{o.Steps} | val loss {valLoss:F4}");
             }
+            // A fresh run saves before its first step, so a run stopped in any way leaves a checkpoint to resume.
+            if (settings.Resume is null) Save();
+            lineTime = Stopwatch.GetTimestamp();
             while (trainer.Step < o.Steps)
             {
+                if (interrupt.IsCancellationRequested)
+                {
+                    Save();
+                    return true;
+                }
                 if (o.SnapshotEvery > 0 && trainer.Step % o.SnapshotEvery == 0) formation!.Snapshot();
                 clock.Start();
                 var (loss, _) = trainer.TrainStep();
@@ -172,10 +305,14 @@ static class TrainCommand
                 {
                     valLoss = trainer.ValidationLoss(all: last);
                     log.Add((trainer.Step, TrainLoss(), valLoss));
-                    Line($"step {trainer.Step,6}/{o.Steps} | train loss {TrainLoss():F4} | val loss {valLoss:F4} | lr {trainer.LastLearningRate:G3} | {tokens / clock.Elapsed.TotalSeconds:N0} tok/s");
-                    trainer.Save(outDir);
+                    Line($"step {trainer.Step,6}/{o.Steps} | train loss {TrainLoss():F4} | val loss {valLoss:F4} | lr {trainer.LastLearningRate:G3} | {Rates()}");
+                    Save();
                 }
-                report(tokens / Math.Max(1e-9, clock.Elapsed.TotalSeconds));
+                else if (LineDue())
+                {
+                    Line($"step {trainer.Step,6}/{o.Steps} | train loss {TrainLoss():F4} | lr {trainer.LastLearningRate:G3} | {Rates()}");
+                }
+                report();
             }
             // The trained embeddings are always the last frame, also when the run does not end on a multiple of N.
             if (formation is not null && !formation.Has(trainer.Step)) formation.Snapshot();
@@ -184,35 +321,57 @@ static class TrainCommand
                 // Nothing left to train (a resume at the end): still report the validation loss.
                 valLoss = trainer.ValidationLoss(all: true);
                 log.Add((trainer.Step, TrainLoss(), valLoss));
-                trainer.Save(outDir);
+                Save();
             }
+            return false;
         }
 
-        if (progress)
+        bool interrupted;
+        try
         {
-            err.Progress().AutoClear(true)
-                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask("training", maxValue: Math.Max(1, o.Steps));
-                    task.Value = trainer.Step;
-                    Loop(tps =>
+            if (progress)
+            {
+                interrupted = err.Progress().AutoClear(true)
+                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(),
+                        new SpinnerColumn())
+                    .Start(ctx =>
                     {
+                        var task = ctx.AddTask("training", maxValue: Math.Max(1, o.Steps));
                         task.Value = trainer.Step;
-                        task.Description = $"step {trainer.Step} | loss {TrainLoss():F4} | {tps:N0} tok/s";
+                        return Loop(() =>
+                        {
+                            task.Value = trainer.Step;
+                            task.Description = $"step {trainer.Step} | loss {TrainLoss():F4}";
+                        });
                     });
-                });
+            }
+            else
+            {
+                interrupted = Loop(() => { });
+            }
         }
-        else
+        catch (TrainingDivergedException e)
         {
-            Loop(_ => { });
+            throw new InvalidOperationException($"{e.Message}; the last good checkpoint (step {savedStep}) is untouched in {outDir}", e);
+        }
+        if (interrupted)
+        {
+            Console.Error.WriteLine($"stopped at step {trainer.Step} of {o.Steps}; checkpoint saved in {outDir}; "
+                + $"continue with `tokenspace train --data {dataPath} --out {outDir} --resume`");
         }
         double seconds = clock.Elapsed.TotalSeconds;
         var summary = new Summary(trainer.Step, TrainLoss(), valLoss, seconds > 0 ? tokens / seconds : 0, seconds, formation?.Seconds ?? 0);
-        return new Result(summary, trainer, log);
+        return new Result(summary, trainer, log, interrupted);
     }
 
-    static Trainer CreateTrainer(string dataPath, string? valPath, ModelSource source, TrainOptions options)
+    /// <summary>A duration as a person reads it: 42s, 3m05s, 1h12m.</summary>
+    static string Duration(double seconds)
+    {
+        var t = TimeSpan.FromSeconds(Math.Round(Math.Min(seconds, TimeSpan.MaxValue.TotalSeconds / 2)));
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:D2}s" : $"{t.Seconds}s";
+    }
+
+    static Trainer CreateTrainer(string dataPath, string? valPath, ModelSource source, TrainOptions options, bool replaceInvalidUtf8)
     {
         options.Validate();
         if (source.Tokenizer != "char" || source.InitFrom is not null)
@@ -220,13 +379,15 @@ static class TrainCommand
             var (loaded, tok) = source.InitFrom is { } dir
                 ? Checkpoint.Load(dir, options.BatchSize, options.Context, forTraining: true)
                 : (null, TokenizerOption.Resolve(source.Tokenizer));
-            var data = LoadData(dataPath, tok, options.Mode);
-            var (trainPart, valPart) = valPath is null ? data.Split(options.Seed) : (data.Shuffle(options.Seed), LoadData(valPath, tok, options.Mode));
+            var data = LoadData(dataPath, tok, options.Mode, replaceInvalidUtf8);
+            var (trainPart, valPart) = valPath is null
+                ? data.Split(options.Seed)
+                : (data.Shuffle(options.Seed), LoadData(valPath, tok, options.Mode, replaceInvalidUtf8));
             var start = loaded ?? new Gpt(source.ModelFor(tok.VocabSize), options.BatchSize);
             return Trainer.Create(start, tok, options, trainPart, valPart, initialize: source.InitFrom is null);
         }
-        string text = File.ReadAllText(dataPath);
-        string? valText = valPath is null ? null : File.ReadAllText(valPath);
+        string text = Utf8Text.ReadAll(dataPath, replaceInvalidUtf8);
+        string? valText = valPath is null ? null : Utf8Text.ReadAll(valPath, replaceInvalidUtf8);
         if (string.IsNullOrWhiteSpace(text)) throw new FileFormatException(dataPath, "the corpus is empty; nothing to train on");
         if (valText is not null && string.IsNullOrWhiteSpace(valText)) throw new FileFormatException(valPath!, "the validation corpus is empty");
         string vocabText = text + (valText ?? "");
@@ -237,20 +398,25 @@ static class TrainCommand
         return Trainer.Create(model, tokenizer, options, train, val);
     }
 
-    static Trainer ResumeTrainer(string dataPath, string? valPath, string outDir, int? steps)
+    static Trainer ResumeTrainer(string dataPath, string? valPath, string outDir, Func<TrainOptions, GptConfig, ITokenizer, TrainOptions> continueWith,
+        bool replaceInvalidUtf8)
     {
         var saved = Checkpoint.ReadTrainOptions(outDir)
             ?? throw new FileNotFoundException($"{Path.Combine(outDir, Checkpoint.StateFile)} does not exist; --resume needs a checkpoint saved by `train` in --out", outDir);
+        saved.Validate(Path.Combine(outDir, Checkpoint.StateFile));
         var (model, tokenizer) = Checkpoint.Load(outDir, saved.BatchSize, saved.Context, forTraining: true);
         var state = Checkpoint.LoadState(outDir, model);
-        var all = LoadData(dataPath, tokenizer, saved.Mode);
-        var (train, val) = valPath is null ? all.Split(saved.Seed) : (all.Shuffle(saved.Seed), LoadData(valPath, tokenizer, saved.Mode));
-        return Trainer.Resume(model, tokenizer, state, train, val, steps);
+        var options = continueWith(state.Options, model.Config, tokenizer);
+        var all = LoadData(dataPath, tokenizer, saved.Mode, replaceInvalidUtf8);
+        var (train, val) = valPath is null ? all.Split(saved.Seed) : (all.Shuffle(saved.Seed), LoadData(valPath, tokenizer, saved.Mode, replaceInvalidUtf8));
+        return Trainer.Resume(model, tokenizer, state, train, val, options);
     }
 
     /// <summary>GPT-2's BPE on running text goes through the token cache (tokenised once); the rest is tokenised here.</summary>
-    static TextData LoadData(string path, ITokenizer tokenizer, DataMode mode) =>
-        tokenizer is Gpt2BpeTokenizer bpe && mode == DataMode.Text ? TextData.LoadCached(path, bpe) : TextData.Load(path, tokenizer, mode);
+    static TextData LoadData(string path, ITokenizer tokenizer, DataMode mode, bool replaceInvalidUtf8) =>
+        tokenizer is Gpt2BpeTokenizer bpe && mode == DataMode.Text
+            ? TextData.LoadCached(path, bpe, replaceInvalidUtf8: replaceInvalidUtf8)
+            : TextData.Load(path, tokenizer, mode, replaceInvalidUtf8);
 
     internal static DataMode ParseMode(string mode) => mode switch
     {

@@ -90,10 +90,10 @@ public static class Formation
         Check(previous is null ? [current] : [previous, current], groups);
         SpaceMetrics One(Func<FormationFrame, float[]> matrix, IReadOnlyList<string?>? g)
         {
-            var now = Frame.Of(matrix(current), current.Channels, g, o);
-            if (previous is null) return now.Metrics(null, null, null, null, null);
-            var before = Frame.Of(matrix(previous), previous.Channels, null, o);
-            return now.Metrics(Disparity(now, before), null, Overlap(now, before).Average(), null, null);
+            var now = Frame.Of(matrix(current), current.Channels, o);
+            if (previous is null) return now.Metrics(g, o, null, null, null, null);
+            var before = Frame.Of(matrix(previous), previous.Channels, o);
+            return now.Metrics(g, o, Disparity(now, before), null, Overlap(now, before).Average(), null);
         }
         return new FormationStep(current.Step, current.Loss, One(f => f.Wte, groups), current.Wpe is null ? null : One(f => f.Wpe!, null));
     }
@@ -251,19 +251,17 @@ public static class Formation
     {
         int count = frames.Count;
         var prepared = new Frame[count];
-        Threads.For(count, f => prepared[f] = Frame.Of(matrix(frames[f]), frames[f].Channels, groups, o));
+        Threads.For(count, f => prepared[f] = Frame.Of(matrix(frames[f]), frames[f].Channels, o));
         var last = prepared[^1];
         var toFinal = new double[count][];
-        var disparityToFinal = new double[count];
-        var disparityToPrevious = new double?[count];
-        var overlapWithPrevious = new double?[count];
+        var metrics = new SpaceMetrics[count];
         Threads.For(count, f =>
         {
-            toFinal[f] = Overlap(prepared[f], last);
-            disparityToFinal[f] = Disparity(prepared[f], last);
-            if (f == 0) return;
-            disparityToPrevious[f] = Disparity(prepared[f], prepared[f - 1]);
-            overlapWithPrevious[f] = Overlap(prepared[f], prepared[f - 1]).Average();
+            var frame = prepared[f];
+            toFinal[f] = Overlap(frame, last);
+            var before = f == 0 ? null : prepared[f - 1];
+            metrics[f] = frame.Metrics(groups, o, before is null ? null : Disparity(frame, before), Disparity(frame, last),
+                before is null ? null : Overlap(frame, before).Average(), toFinal[f].Average());
         });
         int rows = last.Rows;
         var settled = new int[rows];
@@ -273,12 +271,7 @@ public static class Formation
             while (f > 0 && toFinal[f - 1][i] >= o.SettledOverlap) f--;
             settled[i] = frames[f].Step;
         }
-        var metrics = new SpaceMetrics[count];
-        for (int f = 0; f < count; f++)
-        {
-            double share = settled.Count(s => s <= frames[f].Step) / (double)rows;
-            metrics[f] = prepared[f].Metrics(disparityToPrevious[f], disparityToFinal[f], overlapWithPrevious[f], toFinal[f].Average(), share);
-        }
+        for (int f = 0; f < count; f++) metrics[f] = metrics[f] with { Settled = settled.Count(s => s <= frames[f].Step) / (double)rows };
         return (metrics, settled);
     }
 
@@ -316,7 +309,7 @@ public static class Formation
         return Matrix<double>.Build.Dense(values.Length / dims, dims, (i, c) => values[i * dims + c]);
     }
 
-    /// <summary>One frame of one matrix, measured on its own: its rows (cut to MaxRows), each row's neighbours, its own metrics.</summary>
+    /// <summary>One frame of one matrix: its rows (cut to MaxRows) and each row's neighbours.</summary>
     sealed class Frame
     {
         public required float[] Rows32 { get; init; }
@@ -326,42 +319,32 @@ public static class Formation
         /// <summary>Per row, its K nearest other rows by cosine similarity, nearest first, ties to the lower index: <c>(rows, K)</c>.</summary>
         public required int[] Neighbours { get; init; }
 
-        public required double? Silhouette { get; init; }
-        public required double MeanNorm { get; init; }
-        public required double Anisotropy { get; init; }
-        public required double EffectiveRank { get; init; }
-
         public int Rows => Rows32.Length / Dims;
 
-        public static Frame Of(float[] matrix, int dims, IReadOnlyList<string?>? groups, FormationOptions o)
+        public static Frame Of(float[] matrix, int dims, FormationOptions o)
         {
             int rows = Math.Min(matrix.Length / dims, o.MaxRows);
-            var x = matrix.AsSpan(0, rows * dims);
-            var unit = x.ToArray();
-            double norms = 0;
+            var unit = matrix[..(rows * dims)];
             for (int i = 0; i < rows; i++)
             {
                 var row = unit.AsSpan(i * dims, dims);
                 float norm = TensorPrimitives.Norm(row);
-                norms += norm;
                 if (norm > 0) TensorPrimitives.Divide(row, norm, row);
             }
             int k = Math.Min(o.Neighbours, rows - 1);
-            return new Frame
-            {
-                Rows32 = x.ToArray(),
-                Dims = dims,
-                K = k,
-                Neighbours = Nearest(unit, rows, dims, k),
-                Silhouette = groups is null ? null : Formation.Silhouette(x, dims, groups.Take(rows).ToArray()),
-                MeanNorm = norms / rows,
-                Anisotropy = Formation.Anisotropy(x, dims, o.Pairs, o.Seed),
-                EffectiveRank = Formation.EffectiveRank(x, dims),
-            };
+            return new Frame { Rows32 = matrix[..(rows * dims)], Dims = dims, K = k, Neighbours = Nearest(unit, rows, dims, k) };
         }
 
-        public SpaceMetrics Metrics(double? toPrevious, double? toFinal, double? withPrevious, double? withFinal, double? settled) =>
-            new(toPrevious, toFinal, withPrevious, withFinal, settled, Silhouette, MeanNorm, Anisotropy, EffectiveRank);
+        /// <summary>This frame's own metrics (silhouette, norm, anisotropy, effective rank) with the given comparisons; Settled left null.</summary>
+        public SpaceMetrics Metrics(IReadOnlyList<string?>? groups, FormationOptions o, double? toPrevious, double? toFinal, double? withPrevious, double? withFinal)
+        {
+            var x = Rows32.AsSpan();
+            double norms = 0;
+            for (int i = 0; i < Rows; i++) norms += Math.Sqrt(Dot(x.Slice(i * Dims, Dims), x.Slice(i * Dims, Dims)));
+            double? silhouette = groups is null ? null : Formation.Silhouette(x, Dims, groups.Take(Rows).ToArray());
+            return new SpaceMetrics(toPrevious, toFinal, withPrevious, withFinal, null, silhouette, norms / Rows,
+                Formation.Anisotropy(x, Dims, o.Pairs, o.Seed), Formation.EffectiveRank(x, Dims));
+        }
 
         static int[] Nearest(float[] unit, int rows, int dims, int k)
         {

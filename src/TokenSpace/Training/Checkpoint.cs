@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using TokenSpace.Formats;
 using TokenSpace.Model;
+using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
 
 namespace TokenSpace.Training;
@@ -239,6 +240,8 @@ public static partial class Checkpoint
             if (!entry.Shape.SequenceEqual(s.FileShape))
                 throw new FileFormatException(path, $"tensor '{s.Name}' has shape [{string.Join(", ", entry.Shape)}], config.json implies [{string.Join(", ", s.FileShape)}]");
             var data = file.ReadFloat32(stored);
+            if (Finite.IndexOfNonFinite(data) is var bad and >= 0)
+                throw new FileFormatException(path, $"tensor '{stored}' holds {data[bad]} at index {bad}; a model with NaN or infinite weights cannot be used (a diverged run?)");
             var dst = model.Parameters.AsSpan(s.Offset, s.Length);
             if (s.Conv1D) Transpose(data, s.Shape[1], s.Shape[0]).CopyTo(dst);
             else data.CopyTo(dst);
@@ -267,6 +270,18 @@ public static partial class Checkpoint
         }
         if (state.M.Length != model.Parameters.Length || state.V.Length != model.Parameters.Length)
             throw new FileFormatException(optPath, $"optimizer moments hold {state.M.Length} values but the model has {model.Parameters.Length} parameters");
+        // Checked like CLI input: a hand-edited or damaged file must not start a run that fails deep inside.
+        state.Options.Validate(statePath);
+        if (state.Step < 0) throw new FileFormatException(statePath, $"\"step\" must not be negative, got {state.Step}; was the file edited?");
+        if (state.RngState.Length != 4 || state.RngState.All(w => w == 0))
+            throw new FileFormatException(statePath, $"\"rng_state\" must be four words, not all zero, got {state.RngState.Length}; was the file edited?");
+        foreach (var (name, values) in new[] { ("m", state.M), ("v", state.V) })
+        {
+            int bad = Finite.IndexOfNonFinite(values);
+            if (bad < 0 && name == "v") bad = Array.FindIndex(values, x => x < 0);
+            if (bad >= 0)
+                throw new FileFormatException(optPath, $"tensor '{name}' holds {values[bad]} at index {bad}; Adam's moments are finite (and v is never negative)");
+        }
         return state;
     }
 

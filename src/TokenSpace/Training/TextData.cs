@@ -35,35 +35,47 @@ public sealed class TextData
     /// <summary>Tokens that will be predicted: per document its length − 1; for a stream its length − 1.</summary>
     public long PredictedTokens => Mode == DataMode.Lines ? Documents.Sum(d => (long)d.Length - 1) : Math.Max(0, Stream.Length - 1);
 
-    /// <summary>Reads <paramref name="path"/> (UTF-8) and tokenizes it.</summary>
-    /// <exception cref="FileFormatException">The file holds no document (lines) or fewer than 2 characters (text), or a character is not in the vocabulary (names the line and column).</exception>
-    public static TextData Load(string path, ITokenizer tokenizer, DataMode mode) => FromText(File.ReadAllText(path), tokenizer, mode, path);
+    /// <summary>Reads <paramref name="path"/> (UTF-8, see <see cref="Utf8Text.ReadAll"/>) and tokenizes it.</summary>
+    /// <exception cref="FileFormatException">The file is not valid UTF-8 (unless <paramref name="replaceInvalidUtf8"/>), holds no document (lines) or fewer than 2 characters (text), or a character is not in the vocabulary (names the line and column).</exception>
+    public static TextData Load(string path, ITokenizer tokenizer, DataMode mode, bool replaceInvalidUtf8 = false) =>
+        FromText(Utf8Text.ReadAll(path, replaceInvalidUtf8), tokenizer, mode, path);
 
     /// <summary>
     /// Text mode through the token cache: tokenises <paramref name="path"/> once into a uint16
     /// <see cref="TokenFile"/> (named by the corpus and the vocabulary files' sha256, so another corpus or
-    /// vocabulary gets its own file) and reads it back.
+    /// vocabulary gets its own file) and reads it back, checking every id against the vocabulary.
     /// </summary>
-    /// <exception cref="FileFormatException">The corpus holds fewer than 2 tokens.</exception>
-    public static TextData LoadCached(string path, Gpt2BpeTokenizer tokenizer, string? cacheRoot = null)
+    /// <exception cref="FileFormatException">The corpus is not valid UTF-8 (unless <paramref name="replaceInvalidUtf8"/>) or holds
+    /// fewer than 2 tokens, or the cached token file is damaged (names it).</exception>
+    public static TextData LoadCached(string path, Gpt2BpeTokenizer tokenizer, string? cacheRoot = null, bool replaceInvalidUtf8 = false)
     {
+        if (!replaceInvalidUtf8) Utf8Text.Check(path);
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         sha.AppendData(File.ReadAllBytes(tokenizer.SourceFiles.Vocabulary));
         sha.AppendData(File.ReadAllBytes(tokenizer.SourceFiles.Merges));
         string name = "gpt2bpe-" + Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
         using var tokens = TokenFile.Open(TokenFile.Prepare(tokenizer, name, path, cacheRoot));
+        if (tokens.Count == 0 && new FileInfo(path).Length > 0)
+            throw new FileFormatException(tokens.Path, $"the cached token file of {path} is empty, though the corpus is not; delete it and it is made again");
         if (tokens.Count < 2) throw new FileFormatException(path, $"the corpus has {tokens.Count} tokens; training on text needs at least 2");
-        return FromTokenFile(tokens);
+        return FromTokenFile(tokens, tokenizer.VocabSize);
     }
 
     /// <summary>A token stream (text mode): the whole of <paramref name="tokens"/>, read into memory.</summary>
-    /// <exception cref="FileFormatException">The file holds fewer than 2 tokens.</exception>
-    public static TextData FromTokenFile(TokenFile tokens)
+    /// <exception cref="FileFormatException">The file holds fewer than 2 tokens, or an id of <paramref name="vocabSize"/> or more.</exception>
+    public static TextData FromTokenFile(TokenFile tokens, int vocabSize)
     {
         if (tokens.Count < 2) throw new FileFormatException(tokens.Path, $"the token file holds {tokens.Count} tokens; training on text needs at least 2");
         if (tokens.Count > Array.MaxLength) throw new FileFormatException(tokens.Path, $"the token file holds {tokens.Count} tokens, more than one array can hold");
         var ids = new int[tokens.Count];
         tokens.Read(0, ids);
+        int bad = ids.AsSpan().IndexOfAnyInRange(vocabSize, int.MaxValue);
+        if (bad >= 0)
+        {
+            throw new FileFormatException(tokens.Path,
+                $"token {bad} is id {ids[bad]}, outside the vocabulary of {vocabSize}; the file is damaged or was made by another tokenizer (a cached file may be deleted: it is made again)",
+                byteOffset: 2L * bad);
+        }
         return FromIds(ids);
     }
 

@@ -1,3 +1,5 @@
+using TokenSpace.Formats;
+
 namespace TokenSpace.Training;
 
 /// <summary>
@@ -63,19 +65,43 @@ public sealed record TrainOptions
     /// <summary>The step at which decay ends.</summary>
     public int DecayEnd => DecaySteps > 0 ? DecaySteps : Steps;
 
-    /// <summary>Checks the options are usable.</summary>
-    /// <exception cref="ArgumentException">A count is not positive or a rate is out of range.</exception>
-    public void Validate()
+    /// <summary>
+    /// These options for a resumed run extended to <paramref name="steps"/>. The decay keeps its horizon, as nanoGPT's
+    /// <c>lr_decay_iters</c> does when <c>max_iters</c> grows: a 2000-step run resumed to 3000 reaches the minimum at step
+    /// 2000 and stays there. <paramref name="decaySteps"/> moves the horizon; the rate then follows the new curve from
+    /// the current step on (it may rise again). A run stopped early and resumed to its planned end is the straight run.
+    /// </summary>
+    public TrainOptions Continued(int? steps, int? decaySteps) => this with { Steps = steps ?? Steps, DecaySteps = decaySteps ?? DecayEnd };
+
+    /// <summary>
+    /// Checks the options are usable. Errors name the CLI options, or, for options read back from a saved run's
+    /// <paramref name="file"/> (<c>trainer.json</c>), that file and its keys.
+    /// </summary>
+    /// <exception cref="ArgumentException">A count is negative or a rate out of range (a <see cref="FileFormatException"/> for a file).</exception>
+    public void Validate(string? file = null)
     {
-        if (Steps < 0) throw new ArgumentException($"--steps must not be negative, got {Steps}");
-        if (BatchSize < 1) throw new ArgumentException($"--batch-size must be at least 1, got {BatchSize}");
-        if (!(LearningRate > 0)) throw new ArgumentException($"--lr must be positive, got {LearningRate}");
-        if (!(MinLearningRate >= 0 && MinLearningRate <= LearningRate)) throw new ArgumentException($"--min-lr must lie in [0, lr], got {MinLearningRate}");
-        if (WarmupSteps < 0) throw new ArgumentException($"--warmup must not be negative, got {WarmupSteps}");
-        if (!(Beta1 >= 0 && Beta1 < 1 && Beta2 >= 0 && Beta2 < 1)) throw new ArgumentException($"betas must lie in [0, 1), got {Beta1}, {Beta2}");
-        if (!(WeightDecay >= 0)) throw new ArgumentException($"--weight-decay must not be negative, got {WeightDecay}");
-        if (!(GradClip >= 0)) throw new ArgumentException($"--grad-clip must not be negative, got {GradClip}");
-        if (Context < 0) throw new ArgumentException($"the context must not be negative, got {Context}");
-        if (EvalEvery < 0 || SnapshotEvery < 0) throw new ArgumentException("--eval-every and --snapshot-every must not be negative");
+        void Check(bool ok, string option, string key, string rule, object value)
+        {
+            if (ok) return;
+            if (file is null) throw new ArgumentException($"{option} {rule}, got {value}");
+            throw new FileFormatException(file, $"\"options\": \"{key}\" {rule}, got {value}; was the file edited?");
+        }
+        Check(Steps >= 0, "--steps", "steps", "must not be negative", Steps);
+        Check(BatchSize >= 1, "--batch-size", "batch_size", "must be at least 1", BatchSize);
+        Check(LearningRate > 0 && float.IsFinite(LearningRate), "--lr", "learning_rate", "must be positive and finite", LearningRate);
+        Check(MinLearningRate >= 0 && MinLearningRate <= LearningRate, "--min-lr", "min_learning_rate", "must lie in [0, lr]", MinLearningRate);
+        Check(WarmupSteps >= 0, "--warmup", "warmup_steps", "must not be negative", WarmupSteps);
+        Check(DecaySteps >= 0, "--lr-decay-steps", "decay_steps", "must not be negative", DecaySteps);
+        Check(Beta1 >= 0 && Beta1 < 1, "--beta1", "beta1", "must lie in [0, 1)", Beta1);
+        Check(Beta2 >= 0 && Beta2 < 1, "--beta2", "beta2", "must lie in [0, 1)", Beta2);
+        Check(Eps > 0 && float.IsFinite(Eps), "eps", "eps", "must be positive and finite", Eps);
+        Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), "--weight-decay", "weight_decay", "must not be negative", WeightDecay);
+        Check(GradClip >= 0 && float.IsFinite(GradClip), "--grad-clip", "grad_clip", "must not be negative", GradClip);
+        Check(Enum.IsDefined(Mode), "--mode", "mode", "must be lines or text", Mode);
+        Check(Enum.IsDefined(Schedule), "--schedule", "schedule", "must be cosine, linear or constant", Schedule);
+        Check(EvalEvery >= 0, "--eval-every", "eval_every", "must not be negative", EvalEvery);
+        Check(EvalTokens >= 0, "eval tokens", "eval_tokens", "must not be negative", EvalTokens);
+        Check(SnapshotEvery >= 0, "--snapshot-every", "snapshot_every", "must not be negative", SnapshotEvery);
+        Check(Context >= 0, "the context", "context", "must not be negative", Context);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using TokenSpace.Formats;
@@ -80,11 +81,20 @@ public sealed class Trainer
             new AdamW(model.Slices, options.Beta1, options.Beta2, options.Eps, options.WeightDecay), 0) { clearOldSnapshots = true };
     }
 
-    /// <summary>Continues a run from <paramref name="state"/> (whose options it uses; <paramref name="steps"/> may extend it).</summary>
-    /// <exception cref="ArgumentException">The training data differ from the saved run's.</exception>
-    public static Trainer Resume(Gpt model, ITokenizer tokenizer, TrainingState state, TextData train, TextData validation, int? steps = null)
+    /// <summary>
+    /// Continues a run from <paramref name="state"/> with its saved options, or with <paramref name="options"/>: the saved
+    /// ones changed only where the numbers stay those of the saved run (see <see cref="TrainOptions.Continued"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The training data differ from the saved run's, or <paramref name="options"/> change more.</exception>
+    public static Trainer Resume(Gpt model, ITokenizer tokenizer, TrainingState state, TextData train, TextData validation, TrainOptions? options = null)
     {
-        var options = steps is { } s ? state.Options with { Steps = s } : state.Options;
+        options ??= state.Options;
+        options.Validate();
+        if (options with { Steps = state.Options.Steps, DecaySteps = state.Options.DecaySteps, EvalEvery = state.Options.EvalEvery, SnapshotEvery = state.Options.SnapshotEvery }
+            != state.Options)
+            throw new ArgumentException("a resumed run keeps its settings; only the steps, the decay horizon and the eval and snapshot intervals may change");
+        if (options.Steps < state.Step)
+            throw new ArgumentException($"the run is at step {state.Step}; --steps {options.Steps} would not extend it");
         if (Hash(train) != state.DataHash)
             throw new ArgumentException("the training data differ from those of the run being resumed; pass the same --data (and --val-data)");
         var rng = new Rng(options.Seed) { State = state.RngState };
@@ -97,7 +107,11 @@ public sealed class Trainer
     /// <summary>The learning rate of the next step.</summary>
     public float LearningRateNow => LearningRate.At(Step, Options.Schedule, Options.LearningRate, Options.MinLearningRate, Options.WarmupSteps, Options.DecayEnd);
 
-    /// <summary>Takes one optimizer step and returns its training loss and the gradient norm before clipping.</summary>
+    /// <summary>
+    /// Takes one optimizer step and returns its training loss and the gradient norm before clipping. A loss or
+    /// norm that is not finite stops the run before the weights change: the step is not taken.
+    /// </summary>
+    /// <exception cref="TrainingDivergedException">The loss or the gradient norm is NaN or infinite.</exception>
     public (float Loss, float GradNorm) TrainStep()
     {
         var (B, T) = batcher.Next(Step, Rng, inputs, targets);
@@ -106,6 +120,8 @@ public sealed class Trainer
         LastTokens = Model.TargetCount;
         Model.Backward();
         float norm = AdamW.ClipGradNorm(Model.Gradients, Options.GradClip);
+        if (!float.IsFinite(loss) || !float.IsFinite(norm))
+            throw new TrainingDivergedException(Step, $"the training loss is {loss} and the gradient norm {norm}");
         LastLearningRate = LearningRateNow;
         Optimizer.Update(Model.Parameters, Model.Gradients, LastLearningRate);
         Step++;
@@ -114,12 +130,39 @@ public sealed class Trainer
         return (loss, norm);
     }
 
+    /// <summary>
+    /// Times one forward and backward pass on the batch the next step will draw, without changing the run: the
+    /// weights, optimizer, Rng and step stay as they are (the gradients are recomputed by the next step anyway).
+    /// </summary>
+    public TimeSpan TimeStep()
+    {
+        var rng = new Rng(Options.Seed) { State = Rng.State };
+        long start = Stopwatch.GetTimestamp();
+        var (B, T) = batcher.Next(Step, rng, inputs, targets);
+        Model.ZeroGrad();
+        Model.Forward(inputs.AsSpan(0, B * T), targets.AsSpan(0, B * T), B, T, rng);
+        Model.Backward();
+        return Stopwatch.GetElapsedTime(start);
+    }
+
     /// <summary>The validation loss (at most <see cref="TrainOptions.EvalTokens"/> tokens unless <paramref name="all"/>).</summary>
-    public double ValidationLoss(bool all = false) => Evaluator.Loss(Model, Validation, all ? 0 : Options.EvalTokens).Loss;
+    /// <exception cref="TrainingDivergedException">The loss is NaN or infinite: the weights are no longer usable.</exception>
+    public double ValidationLoss(bool all = false)
+    {
+        double loss = Evaluator.Loss(Model, Validation, all ? 0 : Options.EvalTokens).Loss;
+        return double.IsFinite(loss) ? loss : throw new TrainingDivergedException(Step, $"the validation loss is {loss}");
+    }
 
     /// <summary>Saves model, tokenizer and training state to <paramref name="dir"/> (atomically).</summary>
-    public void Save(string dir) =>
+    /// <exception cref="TrainingDivergedException">A weight or optimizer moment is NaN or infinite; nothing is written.</exception>
+    public void Save(string dir)
+    {
+        foreach (var (what, values) in new[] { ("a weight", Model.Parameters), ("an optimizer moment", Optimizer.M), ("an optimizer moment", Optimizer.V) })
+        {
+            if (Finite.IndexOfNonFinite(values) is var i and >= 0) throw new TrainingDivergedException(Step, $"{what} is {values[i]}");
+        }
         Checkpoint.Save(dir, Model, Tokenizer, new TrainingState(Step, Rng.State, Options, Optimizer.M, Optimizer.V, DataHash));
+    }
 
     /// <summary>
     /// Writes <c>DIR/snapshots/step-NNNNNN.safetensors</c> holding <c>wte.weight</c> (V, C) and <c>wpe.weight</c>

@@ -37,7 +37,7 @@ public sealed class DemoMapsTests : IDisposable
         string names = Path.Combine(AppContext.BaseDirectory, "Data", "names.txt");
         var preset = Presets.MicroGpt;
         var options = preset.Options with { Seed = 42, SnapshotEvery = 1000, EvalEvery = 0 };
-        TrainCommand.Run(names, null, preset.Model, options, dir, resume: false, stepsOverride: null, quiet: true);
+        TrainCommand.Run(names, null, preset.Model, options, dir, new TrainCommand.RunSettings { Quiet = true });
 
         using var before = VectorsFile.Load(Path.Combine(dir, "snapshots", "step-000000.safetensors"));
         using var after = VectorsFile.Load(dir);

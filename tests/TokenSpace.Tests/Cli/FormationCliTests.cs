@@ -23,7 +23,7 @@ public sealed class FormationCliTests : IDisposable
         File.WriteAllText(data, Names);
         string run = Path.Combine(dir, "run");
         TrainCommand.Run(data, null, GptConfig.MicroGpt, new TrainOptions { Steps = steps, SnapshotEvery = snapshotEvery, EvalEvery = 2, Seed = 1 }, run,
-            resume, stepsOverride: resume ? steps : null, quiet: true);
+            new TrainCommand.RunSettings { Quiet = true, Overwrite = true, Resume = resume ? (saved, _, _) => saved.Continued(steps, null) : null });
         return run;
     }
 

@@ -72,7 +72,7 @@ public sealed class MapCommandTests : IDisposable
         File.WriteAllText(data, Names);
         string run = Path.Combine(dir, "run");
         TrainCommand.Run(data, null, GptConfig.MicroGpt, new TrainOptions { Steps = steps, SnapshotEvery = snapshotEvery, EvalEvery = 0, Seed = 1 }, run,
-            resume: false, stepsOverride: null, quiet: true);
+            new TrainCommand.RunSettings { Quiet = true, Overwrite = true });
         return run;
     }
 

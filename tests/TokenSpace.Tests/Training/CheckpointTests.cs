@@ -158,3 +158,69 @@ public class CheckpointTests
         Assert.Contains("config.json does not exist", e.Message);
     }
 }
+
+public sealed class CheckpointStateTests : IDisposable
+{
+    readonly string dir = Path.Combine(Path.GetTempPath(), $"ckpt-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(dir)) Directory.Delete(dir, true);
+    }
+
+    Trainer SavedRun()
+    {
+        const string names = "anna\nbob\ncarl\ndora\nemil\n";
+        var tok = CharTokenizer.Train(names);
+        var options = new TrainOptions { Steps = 3, Seed = 1 };
+        var (train, val) = TextData.FromText(names, tok, DataMode.Lines, "names").Split(options.Seed);
+        var trainer = Trainer.Create(new Gpt(GptConfig.MicroGpt(tok.VocabSize)), tok, options, train, val);
+        trainer.TrainStep();
+        trainer.Save(dir);
+        return trainer;
+    }
+
+    string StateFile => Path.Combine(dir, Checkpoint.StateFile);
+
+    [Theory]
+    [InlineData("\"learning_rate\": 0.01", "\"learning_rate\": -1", "\"options\": \"learning_rate\" must be positive and finite, got -1")]
+    [InlineData("\"batch_size\": 1", "\"batch_size\": 0", "\"options\": \"batch_size\" must be at least 1, got 0")]
+    [InlineData("\"schedule\": \"linear\"", "\"schedule\": 7", "\"options\": \"schedule\" must be cosine, linear or constant, got 7")]
+    [InlineData("\"step\": 1,", "\"step\": -5,", "\"step\" must not be negative, got -5")]
+    public void LoadState_EditedTrainerJson_ErrorNamesFileAndKey(string from, string to, string cause)
+    {
+        var trainer = SavedRun();
+        string text = File.ReadAllText(StateFile);
+        Assert.Contains(from, text);
+        File.WriteAllText(StateFile, text.Replace(from, to));
+        var e = Assert.Throws<FileFormatException>(() => Checkpoint.LoadState(dir, trainer.Model));
+        Assert.Equal(StateFile, e.FilePath);
+        Assert.StartsWith(cause, e.Cause);
+    }
+
+    [Fact]
+    public void LoadState_NaNInOptimizerMoments_ErrorNamesTensorAndIndex()
+    {
+        var trainer = SavedRun();
+        var m = (float[])trainer.Optimizer.M.Clone();
+        m[5] = float.NaN;
+        SafetensorsFile.Write(Path.Combine(dir, Checkpoint.OptimizerFile), [("m", [m.Length], m), ("v", [m.Length], trainer.Optimizer.V)]);
+        var e = Assert.Throws<FileFormatException>(() => Checkpoint.LoadState(dir, trainer.Model));
+        Assert.StartsWith("tensor 'm' holds NaN at index 5", e.Cause);
+    }
+
+    [Fact]
+    public void Load_NaNWeight_ErrorNamesTensorAndIndex()
+    {
+        var trainer = SavedRun();
+        var file = SafetensorsFile.Open(Path.Combine(dir, Checkpoint.ModelFile));
+        var tensors = file.Entries.Values.Select(e => (e.Name, e.Shape, (ReadOnlyMemory<float>)file.ReadFloat32(e.Name))).ToList();
+        int wte = tensors.FindIndex(t => t.Name == "wte.weight");
+        var bad = tensors[wte].Item3.ToArray();
+        bad[3] = float.NegativeInfinity;
+        tensors[wte] = ("wte.weight", tensors[wte].Shape, bad);
+        SafetensorsFile.Write(Path.Combine(dir, Checkpoint.ModelFile), tensors);
+        var e = Assert.Throws<FileFormatException>(() => Checkpoint.Load(dir));
+        Assert.StartsWith("tensor 'wte.weight' holds -Infinity at index 3", e.Cause);
+    }
+}

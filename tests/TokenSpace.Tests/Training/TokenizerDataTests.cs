@@ -179,3 +179,59 @@ public class TokenizerDataTests
         }
     }
 }
+
+public sealed class TokenCacheTests : IDisposable
+{
+    readonly string dir = Directory.CreateTempSubdirectory("tokcache").FullName;
+
+    public void Dispose() => Directory.Delete(dir, true);
+
+    static Gpt2BpeTokenizer TinyBpe() => (Gpt2BpeTokenizer)CheckpointTokenizer.Load(TestData.Golden("hf_gpt2_tiny"));
+
+    string Corpus()
+    {
+        string corpus = Path.Combine(dir, "corpus.txt");
+        File.WriteAllText(corpus, " the thin ant in the hat\n");
+        return corpus;
+    }
+
+    [Fact]
+    public void LoadCached_IdBeyondTheVocabulary_ErrorNamesTheCacheFileAndOffset()
+    {
+        var bpe = TinyBpe();
+        string corpus = Corpus();
+        TextData.LoadCached(corpus, bpe, cacheRoot: dir);
+        string cached = Assert.Single(Directory.GetFiles(Path.Combine(dir, "tokens")));
+        var bytes = File.ReadAllBytes(cached);
+        bytes[6] = bytes[7] = 0xFF; // token 3 becomes id 65535
+        File.WriteAllBytes(cached, bytes);
+        var e = Assert.Throws<FileFormatException>(() => TextData.LoadCached(corpus, bpe, cacheRoot: dir));
+        Assert.Equal(cached, e.FilePath);
+        Assert.Equal(6, e.ByteOffset);
+        Assert.StartsWith($"token 3 is id 65535, outside the vocabulary of {bpe.VocabSize}", e.Cause);
+    }
+
+    [Fact]
+    public void LoadCached_EmptyCacheFileOfATextCorpus_ErrorNamesTheCacheFile()
+    {
+        var bpe = TinyBpe();
+        string corpus = Corpus();
+        TextData.LoadCached(corpus, bpe, cacheRoot: dir);
+        string cached = Assert.Single(Directory.GetFiles(Path.Combine(dir, "tokens")));
+        File.WriteAllBytes(cached, []);
+        var e = Assert.Throws<FileFormatException>(() => TextData.LoadCached(corpus, bpe, cacheRoot: dir));
+        Assert.Equal(cached, e.FilePath);
+        Assert.Contains("is empty, though the corpus is not", e.Cause);
+    }
+
+    [Fact]
+    public void LoadCached_InvalidUtf8_ErrorUnlessReplaced()
+    {
+        string corpus = Path.Combine(dir, "latin1.txt");
+        File.WriteAllBytes(corpus, [.. " the caf"u8, 0xE9, .. " hat\n the ant\n"u8]);
+        var e = Assert.Throws<FileFormatException>(() => TextData.LoadCached(corpus, TinyBpe(), cacheRoot: dir));
+        Assert.Equal(8, e.ByteOffset);
+        Assert.False(Directory.Exists(Path.Combine(dir, "tokens")));
+        Assert.True(TextData.LoadCached(corpus, TinyBpe(), cacheRoot: dir, replaceInvalidUtf8: true).Stream.Length > 2);
+    }
+}

@@ -146,3 +146,83 @@ public class TrainerTests
         }
     }
 }
+
+public class TrainerSafetyTests
+{
+    const string Names = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\nabigail\nemily\nella\nelizabeth\n";
+
+    static Trainer NewTrainer(TrainOptions options)
+    {
+        var tok = CharTokenizer.Train(Names);
+        var (train, val) = TextData.FromText(Names, tok, DataMode.Lines, "names").Split(options.Seed);
+        return Trainer.Create(new Gpt(GptConfig.MicroGpt(tok.VocabSize), options.BatchSize), tok, options, train, val);
+    }
+
+    [Fact]
+    public void TrainStep_HugeLearningRate_StopsBeforeTheWeightsTurnNonFinite()
+    {
+        var trainer = NewTrainer(new TrainOptions { Steps = 50, LearningRate = 1e30f, Seed = 3 });
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+        {
+            while (trainer.Step < 50) trainer.TrainStep();
+        });
+        Assert.Equal(trainer.Step, e.Step);
+        Assert.StartsWith($"step {e.Step}: the training loss is ", e.Message);
+        Assert.Equal(-1, Finite.IndexOfNonFinite(trainer.Model.Parameters));
+        Assert.Equal(-1, Finite.IndexOfNonFinite(trainer.Optimizer.V));
+    }
+
+    [Fact]
+    public void Save_NonFiniteWeight_RefusedAndNothingWritten()
+    {
+        var trainer = NewTrainer(new TrainOptions { Steps = 5, Seed = 3 });
+        trainer.Model.Parameters[17] = float.PositiveInfinity;
+        string dir = Path.Combine(Path.GetTempPath(), $"ckpt-{Guid.NewGuid():N}");
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Save(dir));
+        Assert.Equal("step 0: a weight is Infinity; the run diverged and stopped there (try a lower --lr, a longer --warmup or --grad-clip 1)", e.Message);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void TimeStep_LeavesTheRunBitIdentical()
+    {
+        var options = new TrainOptions { Steps = 6, BatchSize = 2, Seed = 4 };
+        var timed = NewTrainer(options);
+        var plain = NewTrainer(options);
+        while (timed.Step < 6)
+        {
+            Assert.True(timed.TimeStep() > TimeSpan.Zero);
+            Assert.Equal(plain.TrainStep().Loss, timed.TrainStep().Loss);
+        }
+        Assert.Equal(plain.Model.Parameters, timed.Model.Parameters);
+    }
+
+    [Fact]
+    public void Continued_MoreSteps_KeepsTheDecayHorizonUnlessMoved()
+    {
+        var run = new TrainOptions { Steps = 100, Schedule = LrSchedule.Cosine, WarmupSteps = 10, MinLearningRate = 1e-4f, LearningRate = 1e-3f };
+        float At(TrainOptions o, int step) => LearningRate.At(step, o.Schedule, o.LearningRate, o.MinLearningRate, o.WarmupSteps, o.DecayEnd);
+        var kept = run.Continued(300, null);
+        Assert.Equal(300, kept.Steps);
+        Assert.Equal(100, kept.DecayEnd);
+        for (int step = 0; step < 100; step++) Assert.Equal(At(run, step), At(kept, step));
+        Assert.Equal(1e-4f, At(kept, 200));
+
+        // A new horizon: the straight 300-step schedule from the current step on.
+        var moved = run.Continued(300, 300);
+        var straight = run with { Steps = 300 };
+        for (int step = 100; step < 300; step++) Assert.Equal(At(straight, step), At(moved, step));
+    }
+
+    [Fact]
+    public void Resume_StepsBelowTheSavedStep_Refused()
+    {
+        var trainer = NewTrainer(new TrainOptions { Steps = 4, Seed = 3 });
+        while (trainer.Step < 4) trainer.TrainStep();
+        var state = new TrainingState(trainer.Step, trainer.Rng.State, trainer.Options, trainer.Optimizer.M, trainer.Optimizer.V, trainer.DataHash);
+        var e = Assert.Throws<ArgumentException>(() => Trainer.Resume(trainer.Model, trainer.Tokenizer, state, trainer.Train, trainer.Validation, state.Options.Continued(2, null)));
+        Assert.Equal("the run is at step 4; --steps 2 would not extend it", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Trainer.Resume(trainer.Model, trainer.Tokenizer, state, trainer.Train, trainer.Validation, state.Options with { Seed = 9 }));
+        Assert.StartsWith("a resumed run keeps its settings", e.Message);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
+using TokenSpace.Formats;
+
+namespace TokenSpace.Tokenization;
+
+/// <summary>
+/// Reads text that is to be tokenised. Invalid UTF-8 is an error naming its byte offset, never silently turned
+/// into U+FFFD (which would train the model on characters the corpus does not hold), unless the caller asks.
+/// </summary>
+public static class Utf8Text
+{
+    /// <summary>
+    /// The text of <paramref name="path"/> (a UTF-8 byte-order mark is skipped). With <paramref name="replaceInvalid"/>
+    /// each invalid sequence becomes U+FFFD, as <see cref="File.ReadAllText(string)"/> does.
+    /// </summary>
+    /// <exception cref="FileFormatException">The file is not valid UTF-8 (names the byte offset of the first bad sequence).</exception>
+    public static string ReadAll(string path, bool replaceInvalid = false)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        int start = bytes.AsSpan().StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
+        if (!replaceInvalid && FirstInvalid(bytes.AsSpan(start), isFinalBlock: true) is var bad and >= 0) throw Invalid(path, start + bad);
+        return Encoding.UTF8.GetString(bytes, start, bytes.Length - start);
+    }
+
+    /// <summary>Checks <paramref name="path"/> is valid UTF-8, reading it in 1 MiB pieces (for corpora too large to hold twice).</summary>
+    /// <exception cref="FileFormatException">As <see cref="ReadAll"/>.</exception>
+    public static void Check(string path)
+    {
+        using var stream = File.OpenRead(path);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((1 << 20) + 4);
+        try
+        {
+            long offset = 0;
+            int kept = 0; // bytes of a sequence cut by the previous piece's end, moved to the front
+            while (true)
+            {
+                int read = stream.ReadAtLeast(buffer.AsSpan(kept, 1 << 20), 1 << 20, throwOnEndOfStream: false);
+                bool last = read < 1 << 20;
+                var piece = buffer.AsSpan(0, kept + read);
+                int bad = FirstInvalid(piece, last, out int consumed);
+                if (bad >= 0) throw Invalid(path, offset + bad);
+                if (last) return;
+                piece[consumed..].CopyTo(buffer);
+                kept = piece.Length - consumed;
+                offset += consumed;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    static int FirstInvalid(ReadOnlySpan<byte> bytes, bool isFinalBlock) => FirstInvalid(bytes, isFinalBlock, out _);
+
+    /// <summary>
+    /// The offset of the first invalid sequence, or −1. Unless <paramref name="isFinalBlock"/>, a sequence cut by the
+    /// end is left for the next piece: <paramref name="consumed"/> stops before it.
+    /// </summary>
+    static int FirstInvalid(ReadOnlySpan<byte> bytes, bool isFinalBlock, out int consumed)
+    {
+        consumed = isFinalBlock ? bytes.Length : bytes.Length - CutTail(bytes);
+        var body = bytes[..consumed];
+        if (Utf8.IsValid(body)) return -1;
+        int i = 0;
+        while (Rune.DecodeFromUtf8(body[i..], out _, out int length) == OperationStatus.Done) i += length;
+        return i;
+    }
+
+    /// <summary>How many bytes at the end begin a sequence that needs more bytes than are there (0 to 3).</summary>
+    static int CutTail(ReadOnlySpan<byte> bytes)
+    {
+        for (int back = 1; back <= Math.Min(3, bytes.Length); back++)
+        {
+            byte b = bytes[^back];
+            if ((b & 0xC0) == 0x80) continue; // a continuation byte: its lead is further back
+            int length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            return length > back ? back : 0;
+        }
+        return 0;
+    }
+
+    static FileFormatException Invalid(string path, long offset) => new(path,
+        "invalid UTF-8; is the file in another encoding (Latin-1, UTF-16)? Convert it, or pass --replace-invalid-utf8 to read each bad sequence as U+FFFD",
+        byteOffset: offset);
+}
