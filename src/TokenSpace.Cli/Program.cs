@@ -20,4 +20,5 @@ root.Subcommands.Add(ConvertCommand.Create());
 root.Subcommands.Add(InspectCommand.Create());
 root.Subcommands.Add(MapCommand.Create());
 root.Subcommands.Add(HeatmapCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 return CliOptions.Invoke(root, args);

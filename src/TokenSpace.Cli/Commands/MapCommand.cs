@@ -176,39 +176,19 @@ static class MapCommand
         console.Progress().Start(context =>
         {
             var task = context.AddTask("t-SNE", maxValue: options.MaxIter);
-            result = Tsne.Fit(chosen.Matrix, n, chosen.Dims, options, done => task.Value = done);
+            result = Tsne.Fit(chosen.Matrix, n, chosen.Dims, options, (done, _) => task.Value = done);
             task.Value = options.MaxIter;
         });
         return result!;
     }
 
-    /// <summary>
-    /// Each key's group from a metadata TSV (header line, first column the key, like the Embedding Projector's
-    /// metadata with a key column); keys absent from the file get no group.
-    /// </summary>
-    /// <exception cref="FileFormatException">The header lacks the column, or a line has fewer fields than the header.</exception>
+    /// <summary>Each key's group: the column <paramref name="column"/> (default: the first after the key) of a metadata TSV; keys absent from it get none.</summary>
+    /// <exception cref="FileFormatException">The file is malformed or lacks the column.</exception>
     static string?[] ReadGroups(string path, string? column, IReadOnlyList<string> keys)
     {
-        using var lines = File.ReadLines(path).GetEnumerator();
-        if (!lines.MoveNext()) throw new FileFormatException(path, "empty; expected a header line: key<TAB>group…", 1);
-        string[] header = lines.Current.Split('\t');
-        int at = column is null ? 1 : Array.IndexOf(header, column);
-        if (at < 1 || at >= header.Length)
-        {
-            throw new FileFormatException(path, column is null
-                ? "expected at least two tab-separated columns in the header: key<TAB>group"
-                : $"no column '{column}' in the header (columns: {string.Join(", ", header)})", 1);
-        }
-        var group = new Dictionary<string, string>();
-        long line = 1;
-        while (lines.MoveNext())
-        {
-            line++;
-            if (lines.Current.Length == 0) continue;
-            string[] fields = lines.Current.Split('\t');
-            if (fields.Length != header.Length) throw new FileFormatException(path, $"expected {header.Length} tab-separated fields as in the header, found {fields.Length}", line);
-            group.TryAdd(fields[0], fields[at]);
-        }
-        return keys.Select(k => group.GetValueOrDefault(k)).ToArray();
+        var metadata = KeyMetadata.Read(path);
+        int at = column is null ? 0 : metadata.IndexOf(column);
+        if (at < 0) throw new FileFormatException(path, $"no column '{column}' in the header (columns: key, {string.Join(", ", metadata.Columns)})", 1);
+        return keys.Select(k => metadata.Of(k)?[at]).ToArray();
     }
 }

@@ -71,12 +71,13 @@ static class Affinities
     }
 
     /// <summary>The dense joint P, <c>(n, n)</c>: (p(j|i) + p(i|j)) / sum, zero diagonal, other entries at least double epsilon.</summary>
-    public static double[] Dense(ReadOnlySpan<float> x, int n, int d, double perplexity)
+    public static double[] Dense(ReadOnlySpan<float> x, int n, int d, double perplexity, CancellationToken cancellationToken = default)
     {
         var p = new double[n * n]; // (n, n) squared distances, then p(j|i)
         var rows = x.ToArray();
         Threads.For(n, i =>
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var xi = new ReadOnlySpan<float>(rows, i * d, d);
             for (int j = 0; j < n; j++)
             {
@@ -108,10 +109,10 @@ static class Affinities
     /// The sparse joint P over each point's <c>k</c> nearest neighbours (k = min(n - 1, floor(3 perplexity + 1))):
     /// conditional probabilities on the neighbours, then (P + Pᵀ) / sum.
     /// </summary>
-    public static Sparse FromNeighbours(ReadOnlySpan<float> x, int n, int d, double perplexity)
+    public static Sparse FromNeighbours(ReadOnlySpan<float> x, int n, int d, double perplexity, CancellationToken cancellationToken = default)
     {
         int k = Math.Min(n - 1, (int)(3 * perplexity + 1));
-        var (neighbours, squared) = NearestNeighbours.Search(x, n, d, k);
+        var (neighbours, squared) = NearestNeighbours.Search(x, n, d, k, cancellationToken);
         Conditional(squared, n, k, perplexity, skipDiagonal: false);
 
         // Symmetrise: row i gets its own k entries plus every (j -> i) entry; duplicates are summed after sorting.

@@ -12,13 +12,15 @@ static class NearestNeighbours
     /// For every row, its <paramref name="k"/> nearest other rows by increasing distance.
     /// Returns the indices <c>(n, k)</c> and the squared distances <c>(n, k)</c>.
     /// </summary>
-    public static (int[] Indices, double[] Squared) Search(ReadOnlySpan<float> x, int n, int d, int k)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static (int[] Indices, double[] Squared) Search(ReadOnlySpan<float> x, int n, int d, int k, CancellationToken cancellationToken = default)
     {
         var rows = x.ToArray();
         var indices = new int[n * k];
         var squared = new double[n * k];
         Threads.For((n + RowsPerUnit - 1) / RowsPerUnit, unit =>
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int end = Math.Min(n, (unit + 1) * RowsPerUnit);
             for (int i = unit * RowsPerUnit; i < end; i++)
             {

@@ -60,6 +60,9 @@ public sealed record TsneOptions
 /// <param name="Method">The gradient used.</param>
 public sealed record TsneResult(double[] Coordinates, double KlDivergence, int Iterations, TsneMethod Method);
 
+/// <summary>Called by <see cref="Tsne.Fit"/> after each iteration with the number done and the layout then, <c>(n, 2)</c> row-major (valid only during the call).</summary>
+public delegate void TsneProgress(int iteration, ReadOnlySpan<double> layout);
+
 /// <summary>
 /// t-distributed stochastic neighbour embedding into 2-D (van der Maaten and Hinton 2008; Barnes–Hut after
 /// van der Maaten 2014), optimised as scikit-learn 1.2 does: early exaggeration 12 for 250 iterations with
@@ -91,9 +94,12 @@ public static class Tsne
     /// <param name="n">Number of rows.</param>
     /// <param name="d">Dimension of a row.</param>
     /// <param name="options">Settings; null for the defaults.</param>
-    /// <param name="onIteration">Called after each iteration with the number done, for progress display.</param>
+    /// <param name="onIteration">Called after each iteration with the number done and the layout, for progress display or a live map.</param>
+    /// <param name="cancellationToken">Checked while the affinities are computed and before each iteration; cancelling never changes the result of a run that completes.</param>
     /// <exception cref="ArgumentException">The sizes disagree, the perplexity is not in (0, n), a setting is out of range, or the exact gradient is asked for more than <see cref="ExactMaxPoints"/> points.</exception>
-    public static TsneResult Fit(ReadOnlySpan<float> matrix, int n, int d, TsneOptions? options = null, Action<int>? onIteration = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static TsneResult Fit(ReadOnlySpan<float> matrix, int n, int d, TsneOptions? options = null, TsneProgress? onIteration = null,
+        CancellationToken cancellationToken = default)
     {
         options ??= new TsneOptions();
         if (n < 2) throw new ArgumentException($"t-SNE needs at least 2 points, got {n}", nameof(n));
@@ -115,13 +121,13 @@ public static class Tsne
         GradientFunction gradient;
         if (method == TsneMethod.Exact)
         {
-            double[] p = Affinities.Dense(matrix, n, d, options.Perplexity);
+            double[] p = Affinities.Dense(matrix, n, d, options.Perplexity, cancellationToken);
             var w = new double[n * n];
             gradient = (y, grad, scale, error) => ExactGradient(p, y, n, scale, grad, error, w);
         }
         else
         {
-            var p = Affinities.FromNeighbours(matrix, n, d, options.Perplexity);
+            var p = Affinities.FromNeighbours(matrix, n, d, options.Perplexity, cancellationToken);
             var tree = new QuadTree();
             double squaredTheta = options.Theta * options.Theta;
             gradient = (y, grad, scale, error) => BarnesHutGradient(p, y, n, squaredTheta, scale, grad, error, tree);
@@ -129,10 +135,11 @@ public static class Tsne
 
         double[] y = Initial(matrix, n, d, options);
         int exploration = Math.Min(ExplorationIterations, options.MaxIter);
-        var (kl, last) = Descend(gradient, y, 0, exploration, 0.5, options.EarlyExaggeration, learningRate, ExplorationIterations, onIteration);
+        var (kl, last) = Descend(gradient, y, 0, exploration, 0.5, options.EarlyExaggeration, learningRate, ExplorationIterations, onIteration,
+            cancellationToken);
         if (last < exploration - 1 || options.MaxIter > exploration)
         {
-            (kl, last) = Descend(gradient, y, last + 1, options.MaxIter, 0.8, 1, learningRate, 300, onIteration);
+            (kl, last) = Descend(gradient, y, last + 1, options.MaxIter, 0.8, 1, learningRate, 300, onIteration, cancellationToken);
         }
         return new TsneResult(y, kl, last + 1, method);
     }
@@ -167,7 +174,7 @@ public static class Tsne
 
     /// <summary>scikit-learn's <c>_gradient_descent</c> from iteration <paramref name="from"/> up to <paramref name="to"/>; returns the last error and iteration.</summary>
     static (double Error, int Last) Descend(GradientFunction gradient, double[] y, int from, int to, double momentum, double exaggeration,
-        double learningRate, int iterationsWithoutProgress, Action<int>? onIteration)
+        double learningRate, int iterationsWithoutProgress, TsneProgress? onIteration, CancellationToken cancellationToken)
     {
         var grad = new double[y.Length];
         var update = new double[y.Length];
@@ -177,6 +184,7 @@ public static class Tsne
         int bestIteration = from, i = from;
         for (; i < to; i++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             bool check = (i + 1) % CheckEvery == 0;
             error = gradient(y, grad, exaggeration, check || i == to - 1);
             double norm = 0;
@@ -189,7 +197,7 @@ public static class Tsne
                 update[t] = momentum * update[t] - learningRate * g;
                 y[t] += update[t];
             }
-            onIteration?.Invoke(i + 1);
+            onIteration?.Invoke(i + 1, y);
             if (check)
             {
                 if (error < bestError)

@@ -202,16 +202,7 @@ public sealed partial class KeyedVectors : IDisposable
     /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
     public float Distance(string a, string b, DistanceMetric metric = DistanceMetric.Cosine)
     {
-        if (metric == DistanceMetric.Cosine) return 1f - Similarity(a, b);
-        var x = GetVector(a);
-        var y = GetVector(b);
-        double sum = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            double diff = (double)x[i] - y[i];
-            sum += diff * diff;
-        }
-        return (float)Math.Sqrt(sum);
+        return metric == DistanceMetric.Cosine ? 1f - Similarity(a, b) : Euclidean(GetVector(a), GetVector(b));
     }
 
     /// <summary>

@@ -156,7 +156,8 @@ public sealed class MapCommandTests : IDisposable
         // Aligning to the last frame leaves the last frame where t-SNE put it.
         using var last = VectorsFile.Load(Path.Combine(run, "snapshots", "step-000006.safetensors"));
         int n = last.Count;
-        var tsne = TokenSpace.Projection.Tsne.Fit(last.Vectors, n, last.Dimensions, new TokenSpace.Projection.TsneOptions { Perplexity = (n - 1) / 3.0, MaxIter = 300 });
+        var tsne = TokenSpace.Projection.Tsne.Fit(last.Vectors, n, last.Dimensions, new TokenSpace.Projection.TsneOptions { Perplexity = (n - 1) / 3.0, MaxIter = 300 },
+            cancellationToken: TestContext.Current.CancellationToken);
         var result = SnapshotMap.Write(run, Path.Combine(dir, "again.html"), tsne: true, all => LoadedVectors.Take(all, all.Count),
             k => new TokenSpace.Projection.TsneOptions { Perplexity = (k - 1) / 3.0, MaxIter = 300 }, keys => keys.Select(LetterGroups.Of).ToArray());
         Assert.Equal(tsne.Coordinates, result.Frames[^1].Coordinates, (a, b) => Math.Abs(a - b) < 1e-9);

@@ -14,7 +14,7 @@ public class TsneTests
         const int clusters = 3, per = 40, d = 10, n = clusters * per;
         var x = ProjectionData.Clusters(clusters, per, d, seed: 4);
 
-        var result = Tsne.Fit(x, n, d, new TsneOptions { Perplexity = 10, Method = method, MaxIter = 500 });
+        var result = Tsne.Fit(x, n, d, new TsneOptions { Perplexity = 10, Method = method, MaxIter = 500 }, cancellationToken: TestContext.Current.CancellationToken);
 
         Assert.Equal(method, result.Method);
         Assert.True(Trustworthiness.Compute(x, n, d, result.Coordinates, 2, 10) >= 0.9);
@@ -39,7 +39,7 @@ public class TsneTests
     {
         const int n = 7, d = 4;
         var x = ProjectionData.Clusters(2, 4, d, seed: 5)[..(n * d)];
-        double[] p = Affinities.Dense(x, n, d, perplexity: 2);
+        double[] p = Affinities.Dense(x, n, d, perplexity: 2, TestContext.Current.CancellationToken);
         var random = new Random(6);
         var y = Enumerable.Range(0, 2 * n).Select(_ => ProjectionData.Normal(random)).ToArray();
         var grad = new double[2 * n];
@@ -68,7 +68,7 @@ public class TsneTests
     {
         const int n = 60, d = 5;
         var x = ProjectionData.Clusters(3, 20, d, seed: 7);
-        double[] dense = Affinities.Dense(x, n, d, perplexity: 8);
+        double[] dense = Affinities.Dense(x, n, d, perplexity: 8, TestContext.Current.CancellationToken);
         var random = new Random(8);
         var y = Enumerable.Range(0, 2 * n).Select(_ => 3 * ProjectionData.Normal(random)).ToArray();
         var exact = new double[2 * n];
@@ -92,7 +92,7 @@ public class TsneTests
     {
         const int n = 50, d = 6;
         var x = ProjectionData.Clusters(2, 25, d, seed: 9);
-        var (_, squared) = NearestNeighbours.Search(x, n, d, 20);
+        var (_, squared) = NearestNeighbours.Search(x, n, d, 20, TestContext.Current.CancellationToken);
 
         Affinities.Conditional(squared, n, 20, perplexity: 5, skipDiagonal: false);
 
@@ -111,7 +111,7 @@ public class TsneTests
         const int n = 40, d = 3;
         var x = ProjectionData.Clusters(2, 20, d, seed: 10);
 
-        var p = Affinities.FromNeighbours(x, n, d, perplexity: 3);
+        var p = Affinities.FromNeighbours(x, n, d, perplexity: 3, TestContext.Current.CancellationToken);
 
         Assert.Equal(1, p.Values.Sum(), 1e-12);
         var entries = new Dictionary<(int, int), double>();
@@ -132,9 +132,9 @@ public class TsneTests
         try
         {
             Threads.Count = 1;
-            var one = Tsne.Fit(x, n, d, options);
+            var one = Tsne.Fit(x, n, d, options, cancellationToken: TestContext.Current.CancellationToken);
             Threads.Count = 2;
-            var two = Tsne.Fit(x, n, d, options);
+            var two = Tsne.Fit(x, n, d, options, cancellationToken: TestContext.Current.CancellationToken);
             Assert.Equal(TsneMethod.BarnesHut, one.Method);
             Assert.Equal(one.Coordinates, two.Coordinates);
             Assert.Equal(one.KlDivergence, two.KlDivergence);
@@ -147,13 +147,13 @@ public class TsneTests
 
     [Fact]
     public void Fit_PerplexityNotBelowN_Throws() =>
-        Assert.Throws<ArgumentException>(() => Tsne.Fit(new float[10 * 2], 10, 2, new TsneOptions { Perplexity = 10 }));
+        Assert.Throws<ArgumentException>(() => Tsne.Fit(new float[10 * 2], 10, 2, new TsneOptions { Perplexity = 10 }, cancellationToken: TestContext.Current.CancellationToken));
 
     [Fact]
     public void Fit_ExactForTooManyPoints_Throws()
     {
         int n = Tsne.ExactMaxPoints + 1;
-        var e = Assert.Throws<ArgumentException>(() => Tsne.Fit(new float[n], n, 1, new TsneOptions { Method = TsneMethod.Exact }));
+        var e = Assert.Throws<ArgumentException>(() => Tsne.Fit(new float[n], n, 1, new TsneOptions { Method = TsneMethod.Exact }, cancellationToken: TestContext.Current.CancellationToken));
         Assert.Contains("Barnes-Hut", e.Message);
     }
 }

@@ -1,0 +1,68 @@
+using System.Text.Json.Serialization;
+
+namespace TokenSpace.Server;
+
+// The JSON documents of the API (property names in snake_case). Those of /api/neighbors and /api/analogy
+// are exactly the CLI's `neighbors --json` result items and `analogy --json`; the tests hold both to that.
+
+/// <summary>A loaded space: <c>/api/spaces</c> lists them.</summary>
+/// <param name="Metadata">The <c>--metadata</c> columns (empty without metadata).</param>
+/// <param name="Snapshots">Whether <c>/api/snapshots</c> has frames for it (a checkpoint trained with <c>--snapshot-every</c>).</param>
+public sealed record SpaceInfo(string Name, int Count, int Dimensions, string Source, IReadOnlyList<string> Metadata, bool Snapshots);
+
+/// <summary><c>/api/keys</c>: keys by prefix, or close spellings of a key.</summary>
+public sealed record KeysResult(IReadOnlyList<string> Keys);
+
+/// <summary>One neighbour: <c>similarity</c> (cosine) or, with <c>metric=euclidean</c>, <c>distance</c>.</summary>
+public sealed record NeighborItem(
+    string Key,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] float? Similarity,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] float? Distance = null);
+
+/// <summary><c>/api/neighbors</c>: one item of <c>neighbors --json</c>'s <c>results</c>.</summary>
+/// <param name="Query">The word, <c>"a + b - c"</c> for positive/negative keys, or <c>"vector"</c>.</param>
+public sealed record NeighborsResult(string Query, IReadOnlyList<NeighborItem> Neighbors);
+
+/// <summary>An analogy candidate and its score (cosine of 3CosAdd, or the 3CosMul score).</summary>
+public sealed record Candidate(string Key, float Score);
+
+/// <summary><c>/api/analogy</c>: exactly <c>analogy --json</c>.</summary>
+public sealed record AnalogyResult(string A, string B, string C, string Method, string? Answer, IReadOnlyList<Candidate> Candidates);
+
+/// <summary>A mapped key; <c>z</c> only in 3-D, <c>meta</c> (one value per metadata column, null where the TSV lacks the key) only with metadata.</summary>
+public sealed record MapPoint(
+    string Key,
+    double X,
+    double Y,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Z = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string?>? Meta = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Marked = false);
+
+/// <summary>
+/// <c>/api/projection</c>: the points and what the method reports (<c>explained_variance</c> for PCA,
+/// <c>kl_divergence</c> and <c>iterations</c> for t-SNE).
+/// </summary>
+public sealed record ProjectionResult(
+    string Method,
+    int Dimensions,
+    IReadOnlyList<MapPoint> Points,
+    IReadOnlyList<string> Metadata,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<double>? ExplainedVariance = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? KlDivergence = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Iterations = null);
+
+/// <summary>One event of a streamed t-SNE: the layout after <c>iteration</c> of <c>total</c>.</summary>
+public sealed record ProjectionFrame(int Iteration, int Total, IReadOnlyList<MapPoint> Points);
+
+/// <summary>An axis of <c>/api/axes</c>: from one key towards another.</summary>
+public sealed record Axis(string From, string To);
+
+/// <summary><c>/api/axes</c>: points placed by their projection on two directions; the axes' keys are marked.</summary>
+public sealed record AxesResult(Axis X, Axis Y, IReadOnlyList<MapPoint> Points, IReadOnlyList<string> Metadata);
+
+/// <summary>One frame of the training timeline.</summary>
+/// <param name="Loss">The training loss at that step when the run recorded it, else null.</param>
+public sealed record SnapshotFrame(int Step, double? Loss, IReadOnlyList<MapPoint> Points);
+
+/// <summary><c>/api/snapshots</c>: the run's frames, each projected, aligned to the last.</summary>
+public sealed record SnapshotsResult(string Method, IReadOnlyList<SnapshotFrame> Frames);
