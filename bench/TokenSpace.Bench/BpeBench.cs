@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using TokenSpace.Formats;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
 
@@ -10,8 +11,9 @@ namespace TokenSpace.Bench;
 /// <summary>
 /// <c>bpe [FILE] [--runs N]</c>: GPT-2 encode throughput (MB/s of UTF-8 input) on tinyshakespeare:
 /// the pre-tokenising scanner against the generated Regex, TokenSpace on one thread and on all threads
-/// (warm and cold piece cache), then npm tiktoken (r50k_base) and gpt-3-encoder through node
-/// (tools/reference/bpe_bench.mjs), with a check that all produce the same ids.
+/// (warm and cold piece cache), Microsoft.ML.Tokenizers' <c>TiktokenTokenizer</c> for "gpt2" in the same
+/// process (its data package holds the ranks TokenSpace loads), then npm tiktoken (r50k_base) and
+/// gpt-3-encoder through node (tools/reference/bpe_bench.mjs), with a check that all produce the same ids.
 /// </summary>
 static partial class BpeBench
 {
@@ -21,7 +23,8 @@ static partial class BpeBench
     public static void Run(string[] args)
     {
         string repo = Measure.RepoRoot();
-        string file = Path.GetFullPath(Path.Combine(repo, "..", "shared", "data", "tinyshakespeare.txt"));
+        var shakespeare = DataCache.Find("tinyshakespeare")!;
+        string file = DataCache.IsPresent(shakespeare) ? DataCache.PathOf(shakespeare) : Path.GetFullPath(Path.Combine(repo, "..", "shared", "data", "tinyshakespeare.txt"));
         int runs = 10;
         for (int i = 0; i < args.Length; i++)
         {
@@ -33,14 +36,11 @@ static partial class BpeBench
             Measure.Emit(new { bench = "bpe", skipped = $"{file} not found" });
             return;
         }
-        if (!Gpt2BpeTokenizer.IsCached)
-        {
-            Measure.Emit(new { bench = "bpe", skipped = "GPT-2 vocabulary not cached; run: tokenspace data fetch gpt2-bpe" });
-            return;
-        }
         string text = File.ReadAllText(file);
         double megabytes = Encoding.UTF8.GetByteCount(text) / 1e6;
-        var tokenizer = Gpt2BpeTokenizer.FromCache();
+        var loadWatch = Stopwatch.StartNew();
+        var tokenizer = Gpt2BpeTokenizer.Create();
+        Measure.Emit(new { bench = "bpe", stage = "load", impl = "tokenspace", ms = loadWatch.Elapsed.TotalMilliseconds });
 
         // Pre-tokenisation alone: which way of applying the pattern is faster (both give the same
         // pieces on this text; only the scanner is exact outside the BMP).
@@ -77,6 +77,37 @@ static partial class BpeBench
                 Measure.Emit(new { bench = "bpe", impl = "tokenspace", threads, cache, mb_per_s = megabytes / (ms / 1000), ms, tokens = result.Length, ids_fnv1a = Fnv1a(result) });
             }
         }
+
+        // Microsoft.ML.Tokenizers on one thread, alternating with TokenSpace's warm single-thread encode so
+        // both see the same machine load; medians of the rounds.
+        loadWatch.Restart();
+        var microsoft = Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForModel("gpt2");
+        Measure.Emit(new { bench = "bpe", stage = "load", impl = "microsoft-ml-tokenizers", ms = loadWatch.Elapsed.TotalMilliseconds });
+        Threads.Count = 1;
+        var theirs = new List<double>();
+        var mine = new List<double>();
+        int[] microsoftIds = [];
+        for (int round = 0; round < Math.Max(3, runs / 2); round++)
+        {
+            theirs.Add(Measure.MedianMs(() => microsoftIds = [.. microsoft.EncodeToIds(text)], 1, round == 0 ? 1 : 0));
+            mine.Add(Measure.MedianMs(() => tokenizer.EncodeToIds(text), 1, 0));
+        }
+        double theirsMs = Measure.Median(theirs), mineMs = Measure.Median(mine);
+        Measure.Emit(new
+        {
+            bench = "bpe",
+            impl = "microsoft-ml-tokenizers",
+            threads = 1,
+            mb_per_s = megabytes / (theirsMs / 1000),
+            ms = theirsMs,
+            tokens = microsoftIds.Length,
+            ids_fnv1a = Fnv1a(microsoftIds),
+            same_ids = microsoftIds.AsSpan().SequenceEqual(ids),
+            tokenspace_ms_same_rounds = mineMs,
+            tokenspace_1_thread_warm_ratio = theirsMs / mineMs,
+            rounds_ms = theirs,
+            tokenspace_rounds_ms = mine,
+        });
 
         foreach (var line in RunNode(repo, file, Math.Min(runs, 5)))
         {

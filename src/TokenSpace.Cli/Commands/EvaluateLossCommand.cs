@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TokenSpace.Formats;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
 
@@ -8,7 +9,7 @@ namespace TokenSpace.Cli.Commands;
 static class EvaluateLossCommand
 {
     static readonly Option<string> CheckpointDir = new("--checkpoint") { Description = "Checkpoint directory", Required = true };
-    static readonly Option<string> Data = new("--data") { Description = "Text to score (UTF-8)", Required = true };
+    static readonly Option<string> Data = new("--data") { Description = "Text to score (UTF-8), or a data set name (tinyshakespeare, names)", Required = true };
     static readonly Option<string?> Mode = new("--mode") { Description = "lines or text (default: as the checkpoint was trained)" };
     static readonly Option<bool> ReplaceInvalidUtf8 = new("--replace-invalid-utf8") { Description = "Read invalid UTF-8 in the text as U+FFFD instead of stopping" };
 
@@ -29,7 +30,7 @@ static class EvaluateLossCommand
             // A Hugging Face folder has no training options: GPT-2 reads running text.
             var mode = parse.GetValue(Mode) is { } m ? TrainCommand.ParseMode(m)
                 : Checkpoint.ReadTrainOptions(dir)?.Mode ?? (tokenizer is CharTokenizer ? DataMode.Lines : DataMode.Text);
-            var data = TextData.Load(parse.GetValue(Data)!, tokenizer, mode, parse.GetValue(ReplaceInvalidUtf8));
+            var data = TextData.Load(DataCache.ResolveFile(parse.GetValue(Data)!), tokenizer, mode, parse.GetValue(ReplaceInvalidUtf8));
             var (loss, tokens) = Evaluator.Loss(model, data);
             // Finite weights can still overflow the logits; a NaN printed with exit 0 would pass for a result.
             if (!double.IsFinite(loss)) throw new InvalidOperationException($"the loss of {dir} on this text is {loss}: the model's logits overflow");

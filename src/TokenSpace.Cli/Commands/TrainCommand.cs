@@ -13,8 +13,8 @@ namespace TokenSpace.Cli.Commands;
 /// <summary><c>tokenspace train</c>: trains a GPT from scratch on a text file and writes a checkpoint directory.</summary>
 static class TrainCommand
 {
-    static readonly Option<string> Data = new("--data") { Description = "Training text (UTF-8): one document per line, or running text with --mode text", Required = true };
-    static readonly Option<string?> ValData = new("--val-data") { Description = "Validation text (default: a seeded 10 % of the documents, or the last 10 % of the text)" };
+    static readonly Option<string> Data = new("--data") { Description = "Training text (UTF-8): one document per line, or running text with --mode text; or a data set name (names, tinyshakespeare)", Required = true };
+    static readonly Option<string?> ValData = new("--val-data") { Description = "Validation text or data set name (default: a seeded 10 % of the documents, or the last 10 % of the text)" };
     static readonly Option<string> Tokenizer = new("--tokenizer")
     {
         Description = "Tokenizer: char (the corpus's characters), gpt2 (GPT-2's BPE from the data cache; text mode unless --mode lines), or a checkpoint directory's",
@@ -105,7 +105,7 @@ static class TrainCommand
                 ReplaceInvalidUtf8 = parse.GetValue(ReplaceInvalidUtf8),
                 Resume = parse.GetValue(Resume) ? (saved, config, tokenizer) => ResumeOptions(parse, saved, config, tokenizer, o, Model) : null,
             };
-            var run = Run(parse.GetValue(Data)!, parse.GetValue(ValData), source, o, parse.GetValue(Out)!, settings);
+            var run = Run(DataCache.ResolveFile(parse.GetValue(Data)!), parse.GetValue(ValData) is { } val ? DataCache.ResolveFile(val) : null, source, o, parse.GetValue(Out)!, settings);
             if (json) CliOptions.WriteJson(run.Summary);
             return run.Interrupted ? 130 : 0;
         }));

@@ -21,9 +21,10 @@ namespace TokenSpace.Formats;
 ///     48     8  matrix offset, a multiple of 64 (count × dims float32, row-major)
 ///     56     8  total file length (catches truncation at once)
 /// </code>
-/// Writing checks that every value is finite and every key unique, so loading trusts the matrix
-/// and builds the key → row map only on the first lookup (a repeated key in a damaged file throws
-/// <see cref="FileFormatException"/> there).
+/// Writing checks that every value is finite and every key unique. Loading checks the header with
+/// bounded arithmetic, every key's extent and, in one vectorised pass over the mapped matrix, that
+/// every value is finite; it builds the key → row map only on the first lookup (a repeated key in a
+/// damaged file throws <see cref="FileFormatException"/> there).
 /// </summary>
 public static class NativeVectors
 {
@@ -32,6 +33,9 @@ public static class NativeVectors
 
     const int HeaderBytes = 64;
     const int Float32 = 1;
+
+    /// <summary>Keys longer than this mean a damaged key table (every key is one token or word).</summary>
+    const int MaxKeyBytes = 1 << 20;
 
     internal static KeyedVectors Read(MappedFile file, VectorsLoadOptions options, out bool keepMapped)
     {
@@ -47,10 +51,13 @@ public static class NativeVectors
         long matrixOffset = BinaryPrimitives.ReadInt64LittleEndian(h[48..]);
         long total = BinaryPrimitives.ReadInt64LittleEndian(h[56..]);
         if (dtype != Float32) throw Bad(file, $"dtype {dtype} is not supported; expected 1 (float32)", 8);
-        if (count < 0 || dims < 1 || count * dims > int.MaxValue) throw Bad(file, $"shape {count} × {dims} is not a valid matrix", 16);
-        if (total != file.Length) throw Bad(file, $"the header says the file has {total} bytes, found {file.Length}; truncated or appended to?", Math.Min(total, file.Length));
-        if (keysOffset != HeaderBytes || keysLength < 8 * count || matrixOffset % 64 != 0 || matrixOffset < keysOffset + keysLength
-            || matrixOffset + count * dims * sizeof(float) != total)
+        // Every bound below is compared without overflow (each product is bounded first), so for any
+        // header the reads that follow stay inside the mapping.
+        if (count < 0 || dims < 1 || dims > int.MaxValue || count > int.MaxValue / dims) throw Bad(file, $"shape {count} × {dims} is not a valid matrix", 16);
+        if (total != file.Length) throw Bad(file, $"the header says the file has {total} bytes, found {file.Length}; truncated or appended to?", Math.Min(Math.Max(total, 0), file.Length));
+        long matrixBytes = count * dims * sizeof(float);
+        if (keysOffset != HeaderBytes || keysLength < 8 * count || keysLength > file.Length - keysOffset || matrixOffset % 64 != 0
+            || matrixOffset < keysOffset + keysLength || matrixOffset > file.Length || file.Length - matrixOffset != matrixBytes)
         {
             throw Bad(file, "the section offsets in the header are inconsistent; the file is damaged", 32);
         }
@@ -70,9 +77,10 @@ public static class NativeVectors
             for (int r = c * chunkRows; r < last; r++)
             {
                 long end = End(file, keysOffset, r);
-                if (end < previous || end > blobLength)
+                // previous is checked too: a chunk starts from the end its neighbour has not validated yet.
+                if (previous < 0 || end < previous || end > blobLength || end - previous > MaxKeyBytes)
                 {
-                    errors[c] = Bad(file, $"key {r + 1} ends at {end}, outside the key section; the file is damaged", keysOffset + 8L * r);
+                    errors[c] = Bad(file, $"key {r + 1} spans [{previous}, {end}), outside the {blobLength}-byte key section; the file is damaged", keysOffset + 8L * r);
                     return;
                 }
                 try
@@ -88,19 +96,26 @@ public static class NativeVectors
             }
         });
         if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the native format maps little-endian floats; this machine is big-endian");
+        var matrix = file.Floats(matrixOffset, (int)(rows * dims));
+        int bad = NonFinite.IndexOfParallel(matrix);
+        if (bad >= 0)
+        {
+            throw Bad(file, $"value {bad % dims + 1} of row {bad / dims + 1} ('{keys[bad / dims]}') is not finite; NaN and infinity are not allowed (a damaged file?)",
+                matrixOffset + (long)bad * sizeof(float));
+        }
         // The writer never stores a key twice, so the key → row map (the costliest part of a load)
         // is built on first lookup; a damaged file with a repeated key throws then.
         var index = new Lazy<Dictionary<string, int>>(() => KeyDecoder.Index(keys, file.Path, r => (null, keysOffset + 8L * r)));
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the native format maps little-endian floats; this machine is big-endian");
         keepMapped = true;
-        return new KeyedVectors(keys, index, file.Floats(matrixOffset, (int)(rows * dims)), (int)dims, owner: file);
+        return new KeyedVectors(keys, index, matrix, (int)dims, owner: file);
     }
 
     /// <summary>Writes the native file atomically.</summary>
     /// <exception cref="ArgumentException">A value is NaN or infinite.</exception>
     public static void Write(KeyedVectors vectors, string path)
     {
-        int bad = Word2VecBinary.IndexOfNonFinite(vectors.Vectors);
+        int bad = NonFinite.IndexOf(vectors.Vectors);
         if (bad >= 0) throw new ArgumentException($"row {bad / vectors.Dimensions} ('{vectors.Keys[bad / vectors.Dimensions]}') holds a NaN or infinite value; refusing to write it");
         var keyBytes = vectors.Keys.Select(Encoding.UTF8.GetBytes).ToArray();
         long count = vectors.Count;

@@ -15,6 +15,9 @@ static partial class NpyReader
     /// <summary>The first 6 bytes of every .npy file.</summary>
     public static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
+    /// <summary>The longest header dict read (NumPy's own reader refuses more than 10,000 bytes by default).</summary>
+    const int MaxHeader = 1 << 16;
+
     /// <summary>What the header says: dtype string, item size, byte order, shape and where the data starts.</summary>
     internal readonly record struct Header(string Type, int ItemSize, bool Little, long Count, long Dims, long DataOffset)
     {
@@ -37,6 +40,7 @@ static partial class NpyReader
         var lengthSpan = file.Span(8, lengthBytes);
         long headerLength = lengthBytes == 2 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthSpan) : BinaryPrimitives.ReadUInt32LittleEndian(lengthSpan);
         long dataOffset = 8 + lengthBytes + headerLength;
+        if (headerLength > MaxHeader) throw Bad(file, $"the header claims {headerLength} bytes; NumPy writes a few hundred (at most {MaxHeader}); is the file damaged?", 8);
         if (dataOffset > file.Length) throw Bad(file, $"the header claims {headerLength} bytes but the file ends first; truncated?", file.Length);
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(file.Span(8 + lengthBytes, (int)headerLength));
 
@@ -58,9 +62,11 @@ static partial class NpyReader
         var dimsText = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => t.TrimEnd('L')).ToArray();
         if (dimsText.Length != 2 || !long.TryParse(dimsText[0], out long count) || !long.TryParse(dimsText[1], out long dims))
         {
-            throw Bad(file, $"shape ({shape.Groups[1].Value}) is not 2-D; expected (count, dimensions)", 8 + lengthBytes);
+            throw Bad(file, $"shape ({shape.Groups[1].Value}) is not two 64-bit integers; expected a 2-D (count, dimensions)", 8 + lengthBytes);
         }
-        if (count < 0 || dims < 1 || count * dims > int.MaxValue) throw Bad(file, $"shape ({count}, {dims}) is not a usable matrix", 8 + lengthBytes);
+        // count ≤ int.MaxValue / dims bounds the product before it is formed, so it cannot wrap.
+        if (count < 0 || dims < 1 || count > int.MaxValue / dims)
+            throw Bad(file, $"shape ({count}, {dims}) is not a usable matrix; expected at most {int.MaxValue} values", 8 + lengthBytes);
         long needed = count * dims * itemSize;
         if (file.Length - dataOffset != needed)
         {

@@ -52,7 +52,9 @@ public sealed class SafetensorsFile
         Span<byte> prefix = stackalloc byte[8];
         RandomAccess.Read(file, prefix, 0);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (headerLength > MaxHeader || 8 + (long)headerLength > length)
+        if (headerLength > MaxHeader)
+            throw new FileFormatException(path, $"header length {headerLength} is over the {MaxHeader >> 20} MB limit of safetensors; is this a safetensors file?", byteOffset: 0);
+        if (8 + (long)headerLength > length)
             throw new FileFormatException(path, $"header length {headerLength} does not fit in a file of {length} bytes; is this a safetensors file?", byteOffset: 0);
         var header = new byte[headerLength];
         RandomAccess.Read(file, header, 8);
@@ -76,21 +78,57 @@ public sealed class SafetensorsFile
                 long[] offsets = property.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
                 if (offsets.Length != 2) throw new FileFormatException(path, $"tensor '{property.Name}': data_offsets must be [begin, end]", byteOffset: 8);
                 var entry = new SafetensorsEntry(property.Name, dtype, shape, offsets[0], offsets[1]);
-                long bytes = entry.Count * ElementSize(dtype, path, property.Name);
-                if (shape.Any(d => d < 0) || entry.Begin < 0 || entry.End < entry.Begin || entry.End > dataLength || entry.End - entry.Begin != bytes)
+                long bytes = ByteSize(entry, path);
+                if (entry.Begin < 0 || entry.End < entry.Begin || entry.End > dataLength || entry.End - entry.Begin != bytes)
                 {
                     throw new FileFormatException(path,
                         $"tensor '{property.Name}' ({dtype} [{string.Join(", ", shape)}] = {bytes} bytes) has data_offsets [{entry.Begin}, {entry.End}] in a data section of {dataLength} bytes; the file is truncated or its header is wrong",
                         byteOffset: 8);
                 }
-                entries.Add(property.Name, entry);
+                if (!entries.TryAdd(property.Name, entry))
+                    throw new FileFormatException(path, $"tensor '{property.Name}' is listed twice in the header; names must be unique", byteOffset: 8);
             }
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException and not FileFormatException)
         {
             throw new FileFormatException(path, $"the header is not a valid safetensors JSON header: {e.Message}", byteOffset: 8, inner: e);
         }
+        CheckDisjoint(entries.Values, path);
         return new SafetensorsFile(path, dataStart, entries, metadata);
+    }
+
+    /// <summary>
+    /// The bytes <paramref name="entry"/> needs: the product of its shape times the element size, formed
+    /// with overflow checks (a shape whose byte size wraps to a small number must not pass the offset check).
+    /// </summary>
+    static long ByteSize(SafetensorsEntry entry, string path)
+    {
+        long bytes = ElementSize(entry.DType, path, entry.Name);
+        foreach (long d in entry.Shape)
+        {
+            if (d < 0 || (d > 0 && bytes > long.MaxValue / d))
+            {
+                throw new FileFormatException(path,
+                    $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}], {(d < 0 ? "a negative dimension" : "more bytes than any file holds")}", byteOffset: 8);
+            }
+            bytes *= d;
+        }
+        return bytes;
+    }
+
+    /// <summary>Two tensors must not share bytes (the reference implementation refuses such files too).</summary>
+    static void CheckDisjoint(IEnumerable<SafetensorsEntry> entries, string path)
+    {
+        SafetensorsEntry? previous = null;
+        foreach (var e in entries.Where(e => e.End > e.Begin).OrderBy(e => e.Begin))
+        {
+            if (previous is not null && e.Begin < previous.End)
+            {
+                throw new FileFormatException(path,
+                    $"tensors '{previous.Name}' [{previous.Begin}, {previous.End}) and '{e.Name}' [{e.Begin}, {e.End}) overlap in the data section; the header is wrong", byteOffset: 8);
+            }
+            previous = e;
+        }
     }
 
     /// <summary>Reads tensor <paramref name="name"/> as float32, converting from its stored dtype.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json;
+using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
 using TokenSpace.Vectors;
@@ -15,7 +16,7 @@ namespace TokenSpace.Formats;
 /// <item>the lines of <see cref="VectorsLoadOptions.KeysPath"/> when given;</item>
 /// <item>for <c>wte</c> (and an untied <c>lm_head</c>, also one row per token), the token strings of the tokenizer beside the file: a TokenSpace character
 /// <c>tokenizer.json</c> (the character, BOS as <c>&lt;BOS&gt;</c>), GPT-2's <c>vocab.json</c> +
-/// <c>merges.txt</c>, or, for a 50,257-row wte with neither, the cached <c>gpt2-bpe</c> vocabulary
+/// <c>merges.txt</c>, or, for a 50,257-row wte with neither, GPT-2's own vocabulary (<see cref="Tokenization.Gpt2BpeTokenizer.Create"/>)
 /// (token bytes decoded to text, <c>" king"</c>);</item>
 /// <item>for <c>wpe</c>, <c>pos:0</c>, <c>pos:1</c>, …;</item>
 /// <item>otherwise the row indices <c>0</c>, <c>1</c>, ….</item>
@@ -24,15 +25,16 @@ namespace TokenSpace.Formats;
 static class SafetensorsVectors
 {
     /// <summary>
-    /// Whether <paramref name="head"/>, a file's first bytes, starts like a safetensors file: a plausible
-    /// 8-byte header length, then '{'. The length is not checked against the file's: a truncated file
-    /// is still safetensors, and its reader says what is wrong with the header.
+    /// Whether <paramref name="head"/>, a file's first bytes, starts like a safetensors file: an 8-byte
+    /// header length below 2^40, then '{'. Neither the length's limit nor the file's length is checked:
+    /// a truncated file or an oversized header is still safetensors, and its reader says what is wrong.
+    /// Text cannot start this way: its first eight bytes read as a length above 2^56.
     /// </summary>
     public static bool LooksLikeSafetensors(ReadOnlySpan<byte> head)
     {
         if (head.Length < 9) return false;
         ulong header = BinaryPrimitives.ReadUInt64LittleEndian(head);
-        return header >= 2 && header <= SafetensorsFile.MaxHeader && head[8] == (byte)'{';
+        return header >= 2 && header < 1UL << 40 && head[8] == (byte)'{';
     }
 
     /// <summary>Reads the tensor <see cref="VectorsLoadOptions.Tensor"/> (default <c>wte</c>, or the file's only 2-D tensor) of <paramref name="path"/>, a safetensors file or a checkpoint directory.</summary>
@@ -51,8 +53,10 @@ static class SafetensorsVectors
         var entry = FindTensor(tensors, options.Tensor);
         if (entry.Shape.Length != 2)
             throw new FileFormatException(file, $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}]; vectors need a 2-D tensor (rows, dimensions)", byteOffset: 8);
-        int count = checked((int)entry.Shape[0]), dims = checked((int)entry.Shape[1]);
-        if (dims < 1) throw new FileFormatException(file, $"tensor '{entry.Name}' has 0 columns; vectors need at least one dimension", byteOffset: 8);
+        if (entry.Shape[1] < 1) throw new FileFormatException(file, $"tensor '{entry.Name}' has 0 columns; vectors need at least one dimension", byteOffset: 8);
+        if (entry.Shape[0] > int.MaxValue / entry.Shape[1])
+            throw new FileFormatException(file, $"tensor '{entry.Name}' [{entry.Shape[0]}, {entry.Shape[1]}] has more than {int.MaxValue} values, too many for one matrix", byteOffset: 8);
+        int count = (int)entry.Shape[0], dims = (int)entry.Shape[1];
         int rows = Math.Min(count, options.Limit ?? int.MaxValue);
 
         string role = Role(entry.Name);
@@ -75,8 +79,8 @@ static class SafetensorsVectors
         }
 
         var all = tensors.ReadFloat32(entry.Name);
-        var matrix = rows == count ? all : all[..checked(rows * dims)];
-        int bad = Array.FindIndex(matrix, v => !float.IsFinite(v));
+        var matrix = rows == count ? all : all[..(rows * dims)];
+        int bad = NonFinite.IndexOf(matrix);
         if (bad >= 0)
         {
             throw new FileFormatException(file, $"tensor '{entry.Name}' element [{bad / dims}, {bad % dims}] (row '{keys[bad / dims]}') is not finite; NaN and infinity are not allowed",
@@ -145,10 +149,10 @@ static class SafetensorsVectors
             var chars = CharTokenizer.Load(charJson);
             found = (chars.TokenText, chars.VocabSize, charJson);
         }
-        else if (rows == GptVocabularySize && Gpt2BpeTokenizer.IsCached)
+        else if (rows == GptVocabularySize)
         {
-            var bpe = Gpt2BpeTokenizer.FromCache();
-            found = (bpe.TokenText, bpe.VocabSize, Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName));
+            var bpe = Gpt2BpeTokenizer.Create();
+            found = (bpe.TokenText, bpe.VocabSize, "GPT-2's vocabulary");
         }
         if (found is not { } f) return null;
         if (f.Size != rows) throw new FileFormatException(f.Source, $"the tokenizer has {f.Size} tokens but the tensor has {rows} rows; is it the tokenizer of this model? (--keys FILE names the rows instead)");

@@ -18,7 +18,7 @@ static class TextVectors
 
     public static KeyedVectors Read(MappedFile file, bool hasHeader, VectorsLoadOptions options)
     {
-        long pos = 0;
+        long pos = BomLength(file);
         long line = 0;
         long? declared = null;
         int dims = 0;
@@ -154,6 +154,9 @@ static class TextVectors
         return Ascii.EqualsIgnoreCase(t, "nan"u8) || Ascii.EqualsIgnoreCase(t, "inf"u8) || Ascii.EqualsIgnoreCase(t, "infinity"u8);
     }
 
+    /// <summary>3 when the file starts with a UTF-8 byte order mark (which Windows editors write), else 0: text is read after it.</summary>
+    public static int BomLength(MappedFile file) => file.Length >= 3 && file.Span(0, 3).SequenceEqual(Encoding.UTF8.Preamble) ? 3 : 0;
+
     /// <summary>True when <paramref name="line"/> is <c>count dims</c>: two non-negative integers (dims ≥ 1).</summary>
     public static bool TryParseHeader(ReadOnlySpan<byte> line, out long count, out int dims)
     {
@@ -188,6 +191,29 @@ static class TextVectors
     public static bool HasControlBytes(ReadOnlySpan<byte> bytes) =>
         bytes.IndexOfAnyInRange((byte)0, (byte)8) >= 0 || bytes.IndexOfAny((byte)11, (byte)12, (byte)127) >= 0
             || bytes.IndexOfAnyInRange((byte)14, (byte)31) >= 0;
+
+    /// <summary>True when the first line of <paramref name="bytes"/> is a key and exactly <paramref name="dims"/> numbers separated by spaces.</summary>
+    public static bool IsTextRow(ReadOnlySpan<byte> bytes, int dims)
+    {
+        int nl = bytes.IndexOf((byte)'\n');
+        if (nl < 0) return false;
+        var rest = bytes[..nl].TrimEnd(" \t\r"u8);
+        int space = rest.IndexOf((byte)' ');
+        if (space <= 0) return false;
+        rest = rest[(space + 1)..];
+        for (int found = 1; ; found++)
+        {
+            int next = rest.IndexOf((byte)' ');
+            var field = next < 0 ? rest : rest[..next];
+            if (!IsNumber(field)) return false;
+            if (next < 0) return found == dims;
+            rest = rest[(next + 1)..];
+        }
+    }
+
+    static bool IsNumber(ReadOnlySpan<byte> field) =>
+        (Utf8Parser.TryParse(field, out float _, out int used) && used == field.Length)
+            || float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _) || IsPythonNonFinite(field);
 
     /// <summary>Writes word2vec text (with header) or GloVe (without), values in shortest round-trip form.</summary>
     public static void Write(KeyedVectors vectors, string path, bool header)

@@ -200,15 +200,18 @@ public static class VectorsFile
         if (head.StartsWith(NativeVectors.Magic)) return VectorFormat.Native;
         if (head.StartsWith(NpyReader.Magic)) return VectorFormat.Npy;
         if (SafetensorsVectors.LooksLikeSafetensors(head)) return VectorFormat.Safetensors;
+        head = head[TextVectors.BomLength(file)..];
         if (head.TrimStart(" \t\r\n"u8).StartsWith("{"u8)) return VectorFormat.WinkJson;
         int firstEnd = head.IndexOf((byte)'\n');
         var first = firstEnd < 0 ? head : head[..firstEnd];
         // Two integers that fail as a header (dimensions 0 or too many) are still a broken header, not a GloVe row.
         if (!TextVectors.TryParseHeader(first, out _, out int dims)) return TextVectors.IsTwoIntegers(first) ? VectorFormat.Word2VecText : VectorFormat.GloVe;
-        // A header: binary rows hold raw float32 bytes, which (unlike any text) almost surely
-        // include control bytes within the first row: key, space, 4·dims bytes.
-        var row = head[(firstEnd + 1)..];
-        row = row[..Math.Min(row.Length, 4 * dims + 256)];
+        // A header: binary rows hold raw float32 bytes, which (unlike any text) almost surely include
+        // control bytes within the first row (key, space, 4·dims bytes) and never read as dims numbers;
+        // a text row with a NUL or DEL in its key still does.
+        var row = firstEnd < 0 ? [] : head[(firstEnd + 1)..];
+        if (TextVectors.IsTextRow(row, dims)) return VectorFormat.Word2VecText;
+        row = row[..(int)Math.Min(row.Length, 4L * dims + 256)];
         return TextVectors.HasControlBytes(row) ? VectorFormat.Word2VecBinary : VectorFormat.Word2VecText;
     }
 

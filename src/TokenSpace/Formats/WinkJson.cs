@@ -20,76 +20,112 @@ static class WinkJson
         Dictionary<string, int>? index = null;
         float[]? matrix = null;
         int filled = 0;
+        var members = new HashSet<string>(StringComparer.Ordinal);
         try
         {
             Expect(ref reader, file, JsonTokenType.StartObject, "the top-level object");
             while (Next(ref reader, file) && reader.TokenType == JsonTokenType.PropertyName)
             {
                 string name = reader.GetString()!;
+                // JSON leaves repeated names undefined; a second "dimensions" must not silently win.
+                if (!members.Add(name)) throw Bad(file, reader, $"duplicate member \"{name}\"; expected each member once");
                 Next(ref reader, file);
                 switch (name)
                 {
                     case "dimensions":
-                        dims = reader.GetInt32();
+                        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt32(out dims) || dims < 1)
+                            throw Bad(file, reader, $"expected \"dimensions\" to be a positive integer of at most {int.MaxValue}");
                         break;
                     case "words":
                         if (reader.TokenType != JsonTokenType.StartArray) throw Bad(file, reader, "expected \"words\" to be an array of strings");
                         words = [];
                         while (Next(ref reader, file) && reader.TokenType == JsonTokenType.String) words.Add(reader.GetString()!);
+                        if (reader.TokenType != JsonTokenType.EndArray) throw Bad(file, reader, $"expected \"words\" to hold only strings, found {reader.TokenType}");
                         if (options.Limit is { } limit && words.Count > limit) words.RemoveRange(limit, words.Count - limit);
                         index = KeyDecoder.Index(words.ToArray(), file.Path, r => (null, null));
                         break;
                     case "vectors":
                         if (words is null || index is null || dims < 1) throw Bad(file, reader, "expected \"dimensions\" and \"words\" before \"vectors\"");
-                        matrix = new float[(long)words.Count * dims];
-                        var seen = new bool[words.Count];
-                        while (Next(ref reader, file) && reader.TokenType == JsonTokenType.PropertyName)
+                        if (reader.TokenType != JsonTokenType.StartObject) throw Bad(file, reader, "expected \"vectors\" to be an object of arrays");
+                        // Each value takes at least two bytes ("0,"): what the header asks for must fit in the rest of the file.
+                        long values = (long)words.Count * dims;
+                        if (values > (file.Length - reader.TokenStartIndex) / 2 || values > Array.MaxLength)
                         {
-                            string key = reader.GetString()!;
-                            Expect(ref reader, file, JsonTokenType.StartArray, $"the vector of '{key}'");
-                            bool keep = index.TryGetValue(key, out int row);
-                            if (keep && seen[row]) throw Bad(file, reader, $"duplicate vector for '{key}'");
-                            int j = 0;
-                            while (Next(ref reader, file) && reader.TokenType == JsonTokenType.Number)
-                            {
-                                if (j < dims && keep)
-                                {
-                                    float v = reader.GetSingle();
-                                    if (!float.IsFinite(v)) throw Bad(file, reader, $"value {j + 1} of '{key}' is not finite");
-                                    matrix[(long)row * dims + j] = v;
-                                }
-                                j++;
-                            }
-                            if (j < dims) throw Bad(file, reader, $"the vector of '{key}' has {j} numbers; expected {dims} values (+ norm and index)");
-                            if (keep)
-                            {
-                                seen[row] = true;
-                                filled++;
-                                if ((filled & 0x3FFF) == 0) options.Progress?.Invoke((double)reader.BytesConsumed / file.Length);
-                            }
+                            throw Bad(file, reader,
+                                $"{words.Count} words × {dims} dimensions need {values} numbers but only {file.Length - reader.TokenStartIndex} bytes follow; is \"dimensions\" wrong?");
                         }
-                        if (filled != words.Count)
-                        {
-                            string missing = words[Array.IndexOf(seen, false)];
-                            throw Bad(file, reader, $"{words.Count - filled} words have no vector (first: '{missing}'); is the file truncated?");
-                        }
+                        matrix = new float[values];
+                        ReadVectors(ref reader, file, options, words, index, dims, matrix, ref filled);
                         break;
                     default:
                         reader.Skip();
                         break;
                 }
             }
+            if (TrailingData(ref reader)) throw Bad(file, reader, "unexpected data after the JSON document; are two documents concatenated?");
         }
         catch (JsonException e)
         {
             throw new FileFormatException(file.Path, $"invalid JSON ({e.Message}); is the file truncated?", byteOffset: reader.BytesConsumed, inner: e);
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or FormatException and not FileFormatException)
         {
             throw new FileFormatException(file.Path, $"unexpected JSON value ({e.Message})", byteOffset: reader.BytesConsumed, inner: e);
         }
         if (words is null || index is null || matrix is null) throw new FileFormatException(file.Path, "expected \"dimensions\", \"words\" and \"vectors\"", byteOffset: reader.BytesConsumed);
         return new KeyedVectors(words.ToArray(), index, matrix, dims, owner: null);
+    }
+
+    /// <summary>The members of "vectors" into the rows of <paramref name="matrix"/> (words.Count × dims), each key once.</summary>
+    static void ReadVectors(ref Utf8JsonReader reader, MappedFile file, VectorsLoadOptions options, List<string> words, Dictionary<string, int> index,
+        int dims, float[] matrix, ref int filled)
+    {
+        var seen = new bool[words.Count];
+        var others = new HashSet<string>(StringComparer.Ordinal); // keys beyond the limit or not in "words"
+        while (Next(ref reader, file) && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string key = reader.GetString()!;
+            Expect(ref reader, file, JsonTokenType.StartArray, $"the vector of '{key}'");
+            bool keep = index.TryGetValue(key, out int row);
+            if (keep ? seen[row] : !others.Add(key)) throw Bad(file, reader, $"duplicate vector for '{key}'");
+            int j = 0;
+            while (Next(ref reader, file) && reader.TokenType == JsonTokenType.Number)
+            {
+                if (j < dims && keep)
+                {
+                    float v = reader.GetSingle();
+                    if (!float.IsFinite(v)) throw Bad(file, reader, $"value {j + 1} of '{key}' is not finite");
+                    matrix[(long)row * dims + j] = v;
+                }
+                j++;
+            }
+            if (reader.TokenType != JsonTokenType.EndArray) throw Bad(file, reader, $"expected numbers in the vector of '{key}', found {reader.TokenType}");
+            if (j < dims) throw Bad(file, reader, $"the vector of '{key}' has {j} numbers; expected {dims} values (+ norm and index)");
+            if (keep)
+            {
+                seen[row] = true;
+                filled++;
+                if ((filled & 0x3FFF) == 0) options.Progress?.Invoke((double)reader.BytesConsumed / file.Length);
+            }
+        }
+        if (filled != words.Count)
+        {
+            string missing = words[Array.IndexOf(seen, false)];
+            throw Bad(file, reader, $"{words.Count - filled} words have no vector (first: '{missing}'); is the file truncated?");
+        }
+    }
+
+    /// <summary>True when anything but whitespace follows the top-level value.</summary>
+    static bool TrailingData(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.Read();
+        }
+        catch (JsonException)
+        {
+            return true; // the reader refuses a second value after the first
+        }
     }
 
     static bool Next(ref Utf8JsonReader reader, MappedFile file)

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using TokenSpace.Tensors;
 using TokenSpace.Vectors;
 
 namespace TokenSpace.Formats;
@@ -16,17 +17,23 @@ static class Word2VecBinary
 
     public static KeyedVectors Read(MappedFile file, VectorsLoadOptions options)
     {
-        long pos = 0;
-        var headSpan = file.Span(0, (int)Math.Min(file.Length, 4096));
+        long pos = TextVectors.BomLength(file);
+        var headSpan = file.Span(pos, (int)Math.Min(file.Length - pos, 4096));
         int nl = headSpan.IndexOf((byte)'\n');
         if (nl < 0 || !TextVectors.TryParseHeader(headSpan[..nl], out long declared, out int dims))
         {
-            throw new FileFormatException(file.Path, "expected a header line 'count dimensions' (two positive integers)", byteOffset: 0);
+            throw new FileFormatException(file.Path, "expected a header line 'count dimensions' (two positive integers)", byteOffset: pos);
         }
-        pos = nl + 1;
+        if (dims > int.MaxValue / sizeof(float)) throw new FileFormatException(file.Path, $"the header says {dims} dimensions; a row of float32 must fit in 2 GB", byteOffset: pos);
+        pos += nl + 1;
         long rowsLong = Math.Min(declared, options.Limit ?? long.MaxValue);
-        if (rowsLong * dims > int.MaxValue) throw new FileFormatException(file.Path, $"{declared} × {dims} is too large for one matrix", byteOffset: 0);
-        int rows = (int)rowsLong;
+        // Each row holds at least a 1-byte key, a space and 4·dims bytes, so no more than `capacity` rows
+        // fit in what follows the header: nothing is allocated for the rest of a count that lies (the
+        // loop below then fails at the exact byte where the file ends, at the latest in row `capacity`).
+        long rowBytes = 2 + 4L * dims;
+        int capacity = (int)Math.Min(rowsLong, (file.Length - pos) / rowBytes + 1);
+        if ((long)capacity * dims > int.MaxValue) throw new FileFormatException(file.Path, $"{declared} × {dims} is too large for one matrix", byteOffset: 0);
+        int rows = capacity;
         int vectorBytes = dims * sizeof(float);
         var keys = new string[rows];
         var offsets = new long[rows];
@@ -55,7 +62,7 @@ static class Word2VecBinary
             var dst = matrix.AsSpan(r * dims, dims);
             MemoryMarshal.Cast<byte, float>(file.Span(pos, vectorBytes)).CopyTo(dst);
             if (!BitConverter.IsLittleEndian) ReverseEndianness(dst);
-            int bad = IndexOfNonFinite(dst);
+            int bad = NonFinite.IndexOf(dst);
             if (bad >= 0)
             {
                 throw new FileFormatException(file.Path, $"value {bad + 1} of row {r + 1} ('{keys[r]}') is {dst[bad]}; NaN and infinity are not allowed (a diverged training run?)",
@@ -94,15 +101,6 @@ static class Word2VecBinary
                 stream.WriteByte((byte)'\n');
             }
         });
-    }
-
-    internal static int IndexOfNonFinite(ReadOnlySpan<float> values)
-    {
-        for (int i = 0; i < values.Length; i++)
-        {
-            if (!float.IsFinite(values[i])) return i;
-        }
-        return -1;
     }
 
     static void ReverseEndianness(Span<float> values)

@@ -106,5 +106,17 @@ public sealed record GptConfig
             throw new ArgumentException($"n_embd {Channels} must be a positive multiple of n_head {Heads}");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"dropout must lie in [0, 1), got {Dropout}");
         if (!(NormEpsilon > 0)) throw new ArgumentException($"layer_norm_epsilon must be positive, got {NormEpsilon}");
+        if (CoreParameters > Array.MaxLength)
+        {
+            throw new ArgumentException(
+                $"vocab_size {VocabSize}, n_positions {BlockSize}, n_embd {Channels} and n_layer {Layers} make at least {CoreParameters:G3} parameters, more than one array holds ({Array.MaxLength})");
+        }
     }
+
+    /// <summary>
+    /// The parameters every variant of this shape has at least: wte, wpe and each block's four weight
+    /// matrices (12·C²), norms and biases aside. In double, so that an absurd config cannot overflow it;
+    /// a reader compares it with the size of the weights file before allocating anything.
+    /// </summary>
+    public double CoreParameters => ((double)VocabSize + BlockSize) * Channels + 12.0 * Layers * Channels * Channels;
 }

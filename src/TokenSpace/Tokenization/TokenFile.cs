@@ -12,7 +12,7 @@ namespace TokenSpace.Tokenization;
 /// </summary>
 /// <example>
 /// <code>
-/// string path = TokenFile.Prepare(Gpt2BpeTokenizer.FromCache(), "gpt2", "input.txt");
+/// string path = TokenFile.Prepare(Gpt2BpeTokenizer.Create(), "gpt2", "input.txt");
 /// using var tokens = TokenFile.Open(path);
 /// var window = new int[257];
 /// tokens.Read(1000, window); // ids 1000..1256

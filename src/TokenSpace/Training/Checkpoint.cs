@@ -209,8 +209,17 @@ public static partial class Checkpoint
         var tokenizer = CheckpointTokenizer.Load(dir);
         if (tokenizer.VocabSize != config.VocabSize)
             throw new FileFormatException(tokPath, $"the tokenizer has {tokenizer.VocabSize} tokens but config.json says vocab_size {config.VocabSize}");
+        string modelPath = Path.Combine(dir, ModelFile);
+        CheckExists(dir, modelPath);
+        // Two bytes per parameter at the least (F16/BF16): a config that lies is caught before the model is allocated.
+        long modelBytes = new FileInfo(modelPath).Length;
+        if (2 * config.CoreParameters > modelBytes)
+        {
+            throw new FileFormatException(Path.Combine(dir, ConfigFile),
+                $"config.json describes at least {config.CoreParameters:G4} parameters, more than the {modelBytes} bytes of {ModelFile} hold; is this the checkpoint's own config?");
+        }
         var model = new Gpt(config, maxBatch, maxT);
-        ReadModel(Path.Combine(dir, ModelFile), model);
+        ReadModel(modelPath, model);
         return (model, tokenizer);
     }
 
@@ -261,6 +270,7 @@ public static partial class Checkpoint
             var root = JsonNode.Parse(File.ReadAllText(statePath))!.AsObject();
             var rng = root["rng_state"]!.AsArray().Select(w => ulong.Parse(w!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)).ToArray();
             var options = root["options"].Deserialize<TrainOptions>(Json) ?? throw new FileFormatException(statePath, "missing \"options\"");
+            if (rng.Length != 4 || rng.All(w => w == 0)) throw new FileFormatException(statePath, "\"rng_state\" must be four 64-bit words, not all zero; the file is damaged");
             var opt = SafetensorsFile.Open(optPath);
             state = new TrainingState(root["step"]!.GetValue<int>(), rng, options, opt.ReadFloat32("m"), opt.ReadFloat32("v"), root["data_hash"]!.GetValue<string>());
         }

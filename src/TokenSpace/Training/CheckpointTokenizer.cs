@@ -8,7 +8,7 @@ namespace TokenSpace.Training;
 /// <summary>
 /// The tokenizer of a checkpoint directory. A character tokenizer is <c>tokenizer.json</c> of type
 /// <c>char</c>. GPT-2's BPE is <c>tokenizer.json</c> <c>{"type": "gpt2", ...}</c> plus its two vocabulary
-/// files copied beside it under Hugging Face's names, <c>vocab.json</c> and <c>merges.txt</c>, so the
+/// files written beside it under Hugging Face's names, <c>vocab.json</c> and <c>merges.txt</c>, so the
 /// directory is complete on its own and reads as a Hugging Face GPT-2 folder. A Hugging Face folder
 /// (its <c>tokenizer.json</c>, if any, is Hugging Face's own format, without our <c>type</c>) is read from
 /// <c>vocab.json</c> + <c>merges.txt</c>.
@@ -32,9 +32,7 @@ public static class CheckpointTokenizer
                 chars.Save(json);
                 break;
             case Gpt2BpeTokenizer bpe:
-                var (vocabulary, merges) = bpe.SourceFiles;
-                CopyUnlessSame(vocabulary, Path.Combine(dir, VocabFile));
-                CopyUnlessSame(merges, Path.Combine(dir, MergesFile));
+                bpe.SaveHuggingFace(Path.Combine(dir, VocabFile), Path.Combine(dir, MergesFile));
                 var node = new JsonObject { ["type"] = "gpt2", ["vocab_size"] = bpe.VocabSize, ["vocab"] = VocabFile, ["merges"] = MergesFile };
                 AtomicFile.WriteAllText(json, node.ToJsonString() + "\n");
                 break;
@@ -92,11 +90,5 @@ public static class CheckpointTokenizer
         {
             throw new FileFormatException(path, $"not JSON: {e.Message}", (e.LineNumber ?? 0) + 1, inner: e);
         }
-    }
-
-    static void CopyUnlessSame(string source, string destination)
-    {
-        if (string.Equals(Path.GetFullPath(source), Path.GetFullPath(destination), StringComparison.Ordinal)) return;
-        File.Copy(source, destination, overwrite: true);
     }
 }

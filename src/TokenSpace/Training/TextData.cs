@@ -42,7 +42,7 @@ public sealed class TextData
 
     /// <summary>
     /// Text mode through the token cache: tokenises <paramref name="path"/> once into a uint16
-    /// <see cref="TokenFile"/> (named by the corpus and the vocabulary files' sha256, so another corpus or
+    /// <see cref="TokenFile"/> (named by the corpus and the tokenizer's fingerprint, so another corpus or
     /// vocabulary gets its own file) and reads it back, checking every id against the vocabulary.
     /// </summary>
     /// <exception cref="FileFormatException">The corpus is not valid UTF-8 (unless <paramref name="replaceInvalidUtf8"/>) or holds
@@ -50,10 +50,7 @@ public sealed class TextData
     public static TextData LoadCached(string path, Gpt2BpeTokenizer tokenizer, string? cacheRoot = null, bool replaceInvalidUtf8 = false)
     {
         if (!replaceInvalidUtf8) Utf8Text.Check(path);
-        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        sha.AppendData(File.ReadAllBytes(tokenizer.SourceFiles.Vocabulary));
-        sha.AppendData(File.ReadAllBytes(tokenizer.SourceFiles.Merges));
-        string name = "gpt2bpe-" + Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
+        string name = "gpt2bpe-" + tokenizer.Fingerprint[..16];
         using var tokens = TokenFile.Open(TokenFile.Prepare(tokenizer, name, path, cacheRoot));
         if (tokens.Count == 0 && new FileInfo(path).Length > 0)
             throw new FileFormatException(tokens.Path, $"the cached token file of {path} is empty, though the corpus is not; delete it and it is made again");

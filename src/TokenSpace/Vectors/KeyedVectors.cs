@@ -120,7 +120,7 @@ public sealed partial class KeyedVectors : IDisposable
         }
     }
 
-    /// <summary>‖row‖₂ for every row (computed once).</summary>
+    /// <summary>‖row‖₂ for every row (computed once, in double, then rounded: +∞ for the rare norm beyond float32's range).</summary>
     public ReadOnlySpan<float> Norms
     {
         get
@@ -135,7 +135,7 @@ public sealed partial class KeyedVectors : IDisposable
                     {
                         var scratch = new float[Dimensions];
                         var (start, end) = ChunkRange(c, Count);
-                        for (int i = start; i < end; i++) result[i] = VectorMath.Norm(RawRow(i, scratch));
+                        for (int i = start; i < end; i++) result[i] = (float)VectorMath.Norm(RawRow(i, scratch));
                     });
                     norms = result;
                 }
@@ -151,20 +151,23 @@ public sealed partial class KeyedVectors : IDisposable
     {
         get
         {
-            var n = Norms;
             lock (gate)
             {
                 ObjectDisposedException.ThrowIf(disposed, this);
                 if (unit is null)
                 {
                     var result = new float[(long)Count * Dimensions];
-                    var lengths = norms!;
                     int d = Dimensions;
+                    // Each row is divided by its double norm (not the rounded Norms): exact for every finite row.
                     Threads.For(Chunks(Count), c =>
                     {
                         var scratch = new float[d];
                         var (start, end) = ChunkRange(c, Count);
-                        for (int i = start; i < end; i++) Scale(RawRow(i, scratch), lengths[i], result.AsSpan(i * d, d));
+                        for (int i = start; i < end; i++)
+                        {
+                            var row = RawRow(i, scratch);
+                            VectorMath.Scale(row, VectorMath.Norm(row), result.AsSpan(i * d, d));
+                        }
                     });
                     unit = result;
                 }
@@ -185,7 +188,7 @@ public sealed partial class KeyedVectors : IDisposable
         {
             vectors = u;
             half = null;
-            norms = Enumerable.Range(0, Count).Select(i => VectorMath.Norm(u.Span.Slice(i * Dimensions, Dimensions))).ToArray();
+            norms = Enumerable.Range(0, Count).Select(i => (float)VectorMath.Norm(u.Span.Slice(i * Dimensions, Dimensions))).ToArray();
             owner?.Dispose();
             owner = null;
         }
@@ -442,17 +445,7 @@ public sealed partial class KeyedVectors : IDisposable
         return best.Sorted().Select(p => new Neighbor(keys[p.Row], p.Score)).ToList();
     }
 
-    static void Scale(ReadOnlySpan<float> x, float norm, Span<float> dst)
-    {
-        if (norm == 0f)
-        {
-            dst.Clear();
-            return;
-        }
-        for (int j = 0; j < x.Length; j++) dst[j] = x[j] / norm;
-    }
-
-    static void Normalize(Span<float> x) => Scale(x, VectorMath.Norm(x), x);
+    static void Normalize(Span<float> x) => VectorMath.Scale(x, VectorMath.Norm(x), x);
 
     /// <summary>Fixed work units of 8192 rows: the partition never depends on the thread count.</summary>
     static int Chunks(int rows) => Math.Max(1, (rows + 8191) / 8192);

@@ -50,8 +50,47 @@ static class VectorMath
         return sum;
     }
 
-    /// <summary>‖a‖₂ computed as √Dot(a, a).</summary>
-    public static float Norm(ReadOnlySpan<float> a) => MathF.Sqrt(Dot(a, a));
+    /// <summary>
+    /// ‖a‖₂ with the squares summed in double: exact enough and free of overflow and underflow for
+    /// every finite float32 row (a float32 sum of squares is 0 for values near 1e-23 and ∞ near 2e19).
+    /// </summary>
+    public static double Norm(ReadOnlySpan<float> a)
+    {
+        ref float p = ref MemoryMarshal.GetReference(a);
+        int i = 0;
+        double sum = 0;
+        if (Vector256.IsHardwareAccelerated && a.Length >= 8)
+        {
+            var acc0 = Vector256<double>.Zero;
+            var acc1 = Vector256<double>.Zero;
+            for (; i <= a.Length - 8; i += 8)
+            {
+                var (lo, hi) = Vector256.Widen(Vector256.LoadUnsafe(ref p, (nuint)i));
+                acc0 += lo * lo;
+                acc1 += hi * hi;
+            }
+            sum = Vector256.Sum(acc0 + acc1);
+        }
+        for (; i < a.Length; i++) sum += (double)Unsafe.Add(ref p, i) * Unsafe.Add(ref p, i);
+        return Math.Sqrt(sum);
+    }
+
+    /// <summary>The oracle for <see cref="Norm"/>: √ of a plain loop over squares in double.</summary>
+    public static double NormScalar(ReadOnlySpan<float> a) => Math.Sqrt(DotScalar(a, a));
+
+    /// <summary>
+    /// <paramref name="x"/> / <paramref name="norm"/> into <paramref name="dst"/>, divided in double so a
+    /// norm beyond float32's range still gives the unit row; a zero norm gives a zero row.
+    /// </summary>
+    public static void Scale(ReadOnlySpan<float> x, double norm, Span<float> dst)
+    {
+        if (norm == 0)
+        {
+            dst.Clear();
+            return;
+        }
+        for (int j = 0; j < x.Length; j++) dst[j] = (float)(x[j] / norm);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<float> MulAdd(Vector256<float> a, Vector256<float> b, Vector256<float> acc) =>

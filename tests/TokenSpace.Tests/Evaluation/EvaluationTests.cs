@@ -77,10 +77,9 @@ public class EvaluationTests
     [Fact]
     public void EvaluateWordPairs_GloVeWordSim_GensimValues()
     {
-        string? path = PretrainedVectors.Resolve("glove-100d");
-        Assert.SkipWhen(path is null, "glove-100d is not in the cache (tokenspace data fetch glove-100d)");
-        string pairs = TestData.Shared("wordsim353.tsv");
-        using var kv = VectorsFile.Load(path!);
+        string path = TestData.Pretrained("glove-100d");
+        string pairs = TestData.Dataset("wordsim353");
+        using var kv = VectorsFile.Load(path);
         var r = kv.EvaluateWordPairs(pairs);
         // gensim 4.2 on the same vectors (tools/reference/gensim_bench.py): 0.5483502357, 0.5327354323, 0.0.
         Assert.True(Math.Abs(r.Pearson - 0.5483502357) < 1e-4);

@@ -19,7 +19,7 @@ public class CharTokenizerTests
     [Fact]
     public void Train_SharedNames_Has27Tokens()
     {
-        var tok = CharTokenizer.Train(File.ReadAllText(TestData.Shared("names.txt")));
+        var tok = CharTokenizer.Train(File.ReadAllText(TestData.Dataset("names")));
         Assert.Equal(27, tok.VocabSize);
         Assert.Equal(26, tok.BosId);
     }

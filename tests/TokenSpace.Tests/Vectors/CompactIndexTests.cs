@@ -96,9 +96,8 @@ public class CompactIndexTests
     [Fact]
     public void Search_GloVe_IdenticalToExactFloat32()
     {
-        string? path = PretrainedVectors.Resolve("glove-100d");
-        Assert.SkipWhen(path is null, "glove-100d is not in the cache (tokenspace data fetch glove-100d)");
-        using var kv = VectorsFile.Load(path!);
+        string path = TestData.Pretrained("glove-100d");
+        using var kv = VectorsFile.Load(path);
         var queries = Queries(kv, 70, seed: 7);
         var exclude = new int[70][].Select(_ => Array.Empty<int>()).ToArray();
         var exact = kv.SearchRows(queries, exclude, 10, kv.Count, exact: true);

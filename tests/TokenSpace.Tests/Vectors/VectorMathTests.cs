@@ -19,6 +19,33 @@ public class VectorMathTests
     }
 
     [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Norm_AnyLengthAndMagnitude_MatchesScalarWithoutOverflowOrUnderflow(int n)
+    {
+        var rng = new Random(n);
+        foreach (double magnitude in new[] { 1e-30, 1e-20, 1.0, 1e20, 3e38 })
+        {
+            var a = Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() - 0.5) * 2 * magnitude)).ToArray();
+            double expected = VectorMath.NormScalar(a);
+            double norm = VectorMath.Norm(a);
+            Assert.True(double.IsFinite(norm) && Math.Abs(norm - expected) <= 1e-12 * expected, $"n={n}, magnitude {magnitude}: {norm} vs {expected}");
+        }
+    }
+
+    [Theory]
+    [InlineData(1e20f)]
+    [InlineData(1e-30f)]
+    [InlineData(3e38f)]
+    public void Scale_ExtremeRow_UnitLength(float value)
+    {
+        float[] row = [value, value, -value];
+        var unit = new float[3];
+        VectorMath.Scale(row, VectorMath.Norm(row), unit);
+        Assert.Equal(1.0, VectorMath.NormScalar(unit), 6);
+        Assert.Equal(1 / Math.Sqrt(3), unit[0], 6);
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(8)]
     [InlineData(50)]
