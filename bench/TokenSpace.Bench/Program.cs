@@ -12,6 +12,8 @@ var benches = new Dictionary<string, Action<string[]>>
     ["gpt2"] = Gpt2Bench.Run,
     ["nanogpt"] = NanoGptBench.Run,
     ["sample"] = SampleBench.Run,
+    ["serve"] = ServeBench.Run,
+    ["web"] = WebBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))
