@@ -7,6 +7,7 @@ var benches = new Dictionary<string, Action<string[]>>
     ["matmul"] = MatMulBench.Run,
     ["bpe"] = BpeBench.Run,
     ["vectors"] = VectorsBench.Run,
+    ["ann"] = AnnBench.Run,
     ["maps"] = MapsBench.Run,
     ["train"] = TrainBench.Run,
     ["gpt2"] = Gpt2Bench.Run,
