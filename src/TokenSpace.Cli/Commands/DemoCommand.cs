@@ -54,7 +54,8 @@ static class DemoCommand
                 if (!tokenizer.Vocab.Contains(vowel)) continue;
                 neighbours.Add((vowel.ToString(), wte.MostSimilar(vowel.ToString(), 5).Select(n => (n.Key, n.Similarity)).ToList()));
             }
-            var maps = DemoMaps.Write(outDir, trainer);
+            var maps = DemoMaps.Write(outDir);
+            var (formation, tokens) = EvaluateFormationCommand.Measure(outDir, "letters", null);
 
             if (json)
             {
@@ -68,6 +69,7 @@ static class DemoCommand
                     losses = run.Log.Select(l => new { step = l.Step, train_loss = double.IsNaN(l.Train) ? (double?)null : l.Train, val_loss = l.Val }),
                     samples = names,
                     neighbors = neighbours.ToDictionary(n => n.Token, n => n.Nearest.Select(x => new { token = x.Token, cosine = x.Cosine })),
+                    formation = EvaluateFormationCommand.Json(formation, tokens),
                     checkpoint = Path.GetFullPath(outDir),
                     maps = new { embeddings_map = Path.GetFullPath(maps.EmbeddingsMap), positions = Path.GetFullPath(maps.Positions), training = Path.GetFullPath(maps.Training) },
                 });
@@ -85,6 +87,7 @@ static class DemoCommand
             foreach (var (token, nearest) in neighbours)
                 near.AddRow(token, Markup.Escape(string.Join("  ", nearest.Select(n => $"{n.Token} {n.Cosine:F2}"))));
             AnsiConsole.Write(near);
+            foreach (string line in EvaluateFormationCommand.Summary(formation, tokens)) Console.WriteLine(line);
             AnsiConsole.MarkupLine($"checkpoint: [blue]{Markup.Escape(Path.GetFullPath(outDir))}[/]");
             foreach (var (what, path) in new[] { ("letter map", maps.EmbeddingsMap), ("positions", maps.Positions), ("training", maps.Training) })
                 AnsiConsole.MarkupLine($"{what}: [blue]{Markup.Escape(Path.GetFullPath(path))}[/]");

@@ -2,7 +2,6 @@ using System.Globalization;
 using TokenSpace.Formats;
 using TokenSpace.Plotting;
 using TokenSpace.Projection;
-using TokenSpace.Training;
 
 namespace TokenSpace.Cli.Commands;
 
@@ -27,14 +26,12 @@ static class DemoMaps
 
     /// <summary>
     /// Writes <c>embeddings-map.svg</c>, <c>positions.svg</c> and <c>training.html</c> (+ <c>training-frames/</c>)
-    /// into <paramref name="outDir"/>, the checkpoint directory <paramref name="trainer"/> saved to. The trained
-    /// embeddings get a snapshot of their own when the run did not end on a multiple of the snapshot interval,
-    /// so the page always ends where training did.
+    /// into <paramref name="outDir"/>, the checkpoint directory of a run that saved snapshots (its last one is the
+    /// trained embeddings, so the page ends where training did).
     /// </summary>
     /// <exception cref="FileFormatException">The checkpoint or a snapshot is malformed.</exception>
-    public static Paths Write(string outDir, Trainer trainer)
+    public static Paths Write(string outDir)
     {
-        if (!File.Exists(Path.Combine(outDir, "snapshots", $"step-{trainer.Step:D6}.safetensors"))) trainer.SaveSnapshot(outDir);
         var paths = new Paths(Path.Combine(outDir, "embeddings-map.svg"), Path.Combine(outDir, "positions.svg"), Path.Combine(outDir, "training.html"));
 
         using (var wte = VectorsFile.Load(outDir))

@@ -46,6 +46,13 @@ public sealed class Trainer
     // Set for a fresh run until its first snapshot: frames of an earlier run in the same directory must go.
     bool clearOldSnapshots;
 
+    // Training losses since the last snapshot, whose mean the next snapshot records.
+    double lossSinceSnapshot;
+    int stepsSinceSnapshot;
+
+    /// <summary>The file in <c>snapshots/</c> where <c>train</c> records the formation metrics of each frame as it saves it.</summary>
+    public const string FormationLog = "formation.jsonl";
+
     /// <summary>Steps taken (the next step's 0-based index).</summary>
     public int Step { get; private set; }
 
@@ -118,6 +125,8 @@ public sealed class Trainer
         LastLearningRate = LearningRateNow;
         Optimizer.Update(Model.Parameters, Model.Gradients, LastLearningRate);
         Step++;
+        lossSinceSnapshot += loss;
+        stepsSinceSnapshot++;
         return (loss, norm);
     }
 
@@ -157,17 +166,19 @@ public sealed class Trainer
 
     /// <summary>
     /// Writes <c>DIR/snapshots/step-NNNNNN.safetensors</c> holding <c>wte.weight</c> (V, C) and <c>wpe.weight</c>
-    /// (block_size, C) as they are before step <see cref="Step"/>, with metadata <c>step</c>; and
+    /// (block_size, C) as they are before step <see cref="Step"/>, with metadata <c>step</c> and <c>train_loss</c> (the mean
+    /// training loss of the steps since the previous snapshot, absent before the first step); and
     /// <c>DIR/snapshots/tokenizer.json</c> (+ GPT-2's vocabulary files), whose ids index wte's rows. The first
-    /// snapshot of a fresh (not resumed) run first deletes the frames and tokenizer an earlier run left there.
+    /// snapshot of a fresh (not resumed) run first deletes the frames, tokenizer and formation log an earlier run left there.
     /// </summary>
-    public void SaveSnapshot(string dir)
+    /// <returns>The <c>train_loss</c> it recorded, or null.</returns>
+    public double? SaveSnapshot(string dir)
     {
         string snapshots = Path.Combine(dir, "snapshots");
         if (clearOldSnapshots && Directory.Exists(snapshots))
         {
             foreach (string old in Directory.EnumerateFiles(snapshots, "step-*.safetensors")) File.Delete(old);
-            foreach (string name in new[] { Checkpoint.TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile })
+            foreach (string name in new[] { Checkpoint.TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile, FormationLog })
                 File.Delete(Path.Combine(snapshots, name));
         }
         clearOldSnapshots = false;
@@ -175,11 +186,17 @@ public sealed class Trainer
         // Rewritten every time (atomically): a frame must never sit beside another run's tokenizer.
         CheckpointTokenizer.Save(snapshots, Tokenizer);
         var c = Model.Config;
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        var metadata = new Dictionary<string, string> { ["step"] = Step.ToString(culture) };
+        double? loss = stepsSinceSnapshot > 0 ? lossSinceSnapshot / stepsSinceSnapshot : null;
+        if (loss is { } l) metadata["train_loss"] = l.ToString("R", culture);
+        (lossSinceSnapshot, stepsSinceSnapshot) = (0, 0);
         SafetensorsFile.Write(Path.Combine(snapshots, $"step-{Step:D6}.safetensors"),
         [
             ("wte.weight", [c.VocabSize, c.Channels], Model.TokenEmbeddings.ToArray()),
             ("wpe.weight", [c.BlockSize, c.Channels], Model.PositionEmbeddings.ToArray()),
-        ], new Dictionary<string, string> { ["step"] = Step.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        ], metadata);
+        return loss;
     }
 
     static string Hash(TextData data)
