@@ -11,6 +11,7 @@ var benches = new Dictionary<string, Action<string[]>>
     ["train"] = TrainBench.Run,
     ["gpt2"] = Gpt2Bench.Run,
     ["nanogpt"] = NanoGptBench.Run,
+    ["web"] = WebBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

@@ -1,0 +1,114 @@
+// The training timeline of a checkpoint with snapshots: a slider over the aligned frames, play, the loss
+// curve with the current step marked, and the points moving between frames.
+import * as api from './api';
+
+const svg = 'http://www.w3.org/2000/svg';
+
+export class Timeline {
+  private frames: api.Frame[] = [];
+  private coords: Float32Array[] = [];
+  private playing = 0;
+  private marker: SVGCircleElement | null = null;
+  private index = 0;
+
+  constructor(private readonly panel: HTMLElement, private readonly slider: HTMLInputElement, private readonly play: HTMLElement,
+    private readonly stepText: HTMLElement, private readonly loss: SVGSVGElement,
+    private readonly onFrame: (frame: api.Frame, xyz: Float32Array, settled: boolean) => void) {
+    slider.addEventListener('input', () => { this.stop(); this.go(Number(slider.value)); });
+    play.addEventListener('click', () => (this.playing ? this.stop() : this.start()));
+  }
+
+  get available() { return this.frames.length > 0; }
+
+  /** Fetches the space's snapshots; a space without them hides the panel. */
+  async load(space: string | null) {
+    this.stop();
+    try {
+      this.frames = space === null ? [] : await api.snapshots(space);
+    } catch {
+      this.frames = [];
+    }
+    this.coords = this.frames.map(f => {
+      const xyz = new Float32Array(3 * f.points.length);
+      f.points.forEach((p, i) => xyz.set([p.x, p.y, 0], 3 * i));
+      return xyz;
+    });
+    this.panel.hidden = !this.available;
+    this.slider.max = String(Math.max(0, this.frames.length - 1));
+    this.drawLoss();
+  }
+
+  /** Shows the frame of <paramref>step</paramref> (the last one when no frame has that step). */
+  show(step: number) {
+    const at = this.frames.findIndex(f => f.step === step);
+    this.go(at >= 0 ? at : this.frames.length - 1);
+  }
+
+  private go(index: number) {
+    this.index = index;
+    this.slider.value = String(index);
+    const frame = this.frames[index];
+    this.stepText.textContent = `step ${frame.step}${frame.loss === null ? '' : ` · loss ${frame.loss.toFixed(3)}`}`;
+    this.mark(index);
+    this.onFrame(frame, this.coords[index], true);
+  }
+
+  private start() {
+    if (this.index >= this.frames.length - 1) this.go(0);
+    this.play.textContent = 'Pause';
+    const perFrame = 400; // ms from one snapshot to the next, eased between them
+    let from = performance.now();
+    const tick = (now: number) => {
+      const t = (now - from) / perFrame;
+      if (t >= 1) {
+        if (this.index + 1 >= this.frames.length) return this.stop();
+        this.go(this.index + 1);
+        from = now;
+      } else if (this.index + 1 < this.frames.length) {
+        const a = this.coords[this.index], b = this.coords[this.index + 1];
+        const e = t * t * (3 - 2 * t);
+        const mid = a.map((v, i) => v + (b[i] - v) * e);
+        this.onFrame(this.frames[this.index], mid, false);
+      }
+      this.playing = requestAnimationFrame(tick);
+    };
+    this.playing = requestAnimationFrame(tick);
+  }
+
+  private stop() {
+    cancelAnimationFrame(this.playing);
+    this.playing = 0;
+    this.play.textContent = 'Play';
+  }
+
+  private drawLoss() {
+    this.loss.replaceChildren();
+    this.marker = null;
+    const losses = this.frames.map(f => f.loss);
+    if (!losses.some(l => l !== null)) return;
+    const known = losses.filter((l): l is number => l !== null);
+    const lo = Math.min(...known), hi = Math.max(...known), span = hi - lo || 1;
+    const x = (i: number) => (this.frames.length > 1 ? (i / (this.frames.length - 1)) * 290 + 5 : 150);
+    const y = (l: number) => 85 - ((l - lo) / span) * 75;
+    const line = document.createElementNS(svg, 'polyline');
+    line.setAttribute('points', losses.map((l, i) => (l === null ? '' : `${x(i)},${y(l)}`)).filter(Boolean).join(' '));
+    line.setAttribute('class', 'loss');
+    const marker = document.createElementNS(svg, 'circle');
+    marker.setAttribute('r', '3');
+    marker.setAttribute('class', 'marker');
+    const title = document.createElementNS(svg, 'title');
+    title.textContent = `loss ${hi.toFixed(3)} → ${lo.toFixed(3)}`;
+    this.loss.append(title, line, marker);
+    this.marker = marker;
+    this.position = (i: number) => [x(i), y(losses[i] ?? lo)];
+  }
+
+  private position: (i: number) => [number, number] = () => [0, 0];
+
+  private mark(index: number) {
+    if (!this.marker) return;
+    const [cx, cy] = this.position(index);
+    this.marker.setAttribute('cx', String(cx));
+    this.marker.setAttribute('cy', String(cy));
+  }
+}
