@@ -11,6 +11,7 @@ var benches = new Dictionary<string, Action<string[]>>
     ["train"] = TrainBench.Run,
     ["gpt2"] = Gpt2Bench.Run,
     ["nanogpt"] = NanoGptBench.Run,
+    ["serve"] = ServeBench.Run,
     ["web"] = WebBench.Run,
 };
 

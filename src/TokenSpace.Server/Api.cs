@@ -19,6 +19,7 @@ static class Api
         api.MapGet("/analogy", Analogy).WithSummary("a : b :: c : ? by 3CosAdd or 3CosMul: exactly `analogy --json`");
         api.MapGet("/projection", Projection)
             .WithSummary("PCA (2-D or 3-D) or t-SNE map of the first N keys, listed words, or a word's neighbourhood; stream=1 streams t-SNE as Server-Sent Events");
+        api.MapGet("/export", Export).WithSummary("The map of a projection (same parameters) as an SVG file, coloured by a metadata column");
         api.MapGet("/axes", Axes).WithSummary("Points placed by their projection on the directions x=A,B and y=C,D");
         api.Map("/{**rest}", Unknown).ExcludeFromDescription();
     }
@@ -48,7 +49,7 @@ static class Api
         return new KeysResult(s.Vectors.KeysWithPrefix(prefix ?? "", most));
     }
 
-    static NeighborsResult Neighbors(Catalog catalog,
+    static async Task<NeighborsResult> Neighbors(Catalog catalog,
         [Description("A loaded space's name (default: the first)")] string? space,
         [Description("The key whose neighbours to list (left out of them)")] string? word,
         [Description("Comma-separated keys to add (with negative: 3CosAdd's mean); at most 100")] string? positive,
@@ -67,7 +68,7 @@ static class Api
         {
             Catalog.Row(s, w, "word");
             return how == "cosine"
-                ? new NeighborsResult(w, Cosine(kv.MostSimilar([w], [], top)))
+                ? new NeighborsResult(w, Cosine(await catalog.Neighbors(s).MostSimilar([w], [], top)))
                 : new NeighborsResult(w, Euclidean(kv.ClosestByDistance(w, top)));
         }
         if (vector is not null)
@@ -82,7 +83,7 @@ static class Api
         foreach (string key in plus) Catalog.Row(s, key, "positive");
         foreach (string key in minus) Catalog.Row(s, key, "negative");
         string query = string.Join(" + ", plus) + string.Concat(minus.Select(m => $" - {m}"));
-        return new NeighborsResult(query, Cosine(kv.MostSimilar(plus, minus, top)));
+        return new NeighborsResult(query, Cosine(await catalog.Neighbors(s).MostSimilar(plus, minus, top)));
     }
 
     static AnalogyResult Analogy(Catalog catalog,
@@ -101,26 +102,40 @@ static class Api
         return new AnalogyResult(wa, wb, wc, how, found.Count > 0 ? found[0].Key : null, found.Select(n => new Candidate(n.Key, n.Similarity)).ToList());
     }
 
-    static async Task<IResult> Projection(Projections projections, HttpContext context,
-        [Description("A loaded space's name (default: the first)")] string? space,
-        [Description("pca (default) or tsne")] string? method,
-        [Description("Map the first N keys (most frequent first), 1–100,000 (t-SNE: at most 20,000)")] string? top,
-        [Description("Comma-separated keys to map (at most 100)")] string? words,
-        [Description("Map this key and its k nearest neighbours")] string? around,
-        [Description("With around: neighbours to map, 2–1000 (default 100)")] string? k,
-        [Description("2 (default) or 3 (PCA only): 3-D points carry z")] string? dims,
-        [Description("t-SNE perplexity (default 30, lowered to (n − 1) / 3 for few points)")] string? perplexity,
-        [Description("t-SNE iterations, 1–5000 (default 1000)")] string? iterations,
-        [Description("t-SNE seed (default 0)")] string? seed,
+    static async Task<IResult> Projection(Projections projections, HttpContext context, [AsParameters] ProjectionQuery query,
         [Description("1: stream t-SNE as Server-Sent Events (frame events, then one result event)")] string? stream)
     {
-        var request = projections.Parse(space, method, top, words, around, k, dims, perplexity, iterations, seed);
+        var request = projections.Parse(query);
         if (Bounds.Int(stream, "stream", 0, 0, 1) == 1)
         {
             if (request.Method != "tsne") throw new ApiException("stream", "stream=1 streams t-SNE; PCA answers at once");
             return TypedResults.ServerSentEvents(projections.Stream(request, context.RequestAborted));
         }
         return TypedResults.Ok(await projections.ComputeAsync(request, null, context.RequestAborted));
+    }
+
+    /// <summary>The map of a projection as an SVG file drawn by the library's <see cref="Plotting.ScatterPlot"/> (x and y; a 3-D map's z is left out).</summary>
+    static async Task<IResult> Export(Projections projections, Catalog catalog, HttpContext context, [AsParameters] ProjectionQuery query,
+        [Description("Metadata column to colour the points by")] string? color,
+        [Description("0: draw no labels (default 1: labels that do not overlap)")] string? labels)
+    {
+        var request = projections.Parse(query);
+        int column = -1;
+        if (color is not null && (catalog.Metadata is not { } metadata || (column = metadata.IndexOf(color)) < 0))
+        {
+            throw new ApiException("color", $"no metadata column '{(color.Length <= 40 ? color : color[..40])}'; columns: {string.Join(", ", catalog.Metadata?.Columns ?? [])}");
+        }
+        bool drawLabels = Bounds.Int(labels, "labels", 1, 0, 1) == 1;
+        var result = await projections.ComputeAsync(request, null, context.RequestAborted);
+        var xy = result.Points.SelectMany(p => new[] { p.X, p.Y }).ToArray();
+        var map = Plotting.ScatterPlot.Render(request.Keys, xy, new Plotting.ScatterOptions
+        {
+            Title = $"{request.Space.Name} · {(result.Method == "pca" ? "PCA" : "t-SNE")}",
+            Subtitle = $"{request.Keys.Length:N0} points",
+            Labels = drawLabels,
+            Groups = column < 0 ? null : result.Points.Select(p => p.Meta?[column]).ToArray(),
+        });
+        return TypedResults.File(System.Text.Encoding.UTF8.GetBytes(map.Svg), "image/svg+xml", $"{request.Space.Name}-{result.Method}.svg");
     }
 
     static AxesResult Axes(Catalog catalog,

@@ -3,9 +3,10 @@ using TokenSpace.Formats;
 namespace TokenSpace.Server;
 
 /// <summary>The spaces loaded at start, by name: the only ones a request can reach.</summary>
-sealed class Catalog
+sealed class Catalog : IDisposable
 {
     readonly Dictionary<string, Space> byName;
+    readonly Dictionary<string, NeighborBatcher> batchers = [];
 
     public Catalog(ExplorerOptions options)
     {
@@ -14,6 +15,7 @@ sealed class Catalog
         foreach (var space in options.Spaces)
         {
             if (!byName.TryAdd(space.Name, space)) throw new ArgumentException($"two spaces are named '{space.Name}'");
+            batchers[space.Name] = new NeighborBatcher(space.Vectors);
         }
         All = options.Spaces;
         Metadata = options.Metadata;
@@ -35,6 +37,9 @@ sealed class Catalog
         throw new ApiException("space", $"no space is named '{(name.Length <= 40 ? name : name[..40] + "…")}'; loaded: {known}", StatusCodes.Status404NotFound);
     }
 
+    /// <summary>The cosine neighbour queries of <paramref name="space"/>, batched.</summary>
+    public NeighborBatcher Neighbors(Space space) => batchers[space.Name];
+
     /// <summary>The row of <paramref name="key"/> in <paramref name="space"/>.</summary>
     /// <exception cref="ApiException">404 naming <paramref name="parameter"/>, with close spellings.</exception>
     public static int Row(Space space, string key, string parameter)
@@ -47,5 +52,10 @@ sealed class Catalog
         {
             Suggestions = close,
         };
+    }
+
+    public void Dispose()
+    {
+        foreach (var batcher in batchers.Values) batcher.Dispose();
     }
 }

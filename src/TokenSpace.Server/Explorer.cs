@@ -58,6 +58,8 @@ public static class Explorer
     /// </summary>
     public static async Task RunAsync(ExplorerOptions options, Action<string> listening, CancellationToken stopping = default)
     {
+        // The first query builds each space's unit rows and int8 copy (seconds for GloVe): pay for it before "listening".
+        foreach (var space in options.Spaces.Where(s => s.Vectors.Count >= 2)) space.Vectors.MostSimilar(space.Vectors.Keys[0], 1);
         using var host = CreateHostBuilder(options).UseConsoleLifetime(o => o.SuppressStatusMessages = true).Build();
         await host.StartAsync(stopping);
         string bound = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -35,26 +35,28 @@ sealed class Projections(Catalog catalog) : IDisposable
     public sealed record Request(Space Space, string Method, int Dimensions, string[] Keys, float[] Matrix, TsneOptions? Tsne, HashSet<string> Marked);
 
     /// <summary>Reads and checks the parameters of a projection (shared by <c>/api/projection</c> and <c>/api/export</c>).</summary>
-    public Request Parse(string? space, string? method, string? top, string? words, string? around, string? k, string? dims,
-        string? perplexity, string? iterations, string? seed)
+    public Request Parse(ProjectionQuery query)
     {
-        var s = catalog.Get(space);
-        string how = Bounds.Choice(method, "method", "pca", "tsne");
-        int dimensions = Bounds.Int(dims, "dims", 2, 2, 3);
+        var s = catalog.Get(query.Space);
+        string how = Bounds.Choice(query.Method, "method", "pca", "tsne");
+        int dimensions = Bounds.Int(query.Dims, "dims", 2, 2, 3);
         if (how == "tsne" && dimensions == 3) throw new ApiException("dims", "t-SNE maps to 2-D only; use method=pca for 3-D");
-        var (keys, marked) = Select(s, top, words, around, k);
+        var (keys, marked) = Select(s, query.Top, query.Words, query.Around, query.K);
         int n = keys.Length;
-        if (n < 3) throw new ApiException(words is not null ? "words" : around is not null ? "k" : "top", $"a map needs at least 3 points, got {n}");
+        if (n < 3)
+        {
+            throw new ApiException(query.Words is not null ? "words" : query.Around is not null ? "k" : "top", $"a map needs at least 3 points, got {n}");
+        }
         if (how == "tsne" && n > MaxTsnePoints) throw new ApiException("top", $"t-SNE maps at most {MaxTsnePoints:N0} points, asked for {n:N0}; use method=pca for more");
         TsneOptions? tsne = null;
         if (how == "tsne")
         {
-            double p = Bounds.Double(perplexity, "perplexity", 0, n - 1) ?? Math.Min(30, Math.Max(1, (n - 1) / 3.0));
+            double p = Bounds.Double(query.Perplexity, "perplexity", 0, n - 1) ?? Math.Min(30, Math.Max(1, (n - 1) / 3.0));
             tsne = new TsneOptions
             {
                 Perplexity = p,
-                MaxIter = Bounds.Int(iterations, "iterations", 1000, 1, MaxIterations),
-                Seed = Bounds.Int(seed, "seed", 0, 0, int.MaxValue),
+                MaxIter = Bounds.Int(query.Iterations, "iterations", 1000, 1, MaxIterations),
+                Seed = Bounds.Int(query.Seed, "seed", 0, 0, int.MaxValue),
             };
         }
         var kv = s.Vectors;

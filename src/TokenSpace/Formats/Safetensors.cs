@@ -61,40 +61,112 @@ public sealed class SafetensorsFile
         long dataStart = 8 + (long)headerLength;
         long dataLength = length - dataStart;
 
-        var entries = new Dictionary<string, SafetensorsEntry>();
-        var metadata = new Dictionary<string, string>();
+        var entries = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Read as a stream of tokens, not a JsonDocument (whose index takes about six times a header's
+        // size), and every name once: JSON leaves repeated names undefined.
+        var reader = new Utf8JsonReader(header, new JsonReaderOptions { MaxDepth = 4 });
         try
         {
-            using var json = JsonDocument.Parse(header);
-            foreach (var property in json.RootElement.EnumerateObject())
+            Expect(ref reader, JsonTokenType.StartObject, "the header object", path);
+            bool sawMetadata = false;
+            while (Next(ref reader, path) && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (property.Name == "__metadata__")
+                string name = reader.GetString()!;
+                if (name == "__metadata__" ? sawMetadata : entries.ContainsKey(name))
+                    throw new FileFormatException(path, $"tensor '{name}' is listed twice in the header; names must be unique", byteOffset: 8 + reader.TokenStartIndex);
+                Expect(ref reader, JsonTokenType.StartObject, $"an object for '{name}'", path);
+                if (name == "__metadata__")
                 {
-                    foreach (var m in property.Value.EnumerateObject()) metadata[m.Name] = m.Value.GetString() ?? "";
+                    sawMetadata = true;
+                    while (Next(ref reader, path) && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        string key = reader.GetString()!;
+                        Expect(ref reader, JsonTokenType.String, $"a string for __metadata__ '{key}'", path);
+                        if (!metadata.TryAdd(key, reader.GetString()!))
+                            throw new FileFormatException(path, $"__metadata__ '{key}' is listed twice", byteOffset: 8 + reader.TokenStartIndex);
+                    }
                     continue;
                 }
-                string dtype = property.Value.GetProperty("dtype").GetString() ?? "";
-                long[] shape = property.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                long[] offsets = property.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                if (offsets.Length != 2) throw new FileFormatException(path, $"tensor '{property.Name}': data_offsets must be [begin, end]", byteOffset: 8);
-                var entry = new SafetensorsEntry(property.Name, dtype, shape, offsets[0], offsets[1]);
+                var entry = ReadEntry(ref reader, name, path);
                 long bytes = ByteSize(entry, path);
                 if (entry.Begin < 0 || entry.End < entry.Begin || entry.End > dataLength || entry.End - entry.Begin != bytes)
                 {
                     throw new FileFormatException(path,
-                        $"tensor '{property.Name}' ({dtype} [{string.Join(", ", shape)}] = {bytes} bytes) has data_offsets [{entry.Begin}, {entry.End}] in a data section of {dataLength} bytes; the file is truncated or its header is wrong",
+                        $"tensor '{name}' ({entry.DType} [{string.Join(", ", entry.Shape)}] = {bytes} bytes) has data_offsets [{entry.Begin}, {entry.End}] in a data section of {dataLength} bytes; the file is truncated or its header is wrong",
                         byteOffset: 8);
                 }
-                if (!entries.TryAdd(property.Name, entry))
-                    throw new FileFormatException(path, $"tensor '{property.Name}' is listed twice in the header; names must be unique", byteOffset: 8);
+                entries.Add(name, entry);
             }
+            if (JsonEnd.HasTrailingData(ref reader)) throw new FileFormatException(path, "unexpected data after the header object", byteOffset: 8 + reader.TokenStartIndex);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException and not FileFormatException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new FileFormatException(path, $"the header is not a valid safetensors JSON header: {e.Message}", byteOffset: 8, inner: e);
+            throw new FileFormatException(path, $"the header is not a valid safetensors JSON header: {e.Message}", byteOffset: 8 + reader.BytesConsumed, inner: e);
         }
         CheckDisjoint(entries.Values, path);
         return new SafetensorsFile(path, dataStart, entries, metadata);
+    }
+
+    /// <summary>The largest rank accepted (PyTorch's own limit is 64 dimensions).</summary>
+    const int MaxDims = 64;
+
+    /// <summary>One tensor's <c>{dtype, shape, data_offsets}</c>, the reader on its StartObject.</summary>
+    static SafetensorsEntry ReadEntry(ref Utf8JsonReader reader, string name, string path)
+    {
+        string? dtype = null;
+        long[]? shape = null, offsets = null;
+        while (Next(ref reader, path) && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string field = reader.GetString()!;
+            long at = 8 + reader.TokenStartIndex;
+            Next(ref reader, path);
+            if ((field == "dtype" && dtype is not null) || (field == "shape" && shape is not null) || (field == "data_offsets" && offsets is not null))
+                throw new FileFormatException(path, $"tensor '{name}': \"{field}\" is listed twice", byteOffset: at);
+            switch (field)
+            {
+                case "dtype":
+                    if (reader.TokenType != JsonTokenType.String) throw new FileFormatException(path, $"tensor '{name}': dtype must be a string", byteOffset: at);
+                    dtype = reader.GetString()!;
+                    break;
+                case "shape":
+                    shape = Integers(ref reader, MaxDims, $"tensor '{name}': shape", path);
+                    break;
+                case "data_offsets":
+                    offsets = Integers(ref reader, 2, $"tensor '{name}': data_offsets", path);
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+        if (dtype is null || shape is null || offsets is null)
+            throw new FileFormatException(path, $"tensor '{name}' needs \"dtype\", \"shape\" and \"data_offsets\"", byteOffset: 8 + reader.TokenStartIndex);
+        if (offsets.Length != 2) throw new FileFormatException(path, $"tensor '{name}': data_offsets must be [begin, end]", byteOffset: 8);
+        return new SafetensorsEntry(name, dtype, shape, offsets[0], offsets[1]);
+    }
+
+    /// <summary>An array of at most <paramref name="max"/> 64-bit integers, the reader on its StartArray.</summary>
+    static long[] Integers(ref Utf8JsonReader reader, int max, string what, string path)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray) throw new FileFormatException(path, $"{what} must be an array of integers", byteOffset: 8 + reader.TokenStartIndex);
+        var values = new List<long>();
+        while (Next(ref reader, path) && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v) || values.Count == max)
+                throw new FileFormatException(path, $"{what} must hold at most {max} 64-bit integers", byteOffset: 8 + reader.TokenStartIndex);
+            values.Add(v);
+        }
+        return [.. values];
+    }
+
+    static bool Next(ref Utf8JsonReader reader, string path) =>
+        reader.Read() ? true : throw new FileFormatException(path, "the header JSON ends early; is the file truncated?", byteOffset: 8 + reader.BytesConsumed);
+
+    static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string what, string path)
+    {
+        Next(ref reader, path);
+        if (reader.TokenType != type) throw new FileFormatException(path, $"expected {what}, found {reader.TokenType}", byteOffset: 8 + reader.TokenStartIndex);
     }
 
     /// <summary>
@@ -137,38 +209,35 @@ public sealed class SafetensorsFile
     {
         if (!Entries.TryGetValue(name, out var entry))
             throw new KeyNotFoundException($"{Path}: no tensor named '{name}' (it has {string.Join(", ", Entries.Keys.Take(8))}{(Entries.Count > 8 ? ", …" : "")})");
+        long offset = DataStart + entry.Begin;
+        if (entry.DType is not ("F32" or "F16" or "BF16" or "F64"))
+            throw new FileFormatException(Path, $"tensor '{name}' has dtype {entry.DType}; expected F32, F16, BF16 or F64", byteOffset: offset);
+        if (entry.Count > Array.MaxLength)
+            throw new FileFormatException(Path, $"tensor '{name}' has {entry.Count} values, more than one array holds ({Array.MaxLength})", byteOffset: offset);
         var result = new float[entry.Count];
         using var file = File.OpenHandle(Path);
-        long offset = DataStart + entry.Begin;
         switch (entry.DType)
         {
             case "F32":
                 ReadExactly(file, MemoryMarshal.AsBytes(result.AsSpan()), offset);
                 if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("big-endian hosts are not supported");
                 break;
-            case "F16":
-            {
-                var half = new Half[entry.Count];
-                ReadExactly(file, MemoryMarshal.AsBytes(half.AsSpan()), offset);
-                for (long i = 0; i < half.Length; i++) result[i] = (float)half[i];
-                break;
-            }
-            case "BF16":
-            {
-                var raw = new ushort[entry.Count];
-                ReadExactly(file, MemoryMarshal.AsBytes(raw.AsSpan()), offset);
-                for (long i = 0; i < raw.Length; i++) result[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
-                break;
-            }
-            case "F64":
-            {
-                var wide = new double[entry.Count];
-                ReadExactly(file, MemoryMarshal.AsBytes(wide.AsSpan()), offset);
-                for (long i = 0; i < wide.Length; i++) result[i] = (float)wide[i];
-                break;
-            }
             default:
-                throw new FileFormatException(Path, $"tensor '{name}' has dtype {entry.DType}; expected F32, F16, BF16 or F64", byteOffset: offset);
+            {
+                // Converted a megabyte at a time: a whole-tensor copy in the stored type would take the
+                // load's memory past twice the file's size.
+                int size = entry.DType == "F64" ? 8 : 2;
+                var buffer = new byte[(int)Math.Min(1 << 20, entry.End - entry.Begin)];
+                for (int done = 0; done < result.Length;)
+                {
+                    int n = Math.Min(result.Length - done, buffer.Length / size);
+                    var bytes = buffer.AsSpan(0, n * size);
+                    ReadExactly(file, bytes, offset + (long)done * size);
+                    Widen(entry.DType, bytes, result.AsSpan(done, n));
+                    done += n;
+                }
+                break;
+            }
         }
         return result;
     }
@@ -205,6 +274,26 @@ public sealed class SafetensorsFile
             stream.Write(headerBytes);
             foreach (var (_, _, data) in list) stream.Write(MemoryMarshal.AsBytes(data.Span));
         });
+    }
+
+    /// <summary>Little-endian F16, BF16 or F64 values of <paramref name="bytes"/> as float32 into <paramref name="dst"/>.</summary>
+    static void Widen(string dtype, ReadOnlySpan<byte> bytes, Span<float> dst)
+    {
+        if (dtype == "F16")
+        {
+            var half = MemoryMarshal.Cast<byte, Half>(bytes);
+            for (int i = 0; i < dst.Length; i++) dst[i] = (float)half[i];
+        }
+        else if (dtype == "BF16")
+        {
+            var raw = MemoryMarshal.Cast<byte, ushort>(bytes);
+            for (int i = 0; i < dst.Length; i++) dst[i] = BitConverter.Int32BitsToSingle(raw[i] << 16);
+        }
+        else
+        {
+            var wide = MemoryMarshal.Cast<byte, double>(bytes);
+            for (int i = 0; i < dst.Length; i++) dst[i] = (float)wide[i];
+        }
     }
 
     void ReadExactly(Microsoft.Win32.SafeHandles.SafeFileHandle file, Span<byte> destination, long offset)

@@ -62,7 +62,7 @@ static class WinkJson
                         break;
                 }
             }
-            if (TrailingData(ref reader)) throw Bad(file, reader, "unexpected data after the JSON document; are two documents concatenated?");
+            if (JsonEnd.HasTrailingData(ref reader)) throw Bad(file, reader, "unexpected data after the JSON document; are two documents concatenated?");
         }
         catch (JsonException e)
         {
@@ -112,19 +112,6 @@ static class WinkJson
         {
             string missing = words[Array.IndexOf(seen, false)];
             throw Bad(file, reader, $"{words.Count - filled} words have no vector (first: '{missing}'); is the file truncated?");
-        }
-    }
-
-    /// <summary>True when anything but whitespace follows the top-level value.</summary>
-    static bool TrailingData(ref Utf8JsonReader reader)
-    {
-        try
-        {
-            return reader.Read();
-        }
-        catch (JsonException)
-        {
-            return true; // the reader refuses a second value after the first
         }
     }
 

@@ -155,7 +155,16 @@ public sealed class HostileFileTests : IDisposable
     {
         var e = Refused(Safetensors(json, 32));
         Assert.Contains(message, e.Message);
-        Assert.Equal(8, e.ByteOffset);
+        // A repeated name is located at its second occurrence; a wrong size at the header.
+        Assert.Equal(message.Contains("twice") ? 8 + json.LastIndexOf("\"wte\"", StringComparison.Ordinal) : 8, e.ByteOffset);
+    }
+
+    [Fact]
+    public void Load_SafetensorsShapeOfManyDimensions_RefusedWithoutIndexingTheHeader()
+    {
+        string json = "{\"wte\": {\"dtype\": \"F32\", \"shape\": [" + string.Join(",", Enumerable.Repeat("1", 200_000)) + "], \"data_offsets\": [0, 4]}}";
+        var e = Refused(Safetensors(json, 4));
+        Assert.Contains("at most 64", e.Message);
     }
 
     [Fact]

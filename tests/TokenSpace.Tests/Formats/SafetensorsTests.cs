@@ -96,4 +96,35 @@ public class SafetensorsTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void ReadFloat32_F64AndF16OverSeveralChunks_ConvertsEveryValue()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"st-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            const int n = 300_001; // F64: 2.4 MB, F16: 0.6 MB; conversion runs a megabyte at a time
+            string header = "{\"d\":{\"dtype\":\"F64\",\"shape\":[" + n + "],\"data_offsets\":[0," + 8 * n + "]},"
+                + "\"h\":{\"dtype\":\"F16\",\"shape\":[" + n + "],\"data_offsets\":[" + 8 * n + "," + 10 * n + "]}}";
+            var json = System.Text.Encoding.UTF8.GetBytes(header);
+            var bytes = new byte[8 + json.Length + 10 * n];
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)json.Length);
+            json.CopyTo(bytes, 8);
+            int d = 8 + json.Length;
+            for (int i = 0; i < n; i++)
+            {
+                BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(d + 8 * i), i * 0.5);
+                BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(d + 8 * n + 2 * i), (Half)(i % 2048));
+            }
+            File.WriteAllBytes(path, bytes);
+
+            var file = SafetensorsFile.Open(path);
+            Assert.Equal(Enumerable.Range(0, n).Select(i => (float)(i * 0.5)), file.ReadFloat32("d"));
+            Assert.Equal(Enumerable.Range(0, n).Select(i => (float)(i % 2048)), file.ReadFloat32("h"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

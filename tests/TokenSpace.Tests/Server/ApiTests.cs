@@ -3,12 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using TokenSpace.Server;
-using TokenSpace.Tests.Cli;
 
 namespace TokenSpace.Tests.Server;
 
-/// <summary>The JSON API in-process: the CLI's JSON for the same question, problem+json errors, bounds, security headers, streams.</summary>
-[Collection(ProcessWideState.Name)]
+/// <summary>The JSON API in-process: the library's answers, problem+json errors, bounds, security headers, streams.</summary>
 public sealed class ApiTests : IClassFixture<SmallExplorer>
 {
     readonly SmallExplorer explorer;
@@ -30,13 +28,6 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
         return JsonNode.Parse(body)!;
     }
 
-    static JsonNode Cli(params string[] args)
-    {
-        var (code, output, error) = VectorsCliTests.Run([.. args, "--json"]);
-        Assert.True(code == 0, error);
-        return JsonNode.Parse(output)!;
-    }
-
     async Task<JsonNode> Problem(string url, HttpStatusCode status, string parameter)
     {
         using var response = await client.GetAsync(url, Cancel);
@@ -48,28 +39,6 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
         Assert.Equal(parameter, problem["parameter"]?.GetValue<string>());
         Assert.False(string.IsNullOrWhiteSpace(problem["detail"]?.GetValue<string>()));
         return problem;
-    }
-
-    [Theory]
-    [InlineData("paris", 5, "cosine")]
-    [InlineData("big", 10, "cosine")]
-    [InlineData("france", 7, "euclidean")]
-    public async Task Neighbors_SameQueryAsCli_SameJson(string word, int k, string metric)
-    {
-        var api = await Get($"/api/neighbors?space=small&word={word}&k={k}&metric={metric}");
-        var cli = Cli("neighbors", "--vectors", SmallExplorer.SmallPath, word, "--top", k.ToString(), "--metric", metric);
-        Assert.True(JsonNode.DeepEquals(cli["results"]![0], api), $"API {api.ToJsonString()}\nCLI {cli["results"]![0]!.ToJsonString()}");
-        Assert.Equal(k, api["neighbors"]!.AsArray().Count);
-    }
-
-    [Theory]
-    [InlineData("add")]
-    [InlineData("cosmul")]
-    public async Task Analogy_SameQueryAsCli_SameJson(string method)
-    {
-        var api = await Get($"/api/analogy?space=small&a=france&b=paris&c=germany&method={method}&k=4");
-        var cli = Cli("analogy", "--vectors", SmallExplorer.SmallPath, "france", "paris", "germany", "--method", method, "--top", "4");
-        Assert.True(JsonNode.DeepEquals(cli, api), $"API {api.ToJsonString()}\nCLI {cli.ToJsonString()}");
     }
 
     [Fact]
@@ -246,23 +215,56 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
     {
         var document = await Get("/openapi/v1.json");
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToList();
-        Assert.Equal(["/api/spaces", "/api/keys", "/api/neighbors", "/api/analogy", "/api/projection", "/api/axes"], paths);
+        Assert.Equal(["/api/spaces", "/api/keys", "/api/neighbors", "/api/analogy", "/api/projection", "/api/export", "/api/axes"], paths);
         var parameters = document["paths"]!["/api/neighbors"]!["get"]!["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
         Assert.Equal(["space", "word", "positive", "negative", "vector", "k", "metric"], parameters);
+        var projection = document["paths"]!["/api/projection"]!["get"]!["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
+        Assert.Equal(["space", "method", "top", "words", "around", "k", "dims", "perplexity", "iterations", "seed", "stream"], projection);
+    }
+
+    [Fact]
+    public async Task Neighbors_ManyConcurrentQueries_EachEqualsItsLibraryAnswer()
+    {
+        var kv = explorer.Options.Spaces[1].Vectors;
+        var words = Enumerable.Range(0, 200).Select(i => "w" + (i * 97 % kv.Count)).ToList();
+        var answers = await Task.WhenAll(words.Select((w, i) => Get($"/api/neighbors?space=random&word={w}&k={1 + i % 12}")));
+        for (int i = 0; i < words.Count; i++)
+        {
+            var expected = kv.MostSimilar(words[i], 1 + i % 12);
+            Assert.Equal(expected.Select(n => n.Key), answers[i]["neighbors"]!.AsArray().Select(n => n!["key"]!.GetValue<string>()));
+            Assert.Equal(expected.Select(n => n.Similarity), answers[i]["neighbors"]!.AsArray().Select(n => n!["similarity"]!.GetValue<float>()));
+        }
+    }
+
+    [Fact]
+    public async Task Export_Svg_ScatterPlotOfTheProjection()
+    {
+        using var response = await client.GetAsync("/api/export?space=small&method=pca&words=paris,france,berlin,germany,big&color=kind", Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("image/svg+xml", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("small-pca.svg", response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName);
+        string svg = await response.Content.ReadAsStringAsync(Cancel);
+        var projection = await Get("/api/projection?space=small&method=pca&words=paris,france,berlin,germany,big");
+        var points = projection["points"]!.AsArray();
+        var expected = TokenSpace.Plotting.ScatterPlot.Render(points.Select(p => p!["key"]!.GetValue<string>()).ToList(),
+            points.SelectMany(p => new[] { p!["x"]!.GetValue<double>(), p["y"]!.GetValue<double>() }).ToArray(),
+            new TokenSpace.Plotting.ScatterOptions { Title = "small · PCA", Subtitle = "5 points", Groups = ["city", "country", null, null, null] });
+        Assert.Equal(expected.Svg, svg);
+        await Problem("/api/export?space=small&top=10&color=nothing", HttpStatusCode.BadRequest, "color");
     }
 
     [Fact]
     public async Task Projection_TsneStreamDisconnected_ComputationStops()
     {
         var projections = explorer.Services.GetRequiredService<Projections>();
-        var response = await client.GetAsync("/api/projection?space=random&method=tsne&top=5000&iterations=5000&stream=1",
+        var response = await client.GetAsync("/api/projection?space=random&method=tsne&top=3000&iterations=5000&stream=1",
             HttpCompletionOption.ResponseHeadersRead, Cancel);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancel));
         string? line;
         while ((line = await reader.ReadLineAsync(Cancel)) != "event: frame") Assert.NotNull(line);
         var frame = JsonNode.Parse((await reader.ReadLineAsync(Cancel))!["data: ".Length..])!;
-        Assert.Equal(5000, frame["points"]!.AsArray().Count);
+        Assert.Equal(3000, frame["points"]!.AsArray().Count);
         Assert.InRange(frame["iteration"]!.GetValue<int>(), 1, 4000);
         Assert.Equal(1, projections.Active);
 

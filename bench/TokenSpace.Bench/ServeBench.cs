@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using TokenSpace.Formats;
+using TokenSpace.Server;
+
+namespace TokenSpace.Bench;
+
+/// <summary>
+/// <c>serve</c>: the explorer on loopback with GloVe 100d (the real host, Kestrel, in this process), driven by
+/// Debian's <c>wrk</c> on <c>/api/neighbors</c> over 2,000 different words at 1, 16 and 64 connections; then a
+/// long run sampling the process's RSS; then 100 clients that open a t-SNE stream and leave, after which the
+/// process's CPU time is watched while idle. JSON lines on stdout; the load average is on each line.
+/// </summary>
+/// <remarks>Options: <c>--seconds N</c> per connection count (20), <c>--soak-seconds N</c> (300, 0 skips), <c>--streams N</c> (100).</remarks>
+static class ServeBench
+{
+    public static void Run(string[] args)
+    {
+        int seconds = Measure.Option(args, "--seconds", 20);
+        int soak = Measure.Option(args, "--soak-seconds", 300);
+        int streams = Measure.Option(args, "--streams", 100);
+        if (!File.Exists("/usr/bin/wrk")) throw new InvalidOperationException("wrk is not installed (apt-get install wrk)");
+        string glove = PretrainedVectors.Resolve("glove-100d") ?? throw new InvalidOperationException("glove-100d is not cached: tokenspace data fetch glove-100d");
+
+        var vectors = VectorsFile.Load(glove);
+        var options = new ExplorerOptions { Spaces = [new Space("glove-100d", "glove-100d", vectors)], Port = 0 };
+        using var stop = new CancellationTokenSource();
+        var ready = new TaskCompletionSource<string>();
+        var server = Task.Run(() => Explorer.RunAsync(options, url => ready.SetResult(url), stop.Token));
+        string url = ready.Task.WaitAsync(TimeSpan.FromMinutes(2)).GetAwaiter().GetResult();
+
+        string script = WriteScript(vectors.Keys, url);
+        // One warm-up round so the first measured round does not pay for building the int8 index and the JIT.
+        Wrk(script, url, 4, 5);
+        foreach (int connections in new[] { 1, 16, 64 })
+        {
+            long before = Rss();
+            var result = Wrk(script, url, connections, seconds);
+            Measure.Emit(result with { RssBeforeMb = Mb(before), RssAfterMb = Mb(Rss()), LoadAverage = LoadAverage() });
+        }
+        if (soak > 0) Soak(script, url, soak);
+        Streams(url, streams);
+        stop.Cancel();
+        server.GetAwaiter().GetResult();
+        File.Delete(script);
+    }
+
+    sealed record WrkResult(string Bench, int Connections, int Seconds, long Requests, double RequestsPerSecond, double P50Ms, double P99Ms,
+        long Errors, long Non2xx)
+    {
+        public double? RssBeforeMb { get; init; }
+        public double? RssAfterMb { get; init; }
+        public string? LoadAverage { get; init; }
+    }
+
+    /// <summary>wrk with two threads; its Lua <c>done</c> prints one JSON line, parsed here.</summary>
+    static WrkResult Wrk(string script, string url, int connections, int seconds)
+    {
+        var start = new ProcessStartInfo("/usr/bin/wrk")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string a in new[] { "-t", Math.Min(2, connections).ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture),
+            "-d", $"{seconds}s", "--timeout", "5s", "-s", script, url })
+        {
+            start.ArgumentList.Add(a);
+        }
+        using var wrk = Process.Start(start)!;
+        string output = wrk.StandardOutput.ReadToEnd();
+        wrk.WaitForExit();
+        string line = output.Split('\n').Single(l => l.StartsWith("JSON ", StringComparison.Ordinal))[5..];
+        var json = JsonDocument.Parse(line).RootElement;
+        return new WrkResult("serve-neighbors", connections, seconds, json.GetProperty("requests").GetInt64(),
+            Math.Round(json.GetProperty("requests").GetInt64() / (json.GetProperty("duration_us").GetDouble() / 1e6), 1),
+            json.GetProperty("p50_us").GetDouble() / 1000, json.GetProperty("p99_us").GetDouble() / 1000,
+            json.GetProperty("errors").GetInt64(), json.GetProperty("non2xx").GetInt64());
+    }
+
+    /// <summary>16 connections for <paramref name="seconds"/>, the RSS sampled every 10 s: flat means within ±10 % of the first sample.</summary>
+    static void Soak(string script, string url, int seconds)
+    {
+        var samples = new List<double>();
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                samples.Add(Mb(Rss()));
+                try { await Task.Delay(10_000, sampling.Token); } catch (OperationCanceledException) { }
+            }
+        });
+        var result = Wrk(script, url, 16, seconds);
+        sampling.Cancel();
+        sampler.Wait();
+        samples.Add(Mb(Rss()));
+        double first = samples[0];
+        Measure.Emit(new
+        {
+            bench = "serve-soak",
+            connections = 16,
+            seconds,
+            result.Requests,
+            requests_per_second = result.RequestsPerSecond,
+            p99_ms = result.P99Ms,
+            errors = result.Errors + result.Non2xx,
+            rss_first_mb = first,
+            rss_min_mb = samples.Min(),
+            rss_max_mb = samples.Max(),
+            rss_last_mb = samples[^1],
+            rss_flat = samples.All(s => Math.Abs(s - first) <= 0.1 * first),
+            load_average = LoadAverage(),
+        });
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> clients open a t-SNE stream of 5,000 points and leave after 2 s; then the process's CPU
+    /// time is measured over 5 s of idleness (a computation left running would show as ~100 % of a core or more).
+    /// </summary>
+    static void Streams(string url, int count)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = Timeout.InfiniteTimeSpan };
+        var clock = Stopwatch.StartNew();
+        var clients = Enumerable.Range(0, count).Select(async i =>
+        {
+            using var leave = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            bool gotHeaders = false;
+            try
+            {
+                using var response = await client.GetAsync($"api/projection?method=tsne&top=5000&iterations=5000&seed={i}&stream=1",
+                    HttpCompletionOption.ResponseHeadersRead, leave.Token);
+                gotHeaders = response.IsSuccessStatusCode;
+                using var body = await response.Content.ReadAsStreamAsync(leave.Token);
+                var buffer = new byte[65536];
+                while (await body.ReadAsync(buffer, leave.Token) > 0) { }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            return gotHeaders;
+        }).ToArray();
+        Task.WaitAll(clients);
+        double leftAfter = clock.Elapsed.TotalSeconds;
+        Thread.Sleep(1000); // let the last cancellation reach the computation
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        var idle = Stopwatch.StartNew();
+        Thread.Sleep(5000);
+        process.Refresh();
+        double cpuPercent = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / idle.Elapsed.TotalMilliseconds * 100;
+        Measure.Emit(new
+        {
+            bench = "serve-tsne-disconnect",
+            clients = count,
+            streams_started = clients.Count(c => c.Result),
+            all_left_after_s = Math.Round(leftAfter, 2),
+            idle_cpu_percent_over_5s = Math.Round(cpuPercent, 1),
+            rss_mb = Mb(Rss()),
+            load_average = LoadAverage(),
+        });
+    }
+
+    /// <summary>A wrk script cycling through 2,000 alphabetic words of the first 50,000 keys, printing its summary as JSON.</summary>
+    static string WriteScript(IReadOnlyList<string> keys, string url)
+    {
+        var words = keys.Take(50_000).Where(k => k.All(char.IsAsciiLetterLower)).Where((_, i) => i % 20 == 0).Take(2000).ToList();
+        string path = Path.Combine(Path.GetTempPath(), $"tokenspace-serve-{Environment.ProcessId}.lua");
+        File.WriteAllText(path, $$"""
+            local words = { {{string.Join(", ", words.Select(w => $"\"{w}\""))}} }
+            local n = 0
+            setup = function(thread) thread:set("offset", math.random(#words)) end
+            request = function()
+              n = n + 1
+              return wrk.format("GET", "/api/neighbors?space=glove-100d&k=10&word=" .. words[(n + (offset or 0)) % #words + 1])
+            end
+            done = function(summary, latency, requests)
+              local e = summary.errors
+              io.write(string.format('JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, "errors": %d, "non2xx": %d}\n',
+                summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+                e.connect + e.read + e.write + e.timeout, e.status))
+            end
+            """);
+        _ = url;
+        return path;
+    }
+
+    static long Rss()
+    {
+        var process = Process.GetCurrentProcess();
+        process.Refresh();
+        return process.WorkingSet64;
+    }
+
+    static double Mb(long bytes) => Math.Round(bytes / 1048576.0, 1);
+
+    static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+}
