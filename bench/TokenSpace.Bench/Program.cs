@@ -7,10 +7,12 @@ var benches = new Dictionary<string, Action<string[]>>
     ["matmul"] = MatMulBench.Run,
     ["bpe"] = BpeBench.Run,
     ["vectors"] = VectorsBench.Run,
+    ["ann"] = AnnBench.Run,
     ["maps"] = MapsBench.Run,
     ["train"] = TrainBench.Run,
     ["gpt2"] = Gpt2Bench.Run,
     ["nanogpt"] = NanoGptBench.Run,
+    ["sample"] = SampleBench.Run,
     ["serve"] = ServeBench.Run,
     ["web"] = WebBench.Run,
 };

@@ -42,15 +42,18 @@ static class VectorOptions
         DefaultValueFactory = _ => "float32",
     };
 
-    /// <summary>Adds --format, --limit, --keys, --tensor, --replace-invalid-utf8 and --dtype to <paramref name="command"/>.</summary>
-    public static void AddLoadOptions(Command command)
+    /// <summary>
+    /// Adds --format, --limit, --keys, --tensor, --replace-invalid-utf8 and (with <paramref name="storage"/>)
+    /// --dtype to <paramref name="command"/>; without it the matrix is held as float32.
+    /// </summary>
+    public static void AddLoadOptions(Command command, bool storage = true)
     {
         command.Options.Add(Format);
         command.Options.Add(Limit);
         command.Options.Add(Keys);
         command.Options.Add(Tensor);
         command.Options.Add(ReplaceInvalid);
-        command.Options.Add(Dtype);
+        if (storage) command.Options.Add(Dtype);
     }
 
     /// <summary>Loads the vectors the parse result names; a progress bar goes to stderr for large files when it is a terminal.</summary>
@@ -70,17 +73,20 @@ static class VectorOptions
             KeysPath = parse.GetValue(Keys),
             Tensor = parse.GetValue(Tensor) ?? defaultTensor,
             Utf8Errors = parse.GetValue(ReplaceInvalid) ? Utf8Errors.Replace : Utf8Errors.Strict,
-            Storage = parse.GetValue(Dtype) switch
+            Storage = (parse.CommandResult.Command.Options.Contains(Dtype) ? parse.GetValue(Dtype) : null) switch
             {
                 "float32" or null => VectorStorage.Float32,
                 "float16" => VectorStorage.Float16,
                 var other => throw new ArgumentException($"--dtype must be float32 or float16, got '{other}'"),
             },
         };
-        string resolved = File.Exists(path) ? path : PretrainedVectors.Resolve(path) ?? path;
+        string resolved = Resolve(path);
         bool big = File.Exists(resolved) && new FileInfo(resolved).Length >= ProgressBytes;
         return WithProgress(big, $"loading {Path.GetFileName(resolved)}", report => VectorsFile.Load(path, format, options with { Progress = report }));
     }
+
+    /// <summary>The file or directory <c>--vectors</c> names: the path itself, or the cached file of a data set name.</summary>
+    public static string Resolve(string path) => File.Exists(path) || Directory.Exists(path) ? path : PretrainedVectors.Resolve(path) ?? path;
 
     /// <summary>The name of <paramref name="path"/> for titles: its last part, also for a directory given with a trailing slash.</summary>
     public static string DisplayName(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(path));

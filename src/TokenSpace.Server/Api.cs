@@ -22,6 +22,7 @@ static class Api
             .WithSummary("PCA (2-D or 3-D) or t-SNE map of the first N keys, listed words, or a word's neighbourhood; stream=1 streams t-SNE as Server-Sent Events");
         api.MapGet("/export", Export).WithSummary("The map of a projection (same parameters) as an SVG file, coloured by a metadata column");
         api.MapGet("/axes", Axes).WithSummary("Points placed by their projection on the directions x=A,B and y=C,D");
+        SnapshotsApi.Map(api);
         api.Map("/{**rest}", Unknown).ExcludeFromDescription();
     }
 

@@ -36,6 +36,21 @@ function commit() {
   write(state);
 }
 
+/** Which points a projection maps: the isolated word and its k neighbours (at least 2: the server's bound), listed words, or the first N keys. */
+function pointChoice() {
+  return state.view === 'isolate' && state.sel ? { around: state.sel, k: Math.max(2, state.k) }
+    : state.view === 'words' && state.words ? { words: state.words } : { top: state.method === 'tsne' ? Math.min(state.top, 20000) : state.top };
+}
+
+/** The map as SVG, drawn by the library's ScatterPlot on the server from the same projection parameters. */
+function exportSvg() {
+  if (state.view === 'axes' || state.view === 'timeline') return status('SVG export draws PCA and t-SNE maps; export this view as CSV or JSON', true);
+  const link = document.createElement('a');
+  link.href = api.url('/api/export', { space: state.space, method: state.method, ...pointChoice(), color: metadata.includes(state.color) ? state.color : undefined });
+  link.download = `${state.space}-${state.method}.svg`;
+  link.click();
+}
+
 /** Loads the points of the current view from the API and puts them on the map. */
 async function loadView() {
   const token = ++loadToken;
@@ -53,8 +68,7 @@ async function loadView() {
     const dims = state.dims === 3 && !tsne ? 3 : 2;
     const common = { space: state.space, method: state.method, dims: dims === 3 ? 3 : undefined };
     // The isolated word and its k neighbours (at least 2: the server's bound), or the view's own choice of points.
-    const choice = state.view === 'isolate' && state.sel ? { around: state.sel, k: Math.max(2, state.k) }
-      : state.view === 'words' && state.words ? { words: state.words } : { top: tsne ? Math.min(state.top, 20000) : state.top };
+    const choice = pointChoice();
     const result = state.view === 'axes'
       ? await api.get<api.Projection>('/api/axes', { space: state.space, x: state.x, y: state.y, top: state.top }, abort.signal)
       : tsne
@@ -323,6 +337,7 @@ function hookUp() {
   });
   const exportName = () => `${state.space}-${state.view}`;
   $('export-csv').addEventListener('click', () => download(`${exportName()}.csv`, 'text/csv', toCsv(points, scatter)));
+  $('export-svg').addEventListener('click', exportSvg);
   $('export-json').addEventListener('click', () => download(`${exportName()}.json`, 'application/json', toJson(points, scatter)));
   hookMapPointer();
 }

@@ -85,7 +85,9 @@ export class Timeline {
     this.loss.replaceChildren();
     this.marker = null;
     const losses = this.frames.map(f => f.loss);
-    if (!losses.some(l => l !== null)) return;
+    const recorded = losses.some(l => l !== null);
+    this.loss.style.display = recorded ? '' : 'none';
+    if (!recorded) return;
     const known = losses.filter((l): l is number => l !== null);
     const lo = Math.min(...known), hi = Math.max(...known), span = hi - lo || 1;
     const x = (i: number) => (this.frames.length > 1 ? (i / (this.frames.length - 1)) * 290 + 5 : 150);

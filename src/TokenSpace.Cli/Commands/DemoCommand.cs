@@ -33,7 +33,7 @@ static class DemoCommand
             if (parse.GetValue(Steps) is { } steps) options = options with { Steps = steps };
             options = options with { SnapshotEvery = DemoMaps.SnapshotEvery };
             ClaimOutput(outDir);
-            DemoMaps.ClearSnapshots(outDir);
+            Snapshots.Clear(outDir); // the page shows this run only
             if (!json) Console.WriteLine($"TokenSpace demo: training microgpt on {data}");
             // The demo claimed --out above; its progress lines are the evaluations.
             var run = TrainCommand.Run(data, null, preset.Model, options, outDir, new TrainCommand.RunSettings { Quiet = json, Overwrite = true, LogEvery = options.EvalEvery });
@@ -55,7 +55,8 @@ static class DemoCommand
                 if (!tokenizer.Vocab.Contains(vowel)) continue;
                 neighbours.Add((vowel.ToString(), wte.MostSimilar(vowel.ToString(), 5).Select(n => (n.Key, n.Similarity)).ToList()));
             }
-            var maps = DemoMaps.Write(outDir, trainer);
+            var maps = DemoMaps.Write(outDir);
+            var (formation, tokens) = EvaluateFormationCommand.Measure(outDir, "letters", null);
 
             if (json)
             {
@@ -69,6 +70,7 @@ static class DemoCommand
                     losses = run.Log.Select(l => new { step = l.Step, train_loss = double.IsNaN(l.Train) ? (double?)null : l.Train, val_loss = l.Val }),
                     samples = names,
                     neighbors = neighbours.ToDictionary(n => n.Token, n => n.Nearest.Select(x => new { token = x.Token, cosine = x.Cosine })),
+                    formation = EvaluateFormationCommand.Json(formation, tokens),
                     checkpoint = Path.GetFullPath(outDir),
                     maps = new { embeddings_map = Path.GetFullPath(maps.EmbeddingsMap), positions = Path.GetFullPath(maps.Positions), training = Path.GetFullPath(maps.Training) },
                 });
@@ -86,6 +88,7 @@ static class DemoCommand
             foreach (var (token, nearest) in neighbours)
                 near.AddRow(token, Markup.Escape(string.Join("  ", nearest.Select(n => $"{n.Token} {n.Cosine:F2}"))));
             AnsiConsole.Write(near);
+            foreach (string line in EvaluateFormationCommand.Summary(formation, tokens)) Console.WriteLine(line);
             AnsiConsole.MarkupLine($"checkpoint: [blue]{Markup.Escape(Path.GetFullPath(outDir))}[/]");
             foreach (var (what, path) in new[] { ("letter map", maps.EmbeddingsMap), ("positions", maps.Positions), ("training", maps.Training) })
                 AnsiConsole.MarkupLine($"{what}: [blue]{Markup.Escape(Path.GetFullPath(path))}[/]");

@@ -3,7 +3,6 @@ using TokenSpace.Formats;
 using TokenSpace.IO;
 using TokenSpace.Plotting;
 using TokenSpace.Projection;
-using TokenSpace.Training;
 
 namespace TokenSpace.Cli.Commands;
 
@@ -19,19 +18,14 @@ static class DemoMaps
     /// <summary>The three files <see cref="Write"/> produced.</summary>
     public sealed record Paths(string EmbeddingsMap, string Positions, string Training);
 
-    /// <summary>Removes the snapshots of an earlier run in <paramref name="outDir"/>, so the page shows this run only.</summary>
-    public static void ClearSnapshots(string outDir) => Snapshots.Clear(outDir);
-
     /// <summary>
     /// Writes <c>embeddings-map.svg</c>, <c>positions.svg</c> and <c>training.html</c> (+ <c>training-frames/</c>)
-    /// into <paramref name="outDir"/>, the checkpoint directory <paramref name="trainer"/> saved to. The trained
-    /// embeddings get a snapshot of their own when the run did not end on a multiple of the snapshot interval,
-    /// so the page always ends where training did.
+    /// into <paramref name="outDir"/>, the checkpoint directory of a run that saved snapshots (its last one is the
+    /// trained embeddings, so the page ends where training did).
     /// </summary>
     /// <exception cref="FileFormatException">The checkpoint or a snapshot is malformed.</exception>
-    public static Paths Write(string outDir, Trainer trainer)
+    public static Paths Write(string outDir)
     {
-        if (!File.Exists(Snapshots.FramePath(outDir, trainer.Step))) trainer.SaveSnapshot(outDir);
         var paths = new Paths(Path.Combine(outDir, "embeddings-map.svg"), Path.Combine(outDir, "positions.svg"), Path.Combine(outDir, "training.html"));
 
         using (var wte = VectorsFile.Load(outDir))

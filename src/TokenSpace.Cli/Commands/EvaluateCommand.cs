@@ -8,7 +8,8 @@ namespace TokenSpace.Cli.Commands;
 
 /// <summary>
 /// <c>tokenspace evaluate analogies|pairs --vectors FILE --dataset FILE</c> (gensim's protocols).
-/// and <c>evaluate loss --checkpoint DIR --data FILE</c> (<see cref="EvaluateLossCommand"/>).
+/// <c>evaluate loss --checkpoint DIR --data FILE</c> (<see cref="EvaluateLossCommand"/>) and
+/// <c>evaluate formation --snapshots DIR</c> (<see cref="EvaluateFormationCommand"/>).
 /// </summary>
 static class EvaluateCommand
 {
@@ -18,6 +19,7 @@ static class EvaluateCommand
         command.Subcommands.Add(Analogies());
         command.Subcommands.Add(Pairs());
         command.Subcommands.Add(EvaluateLossCommand.Create());
+        command.Subcommands.Add(EvaluateFormationCommand.Create());
         return command;
     }
 

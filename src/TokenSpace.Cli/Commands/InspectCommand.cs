@@ -5,18 +5,28 @@ using TokenSpace.Vectors;
 
 namespace TokenSpace.Cli.Commands;
 
-/// <summary><c>tokenspace inspect --vectors FILE</c>: format, shape, dtype, norms and sample rows.</summary>
+/// <summary>
+/// <c>tokenspace inspect --vectors FILE</c>: format, shape, dtype, norms and sample rows; <c>inspect --checkpoint DIR</c>:
+/// what a trained model learned (<see cref="InspectCheckpoint"/>).
+/// </summary>
 static class InspectCommand
 {
     public static Command Create()
     {
         var vectors = VectorOptions.Vectors();
+        vectors.Required = false;
         var samples = new Option<int>("--samples") { Description = "Sample rows to show", DefaultValueFactory = _ => 5 };
-        var command = new Command("inspect", "What a vectors file holds: format, shape, dtype, norms, sample rows") { vectors, samples };
+        var command = new Command("inspect", "What a vectors file holds (format, shape, dtype, norms, sample rows), or what a checkpoint learned")
+        {
+            vectors, samples, InspectCheckpoint.CheckpointDir, InspectCheckpoint.Data, InspectCheckpoint.Top,
+        };
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             if (parse.GetValue(samples) < 0) throw new ArgumentException($"--samples must not be negative, got {parse.GetValue(samples)}");
+            if ((parse.GetValue(vectors) is null) == (parse.GetValue(InspectCheckpoint.CheckpointDir) is null))
+                throw new ArgumentException("give exactly one of --vectors FILE and --checkpoint DIR");
+            if (parse.GetValue(InspectCheckpoint.CheckpointDir) is { } dir) return InspectCheckpoint.Run(parse, dir);
             string path = parse.GetValue(vectors)!;
             string resolved = File.Exists(path) ? path : PretrainedVectors.Resolve(path) ?? path;
             var format = parse.GetValue(VectorOptions.Format) is { } name ? VectorsFile.ParseFormat(name) : VectorsFile.Detect(resolved);

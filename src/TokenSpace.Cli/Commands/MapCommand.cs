@@ -165,7 +165,7 @@ static class MapCommand
     }
 
     /// <summary>Each key's group: <c>letters</c> gives <see cref="LetterGroups"/>; anything else is a metadata TSV (<see cref="ReadGroups"/>).</summary>
-    static string?[] Groups(string groupsPath, string? column, IReadOnlyList<string> keys) =>
+    internal static string?[] Groups(string groupsPath, string? column, IReadOnlyList<string> keys) =>
         groupsPath == "letters" ? keys.Select(LetterGroups.Of).ToArray() : ReadGroups(groupsPath, column, keys);
 
     static TsneResult RunTsne(LoadedVectors chosen, TsneOptions options, bool showProgress)

@@ -160,7 +160,9 @@ static class TrainCommand
     };
 
     /// <summary>The <c>--json</c> summary of a run.</summary>
-    internal sealed record Summary(int Step, double TrainLoss, double ValLoss, double TokensPerSecond, double Seconds);
+    /// <param name="Seconds">Time spent in training steps.</param>
+    /// <param name="SnapshotSeconds">Time spent saving snapshots and measuring their formation metrics.</param>
+    internal sealed record Summary(int Step, double TrainLoss, double ValLoss, double TokensPerSecond, double Seconds, double SnapshotSeconds);
 
     /// <param name="Interrupted">Ctrl-C stopped the run (after saving a checkpoint at <see cref="Summary.Step"/>).</param>
     internal sealed record Result(Summary Summary, Trainer Trainer, List<(int Step, double Train, double Val)> Log, bool Interrupted);
@@ -241,6 +243,7 @@ static class TrainCommand
         double valLoss = double.NaN;
         bool progress = !quiet && !Console.IsErrorRedirected;
         var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        var formation = o.SnapshotEvery > 0 ? new FormationLog(outDir, trainer) : null;
         int savedStep = trainer.Step;
 
         using var interrupt = new CancellationTokenSource();
@@ -311,7 +314,7 @@ static class TrainCommand
                     Save();
                     return true;
                 }
-                if (o.SnapshotEvery > 0 && trainer.Step % o.SnapshotEvery == 0) trainer.SaveSnapshot(outDir);
+                if (o.SnapshotEvery > 0 && trainer.Step % o.SnapshotEvery == 0) formation!.Snapshot();
                 clock.Start();
                 var (loss, _) = trainer.TrainStep();
                 clock.Stop();
@@ -333,7 +336,8 @@ static class TrainCommand
                 }
                 report();
             }
-            if (o.SnapshotEvery > 0 && trainer.Step % o.SnapshotEvery == 0) trainer.SaveSnapshot(outDir);
+            // The trained embeddings are always the last frame, also when the run does not end on a multiple of N.
+            if (formation is not null && !formation.Has(trainer.Step)) formation.Snapshot();
             if (log.Count == 0 || log[^1].Item1 != trainer.Step)
             {
                 // Nothing left to train (a resume at the end): still report the validation loss.
@@ -378,7 +382,7 @@ static class TrainCommand
                 + $"continue with `tokenspace train --data {dataPath} --out {outDir} --resume`");
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        var summary = new Summary(trainer.Step, TrainLoss(), valLoss, seconds > 0 ? tokens / seconds : 0, seconds);
+        var summary = new Summary(trainer.Step, TrainLoss(), valLoss, seconds > 0 ? tokens / seconds : 0, seconds, formation?.Seconds ?? 0);
         return new Result(summary, trainer, log, interrupted);
     }
 

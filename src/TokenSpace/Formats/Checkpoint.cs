@@ -215,8 +215,8 @@ public static partial class Checkpoint
 
     /// <summary>
     /// Loads a checkpoint for inference or further training: the model sized for batches up to
-    /// (<paramref name="maxBatch"/>, <paramref name="maxT"/>) (0: block size), and its tokenizer. Dropout is
-    /// kept only <paramref name="forTraining"/> (it never applies outside training, but its masks cost memory).
+    /// (<paramref name="maxBatch"/>, <paramref name="maxT"/>) (0: block size), and its tokenizer. Dropout, gradients
+    /// and the backward pass's buffers exist only <paramref name="forTraining"/> (inference needs none of them).
     /// </summary>
     /// <exception cref="FileFormatException">A file is missing, truncated, or does not match config.json (names the tensor and both shapes).</exception>
     public static (Gpt Model, ITokenizer Tokenizer) Load(string dir, int maxBatch = 1, int maxT = 0, bool forTraining = false)
@@ -237,7 +237,7 @@ public static partial class Checkpoint
             throw new FileFormatException(Path.Combine(dir, ConfigFile),
                 $"config.json describes at least {config.CoreParameters:G4} parameters, more than the {modelBytes} bytes of {ModelFile} hold; is this the checkpoint's own config?");
         }
-        var model = new Gpt(config, maxBatch, maxT);
+        var model = new Gpt(config, maxBatch, maxT, training: forTraining);
         ReadModel(modelPath, model);
         return (model, tokenizer);
     }
@@ -268,7 +268,7 @@ public static partial class Checkpoint
             if (!entry.Shape.SequenceEqual(s.FileShape))
                 throw new FileFormatException(path, $"tensor '{s.Name}' has shape [{string.Join(", ", entry.Shape)}], config.json implies [{string.Join(", ", s.FileShape)}]");
             var data = file.ReadFloat32(stored);
-            if (Finite.IndexOfNonFinite(data) is var bad and >= 0)
+            if (NonFinite.IndexOf(data) is var bad and >= 0)
                 throw new FileFormatException(path, $"tensor '{stored}' holds {data[bad]} at index {bad}; a model with NaN or infinite weights cannot be used (a diverged run?)");
             var dst = model.Parameters.AsSpan(s.Offset, s.Length);
             if (s.Conv1D) Transpose(data, s.Shape[1], s.Shape[0]).CopyTo(dst);

@@ -154,13 +154,17 @@ public static class DataCache
     /// <summary>Checks <paramref name="file"/> against the pin, then moves it (or its unpacked package) into place and writes the marker.</summary>
     static void Install(DataSet set, string file, string staging)
     {
-        long bytes = new FileInfo(file).Length;
-        if (bytes != set.Bytes)
-        {
-            throw new InvalidOperationException($"{file}: {bytes:N0} bytes, but {set.Name} is {set.Bytes:N0} bytes; is it another file or a partial download?");
-        }
         string actual;
-        using (var stream = File.OpenRead(file)) actual = Convert.ToHexStringLower(SHA256.HashData(stream));
+        using (var stream = File.OpenRead(file))
+        {
+            // The opened file's length: FileInfo.Length of a symbolic link is the size of the link itself.
+            if (stream.Length != set.Bytes)
+            {
+                throw new InvalidOperationException(
+                    $"{file}: {stream.Length:N0} bytes, but {set.Name} is {set.Bytes:N0} bytes; is it another file or a partial download?");
+            }
+            actual = Convert.ToHexStringLower(SHA256.HashData(stream));
+        }
         if (actual != set.Sha256)
         {
             throw new InvalidOperationException($"{file}: sha256 {actual} does not match {set.Name}'s pinned {set.Sha256}; the copy is corrupt or another version");

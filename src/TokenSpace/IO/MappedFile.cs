@@ -39,6 +39,9 @@ sealed unsafe class MappedFile : IDisposable
     /// <summary>Bytes [offset, offset + length); the length must fit a span.</summary>
     public ReadOnlySpan<byte> Span(long offset, int length) => new(pointer + offset, length);
 
+    /// <summary>The address of the byte at <paramref name="offset"/>, for native code that reads the mapping in place.</summary>
+    public byte* Address(long offset) => pointer + offset;
+
     /// <summary>Floats starting at <paramref name="offset"/> as memory owned by this mapping.</summary>
     public ReadOnlyMemory<float> Floats(long offset, int count) => new FloatManager((float*)(pointer + offset), count).Memory;
 

@@ -44,8 +44,10 @@ public sealed record ParameterSlice(string Name, int Offset, int[] Shape, Parame
 /// A GPT (GPT-2 / nanoGPT or microgpt, see <see cref="GptConfig"/>) with explicit forward and backward
 /// passes. All parameters live in one array, all gradients in a second, and every activation is
 /// allocated once for the largest (B, T) given to the constructor; a training step allocates no arrays.
+/// A model built for inference only has no gradients or backward buffers, and can decode one token at a
+/// time with a key/value cache (<see cref="Decode"/>).
 /// </summary>
-public sealed class Gpt
+public sealed partial class Gpt
 {
     /// <summary>One block: where its tensors sit in the flat buffers, and its activations.</summary>
     sealed class Layer
@@ -153,9 +155,10 @@ public sealed class Gpt
     /// <summary>Builds the model with zero parameters (call <see cref="Initialize"/> or load a checkpoint).</summary>
     /// <param name="maxBatch">The largest B a forward will get.</param>
     /// <param name="maxT">The largest T a forward will get; defaults to the block size.</param>
+    /// <param name="training">Allocate gradients and the backward pass's buffers; without them <see cref="Backward"/> throws.</param>
     /// <exception cref="ArgumentException">The config is invalid, maxT exceeds the block size, or an activation buffer for
     /// (maxBatch, maxT) would exceed <see cref="Array.MaxLength"/>.</exception>
-    public Gpt(GptConfig config, int maxBatch = 1, int maxT = 0)
+    public Gpt(GptConfig config, int maxBatch = 1, int maxT = 0, bool training = true)
     {
         config.Validate();
         if (maxT == 0) maxT = config.BlockSize;
@@ -165,6 +168,7 @@ public sealed class Gpt
         Config = config;
         MaxBatch = maxBatch;
         MaxT = maxT;
+        Training = training;
         int V = config.VocabSize, C = config.Channels, L = config.Layers;
         bool ln = config.Norm == NormKind.LayerNorm;
 
@@ -204,11 +208,11 @@ public sealed class Gpt
         long total = slices.Sum(s => (long)s.Length);
         if (total > Array.MaxLength) throw new ArgumentException($"the model has {total} parameters, more than one array can hold");
         Parameters = new float[total];
-        Gradients = new float[total];
+        Gradients = training ? new float[total] : [];
         input = new InputEmbedding(
-            new TokenEmbedding(Parameters.AsMemory(wte, V * C), Gradients.AsMemory(wte, V * C), V, C),
-            new PositionEmbedding(Parameters.AsMemory(wpe, config.BlockSize * C), Gradients.AsMemory(wpe, config.BlockSize * C),
-                config.BlockSize, C));
+            new TokenEmbedding(Parameters.AsMemory(wte, V * C), training ? Gradients.AsMemory(wte, V * C) : default, V, C),
+            new PositionEmbedding(Parameters.AsMemory(wpe, config.BlockSize * C),
+                training ? Gradients.AsMemory(wpe, config.BlockSize * C) : default, config.BlockSize, C));
 
         // Sizes in long: B·T·4C or B·NH·T·T overflow int long before memory runs out.
         long rows = (long)maxBatch * maxT;
@@ -257,13 +261,15 @@ public sealed class Gpt
         logits = new float[(long)N * V];
         probs = new float[(long)N * V];
         losses = new float[N];
-        dRes = new float[N * C];
-        dLn = new float[N * C];
-        dQkv = new float[N * 3 * C];
-        dAtty = new float[N * C];
-        dFchAct = new float[N * 4 * C];
-        dEncoded = config.EmbeddingNorm ? new float[N * C] : [];
-        dLogits = new float[(long)N * V];
+        int dN = training ? N : 0;
+        dRes = new float[dN * C];
+        dLn = new float[dN * C];
+        dQkv = new float[dN * 3 * C];
+        dAtty = new float[dN * C];
+        dFchAct = new float[dN * 4 * C];
+        dEncoded = config.EmbeddingNorm ? new float[dN * C] : [];
+        dLogits = new float[(long)dN * V];
+        decode = new DecodeBuffers(config);
     }
 
     /// <summary>The architecture.</summary>
@@ -274,6 +280,9 @@ public sealed class Gpt
 
     /// <summary>The largest T a forward accepts (at most the block size).</summary>
     public int MaxT { get; }
+
+    /// <summary>Whether the model has gradients and can run <see cref="Backward"/> (false: built for inference).</summary>
+    public bool Training { get; }
 
     /// <summary>Every parameter, in the order of <see cref="Slices"/>.</summary>
     public float[] Parameters { get; }
@@ -424,9 +433,10 @@ public sealed class Gpt
     /// Adds the gradient of the last <see cref="Forward"/>'s mean loss with respect to every parameter
     /// into <see cref="Gradients"/>.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The last forward had no targets, or none that counted.</exception>
+    /// <exception cref="InvalidOperationException">The model was built for inference, or the last forward had no targets, or none that counted.</exception>
     public void Backward()
     {
+        if (!Training) throw new InvalidOperationException("this model was built for inference (training: false); it has no gradients");
         if (!hasTargets || lastCount == 0) throw new InvalidOperationException("Backward needs a Forward with at least one target");
         int B = lastB, T = lastT, C = Config.Channels, V = Config.VocabSize, NH = Config.Heads, N = B * T;
 

@@ -12,8 +12,15 @@ public static class Sampler
     /// when <paramref name="stopId"/> is drawn (not included). Temperature 0 takes the most likely token.
     /// Returns only the new tokens.
     /// </summary>
+    /// <remarks>
+    /// While the text fits the model's context, each new token runs one position through a key/value cache
+    /// (<see cref="Gpt.Decode"/>) instead of the whole text; past it, the window shifts and every position's
+    /// embedding changes, so the window is recomputed for each token. Both give the same logits bit for bit,
+    /// so <paramref name="kvCache"/> false (recompute always) draws the same tokens, only slower.
+    /// </remarks>
     /// <exception cref="ArgumentException">Empty prompt or negative temperature.</exception>
-    public static int[] Generate(Gpt model, ReadOnlySpan<int> prompt, int maxNewTokens, float temperature, int topK, Rng rng, int stopId = -1)
+    public static int[] Generate(Gpt model, ReadOnlySpan<int> prompt, int maxNewTokens, float temperature, int topK, Rng rng, int stopId = -1,
+        bool kvCache = true)
     {
         if (prompt.IsEmpty) throw new ArgumentException("the prompt must hold at least one token (e.g. BOS)");
         if (!(temperature >= 0)) throw new ArgumentException($"temperature must not be negative, got {temperature}");
@@ -22,12 +29,21 @@ public static class Sampler
         var result = new List<int>();
         var scores = new double[V];
         var heap = new int[Math.Clamp(topK, 0, V)];
+        var cache = kvCache ? model.NewCache() : null;
         for (int i = 0; i < maxNewTokens; i++)
         {
-            int T = Math.Min(block, tokens.Count);
-            var context = tokens.GetRange(tokens.Count - T, T).ToArray();
-            model.Forward(context, [], 1, T);
-            var last = model.Logits.Slice((T - 1) * V, V);
+            ReadOnlySpan<float> last = default;
+            if (cache is not null && tokens.Count <= block)
+            {
+                while (cache.Length < tokens.Count) last = model.Decode(cache, tokens[cache.Length]);
+            }
+            else
+            {
+                int T = Math.Min(block, tokens.Count);
+                var context = tokens.GetRange(tokens.Count - T, T).ToArray();
+                model.Forward(context, [], 1, T);
+                last = model.Logits.Slice((T - 1) * V, V);
+            }
             int next;
             if (temperature == 0)
             {

@@ -77,6 +77,40 @@ public static class Attention
     }
 
     /// <summary>
+    /// Attention of one new query over a key/value cache (decoding one token): for each head,
+    /// <c>out = softmax(q·kᵀ / √hs) · v</c> over the cached positions 0 … T − 1, the new one included. The sums run
+    /// in <see cref="Forward"/>'s order (increasing channel for a score, increasing position for the output, fused
+    /// multiply-adds, the same softmax), so the result equals row T − 1 of a full forward bit for bit.
+    /// </summary>
+    /// <param name="output">(C), overwritten: the heads side by side.</param>
+    /// <param name="scores">(NH, T) work space.</param>
+    /// <param name="q">(C), the new position's query.</param>
+    /// <param name="keys">(T, C), the cached keys, a row per position.</param>
+    /// <param name="values">(T, C), the cached values.</param>
+    public static void Decode(Span<float> output, Span<float> scores, ReadOnlySpan<float> q, ReadOnlySpan<float> keys,
+        ReadOnlySpan<float> values, int T, int C, int NH)
+    {
+        int hs = C / NH;
+        float scale = 1f / MathF.Sqrt(hs);
+        for (int h = 0; h < NH; h++)
+        {
+            var row = scores.Slice(h * T, T);
+            var qh = q.Slice(h * hs, hs);
+            for (int t2 = 0; t2 < T; t2++)
+            {
+                var k = keys.Slice(t2 * C + h * hs, hs);
+                float dot = 0;
+                for (int i = 0; i < hs; i++) dot = MathF.FusedMultiplyAdd(qh[i], k[i], dot);
+                row[t2] = dot;
+            }
+            Softmax(row, scale);
+            var y = output.Slice(h * hs, hs);
+            y.Clear();
+            for (int t2 = 0; t2 < T; t2++) TensorPrimitives.FusedMultiplyAdd(values.Slice(t2 * C + h * hs, hs), row[t2], y, y);
+        }
+    }
+
+    /// <summary>
     /// Writes the gradient of <see cref="Forward"/> into <paramref name="dQkv"/>. Each (batch row, head)
     /// owns its own columns of dQkv and writes each of its rows once, so units never share an output and
     /// nothing is read from dQkv (accumulating would load every output tile from a cold buffer).

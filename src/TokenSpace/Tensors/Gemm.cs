@@ -106,6 +106,42 @@ static unsafe class Gemm
         else Multiply<float, OpsScalar>(output, ldo, a, aRow, aK, packed, panelStride, null, accumulate, M, K, Ncols);
     }
 
+    /// <summary>
+    /// <see cref="RunPacked"/> for one row accumulating onto <paramref name="output"/>
+    /// (<c>out[j] += Σ_k a[k] · B[k, j]</c>): the micro-kernel's chains, without its tiles of MR rows (which would
+    /// compute the one row MR times) and on the calling thread. For decoding one token.
+    /// </summary>
+    public static void RunPackedRow(float* output, float* a, float* packed, long panelStride, int K, int Ncols)
+    {
+        if (Vector512.IsHardwareAccelerated) Row<Vector512<float>, Ops512>(output, a, packed, panelStride, K, Ncols);
+        else if (Wide256) Row<Vector256<float>, Ops256>(output, a, packed, panelStride, K, Ncols);
+        else Row<float, OpsScalar>(output, a, packed, panelStride, K, Ncols);
+    }
+
+    static void Row<TVec, TOps>(float* output, float* a, float* packed, long panelStride, int K, int Ncols)
+        where TVec : unmanaged
+        where TOps : IVectorOps<TVec>
+    {
+        int W = TOps.Count, NR = 2 * W;
+        float* tile = stackalloc float[NR];
+        for (int p = 0; p * NR < Ncols; p++)
+        {
+            int j0 = p * NR, cols = Math.Min(NR, Ncols - j0);
+            for (int j = 0; j < NR; j++) tile[j] = j < cols ? output[j0 + j] : 0f;
+            TVec c0 = TOps.Load(tile), c1 = TOps.Load(tile + W);
+            float* b = packed + p * panelStride;
+            for (int k = 0; k < K; k++)
+            {
+                TVec x = TOps.Broadcast(a[k]);
+                c0 = TOps.Fma(x, TOps.Load(b + (long)k * NR), c0);
+                c1 = TOps.Fma(x, TOps.Load(b + (long)k * NR + W), c1);
+            }
+            TOps.Store(c0, tile);
+            TOps.Store(c1, tile + W);
+            for (int j = 0; j < cols; j++) output[j0 + j] = tile[j];
+        }
+    }
+
     static bool Wide256 => Vector256.IsHardwareAccelerated && Fma.IsSupported;
 
     /// <summary>

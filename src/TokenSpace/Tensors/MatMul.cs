@@ -31,6 +31,43 @@ public static class MatMul
     }
 
     /// <summary>
+    /// <paramref name="weight"/> (OC, C) packed once into the panels <see cref="Forward"/> builds on every call, for
+    /// <see cref="ForwardPacked"/>: products of a row or two (decoding a token) would otherwise spend most of their time packing.
+    /// </summary>
+    /// <exception cref="ArgumentException">The weight is not OC × C.</exception>
+    public static unsafe float[] Pack(ReadOnlySpan<float> weight, int C, int OC)
+    {
+        if (weight.Length != (long)OC * C) ThrowShape("weight", weight.Length, (long)OC * C);
+        var packed = new float[Gemm.PackedLength(C, OC)];
+        fixed (float* pW = weight, pPacked = packed) Gemm.Pack(pPacked, pW, 1, C, C, OC);
+        return packed;
+    }
+
+    /// <summary><see cref="Forward"/> with the weight given as <see cref="Pack"/> made it: the same sums in the same order, bit for bit.</summary>
+    /// <param name="output">(N, OC), overwritten.</param>
+    /// <param name="input">(N, C).</param>
+    /// <param name="packed">From <see cref="Pack"/> of an (OC, C) weight.</param>
+    /// <param name="bias">(OC), or empty for no bias.</param>
+    /// <exception cref="ArgumentException">A span's length does not match N, C, OC.</exception>
+    public static unsafe void ForwardPacked(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias,
+        int N, int C, int OC)
+    {
+        CheckShapes(output.Length, input.Length, OC * C, bias.Length, N, C, OC);
+        if (packed.Length != Gemm.PackedLength(C, OC)) ThrowShape("packed", packed.Length, Gemm.PackedLength(C, OC));
+        // Forward starts every sum at the bias; here the output holds it and the product accumulates onto it.
+        for (int n = 0; n < N; n++)
+        {
+            if (bias.IsEmpty) output.Slice(n * OC, OC).Clear();
+            else bias.CopyTo(output.Slice(n * OC, OC));
+        }
+        fixed (float* pOut = output, pInp = input, pPacked = packed)
+        {
+            if (N == 1) Gemm.RunPackedRow(pOut, pInp, pPacked, (long)C * Gemm.PanelWidth, C, OC);
+            else Gemm.RunPacked(pOut, OC, pInp, C, 1, pPacked, (long)C * Gemm.PanelWidth, accumulate: true, N, C, OC);
+        }
+    }
+
+    /// <summary>
     /// Adds the gradients of <see cref="Forward"/>: <c>dInput += dOut · W</c> (or <c>dInput = dOut · W</c> when
     /// <paramref name="accumulateInput"/> is false, which spares reading a buffer that would only hold zeros),
     /// <c>dWeight += dOutᵀ · input</c>, <c>dBias += Σ_n dOut[n]</c>. Any of the three destinations may be empty to skip it. Every sum runs

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using TokenSpace.Evaluation;
 using TokenSpace.Formats;
 using TokenSpace.IO;
 using TokenSpace.Model;
@@ -18,6 +19,35 @@ public readonly record struct Snapshot(int Step, string Path)
     /// <exception cref="FileFormatException">The frame or the snapshots' tokenizer is malformed.</exception>
     public KeyedVectors Load(string tensor = "wte") =>
         VectorsFile.Load(Path, VectorFormat.Safetensors, new VectorsLoadOptions { Tensor = tensor });
+
+    /// <summary>
+    /// The frame for formation metrics: <c>wte.weight</c> (V, C), <c>wpe.weight</c> (T, C) when positions were learned,
+    /// and the metadata <c>step</c> and <c>train_loss</c> (absent in the first frame and in older snapshots).
+    /// </summary>
+    /// <exception cref="FileFormatException">Not a snapshot: no 2-D wte, a wpe of another width, or a step that is not a number.</exception>
+    public FormationFrame LoadFrame()
+    {
+        var file = SafetensorsFile.Open(Path);
+        if (!file.Entries.TryGetValue("wte.weight", out var wte) || wte.Shape.Length != 2)
+            throw new FileFormatException(Path, "expected a 2-D tensor wte.weight (V, C); is this a training snapshot?");
+        int channels = checked((int)wte.Shape[1]);
+        float[]? wpe = null;
+        if (file.Entries.TryGetValue("wpe.weight", out var positions))
+        {
+            if (positions.Shape.Length != 2 || positions.Shape[1] != channels)
+                throw new FileFormatException(Path, $"wpe.weight has shape [{string.Join(", ", positions.Shape)}]; expected (T, {channels}) as wte");
+            wpe = file.ReadFloat32("wpe.weight");
+        }
+        if (!file.Metadata.TryGetValue("step", out string? stepText) || !int.TryParse(stepText, NumberStyles.None, CultureInfo.InvariantCulture, out int step))
+            throw new FileFormatException(Path, $"metadata 'step' is {(stepText is null ? "missing" : $"'{stepText}'")}; expected the number of steps taken");
+        double? loss = null;
+        if (file.Metadata.TryGetValue("train_loss", out string? lossText))
+        {
+            loss = double.TryParse(lossText, NumberStyles.Float, CultureInfo.InvariantCulture, out double l) && double.IsFinite(l) ? l
+                : throw new FileFormatException(Path, $"metadata 'train_loss' is '{lossText}'; expected a finite number");
+        }
+        return new FormationFrame(step, file.ReadFloat32("wte.weight"), wpe, channels, loss);
+    }
 }
 
 /// <summary>
@@ -30,6 +60,9 @@ public static partial class Snapshots
     /// <summary>The folder's name inside a run's directory.</summary>
     public const string FolderName = "snapshots";
 
+    /// <summary>The formation metrics <c>train --snapshot-every</c> appends beside the frames, one JSON line a frame.</summary>
+    public const string FormationLogName = "formation.jsonl";
+
     /// <summary>The snapshots folder of the run in <paramref name="run"/>.</summary>
     public static string Folder(string run) => System.IO.Path.Combine(run, FolderName);
 
@@ -38,11 +71,14 @@ public static partial class Snapshots
         System.IO.Path.Combine(Folder(run), string.Create(CultureInfo.InvariantCulture, $"step-{step:D6}.safetensors"));
 
     /// <summary>
-    /// Writes the frame of <paramref name="model"/> before step <paramref name="step"/>, and the tokenizer beside it
-    /// (rewritten every time, atomically: a frame must never sit beside another run's tokenizer).
+    /// Writes the frame of <paramref name="model"/> before step <paramref name="step"/> (metadata <c>step</c>, and
+    /// <c>train_loss</c> when <paramref name="trainLoss"/> is given), and the tokenizer beside it (rewritten every time,
+    /// atomically: a frame must never sit beside another run's tokenizer).
     /// </summary>
-    public static void Save(string run, int step, Gpt model, ITokenizer tokenizer)
+    public static void Save(string run, int step, Gpt model, ITokenizer tokenizer, double? trainLoss = null)
     {
+        var metadata = new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) };
+        if (trainLoss is { } loss) metadata["train_loss"] = loss.ToString("R", CultureInfo.InvariantCulture);
         Directory.CreateDirectory(Folder(run));
         CheckpointTokenizer.Save(Folder(run), tokenizer);
         var c = model.Config;
@@ -50,16 +86,16 @@ public static partial class Snapshots
         [
             ("wte.weight", [c.VocabSize, c.Channels], model.TokenEmbeddings.ToArray()),
             ("wpe.weight", [c.BlockSize, c.Channels], model.PositionEmbeddings.ToArray()),
-        ], new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) });
+        ], metadata);
     }
 
-    /// <summary>Deletes the frames and the tokenizer an earlier run left in <paramref name="run"/>.</summary>
+    /// <summary>Deletes the frames, the tokenizer and the formation log an earlier run left in <paramref name="run"/>.</summary>
     public static void Clear(string run)
     {
         string folder = Folder(run);
         if (!Directory.Exists(folder)) return;
         foreach (string old in Directory.EnumerateFiles(folder, "step-*.safetensors")) File.Delete(old);
-        foreach (string name in new[] { Checkpoint.TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile })
+        foreach (string name in new[] { Checkpoint.TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile, FormationLogName })
             File.Delete(System.IO.Path.Combine(folder, name));
     }
 

@@ -47,6 +47,10 @@ public sealed class Trainer
     // Set for a fresh run until its first snapshot: frames of an earlier run in the same directory must go.
     bool clearOldSnapshots;
 
+    // Training losses since the last snapshot, whose mean the next snapshot records.
+    double lossSinceSnapshot;
+    int stepsSinceSnapshot;
+
     /// <summary>Steps taken (the next step's 0-based index).</summary>
     public int Step { get; private set; }
 
@@ -119,6 +123,8 @@ public sealed class Trainer
         LastLearningRate = LearningRateNow;
         Optimizer.Update(Model.Parameters, Model.Gradients, LastLearningRate);
         Step++;
+        lossSinceSnapshot += loss;
+        stepsSinceSnapshot++;
         return (loss, norm);
     }
 
@@ -151,22 +157,27 @@ public sealed class Trainer
     {
         foreach (var (what, values) in new[] { ("a weight", Model.Parameters), ("an optimizer moment", Optimizer.M), ("an optimizer moment", Optimizer.V) })
         {
-            if (Finite.IndexOfNonFinite(values) is var i and >= 0) throw new TrainingDivergedException(Step, $"{what} is {values[i]}");
+            if (NonFinite.IndexOf(values) is var i and >= 0) throw new TrainingDivergedException(Step, $"{what} is {values[i]}");
         }
         Checkpoint.Save(dir, Model, Tokenizer, new TrainingState(Step, Rng.State, Options, Optimizer.M, Optimizer.V, DataHash).WriteInto);
     }
 
     /// <summary>
     /// Writes <c>DIR/snapshots/step-NNNNNN.safetensors</c> holding <c>wte.weight</c> (V, C) and <c>wpe.weight</c>
-    /// (block_size, C) as they are before step <see cref="Step"/>, with metadata <c>step</c>; and
+    /// (block_size, C) as they are before step <see cref="Step"/>, with metadata <c>step</c> and <c>train_loss</c> (the mean
+    /// training loss of the steps since the previous snapshot, absent before the first step); and
     /// <c>DIR/snapshots/tokenizer.json</c> (+ GPT-2's vocabulary files), whose ids index wte's rows. The first
-    /// snapshot of a fresh (not resumed) run first deletes the frames and tokenizer an earlier run left there.
+    /// snapshot of a fresh (not resumed) run first deletes the frames, tokenizer and formation log an earlier run left there.
     /// </summary>
-    public void SaveSnapshot(string dir)
+    /// <returns>The <c>train_loss</c> it recorded, or null.</returns>
+    public double? SaveSnapshot(string dir)
     {
         if (clearOldSnapshots) Snapshots.Clear(dir);
         clearOldSnapshots = false;
-        Snapshots.Save(dir, Step, Model, Tokenizer);
+        double? loss = stepsSinceSnapshot > 0 ? lossSinceSnapshot / stepsSinceSnapshot : null;
+        (lossSinceSnapshot, stepsSinceSnapshot) = (0, 0);
+        Snapshots.Save(dir, Step, Model, Tokenizer, loss);
+        return loss;
     }
 
     static string Hash(TextData data)

@@ -66,11 +66,9 @@ public sealed record TrainingState(int Step, ulong[] RngState, TrainOptions Opti
         // Checked like CLI input: a hand-edited or damaged file must not start a run that fails deep inside.
         state.Options.Validate(statePath);
         if (state.Step < 0) throw new FileFormatException(statePath, $"\"step\" must not be negative, got {state.Step}; was the file edited?");
-        if (state.RngState.Length != 4 || state.RngState.All(w => w == 0))
-            throw new FileFormatException(statePath, $"\"rng_state\" must be four words, not all zero, got {state.RngState.Length}; was the file edited?");
         foreach (var (name, values) in new[] { ("m", state.M), ("v", state.V) })
         {
-            int bad = Finite.IndexOfNonFinite(values);
+            int bad = NonFinite.IndexOf(values);
             if (bad < 0 && name == "v") bad = Array.FindIndex(values, x => x < 0);
             if (bad >= 0)
                 throw new FileFormatException(optPath, $"tensor '{name}' holds {values[bad]} at index {bad}; Adam's moments are finite (and v is never negative)");

@@ -32,6 +32,7 @@ public sealed partial class KeyedVectors : IDisposable
     bool disposed;
     ReadOnlyMemory<float>? unit;   // (Count, Dimensions) unit-norm rows; zero rows stay zero
     CompactIndex? compact;
+    ApproximateIndex? approximateIndex;
     readonly Lock gate = new();
 
     /// <summary>Creates a set from keys and their vectors (keys.Count × dimensions, row-major).</summary>
@@ -217,25 +218,30 @@ public sealed partial class KeyedVectors : IDisposable
     /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
     /// <exception cref="ArgumentException">No key was given.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
-    public IReadOnlyList<Neighbor> MostSimilar(IEnumerable<string> positive, IEnumerable<string>? negative = null, int topN = 10, int? restrictVocab = null)
+    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is attached.</exception>
+    public IReadOnlyList<Neighbor> MostSimilar(IEnumerable<string> positive, IEnumerable<string>? negative = null, int topN = 10, int? restrictVocab = null,
+        bool approximate = false)
     {
         var (query, rows) = MeanQuery(positive, negative ?? []);
-        return Search(query, [rows], topN, restrictVocab)[0];
+        return Search(query, [rows], topN, restrictVocab, approximate)[0];
     }
 
-    /// <summary>The neighbours of one key: <c>kv.MostSimilar("frog")</c>.</summary>
+    /// <summary>The neighbours of one key: <c>kv.MostSimilar("frog")</c>; <c>kv.MostSimilar("frog", approximate: true)</c> asks the <see cref="Index"/>.</summary>
     /// <exception cref="KeyNotFoundException">The key is unknown.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
-    public IReadOnlyList<Neighbor> MostSimilar(string key, int topN = 10, int? restrictVocab = null) =>
-        MostSimilar([key], null, topN, restrictVocab);
+    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is attached.</exception>
+    public IReadOnlyList<Neighbor> MostSimilar(string key, int topN = 10, int? restrictVocab = null, bool approximate = false) =>
+        MostSimilar([key], null, topN, restrictVocab, approximate);
 
     /// <summary>
-    /// <see cref="MostSimilar(IEnumerable{string}, IEnumerable{string}?, int, int?)"/> for many
+    /// <see cref="MostSimilar(IEnumerable{string}, IEnumerable{string}?, int, int?, bool)"/> for many
     /// queries at once: one pass over the matrix serves them all, spread over the threads.
     /// </summary>
     /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
-    public IReadOnlyList<Neighbor>[] MostSimilarBatch(IReadOnlyList<(IReadOnlyList<string> Positive, IReadOnlyList<string> Negative)> queries, int topN = 10, int? restrictVocab = null)
+    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is attached.</exception>
+    public IReadOnlyList<Neighbor>[] MostSimilarBatch(IReadOnlyList<(IReadOnlyList<string> Positive, IReadOnlyList<string> Negative)> queries, int topN = 10,
+        int? restrictVocab = null, bool approximate = false)
     {
         var flat = new float[(long)queries.Count * Dimensions];
         var exclude = new int[queries.Count][];
@@ -245,17 +251,50 @@ public sealed partial class KeyedVectors : IDisposable
             vector.CopyTo(flat, q * Dimensions);
             exclude[q] = rows;
         }
-        return Search(flat, exclude, topN, restrictVocab);
+        return Search(flat, exclude, topN, restrictVocab, approximate);
     }
 
     /// <summary>The <paramref name="topN"/> keys whose unit vectors are most similar to <paramref name="vector"/> (nothing left out).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
-    public IReadOnlyList<Neighbor> SimilarByVector(ReadOnlySpan<float> vector, int topN = 10, int? restrictVocab = null)
+    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is attached.</exception>
+    public IReadOnlyList<Neighbor> SimilarByVector(ReadOnlySpan<float> vector, int topN = 10, int? restrictVocab = null, bool approximate = false)
     {
         if (vector.Length != Dimensions) throw new ArgumentException($"vector has {vector.Length} dimensions, expected {Dimensions}");
         var query = vector.ToArray();
         Normalize(query);
-        return Search(query, [[]], topN, restrictVocab)[0];
+        return Search(query, [[]], topN, restrictVocab, approximate)[0];
+    }
+
+    /// <summary>
+    /// The approximate-neighbour index the queries search when asked with <c>approximate: true</c>, or null;
+    /// attached by <see cref="OpenIndex"/> or <see cref="BuildIndex"/> and disposed with these vectors.
+    /// </summary>
+    public ApproximateIndex? Index => approximateIndex;
+
+    /// <summary>
+    /// Maps the index file at <paramref name="path"/> (see <see cref="ApproximateIndex.PathBeside"/>) and
+    /// attaches it as <see cref="Index"/>, replacing (and disposing) any attached before.
+    /// <c>kv.OpenIndex(ApproximateIndex.PathBeside("glove.tsvec")); kv.MostSimilar("frog", approximate: true);</c>
+    /// </summary>
+    /// <exception cref="IO.FileFormatException">The file is not an index, or was built for other vectors.</exception>
+    public ApproximateIndex OpenIndex(string path) => Attach(ApproximateIndex.Open(path, this));
+
+    /// <summary>
+    /// Builds an index of these vectors (<see cref="ApproximateIndex.Build"/>), writes it to <paramref name="path"/>
+    /// and attaches it as <see cref="Index"/>.
+    /// </summary>
+    public ApproximateIndex BuildIndex(string path, ApproximateIndexOptions? options = null, Action<double>? progress = null) =>
+        Attach(ApproximateIndex.Build(this, path, options, progress));
+
+    ApproximateIndex Attach(ApproximateIndex index)
+    {
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            approximateIndex?.Dispose();
+            approximateIndex = index;
+        }
+        return index;
     }
 
     /// <summary>
@@ -302,15 +341,7 @@ public sealed partial class KeyedVectors : IDisposable
     /// As in gensim 4, keys not in the vocabulary are ignored.
     /// </summary>
     /// <exception cref="ArgumentException">None of the keys is in the vocabulary (or none was given).</exception>
-    public string DoesntMatch(IEnumerable<string> keys)
-    {
-        var used = keys.Where(Contains).ToList();
-        if (used.Count == 0) throw new ArgumentException("cannot select a key from an empty list: none of the given keys is in the vocabulary");
-        var mean = MeanQuery(used.Select(k => (Row: IndexOf(k), Weight: 1.0)).ToList());
-        // gensim sorts (similarity, key) descending and takes the last: lowest similarity, ties to the smallest key.
-        return used.Select(k => (Score: VectorMath.Dot(GetVector(k, true), mean), Key: k))
-            .OrderBy(p => p.Score).ThenBy(p => p.Key, StringComparer.Ordinal).First().Key;
-    }
+    public string DoesntMatch(IEnumerable<string> keys) => RankByCentrality(keys)[^1].Key;
 
     /// <summary>
     /// Keys closer (by cosine) to <paramref name="a"/> than <paramref name="b"/> is, in row order,
@@ -352,11 +383,13 @@ public sealed partial class KeyedVectors : IDisposable
     /// <summary>
     /// Top <paramref name="k"/> rows of [0, rowEnd) by exact float32 cosine with each unit query of
     /// <paramref name="queries"/> (count × Dimensions), leaving out each query's <paramref name="exclude"/>
-    /// rows. The int8 scan with exact re-ranking gives the same answer as <paramref name="exact"/>.
+    /// rows. The int8 scan with exact re-ranking gives the same answer as <paramref name="exact"/>;
+    /// <paramref name="approximate"/> asks the <see cref="Index"/> for the rows instead.
     /// </summary>
-    internal (int Row, float Score)[][] SearchRows(float[] queries, int[][] exclude, int k, int rowEnd, bool exact = false)
+    internal (int Row, float Score)[][] SearchRows(float[] queries, int[][] exclude, int k, int rowEnd, bool exact = false, bool approximate = false)
     {
         var u = UnitMemory;
+        if (approximate) return SearchIndex(u, queries, exclude, k, rowEnd);
         if (exact || (long)rowEnd * Dimensions < CompactThreshold)
         {
             return CompactIndex.SearchExact(u, Dimensions, queries, k, rowEnd, exclude);
@@ -364,6 +397,29 @@ public sealed partial class KeyedVectors : IDisposable
         CompactIndex index;
         lock (gate) index = compact ??= CompactIndex.Build(u, Count, Dimensions);
         return index.Search(u, queries, k, rowEnd, exclude);
+    }
+
+    /// <summary>
+    /// The index's rows for each query (k more than asked, so that dropping the excluded rows leaves k),
+    /// scored exactly as the full scan scores them. Each query is one unit of work: any thread count gives the same answer.
+    /// </summary>
+    (int Row, float Score)[][] SearchIndex(ReadOnlyMemory<float> unitRows, float[] queries, int[][] exclude, int k, int rowEnd)
+    {
+        var index = approximateIndex ?? throw new InvalidOperationException(
+            "no approximate index is attached: build one with `tokenspace index build` (KeyedVectors.BuildIndex) or open one (OpenIndex)");
+        int d = Dimensions;
+        var result = new (int Row, float Score)[exclude.Length][];
+        Threads.For(exclude.Length, q =>
+        {
+            var query = queries.AsSpan(q * d, d);
+            var best = new TopK(k);
+            foreach (int row in index.Search(query, k + exclude[q].Length, rowEnd))
+            {
+                if (Array.IndexOf(exclude[q], row) < 0) best.Offer(VectorMath.Dot(query, unitRows.Span.Slice(row * d, d)), row);
+            }
+            result[q] = best.Sorted();
+        });
+        return result;
     }
 
     /// <summary>The unit mean of +positive −negative unit vectors (gensim's get_mean_vector) and the query rows.</summary>
@@ -374,32 +430,12 @@ public sealed partial class KeyedVectors : IDisposable
         return (MeanQuery(weighted), weighted.Select(w => w.Row).Distinct().ToArray());
     }
 
-    /// <summary>
-    /// Σ weight·unit(row) / Σ|weight|, scaled to unit length, as gensim computes it: the running sum
-    /// is stored in float32 after each term, the division and norm are done in double.
-    /// </summary>
+    /// <summary>The unit mean Σ weight·unit(row) / Σ|weight| (gensim's get_mean_vector with pre- and post-normalisation).</summary>
     /// <exception cref="ArgumentException">No row was given.</exception>
     internal float[] MeanQuery(IReadOnlyList<(int Row, double Weight)> weighted)
     {
         if (weighted.Count == 0) throw new ArgumentException("cannot compute similarity with no input");
-        var mean = new double[Dimensions];
-        double total = 0;
-        foreach (var (row, weight) in weighted)
-        {
-            var v = Row(row, normalized: true);
-            for (int j = 0; j < mean.Length; j++) mean[j] = (float)(mean[j] + weight * v[j]);
-            total += Math.Abs(weight);
-        }
-        double norm = 0;
-        for (int j = 0; j < mean.Length; j++)
-        {
-            mean[j] /= total;
-            norm += mean[j] * mean[j];
-        }
-        norm = Math.Sqrt(norm);
-        var query = new float[Dimensions];
-        for (int j = 0; j < query.Length; j++) query[j] = norm > 0 ? (float)(mean[j] / norm) : (float)mean[j];
-        return query;
+        return MeanVector(weighted.Select(w => (Row(w.Row, normalized: true).ToArray(), w.Weight)).ToList(), postNormalize: true);
     }
 
     /// <summary>The end of the searched rows: the first <paramref name="restrictVocab"/> keys, or all when null (gensim's <c>restrict_vocab=None</c>).</summary>
@@ -412,11 +448,11 @@ public sealed partial class KeyedVectors : IDisposable
         return restrictVocab is { } n ? Math.Min(Count, n) : Count;
     }
 
-    IReadOnlyList<Neighbor>[] Search(float[] queries, int[][] exclude, int topN, int? restrictVocab)
+    IReadOnlyList<Neighbor>[] Search(float[] queries, int[][] exclude, int topN, int? restrictVocab, bool approximate)
     {
         int end = RowEnd(restrictVocab);
         if (topN < 1) return exclude.Select(_ => (IReadOnlyList<Neighbor>)[]).ToArray();
-        var found = SearchRows(queries, exclude, topN, end);
+        var found = SearchRows(queries, exclude, topN, end, approximate: approximate);
         return found.Select(r => (IReadOnlyList<Neighbor>)r.Select(p => new Neighbor(keys[p.Row], p.Score)).ToList()).ToArray();
     }
 
@@ -462,6 +498,8 @@ public sealed partial class KeyedVectors : IDisposable
             half = null;
             owner?.Dispose();
             owner = null;
+            approximateIndex?.Dispose();
+            approximateIndex = null;
         }
     }
 }

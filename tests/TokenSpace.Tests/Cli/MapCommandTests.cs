@@ -66,16 +66,14 @@ public sealed class MapCommandTests : IDisposable
     const string Names = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\nabigail\nemily\n";
 
     /// <summary>A few steps of microgpt through the train verb's loop, saving snapshots at 0, 2, 4, 6.</summary>
-    string TrainRun(int steps = 6, int snapshotEvery = 2) => Train(steps, snapshotEvery).Dir;
-
-    (string Dir, Trainer Trainer) Train(int steps, int snapshotEvery)
+    string TrainRun(int steps = 6, int snapshotEvery = 2)
     {
         string data = Path.Combine(dir, "names.txt");
         File.WriteAllText(data, Names);
         string run = Path.Combine(dir, "run");
-        var result = TrainCommand.Run(data, null, GptConfig.MicroGpt, new TrainOptions { Steps = steps, SnapshotEvery = snapshotEvery, EvalEvery = 0, Seed = 1 }, run,
+        TrainCommand.Run(data, null, GptConfig.MicroGpt, new TrainOptions { Steps = steps, SnapshotEvery = snapshotEvery, EvalEvery = 0, Seed = 1 }, run,
             new TrainCommand.RunSettings { Quiet = true, Overwrite = true });
-        return (run, result.Trainer);
+        return run;
     }
 
     static XElement[] Marks(XDocument svg, string element, string cls) =>
@@ -183,16 +181,16 @@ public sealed class MapCommandTests : IDisposable
     [Fact]
     public void DemoMaps_Write_WritesLetterMapPositionsAndTrainingPage()
     {
-        var (run, trainer) = Train(steps: 5, snapshotEvery: 2);
+        string run = TrainRun(steps: 5, snapshotEvery: 2);
 
-        var paths = DemoMaps.Write(run, trainer);
+        var paths = DemoMaps.Write(run);
 
         var map = XDocument.Load(paths.EmbeddingsMap);
         int tokens = CharTokenizerSize(run);
         Assert.Equal(tokens, Marks(map, "circle", "point").Length);
         Assert.Equal(tokens, Marks(map, "text", "label").Length);
         Assert.Equal(16 * 16, Marks(XDocument.Load(paths.Positions), "rect", "cell").Length);
-        // Snapshots at 0, 2, 4, and one added for the trained model at step 5.
+        // Snapshots at 0, 2, 4, and one train adds for the trained model at step 5.
         Assert.Equal([0, 2, 4, 5], PageFrames(File.ReadAllText(paths.Training)).Select(f => f.GetProperty("step").GetInt32()));
         Assert.All(Directory.GetFiles(SnapshotMap.FramesDirectory(paths.Training)), f => XDocument.Load(f));
     }

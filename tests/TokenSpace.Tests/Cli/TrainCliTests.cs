@@ -112,8 +112,9 @@ public sealed class TrainCliTests : IDisposable
     /// <summary>The CLI as a separate process (for signals and kills), its stdout and stderr collected.</summary>
     internal static Process Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "TokenSpace.Cli.dll"));
+        // env resets SIGINT to its default: a test run started in the background (CI) inherits it ignored, as would the CLI.
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "TokenSpace.Cli.dll") }) info.ArgumentList.Add(arg);
         foreach (string arg in args) info.ArgumentList.Add(arg);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
         return Process.Start(info)!;
@@ -122,20 +123,41 @@ public sealed class TrainCliTests : IDisposable
     [Fact]
     public async Task Train_CtrlC_SavesAtTheCurrentStepSaysWhereAndExits130()
     {
-        var token = TestContext.Current.CancellationToken;
-        using var process = Start(null, "train", "--data", Data(), "--steps", "100000", "--log-every", "50", "--out", Out, "--threads", "1");
-        var stderr = process.StandardError.ReadToEndAsync(token);
-        // Wait for the first progress line after step 0: training is under way.
-        while (await process.StandardOutput.ReadLineAsync(token) is { } line && !line.Contains("train loss", StringComparison.Ordinal)) { }
-        using (var kill = Process.Start("kill", ["-INT", $"{process.Id}"])) await kill.WaitForExitAsync(token);
-        string stdout = await process.StandardOutput.ReadToEndAsync(token);
-        await process.WaitForExitAsync(token).WaitAsync(TimeSpan.FromSeconds(60), token);
-        Assert.Equal(130, process.ExitCode);
-        int step = State(Out)["step"]!.GetValue<int>();
-        Assert.InRange(step, 50, 99_999);
-        string errors = await stderr;
-        Assert.Contains($"stopped at step {step} of 100000; checkpoint saved in {Out}; continue with `tokenspace train --data ", errors);
-        Assert.DoesNotContain("error", stdout + errors);
+        // Bounded: a run that ignores the signal fails the test after two minutes instead of hanging the suite.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        limit.CancelAfter(TimeSpan.FromMinutes(2));
+        var token = limit.Token;
+        // microgpt runs tens of thousands of steps a second: the run must be far longer than a loaded machine can take
+        // between the first progress line and the signal, or it ends on its own with 0. A process started in the
+        // background of a non-interactive shell inherits SIGINT ignored (and .NET keeps it so), so the CLI starts
+        // through a one-line exec that restores SIGINT's default first, as a terminal's foreground job has it.
+        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[]
+        {
+            "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])",
+            "dotnet", Path.Combine(AppContext.BaseDirectory, "TokenSpace.Cli.dll"),
+            "train", "--data", Data(), "--steps", "100000000", "--log-every", "50", "--out", Out, "--threads", "1",
+        }) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync(token);
+            // Wait for the first progress line after step 0: training is under way.
+            while (await process.StandardOutput.ReadLineAsync(token) is { } line && !line.Contains("train loss", StringComparison.Ordinal)) { }
+            using (var kill = Process.Start("kill", ["-INT", $"{process.Id}"])) await kill.WaitForExitAsync(token);
+            string stdout = await process.StandardOutput.ReadToEndAsync(token);
+            await process.WaitForExitAsync(token);
+            Assert.Equal(130, process.ExitCode);
+            int step = State(Out)["step"]!.GetValue<int>();
+            Assert.InRange(step, 50, 99_999_999);
+            string errors = await stderr;
+            Assert.Contains($"stopped at step {step} of 100000000; checkpoint saved in {Out}; continue with `tokenspace train --data ", errors);
+            Assert.DoesNotContain("error", stdout + errors);
+        }
+        finally
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
     }
 
     [Fact]

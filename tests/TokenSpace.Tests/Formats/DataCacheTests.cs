@@ -161,6 +161,17 @@ public sealed class DataCacheTests : IDisposable
     }
 
     [Fact]
+    public void Add_SymbolicLinkToGoodCopy_Imports()
+    {
+        // A link's own size is the length of its target's path; the check must read the file it points at.
+        var set = Set("http://127.0.0.1:9/unused");
+        string good = Path.Combine(dir, "good.txt"), link = Path.Combine(dir, "link.txt");
+        File.WriteAllBytes(good, Body);
+        File.CreateSymbolicLink(link, good);
+        Assert.Equal(Body, File.ReadAllBytes(DataCache.Add(set, link)));
+    }
+
+    [Fact]
     public void ResolveFile_NamesAndPaths_ResolvedOrExplained()
     {
         string file = Path.Combine(dir, "names");

@@ -215,7 +215,7 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
     {
         var document = await Get("/openapi/v1.json");
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToList();
-        Assert.Equal(["/api/spaces", "/api/keys", "/api/neighbors", "/api/analogy", "/api/projection", "/api/export", "/api/axes"], paths);
+        Assert.Equal(["/api/spaces", "/api/keys", "/api/neighbors", "/api/analogy", "/api/projection", "/api/export", "/api/axes", "/api/snapshots"], paths);
         var parameters = document["paths"]!["/api/neighbors"]!["get"]!["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
         Assert.Equal(["space", "word", "positive", "negative", "vector", "k", "metric"], parameters);
         var projection = document["paths"]!["/api/projection"]!["get"]!["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());

@@ -218,4 +218,27 @@ public class MatMulTests
             Assert.True(diff <= RelativeTolerance * scale, $"[{i}] expected {expected[i]}, got {actual[i]} (|diff| {diff:G3} > {RelativeTolerance} × {scale})");
         }
     }
+
+    [Theory]
+    [InlineData(1, 8, 3, true)]
+    [InlineData(1, 128, 384, true)]
+    [InlineData(1, 33, 65, false)]
+    [InlineData(5, 17, 40, true)]
+    public void ForwardPacked_AnyShape_EqualsForwardBitForBit(int N, int C, int OC, bool bias)
+    {
+        var rng = new Rng((ulong)(N * 1000 + C + OC));
+        var input = new float[N * C];
+        var weight = new float[OC * C];
+        var b = new float[bias ? OC : 0];
+        rng.FillGaussian(input, 0, 1);
+        rng.FillGaussian(weight, 0, 1);
+        rng.FillGaussian(b, 0, 1);
+        var expected = new float[N * OC];
+        var actual = new float[N * OC];
+
+        MatMul.Forward(expected, input, weight, b, N, C, OC);
+        MatMul.ForwardPacked(actual, input, MatMul.Pack(weight, C, OC), b, N, C, OC);
+
+        Assert.Equal(expected, actual);
+    }
 }

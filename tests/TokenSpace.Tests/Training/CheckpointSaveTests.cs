@@ -40,7 +40,7 @@ public sealed class CheckpointSaveTests : IDisposable
         string snapshots = Path.Combine(dir, Checkpoint.SnapshotsDir);
         if (Directory.Exists(snapshots))
         {
-            Assert.All(Directory.GetFileSystemEntries(snapshots), e => Assert.Matches(@"^(step-\d{6}\.safetensors|tokenizer\.json)$", Path.GetFileName(e)));
+            Assert.All(Directory.GetFileSystemEntries(snapshots), e => Assert.Matches(@"^(step-\d{6}\.safetensors|tokenizer\.json|formation\.jsonl)$", Path.GetFileName(e)));
         }
         Assert.Empty(Directory.GetFileSystemEntries(Path.GetDirectoryName(dir)!, $".{Path.GetFileName(dir)}.*"));
     }

@@ -169,8 +169,8 @@ public class TrainerSafetyTests
         });
         Assert.Equal(trainer.Step, e.Step);
         Assert.StartsWith($"step {e.Step}: the training loss is ", e.Message);
-        Assert.Equal(-1, Finite.IndexOfNonFinite(trainer.Model.Parameters));
-        Assert.Equal(-1, Finite.IndexOfNonFinite(trainer.Optimizer.V));
+        Assert.Equal(-1, NonFinite.IndexOf(trainer.Model.Parameters));
+        Assert.Equal(-1, NonFinite.IndexOf(trainer.Optimizer.V));
     }
 
     [Fact]

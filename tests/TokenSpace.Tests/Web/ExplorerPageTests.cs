@@ -144,6 +144,28 @@ public sealed class ExplorerPageTests(Explorer explorer) : IClassFixture<Explore
     }
 
     [Fact]
+    public async Task Timeline_DemoCheckpoint_DraggingTheSliderMovesTheLetters()
+    {
+        string space = Path.GetFileName(explorer.DemoDir);
+        var page = await explorer.Open($"/?space={space}&q=a&view=timeline");
+        var slider = page.GetByTestId("timeline-slider");
+        await slider.WaitForAsync();
+        string last = (await page.GetByTestId("timeline-step").TextContentAsync())!;
+        var end = await page.EvaluateAsync<double[]>("() => window.tokenspace.pointAt('a')");
+        await Explorer.Screenshot(page, "demo-timeline");
+        var box = (await slider.BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(box.X + box.Width - 4, box.Y + box.Height / 2);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(box.X + 2, box.Y + box.Height / 2, new() { Steps = 10 });
+        await page.Mouse.UpAsync();
+        await page.WaitForURLAsync(url => url.Contains("step=0"));
+        Assert.StartsWith("step 0", await page.GetByTestId("timeline-step").TextContentAsync());
+        Assert.NotEqual(last, await page.GetByTestId("timeline-step").TextContentAsync());
+        var start = await page.EvaluateAsync<double[]>("() => window.tokenspace.pointAt('a')");
+        Assert.True(Math.Abs(start[0] - end[0]) + Math.Abs(start[1] - end[1]) > 5, "the letter a did not move between the first and last frame");
+    }
+
+    [Fact]
     public async Task Glove_KingPermalink_ListsTheApisNeighbours()
     {
         Assert.SkipUnless(explorer.HasGlove, "glove-100d is not in the cache (tokenspace data fetch glove-100d)");
