@@ -53,6 +53,9 @@ public sealed record ProjectionResult(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? KlDivergence = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Iterations = null);
 
+/// <summary>The first event of a streamed t-SNE, sent at once: <c>points</c> to map in <c>total</c> iterations (the computation may still wait for a slot).</summary>
+public sealed record ProjectionStart(int Points, int Total);
+
 /// <summary>One event of a streamed t-SNE: the layout after <c>iteration</c> of <c>total</c>.</summary>
 public sealed record ProjectionFrame(int Iteration, int Total, IReadOnlyList<MapPoint> Points);
 
