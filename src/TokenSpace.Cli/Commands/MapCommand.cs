@@ -33,13 +33,17 @@ static class MapCommand
         var title = new Option<string?>("--title") { Description = "Title of the map (default: file and method)" };
         var perplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default 30, lowered to (n - 1) / 3, at least 1, for few points)" };
         var iterations = new Option<int>("--iterations") { Description = "t-SNE iterations", DefaultValueFactory = _ => 1000 };
-        var neighbors = new Option<int?>("--neighbors") { Description = "UMAP neighbourhood size, the point itself counted (default 15, at most the number of points)" };
-        var minDist = new Option<double>("--min-dist") { Description = "UMAP: how tightly points may pack in the map", DefaultValueFactory = _ => 0.1 };
+        var neighbors = new Option<int?>("--neighbors")
+        {
+            Description = "UMAP neighbourhood size, the point itself counted (default 15, at most the number of points)",
+        };
+        var minDist = new Option<double>("--min-dist") { Description = "UMAP: how close points may pack", DefaultValueFactory = _ => 0.1 };
         var seed = new Option<int>("--seed") { Description = "Seed (t-SNE, UMAP)", DefaultValueFactory = _ => 0 };
 
         var command = new Command("map", "Project embeddings to 2-D with PCA, t-SNE or UMAP and draw an SVG map")
         {
-            vectors, snapshots, method, words, top, wordsFile, labels, groups, groupColumn, output, title, perplexity, iterations, neighbors, minDist, seed,
+            vectors, snapshots, method, words, top, wordsFile, labels, groups, groupColumn, output, title, perplexity, iterations,
+            neighbors, minDist, seed,
         };
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
@@ -57,7 +61,7 @@ static class MapCommand
                 if (!(p > 0 && p < n)) throw new ArgumentException($"--perplexity must be above 0 and below the number of points ({n}), got {p}");
                 return new TsneOptions { Perplexity = p, MaxIter = parse.GetValue(iterations), Seed = parse.GetValue(seed) };
             };
-            if (run is not null && how == "umap") throw new ArgumentException("--snapshots maps with pca or tsne; umap is not available there yet");
+            if (run is not null && how == "umap") throw new ArgumentException("--snapshots maps with pca or tsne; not umap yet");
             if (run is not null) return MapSnapshots(parse, run, how, choose, tsneOptions, groups, groupColumn, output, title, json);
 
             using var all = VectorOptions.Load(parse, path!);
@@ -80,7 +84,10 @@ static class MapCommand
             else if (how == "umap")
             {
                 int k = parse.GetValue(neighbors) ?? Math.Min(15, n);
-                if (k < 2 || k > n) throw new ArgumentException($"--neighbors must be at least 2 and at most the number of points ({n}), got {k}");
+                if (k < 2 || k > n)
+                {
+                    throw new ArgumentException($"--neighbors must be at least 2 and at most the number of points ({n}), got {k}");
+                }
                 var options = new UmapOptions { Neighbors = k, MinDist = parse.GetValue(minDist), Seed = parse.GetValue(seed) };
                 int epochs = n <= Umap.SmallLimit ? Umap.SmallEpochs : Umap.LargeEpochs;
                 umap = WithProgress("UMAP", epochs, showProgress: !json && !Console.IsErrorRedirected,
@@ -101,7 +108,7 @@ static class MapCommand
             string? groupsPath = parse.GetValue(groups);
             var map = ScatterPlot.Write(parse.GetValue(output)!, chosen.Keys, xy, new ScatterOptions
             {
-                Title = parse.GetValue(title) ?? $"{VectorOptions.DisplayName(path!)} · {how switch { "pca" => "PCA", "tsne" => "t-SNE", _ => "UMAP" }}",
+                Title = parse.GetValue(title) ?? $"{VectorOptions.DisplayName(path!)} · {MethodName(how)}",
                 Subtitle = detail,
                 Labels = parse.GetValue(labels),
                 Groups = groupsPath is null ? null : Groups(groupsPath, parse.GetValue(groupColumn), chosen.Keys),
@@ -111,14 +118,22 @@ static class MapCommand
             {
                 var points = chosen.Keys.Select((k, i) => new { key = k, x = xy[2 * i], y = xy[2 * i + 1] }).ToArray();
                 string outPath = parse.GetValue(output)!;
+                int placed = map.LabelsPlaced, dropped = map.LabelsDropped;
                 object document = how switch
                 {
-                    "pca" => new { method = how, points, explained_variance = explained, out_path = outPath, labels_placed = map.LabelsPlaced, labels_dropped = map.LabelsDropped },
-                    "tsne" => new { method = how, points, kl_divergence = kl, out_path = outPath, labels_placed = map.LabelsPlaced, labels_dropped = map.LabelsDropped },
+                    "pca" => new
+                    {
+                        method = how, points, explained_variance = explained, out_path = outPath, labels_placed = placed,
+                        labels_dropped = dropped,
+                    },
+                    "tsne" => new
+                    {
+                        method = how, points, kl_divergence = kl, out_path = outPath, labels_placed = placed, labels_dropped = dropped,
+                    },
                     _ => new
                     {
                         method = how, points, epochs = umap!.Epochs, a = umap.A, b = umap.B, init = umap.Init.ToString().ToLowerInvariant(),
-                        components = umap.Components, out_path = outPath, labels_placed = map.LabelsPlaced, labels_dropped = map.LabelsDropped,
+                        components = umap.Components, out_path = outPath, labels_placed = placed, labels_dropped = dropped,
                     },
                 };
                 CliOptions.WriteJson(document);
@@ -129,7 +144,11 @@ static class MapCommand
             table.AddRow("points", n.ToString("N0"));
             if (explained is not null) table.AddRow("explained variance", $"{explained[0]:P1}, {explained[1]:P1}");
             if (kl is not null) table.AddRow("KL divergence", $"{kl:0.####}");
-            if (umap is not null) table.AddRow("UMAP", $"{umap.Epochs} epochs, {umap.Init.ToString().ToLowerInvariant()} start, graph of {umap.Components:N0} component(s)");
+            if (umap is not null)
+            {
+                string start = umap.Init.ToString().ToLowerInvariant();
+                table.AddRow("UMAP", $"{umap.Epochs} epochs, {start} start, graph of {umap.Components:N0} component(s)");
+            }
             if (parse.GetValue(labels)) table.AddRow("labels", $"{map.LabelsPlaced:N0} placed, {map.LabelsDropped:N0} left out to avoid overlaps");
             table.AddRow("wrote", Markup.Escape(parse.GetValue(output)!));
             AnsiConsole.Write(table);
@@ -193,7 +212,10 @@ static class MapCommand
     internal static string?[] Groups(string groupsPath, string? column, IReadOnlyList<string> keys) =>
         groupsPath == "letters" ? keys.Select(LetterGroups.Of).ToArray() : ReadGroups(groupsPath, column, keys);
 
-    /// <summary>Runs <paramref name="fit"/>, with a progress bar on stderr of <paramref name="total"/> steps when shown (fit gets a reporter then, else null).</summary>
+    static string MethodName(string how) => how switch { "pca" => "PCA", "tsne" => "t-SNE", _ => "UMAP" };
+
+    /// <summary>Runs <paramref name="fit"/>, with a progress bar on stderr of <paramref name="total"/> steps when shown (fit gets a
+    /// reporter then, else null).</summary>
     static T WithProgress<T>(string name, int total, bool showProgress, Func<Action<int>?, T> fit)
     {
         if (!showProgress) return fit(null);

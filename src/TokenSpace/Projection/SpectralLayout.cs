@@ -95,7 +95,8 @@ static class SpectralLayout
         return layout;
     }
 
-    /// <summary>The <paramref name="dims"/> largest eigenpairs of the tridiagonal matrix (α on the diagonal, β beside it), largest first.</summary>
+    /// <summary>The <paramref name="dims"/> largest eigenpairs of the tridiagonal matrix (α on the diagonal, β beside it), largest
+    /// first.</summary>
     static (double[] Values, Matrix<double> Vectors) Ritz(List<double> alpha, List<double> beta, int dims)
     {
         int m = alpha.Count;
@@ -130,7 +131,11 @@ static class SpectralLayout
             for (int i = unit * RowsPerUnit, end = Math.Min(n, i + RowsPerUnit); i < end; i++)
             {
                 double sum = 0;
-                for (int e = graph.RowStart[i]; e < graph.RowStart[i + 1]; e++) sum += graph.Values[e] * scale[graph.Columns[e]] * input[graph.Columns[e]];
+                for (int e = graph.RowStart[i]; e < graph.RowStart[i + 1]; e++)
+                {
+                    int j = graph.Columns[e];
+                    sum += graph.Values[e] * scale[j] * input[j];
+                }
                 output[i] = scale[i] * sum;
             }
         });

@@ -5,7 +5,8 @@ namespace TokenSpace.Projection;
 /// <summary>UMAP settings; the defaults are umap-learn 0.5's.</summary>
 public sealed record UmapOptions
 {
-    /// <summary>Size of the neighbourhood each point's fuzzy set covers, the point itself counted (umap-learn's <c>n_neighbors</c>); 2 to n.</summary>
+    /// <summary>Size of the neighbourhood each point's fuzzy set covers, the point itself counted (umap-learn's
+    /// <c>n_neighbors</c>); 2 to n.</summary>
     public int Neighbors { get; init; } = 15;
 
     /// <summary>How close points may lie in the map: the distance at which the low-dimensional similarity starts to fall.</summary>
@@ -36,7 +37,8 @@ public enum UmapInit
     /// <summary>The normalised Laplacian's eigenvectors (the graph was connected).</summary>
     Spectral,
 
-    /// <summary>Uniform in [−10, 10]² from the seed: the graph fell into several components, whose eigenvectors would only name them.</summary>
+    /// <summary>Uniform in [−10, 10]² from the seed: the graph fell into several components, whose eigenvectors would only name
+    /// them.</summary>
     Random,
 }
 
@@ -49,7 +51,8 @@ public enum UmapInit
 /// <param name="Components">Connected components of the neighbour graph.</param>
 public sealed record UmapResult(double[] Coordinates, int Epochs, double A, double B, UmapInit Init, int Components);
 
-/// <summary>Called by <see cref="Umap.Fit"/> after each epoch with the number done and the layout then, <c>(n, 2)</c> row-major (valid only during the call).</summary>
+/// <summary>Called by <see cref="Umap.Fit"/> after each epoch with the number done and the layout then, <c>(n, 2)</c> row-major
+/// (valid only during the call).</summary>
 public delegate void UmapProgress(int epoch, ReadOnlySpan<double> layout);
 
 /// <summary>
@@ -94,7 +97,8 @@ public static class Umap
     /// <param name="options">Settings; null for the defaults.</param>
     /// <param name="onEpoch">Called after each epoch with the number done and the layout, for progress display or a live map.</param>
     /// <param name="cancellationToken">Checked during the neighbour search and before each epoch.</param>
-    /// <exception cref="ArgumentException">The sizes disagree, a value is not finite, or a setting is out of range (Neighbors above n, say).</exception>
+    /// <exception cref="ArgumentException">The sizes disagree, a value is not finite, or a setting is out of range (Neighbors above
+    /// n, say).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static UmapResult Fit(ReadOnlySpan<float> matrix, int n, int d, UmapOptions? options = null, UmapProgress? onEpoch = null,
         CancellationToken cancellationToken = default)
@@ -121,20 +125,32 @@ public static class Umap
     static void Check(ReadOnlySpan<float> matrix, int n, int d, UmapOptions options)
     {
         if (n < 3) throw new ArgumentException($"UMAP needs at least 3 points, got {n}", nameof(n));
-        if (d < 1 || matrix.Length != (long)n * d) throw new ArgumentException($"matrix has {matrix.Length} values, expected n*d = {n}*{d}", nameof(matrix));
+        if (d < 1 || matrix.Length != (long)n * d)
+        {
+            throw new ArgumentException($"matrix has {matrix.Length} values, expected n*d = {n}*{d}", nameof(matrix));
+        }
         for (int t = 0; t < matrix.Length; t++)
         {
-            if (!float.IsFinite(matrix[t])) throw new ArgumentException($"row {t / d}, column {t % d} is {matrix[t]}; UMAP needs finite values", nameof(matrix));
+            if (!float.IsFinite(matrix[t]))
+            {
+                throw new ArgumentException($"row {t / d}, column {t % d} is {matrix[t]}; UMAP needs finite values", nameof(matrix));
+            }
         }
         if (options.Neighbors < 2 || options.Neighbors > n)
         {
-            throw new ArgumentException($"neighbors counts the point itself and must be in [2, n = {n}], got {options.Neighbors}; lower it for few points",
+            throw new ArgumentException(
+                $"neighbors counts the point itself and must be in [2, n = {n}], got {options.Neighbors}; lower it for few points",
                 nameof(options));
         }
-        if (options.Epochs is < 1) throw new ArgumentException($"epochs must be at least 1, got {options.Epochs}", nameof(options));
-        if (!(options.LearningRate > 0)) throw new ArgumentException($"learning rate must be positive, got {options.LearningRate}", nameof(options));
-        if (options.NegativeSampleRate < 0) throw new ArgumentException($"negative sample rate must be non-negative, got {options.NegativeSampleRate}", nameof(options));
-        if (!(options.RepulsionStrength >= 0)) throw new ArgumentException($"repulsion strength must be non-negative, got {options.RepulsionStrength}", nameof(options));
+        string? wrong = options switch
+        {
+            { Epochs: < 1 } => $"epochs must be at least 1, got {options.Epochs}",
+            { LearningRate: not > 0 } => $"learning rate must be positive, got {options.LearningRate}",
+            { NegativeSampleRate: < 0 } => $"negative sample rate must be non-negative, got {options.NegativeSampleRate}",
+            { RepulsionStrength: not >= 0 } => $"repulsion strength must be non-negative, got {options.RepulsionStrength}",
+            _ => null,
+        };
+        if (wrong is not null) throw new ArgumentException(wrong, nameof(options));
     }
 
     /// <summary>The start: spectral or random, then scaled into [0, 10] on each axis as umap-learn 0.5 does before descending.</summary>
@@ -192,8 +208,8 @@ public static class Umap
     /// The descent. <paramref name="schedule"/>'s values are each edge's sampling period in epochs. Each epoch reads the
     /// previous layout for the other ends and the negative samples, and writes only the points of the unit walking them.
     /// </summary>
-    static void Optimise(UmapGraph schedule, double[] y, double a, double b, int epochs, UmapOptions options, Rng rng, UmapProgress? onEpoch,
-        CancellationToken cancellationToken)
+    static void Optimise(UmapGraph schedule, double[] y, double a, double b, int epochs, UmapOptions options, Rng rng,
+        UmapProgress? onEpoch, CancellationToken cancellationToken)
     {
         int n = schedule.Count, edges = schedule.Columns.Length;
         double[] period = schedule.Values;

@@ -142,7 +142,8 @@ sealed record UmapGraph(int[] RowStart, int[] Columns, double[] Values)
         return (rho, sigma);
     }
 
-    /// <summary>Which connected component each vertex belongs to (numbered from 0 in order of their first vertex), and how many there are.</summary>
+    /// <summary>Which connected component each vertex belongs to (numbered from 0 in order of their first vertex), and how many
+    /// there are.</summary>
     public (int[] Component, int Count) Components()
     {
         int n = Count;
