@@ -24,7 +24,7 @@ static class SnapshotsApi
 
     public static void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/snapshots", Frames)
-            .WithSummary("The aligned PCA frames of a checkpoint's wte snapshots, with loss and formation metrics, for the training timeline");
+            .WithSummary("The aligned PCA frames of a checkpoint's wte snapshots, with loss and formation metrics (the training timeline)");
 
     static SnapshotsResult Frames(Catalog catalog, [Description("A loaded space's name (default: the first)")] string? space)
     {
@@ -45,7 +45,9 @@ static class SnapshotsApi
             var frame = snapshot.LoadFrame();
             int rows = frame.Wte.Length / frame.Channels;
             if (rows != keys.Count)
-                throw new FileFormatException(snapshot.Path, $"wte.weight has {rows} rows; the snapshots' tokenizer has {keys.Count} tokens");
+            {
+                throw new FileFormatException(snapshot.Path, $"wte.weight has {rows} rows; its tokenizer has {keys.Count} tokens");
+            }
             frames.Add(new MapFrame(frame.Step, keys, Pca.Fit(frame.Wte, rows, frame.Channels, 2).Coordinates));
             losses[frame.Step] = frame.Loss;
         }
