@@ -124,6 +124,10 @@ static class ServeBench
     /// </summary>
     static void Streams(string url, int count)
     {
+        // The clients live in the server's process: threads for them up front, so that on two loaded cores the measurement
+        // is of the server answering, not of the thread pool slowly adding threads for the clients' continuations.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, count + 8), io);
         using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = Timeout.InfiniteTimeSpan };
         var clock = Stopwatch.StartNew();
         var clients = Enumerable.Range(0, count).Select(async i =>
