@@ -82,10 +82,12 @@ static class MapsBench
     /// <summary>
     /// <c>maps --method umap [--rounds R] [--trust-sample S] [--reference-seed SEED]</c>: UMAP (15 neighbours, min_dist 0.1, seed 0)
     /// beside umap-learn (tools/reference/umap_bench.py: a cold run with numba's JIT, then a warm one) in R alternating rounds;
-    /// medians of the wall times; trustworthiness(10) of both last layouts by <see cref="Trustworthiness"/>, exact up to S points,
-    /// else over the same S points drawn once from a fixed seed. umap-learn's seed −1 (the default) is random_state=None, its
+    /// medians of the wall times; trustworthiness(10) of both last layouts by <see cref="Trustworthiness"/>, exact up to
+    /// <see cref="ExactTrustLimit"/> points, else over the same S (2,000) points drawn once from a fixed seed. umap-learn's seed −1 (the default) is random_state=None, its
     /// parallel (fastest) path; a seed makes it serial.
     /// </summary>
+    const int ExactTrustLimit = 10_000;
+
     static void RunUmap(string[] words, float[] matrix, int d, string source, int rounds, int sampleSize, int referenceSeed)
     {
         int n = words.Length, threads = Tensors.Threads.Count;
@@ -128,7 +130,7 @@ static class MapsBench
         }
 
         int[]? sample = null;
-        if (n > sampleSize)
+        if (n > ExactTrustLimit)
         {
             var rng = new Tensors.Rng(1);
             var order = Enumerable.Range(0, n).ToArray();
