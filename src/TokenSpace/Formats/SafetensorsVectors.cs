@@ -95,9 +95,13 @@ static class SafetensorsVectors
         {
             var bits = mapped.Elements<ushort>(offset, rows * dims);
             var kind = entry.DType == "BF16" ? VectorStorage.BFloat16 : VectorStorage.Float16;
-            int bad = NonFinite.IndexOf16(bits, kind == VectorStorage.BFloat16 ? NonFinite.BFloat16Exponent : NonFinite.Float16Exponent);
-            if (bad >= 0) throw NotFinite(file, entry, keys, bad, dims, offset + 2 * bad);
-            return new KeyedVectors(keys, new Lazy<Dictionary<string, int>>(index), bits, kind, dims, mapped);
+            var kv = new KeyedVectors(keys, new Lazy<Dictionary<string, int>>(index), bits, kind, dims, mapped);
+            // One pass over the mapping both checks every value and computes the norms the first query needs:
+            // a row holds a NaN or infinity exactly when its (double) norm is not finite.
+            int row = kv.FirstNonFiniteRow();
+            if (row < 0) return kv;
+            int bad = row * dims + NonFinite.IndexOf16(bits.Slice(row * dims, dims), kind == VectorStorage.BFloat16 ? NonFinite.BFloat16Exponent : NonFinite.Float16Exponent);
+            throw NotFinite(file, entry, keys, bad, dims, offset + 2L * bad);
         }
         catch
         {

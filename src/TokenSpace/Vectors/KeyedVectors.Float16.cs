@@ -126,6 +126,9 @@ public sealed partial class KeyedVectors
         }
     }
 
+    /// <summary>The first row whose norm is not finite (it holds a NaN or an infinity), or -1; computes (and keeps) every row's norm.</summary>
+    internal int FirstNonFiniteRow() => Array.FindIndex(RowNorms, n => !double.IsFinite(n));
+
     /// <summary>The whole raw matrix as float32: the matrix itself, or a widened copy of the 16-bit one.</summary>
     ReadOnlySpan<float> RawVectors()
     {
