@@ -83,12 +83,17 @@ public sealed record SnapshotsResult(string Method, IReadOnlyList<SnapshotFrame>
 /// <summary>The parameters of <c>/api/projection</c> and <c>/api/export</c>: which points, mapped how.</summary>
 public sealed record ProjectionQuery(
     [FromQuery(Name = "space")] [property: Description("A loaded space's name (default: the first)")] string? Space,
-    [FromQuery(Name = "method")] [property: Description("pca (default) or tsne")] string? Method,
-    [FromQuery(Name = "top")] [property: Description("Map the first N keys (most frequent first), 1–100,000 (t-SNE: at most 20,000)")] string? Top,
+    [FromQuery(Name = "method")] [property: Description("pca (default), tsne or umap")] string? Method,
+    [FromQuery(Name = "top")] [property: Description("Map the first N keys (most frequent first), 1–100,000 (t-SNE, UMAP: 20,000)")]
+    string? Top,
     [FromQuery(Name = "words")] [property: Description("Comma-separated keys to map (at most 100)")] string? Words,
     [FromQuery(Name = "around")] [property: Description("Map this key and its k nearest neighbours")] string? Around,
     [FromQuery(Name = "k")] [property: Description("With around: neighbours to map, 2–1000 (default 100)")] string? K,
     [FromQuery(Name = "dims")] [property: Description("2 (default) or 3 (PCA only): 3-D points carry z")] string? Dims,
+    [FromQuery(Name = "neighbors")] [property: Description("UMAP neighbourhood, the point itself counted: 2 to the points (default 15)")]
+    string? Neighbors,
+    [FromQuery(Name = "min_dist")] [property: Description("UMAP min_dist, 0 to 0.99 (default 0.1)")] string? MinDist,
     [FromQuery(Name = "perplexity")] [property: Description("t-SNE perplexity (default 30, lowered to (n − 1) / 3 for few points)")] string? Perplexity,
-    [FromQuery(Name = "iterations")] [property: Description("t-SNE iterations, 1–5000 (default 1000)")] string? Iterations,
-    [FromQuery(Name = "seed")] [property: Description("t-SNE seed (default 0)")] string? Seed);
+    [FromQuery(Name = "iterations")] [property: Description("t-SNE iterations, 1–5000 (default 1000); UMAP epochs (default 500 or 200)")]
+    string? Iterations,
+    [FromQuery(Name = "seed")] [property: Description("t-SNE or UMAP seed (default 0)")] string? Seed);

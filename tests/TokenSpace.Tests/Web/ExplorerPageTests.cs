@@ -119,6 +119,20 @@ public sealed class ExplorerPageTests(Explorer explorer) : IClassFixture<Explore
     }
 
     [Fact]
+    public async Task MethodSelector_Umap_DrawsTheMapAndUrlSaysUmap()
+    {
+        var page = await explorer.Open($"/?space={Fixture}");
+        await page.WaitForFunctionAsync("() => document.getElementById('status').textContent.includes('points')");
+        var before = await page.EvaluateAsync<double[]>("() => window.tokenspace.pointAt('tiger')");
+        await page.GetByTestId("method").SelectOptionAsync("umap");
+        await page.WaitForURLAsync(url => url.Contains("method=umap"));
+        // The UMAP layout replaces the PCA one: tiger moves.
+        await page.WaitForFunctionAsync("b => { const p = window.tokenspace.pointAt('tiger'); return p && (p[0] !== b[0] || p[1] !== b[1]); }", before);
+        Assert.Empty(Explorer.Errors(page));
+        await Explorer.Screenshot(page, "fixture-umap");
+    }
+
+    [Fact]
     public async Task Analogy_TypedWords_ShowsTheApisAnswer()
     {
         var page = await explorer.Open($"/?space={Fixture}");
