@@ -20,6 +20,25 @@ public enum Activation
     Relu,
 }
 
+/// <summary>How a token learns where it stands in the sequence.</summary>
+public enum PositionKind
+{
+    /// <summary>A trained table <c>wpe</c> (block_size, C) added to <c>wte[tok]</c>, as GPT-2 and nanoGPT.</summary>
+    Learned,
+
+    /// <summary>The Transformer paper's fixed sinusoids added to <c>wte[tok]</c>: no trainable <c>wpe</c>.</summary>
+    Sinusoidal,
+
+    /// <summary>
+    /// Rotary embeddings (RoFormer) on each head's q and k, base 10000, over the whole head, pairing channel i with
+    /// i + hs/2 ("rotate half", as GPT-NeoX and Hugging Face LLaMA): no <c>wpe</c> tensor.
+    /// </summary>
+    Rope,
+
+    /// <summary>No position information: only the causal mask tells positions apart.</summary>
+    None,
+}
+
 /// <summary>
 /// The shape and switches of a GPT. The defaults are GPT-2 / nanoGPT's architecture; <see cref="MicroGpt"/>
 /// gives Karpathy's microgpt. Everything the model needs to be rebuilt is here (and in config.json).
@@ -31,6 +50,9 @@ public sealed record GptConfig
 
     /// <summary>The longest sequence (wpe rows). 256 is nanoGPT's shakespeare-char context.</summary>
     public int BlockSize { get; init; } = 256;
+
+    /// <summary>How positions are encoded: GPT-2's learned wpe by default.</summary>
+    public PositionKind Positions { get; init; } = PositionKind.Learned;
 
     /// <summary>Number of transformer blocks.</summary>
     public int Layers { get; init; } = 6;
@@ -105,6 +127,8 @@ public sealed record GptConfig
         if (Heads < 1 || Channels < 1 || Channels % Heads != 0)
             throw new ArgumentException($"n_embd {Channels} must be a positive multiple of n_head {Heads}");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"dropout must lie in [0, 1), got {Dropout}");
+        if (Positions == PositionKind.Rope && HeadSize % 2 != 0)
+            throw new ArgumentException($"rotary positions pair the channels of a head; head size n_embd / n_head = {HeadSize} must be even");
         if (!(NormEpsilon > 0)) throw new ArgumentException($"layer_norm_epsilon must be positive, got {NormEpsilon}");
         if (CoreParameters > Array.MaxLength)
         {
@@ -114,9 +138,10 @@ public sealed record GptConfig
     }
 
     /// <summary>
-    /// The parameters every variant of this shape has at least: wte, wpe and each block's four weight
+    /// The parameters every variant of this shape has at least: wte, a learned wpe and each block's four weight
     /// matrices (12·C²), norms and biases aside. In double, so that an absurd config cannot overflow it;
     /// a reader compares it with the size of the weights file before allocating anything.
     /// </summary>
-    public double CoreParameters => ((double)VocabSize + BlockSize) * Channels + 12.0 * Layers * Channels * Channels;
+    public double CoreParameters =>
+        ((double)VocabSize + (Positions == PositionKind.Learned ? BlockSize : 0)) * Channels + 12.0 * Layers * Channels * Channels;
 }
