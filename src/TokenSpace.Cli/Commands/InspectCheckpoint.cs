@@ -45,7 +45,8 @@ static class InspectCheckpoint
         }
         else if (config.Positions == PositionKind.Sinusoidal)
         {
-            band = Formation.PositionBands(PositionEmbedding.CreateSinusoidal(config.BlockSize, config.Channels).Weight.Span, config.Channels);
+            var sinusoids = PositionEmbedding.CreateSinusoidal(config.BlockSize, config.Channels);
+            band = Formation.PositionBands(sinusoids.Weight.Span, config.Channels);
         }
         var bands = band is null ? null : Distances.Where(d => d < band.Length).Select(d => new { distance = d, mean_cosine = band[d] }).ToList();
         int? half = band is null ? null : Enumerable.Range(1, band.Length - 1).Cast<int?>().FirstOrDefault(d => band[d!.Value] < 0.5 * band[1]);
@@ -96,7 +97,8 @@ static class InspectCheckpoint
         else
         {
             string what = config.Positions == PositionKind.Learned ? "wpe bands" : "wpe bands of the fixed sinusoids (not learned)";
-            Console.WriteLine($"{what}, mean cosine of positions d apart: " + string.Join("  ", bands.Select(b => $"d={b.distance} {b.mean_cosine:F2}"))
+            Console.WriteLine($"{what}, mean cosine of positions d apart: "
+                + string.Join("  ", bands.Select(b => $"d={b.distance} {b.mean_cosine:F2}"))
                 + (half is { } h ? $"; half of the d=1 similarity is gone by d={h}" : "; it never falls to half of d=1"));
         }
         return 0;

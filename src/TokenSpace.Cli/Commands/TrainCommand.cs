@@ -34,7 +34,7 @@ static class TrainCommand
     static readonly Option<int?> Channels = new("--n-embd") { Description = "Embedding width" };
     static readonly Option<string?> Positions = new("--positions")
     {
-        Description = "Position encoding: learned (GPT-2's wpe, the default), sinusoidal (fixed, added to wte), rope (rotary on q and k), none",
+        Description = "Position encoding: learned (GPT-2's wpe, the default), sinusoidal (fixed, added to wte), rope (rotary q, k), none",
     };
     static readonly Option<float?> Dropout = new("--dropout") { Description = "Dropout probability (training only)" };
     static readonly Option<float?> Lr = new("--lr") { Description = "Peak learning rate" };
@@ -60,9 +60,9 @@ static class TrainCommand
     {
         var command = new Command("train", "Train a GPT from scratch; its wte is the learned token embedding")
         {
-            Data, ValData, Tokenizer, InitFrom, PresetName, Out, Resume, Mode, Steps, BatchSize, BlockSize, Layers, Heads, Channels, Positions,
-            Dropout, Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed, LrDecaySteps, LogEvery, Overwrite,
-            ReplaceInvalidUtf8,
+            Data, ValData, Tokenizer, InitFrom, PresetName, Out, Resume, Mode, Steps, BatchSize, BlockSize, Layers, Heads, Channels,
+            Positions, Dropout, Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed,
+            LrDecaySteps, LogEvery, Overwrite, ReplaceInvalidUtf8,
         };
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
@@ -143,7 +143,8 @@ static class TrainCommand
             (Warmup, given.WarmupSteps, saved.WarmupSteps), (Schedule, given.Schedule, saved.Schedule), (WeightDecay, given.WeightDecay, saved.WeightDecay),
             (Beta1, given.Beta1, saved.Beta1), (Beta2, given.Beta2, saved.Beta2), (GradClip, given.GradClip, saved.GradClip), (Seed, given.Seed, saved.Seed),
             (BlockSize, fromCli.BlockSize, config.BlockSize), (Layers, fromCli.Layers, config.Layers), (Heads, fromCli.Heads, config.Heads),
-            (Channels, fromCli.Channels, config.Channels), (Positions, fromCli.Positions, config.Positions), (Dropout, fromCli.Dropout, config.Dropout),
+            (Channels, fromCli.Channels, config.Channels), (Positions, fromCli.Positions, config.Positions),
+            (Dropout, fromCli.Dropout, config.Dropout),
         ];
         var differ = fixedByRun.Where(f => Given(f.Option) && !f.Given.Equals(f.Saved)).ToList();
         var differing = differ.Select(f => $"{f.Option.Name} {Show(f.Given)} (the run's: {Show(f.Saved)})").ToList();

@@ -156,8 +156,9 @@ public static partial class Checkpoint
         [PositionKind.None] = "none",
     };
 
-    /// <summary>The <see cref="PositionKind"/> called <paramref name="name"/> in config.json (learned, sinusoidal, rope, none); null for another name.</summary>
-    public static PositionKind? ParsePositions(string name) => PositionNames.FirstOrDefault(p => p.Value == name) is { Value: not null } p ? p.Key : null;
+    /// <summary>The <see cref="PositionKind"/> called <paramref name="name"/> (<see cref="PositionNames"/>); null for another.</summary>
+    public static PositionKind? ParsePositions(string name) =>
+        PositionNames.Where(p => p.Value == name).Select(p => (PositionKind?)p.Key).FirstOrDefault();
 
     /// <summary>
     /// Reads <c>config.json</c>. Keys this project adds are optional and default to GPT-2's architecture,
@@ -205,7 +206,8 @@ public static partial class Checkpoint
                     _ => throw new FileFormatException(path, $"norm \"{norm}\" is not supported; expected layernorm or rmsnorm"),
                 },
                 Positions = ParsePositions(positions)
-                    ?? throw new FileFormatException(path, $"positions \"{positions}\" is not supported; expected {string.Join(", ", PositionNames.Values)}"),
+                    ?? throw new FileFormatException(path,
+                        $"positions \"{positions}\" is not supported; expected {string.Join(", ", PositionNames.Values)}"),
                 TiedLmHead = Bool("tie_word_embeddings", true),
                 Bias = Bool("bias", true),
                 EmbeddingNorm = Bool("embedding_norm", false),

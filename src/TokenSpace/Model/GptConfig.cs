@@ -118,7 +118,9 @@ public sealed record GptConfig
     };
 
     /// <summary>Checks the shape is buildable.</summary>
-    /// <exception cref="ArgumentException">A size is not positive, heads do not divide channels, or dropout is outside [0, 1).</exception>
+    /// <exception cref="ArgumentException">
+    /// A size is not positive, heads do not divide channels, rotary positions with an odd head size, or dropout is outside [0, 1).
+    /// </exception>
     public void Validate()
     {
         if (VocabSize < 1) throw new ArgumentException($"vocab_size must be at least 1, got {VocabSize}");
@@ -128,7 +130,7 @@ public sealed record GptConfig
             throw new ArgumentException($"n_embd {Channels} must be a positive multiple of n_head {Heads}");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"dropout must lie in [0, 1), got {Dropout}");
         if (Positions == PositionKind.Rope && HeadSize % 2 != 0)
-            throw new ArgumentException($"rotary positions pair the channels of a head; head size n_embd / n_head = {HeadSize} must be even");
+            throw new ArgumentException($"rotary positions pair a head's channels; head size n_embd / n_head = {HeadSize} must be even");
         if (!(NormEpsilon > 0)) throw new ArgumentException($"layer_norm_epsilon must be positive, got {NormEpsilon}");
         if (CoreParameters > Array.MaxLength)
         {

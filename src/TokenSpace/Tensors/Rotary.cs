@@ -51,8 +51,8 @@ public static class Rotary
     /// <param name="cos">(≥ start + T, half), from <see cref="Table"/>.</param>
     /// <param name="sin">(≥ start + T, half).</param>
     /// <param name="start">The position of the first row (a decoded token's place in the sequence).</param>
-    public static void Forward(Span<float> qkv, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, int B, int T, int C, int NH, int start = 0) =>
-        Rotate(qkv, cos, sin, B, T, C, NH, start, 1f);
+    public static void Forward(Span<float> qkv, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, int B, int T, int C, int NH,
+        int start = 0) => Rotate(qkv, cos, sin, B, T, C, NH, start, 1f);
 
     /// <summary>
     /// The gradient of <see cref="Forward"/>, in place: the rotation is orthogonal, so the gradient with respect to the
@@ -64,12 +64,13 @@ public static class Rotary
     public static void Backward(Span<float> dQkv, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, int B, int T, int C, int NH) =>
         Rotate(dQkv, cos, sin, B, T, C, NH, 0, -1f);
 
-    /// <summary>Turns each (i, i + half) pair of q and k by <c>direction</c> × the row's angle: x₁·c − x₂·s, x₂·c + x₁·s with s = ±sin.</summary>
+    /// <summary>Turns each pair (i, i + half) of q and k by <c>direction</c> × its angle: x₁·c − x₂·s, x₂·c + x₁·s (s = ±sin).</summary>
     static unsafe void Rotate(Span<float> qkv, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, int B, int T, int C, int NH, int start,
         float direction)
     {
         int hs = C / NH, half = hs / 2, N = B * T;
-        if (qkv.Length != (long)N * 3 * C) throw new ArgumentException($"qkv has {qkv.Length} floats, expected B·T·3C = {(long)N * 3 * C}", nameof(qkv));
+        if (qkv.Length != (long)N * 3 * C)
+            throw new ArgumentException($"qkv has {qkv.Length} floats, expected B·T·3C = {(long)N * 3 * C}", nameof(qkv));
         if (cos.Length < (long)(start + T) * half || sin.Length < (long)(start + T) * half)
             throw new ArgumentException($"the cos/sin tables must cover positions up to {start + T - 1}", nameof(cos));
         fixed (float* pQkv = qkv, pCos = cos, pSin = sin)
@@ -89,7 +90,8 @@ public static class Rotary
                         int i = 0;
                         for (; i + W <= half; i += W)
                         {
-                            Vector<float> va = Vector.Load(a + i), vb = Vector.Load(b + i), vc = Vector.Load(cs + i), vs = sign * Vector.Load(sn + i);
+                            Vector<float> va = Vector.Load(a + i), vb = Vector.Load(b + i);
+                            Vector<float> vc = Vector.Load(cs + i), vs = sign * Vector.Load(sn + i);
                             (va * vc - vb * vs).Store(a + i);
                             (vb * vc + va * vs).Store(b + i);
                         }

@@ -82,7 +82,10 @@ public static partial class Snapshots
         Directory.CreateDirectory(Folder(run));
         CheckpointTokenizer.Save(Folder(run), tokenizer);
         var c = model.Config;
-        var tensors = new List<(string, long[], ReadOnlyMemory<float>)> { ("wte.weight", [c.VocabSize, c.Channels], model.TokenEmbeddings.ToArray()) };
+        var tensors = new List<(string, long[], ReadOnlyMemory<float>)>
+        {
+            ("wte.weight", [c.VocabSize, c.Channels], model.TokenEmbeddings.ToArray()),
+        };
         // Only a learned wpe is a tensor that forms; fixed sinusoids and rotary positions have none.
         if (c.Positions == PositionKind.Learned) tensors.Add(("wpe.weight", [c.BlockSize, c.Channels], model.PositionEmbeddings.ToArray()));
         SafetensorsFile.Write(FramePath(run, step), tensors, metadata);
