@@ -12,6 +12,7 @@ var benches = new Dictionary<string, Action<string[]>>
     ["train"] = TrainBench.Run,
     ["gpt2"] = Gpt2Bench.Run,
     ["nanogpt"] = NanoGptBench.Run,
+    ["positions"] = PositionsBench.Run,
     ["sample"] = SampleBench.Run,
     ["serve"] = ServeBench.Run,
     ["web"] = WebBench.Run,

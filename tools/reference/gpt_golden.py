@@ -1,8 +1,12 @@
 #!/usr/bin/python3
-"""Golden tensors for the GPT tests: tiny models of both families in PyTorch.
+"""Golden tensors for the GPT tests: tiny models of both families in PyTorch, and of the position encodings.
 
 For each family (gpt2: LayerNorm + bias, GELU-tanh, tied lm_head, ln_f; microgpt: weightless RMSNorm
-after the embedding and before each sub-layer, ReLU, no biases, untied lm_head, no final norm) this
+after the embedding and before each sub-layer, ReLU, no biases, untied lm_head, no final norm; and the gpt2
+architecture with other positions than its learned wpe: sinusoidal, the Transformer paper's fixed
+PE[t, 2i] = sin(t / 10000^(2i/C)), PE[t, 2i+1] = cos(...) added to wte[tok]; rope, rotary embeddings on each
+head's q and k with base 10000 and Hugging Face LLaMA's / GPT-NeoX's rotate_half pairing (channel i with
+i + hs/2) over the whole head, as transformers' modeling_llama.apply_rotary_pos_emb; neither has wpe) this
 writes tools/reference/golden/gpt_<family>.safetensors holding
   - the weights under Hugging Face GPT-2 names, Linear weights in Conv1D (in, out) layout (as our
     checkpoints), lm_head.weight only when untied;
@@ -41,11 +45,16 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
+POSITIONS = {"gpt2": "learned", "microgpt": "learned", "sinusoidal": "sinusoidal", "rope": "rope"}
+
+
 def build(family, gen):
-    gpt2 = family == "gpt2"
+    gpt2 = family != "microgpt"
     def randn(*shape, std=0.3):
         return (torch.randn(*shape, generator=gen) * std).to(torch.float32)
-    p = {"wte.weight": randn(V, C), "wpe.weight": randn(BLOCK, C)}
+    p = {"wte.weight": randn(V, C)}
+    if POSITIONS[family] == "learned":
+        p["wpe.weight"] = randn(BLOCK, C)
     for l in range(L):
         h = f"h.{l}."
         if gpt2:
@@ -73,8 +82,29 @@ def build(family, gen):
     return p
 
 
+def sinusoids(Tn):
+    pe = torch.zeros(Tn, C, dtype=torch.float64)
+    angle = torch.arange(Tn, dtype=torch.float64)[:, None] / 10000 ** (torch.arange(0, C, 2, dtype=torch.float64) / C)
+    pe[:, 0::2], pe[:, 1::2] = torch.sin(angle), torch.cos(angle)
+    return pe
+
+
+def rotate_half(x):
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2 :]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def rope(x):  # x (B, NH, T, hs): x·cos + rotate_half(x)·sin, cos/sin of t·θ_i repeated over both halves
+    hs, Tn = x.shape[-1], x.shape[-2]
+    inv_freq = 1.0 / 10000 ** (torch.arange(0, hs, 2, dtype=torch.float64) / hs)
+    freqs = torch.outer(torch.arange(Tn, dtype=torch.float64), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return x * emb.cos() + rotate_half(x) * emb.sin()
+
+
 def forward(family, P, idx, targets):
-    gpt2 = family == "gpt2"
+    gpt2 = family != "microgpt"
+    positions = POSITIONS[family]
     eps = 1e-5
 
     def norm(x, name):
@@ -86,7 +116,11 @@ def forward(family, P, idx, targets):
         y = x @ P[name + ".weight"]
         return y + P[name + ".bias"] if gpt2 else y
 
-    x = P["wte.weight"][idx] + P["wpe.weight"][: idx.shape[1]]
+    x = P["wte.weight"][idx]
+    if positions == "learned":
+        x = x + P["wpe.weight"][: idx.shape[1]]
+    elif positions == "sinusoidal":
+        x = x + sinusoids(idx.shape[1])
     if not gpt2:
         x = norm(x, "ln_emb")
     hs = C // NH
@@ -97,6 +131,8 @@ def forward(family, P, idx, targets):
         qkv = linear(norm(x, h + "ln_1"), h + "attn.c_attn")
         q, k, v = qkv.split(C, dim=2)
         q, k, v = (t.view(B, Tn, NH, hs).transpose(1, 2) for t in (q, k, v))
+        if positions == "rope":
+            q, k = rope(q), rope(k)
         att = (q @ k.transpose(-2, -1)) / math.sqrt(hs)
         att = att.masked_fill(~mask, float("-inf")).softmax(-1)
         y = (att @ v).transpose(1, 2).contiguous().view(B, Tn, C)
@@ -113,7 +149,7 @@ def forward(family, P, idx, targets):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for family, seed in (("gpt2", 1), ("microgpt", 2)):
+    for family, seed in (("gpt2", 1), ("microgpt", 2), ("sinusoidal", 3), ("rope", 4)):
         gen = torch.Generator().manual_seed(seed)
         weights = build(family, gen)
         idx = torch.randint(0, V, (B, T), generator=gen)
@@ -133,11 +169,13 @@ def main():
         config = {
             "vocab_size": V, "n_positions": BLOCK, "n_embd": C, "n_layer": L, "n_head": NH,
             "layer_norm_epsilon": 1e-5,
-            "activation_function": "gelu_new" if family == "gpt2" else "relu",
-            "tie_word_embeddings": family == "gpt2",
-            "norm": "layernorm" if family == "gpt2" else "rmsnorm",
-            "bias": family == "gpt2", "embedding_norm": family != "gpt2", "final_norm": family == "gpt2",
+            "activation_function": "gelu_new" if family != "microgpt" else "relu",
+            "tie_word_embeddings": family != "microgpt",
+            "norm": "layernorm" if family != "microgpt" else "rmsnorm",
+            "bias": family != "microgpt", "embedding_norm": family == "microgpt", "final_norm": family != "microgpt",
         }
+        if POSITIONS[family] != "learned":
+            config["positions"] = POSITIONS[family]
         with open(os.path.join(OUT, f"gpt_{family}.json"), "w") as f:
             json.dump(config, f, indent=2)
         print(f"{family}: loss {loss.item():.6f}")

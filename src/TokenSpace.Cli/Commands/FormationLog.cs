@@ -3,6 +3,7 @@ using System.Text.Json;
 using TokenSpace.Evaluation;
 using TokenSpace.Formats;
 using TokenSpace.IO;
+using TokenSpace.Model;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
 
@@ -55,7 +56,8 @@ sealed class FormationLog
         clock.Start();
         double? loss = trainer.SaveSnapshot(outDir);
         var model = trainer.Model;
-        var frame = new FormationFrame(trainer.Step, model.TokenEmbeddings.ToArray(), model.PositionEmbeddings.ToArray(), model.Config.Channels, loss);
+        float[]? wpe = model.Config.Positions == PositionKind.Learned ? model.PositionEmbeddings.ToArray() : null;
+        var frame = new FormationFrame(trainer.Step, model.TokenEmbeddings.ToArray(), wpe, model.Config.Channels, loss);
         lines.Add(JsonSerializer.Serialize(Formation.Next(previous, frame, groups), Compact));
         previous = frame;
         AtomicFile.WriteAllText(path, string.Join('\n', lines) + "\n");

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using Spectre.Console;
+using TokenSpace.Embeddings;
 using TokenSpace.Evaluation;
 using TokenSpace.Formats;
-using TokenSpace.IO;
+using TokenSpace.Model;
 using TokenSpace.Training;
 using TokenSpace.Vectors;
 
@@ -11,7 +12,8 @@ namespace TokenSpace.Cli.Commands;
 /// <summary>
 /// <c>tokenspace inspect --checkpoint DIR</c>: the three things to look at in a trained model: how its wte formed
 /// (the formation summary, when the run saved snapshots), the nearest neighbours of its most frequent tokens, and
-/// the band structure of a learned wpe (how fast the cosine of two positions falls with their distance).
+/// the band structure of its wpe (how fast the cosine of two positions falls with their distance): the learned table,
+/// or the fixed sinusoids a sinusoidal model adds (for comparison); rotary positions and none have no table.
 /// </summary>
 static class InspectCheckpoint
 {
@@ -36,10 +38,15 @@ static class InspectCheckpoint
             neighbors = wte.MostSimilar(f.Token, 5).Select(n => new { token = n.Key, cosine = n.Similarity }).ToList(),
         }).ToList();
         double[]? band = null;
-        if (SafetensorsFile.Open(Path.Combine(dir, Checkpoint.ModelFile)).Entries.ContainsKey("wpe.weight"))
+        if (config.Positions == PositionKind.Learned)
         {
             using var wpe = VectorsFile.Load(dir, options: new VectorsLoadOptions { Tensor = "wpe" });
             band = Formation.PositionBands(wpe.Vectors, wpe.Dimensions);
+        }
+        else if (config.Positions == PositionKind.Sinusoidal)
+        {
+            var sinusoids = PositionEmbedding.CreateSinusoidal(config.BlockSize, config.Channels);
+            band = Formation.PositionBands(sinusoids.Weight.Span, config.Channels);
         }
         var bands = band is null ? null : Distances.Where(d => d < band.Length).Select(d => new { distance = d, mean_cosine = band[d] }).ToList();
         int? half = band is null ? null : Enumerable.Range(1, band.Length - 1).Cast<int?>().FirstOrDefault(d => band[d!.Value] < 0.5 * band[1]);
@@ -56,6 +63,7 @@ static class InspectCheckpoint
                 layers = config.Layers,
                 heads = config.Heads,
                 channels = config.Channels,
+                positions = Checkpoint.PositionNames[config.Positions],
                 formation = formation is { } f ? new { summary = EvaluateFormationCommand.Summary(f.Report, f.Keys), last = f.Report.Steps[^1] } : null,
                 frequent_tokens = new { source, tokens = neighbours },
                 wpe_bands = bands is null ? null : new { by_distance = bands, half_distance = half },
@@ -63,7 +71,7 @@ static class InspectCheckpoint
             return 0;
         }
         Console.WriteLine($"{Path.GetFullPath(dir)}: GPT, {config.Layers} layers × {config.Heads} heads × {config.Channels} channels, "
-            + $"vocabulary {config.VocabSize:N0}, block {config.BlockSize:N0}");
+            + $"vocabulary {config.VocabSize:N0}, block {config.BlockSize:N0}, {Checkpoint.PositionNames[config.Positions]} positions");
         if (formation is { } run)
         {
             foreach (string line in EvaluateFormationCommand.Summary(run.Report, run.Keys)) Console.WriteLine(line);
@@ -82,11 +90,15 @@ static class InspectCheckpoint
         AnsiConsole.Write(table);
         if (bands is null)
         {
-            Console.WriteLine("wpe: none (positions are not learned)");
+            Console.WriteLine(config.Positions == PositionKind.Rope
+                ? "wpe: none (rotary positions turn q and k inside attention)"
+                : "wpe: none (the model has no position encoding)");
         }
         else
         {
-            Console.WriteLine("wpe bands, mean cosine of positions d apart: " + string.Join("  ", bands.Select(b => $"d={b.distance} {b.mean_cosine:F2}"))
+            string what = config.Positions == PositionKind.Learned ? "wpe bands" : "wpe bands of the fixed sinusoids (not learned)";
+            Console.WriteLine($"{what}, mean cosine of positions d apart: "
+                + string.Join("  ", bands.Select(b => $"d={b.distance} {b.mean_cosine:F2}"))
                 + (half is { } h ? $"; half of the d=1 similarity is gone by d={h}" : "; it never falls to half of d=1"));
         }
         return 0;

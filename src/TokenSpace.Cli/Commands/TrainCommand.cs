@@ -32,6 +32,10 @@ static class TrainCommand
     static readonly Option<int?> Layers = new("--n-layer") { Description = "Transformer blocks" };
     static readonly Option<int?> Heads = new("--n-head") { Description = "Attention heads" };
     static readonly Option<int?> Channels = new("--n-embd") { Description = "Embedding width" };
+    static readonly Option<string?> Positions = new("--positions")
+    {
+        Description = "Position encoding: learned (GPT-2's wpe, the default), sinusoidal (fixed, added to wte), rope (rotary q, k), none",
+    };
     static readonly Option<float?> Dropout = new("--dropout") { Description = "Dropout probability (training only)" };
     static readonly Option<float?> Lr = new("--lr") { Description = "Peak learning rate" };
     static readonly Option<float?> MinLr = new("--min-lr") { Description = "Learning rate at the end of the decay" };
@@ -56,16 +60,20 @@ static class TrainCommand
     {
         var command = new Command("train", "Train a GPT from scratch; its wte is the learned token embedding")
         {
-            Data, ValData, Tokenizer, InitFrom, PresetName, Out, Resume, Mode, Steps, BatchSize, BlockSize, Layers, Heads, Channels, Dropout,
-            Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed, LrDecaySteps, LogEvery, Overwrite,
-            ReplaceInvalidUtf8,
+            Data, ValData, Tokenizer, InitFrom, PresetName, Out, Resume, Mode, Steps, BatchSize, BlockSize, Layers, Heads, Channels,
+            Positions, Dropout, Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed,
+            LrDecaySteps, LogEvery, Overwrite, ReplaceInvalidUtf8,
         };
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             string? initFrom = parse.GetValue(InitFrom);
             string tokenizerSpec = initFrom ?? parse.GetValue(Tokenizer)!;
-            if (initFrom is not null && ((parse.GetValue(Layers) ?? parse.GetValue(Heads) ?? parse.GetValue(Channels)) is not null || parse.GetValue(Dropout) is not null))
-                throw new ArgumentException("--init-from takes the architecture and dropout from its directory's config.json; drop --n-layer, --n-head, --n-embd and --dropout");
+            if (initFrom is not null && ((parse.GetValue(Layers) ?? parse.GetValue(Heads) ?? parse.GetValue(Channels)) is not null
+                || parse.GetValue(Dropout) is not null || parse.GetValue(Positions) is not null))
+            {
+                throw new ArgumentException("--init-from takes the architecture and dropout from its directory's config.json; "
+                    + "drop --n-layer, --n-head, --n-embd, --positions and --dropout");
+            }
             var preset = Presets.Get(parse.GetValue(PresetName)!);
             var o = preset.Options;
             if (parse.GetValue(Mode) is { } mode) o = o with { Mode = ParseMode(mode) };
@@ -92,6 +100,7 @@ static class TrainCommand
                 if (parse.GetValue(Layers) is { } layers) c = c with { Layers = layers };
                 if (parse.GetValue(Heads) is { } heads) c = c with { Heads = heads };
                 if (parse.GetValue(Channels) is { } channels) c = c with { Channels = channels };
+                if (parse.GetValue(Positions) is { } positions) c = c with { Positions = ParsePositions(positions) };
                 if (parse.GetValue(Dropout) is { } dropout) c = c with { Dropout = dropout };
                 return c;
             }
@@ -134,12 +143,13 @@ static class TrainCommand
             (Warmup, given.WarmupSteps, saved.WarmupSteps), (Schedule, given.Schedule, saved.Schedule), (WeightDecay, given.WeightDecay, saved.WeightDecay),
             (Beta1, given.Beta1, saved.Beta1), (Beta2, given.Beta2, saved.Beta2), (GradClip, given.GradClip, saved.GradClip), (Seed, given.Seed, saved.Seed),
             (BlockSize, fromCli.BlockSize, config.BlockSize), (Layers, fromCli.Layers, config.Layers), (Heads, fromCli.Heads, config.Heads),
-            (Channels, fromCli.Channels, config.Channels), (Dropout, fromCli.Dropout, config.Dropout),
+            (Channels, fromCli.Channels, config.Channels), (Positions, fromCli.Positions, config.Positions),
+            (Dropout, fromCli.Dropout, config.Dropout),
         ];
         var differ = fixedByRun.Where(f => Given(f.Option) && !f.Given.Equals(f.Saved)).ToList();
         var differing = differ.Select(f => $"{f.Option.Name} {Show(f.Given)} (the run's: {Show(f.Saved)})").ToList();
         // The preset is the architecture: it agrees when, with the architecture options given, it is the run's.
-        if (Given(PresetName) && fromCli != config && !differ.Intersect(fixedByRun[^5..]).Any())
+        if (Given(PresetName) && fromCli != config && !differ.Intersect(fixedByRun[^6..]).Any())
             differing.Add($"--preset {parse.GetValue(PresetName)} (another architecture than the run's)");
         if (differing.Count > 0)
         {
@@ -446,6 +456,9 @@ static class TrainCommand
         "text" => DataMode.Text,
         _ => throw new ArgumentException($"--mode must be lines or text, got '{mode}'"),
     };
+
+    static PositionKind ParsePositions(string positions) => Checkpoint.ParsePositions(positions)
+        ?? throw new ArgumentException($"--positions must be {string.Join(", ", Checkpoint.PositionNames.Values)}, got '{positions}'");
 
     static LrSchedule ParseSchedule(string schedule) => schedule switch
     {

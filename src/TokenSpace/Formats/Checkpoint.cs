@@ -13,7 +13,8 @@ namespace TokenSpace.Formats;
 /// <item><c>model.safetensors</c>: every parameter under its Hugging Face GPT-2 name, Linear weights in
 /// Conv1D (in, out) layout (c_attn columns q | k | v), lm_head.weight (V, C) only when untied, and no tensor
 /// the architecture lacks (RMSNorm has no weights; no biases without <c>bias</c>).</item>
-/// <item><c>config.json</c>: HF GPT-2 keys plus <c>norm</c>, <c>bias</c>, <c>embedding_norm</c>, <c>final_norm</c>.</item>
+/// <item><c>config.json</c>: HF GPT-2 keys plus <c>norm</c>, <c>bias</c>, <c>embedding_norm</c>, <c>final_norm</c>,
+/// <c>scale_residual_init</c> and <c>positions</c> (learned, sinusoidal, rope or none; no <c>wpe.weight</c> unless learned).</item>
 /// <item><c>tokenizer.json</c>: the tokenizer (for GPT-2's BPE with <c>vocab.json</c> + <c>merges.txt</c>, see <see cref="CheckpointTokenizer"/>).</item>
 /// <item>to resume training: <c>optimizer.safetensors</c> (tensors <c>m</c>, <c>v</c> over the flat parameter
 /// buffer) and <c>trainer.json</c> (step, Rng state, options, data hash), written by the trainer's state
@@ -143,7 +144,21 @@ public static partial class Checkpoint
         ["embedding_norm"] = config.EmbeddingNorm,
         ["final_norm"] = config.FinalNorm,
         ["scale_residual_init"] = config.ScaleResidualInit,
+        ["positions"] = PositionNames[config.Positions],
     };
+
+    /// <summary>config.json's names for <see cref="PositionKind"/> (also <c>train --positions</c>'s).</summary>
+    public static readonly IReadOnlyDictionary<PositionKind, string> PositionNames = new Dictionary<PositionKind, string>
+    {
+        [PositionKind.Learned] = "learned",
+        [PositionKind.Sinusoidal] = "sinusoidal",
+        [PositionKind.Rope] = "rope",
+        [PositionKind.None] = "none",
+    };
+
+    /// <summary>The <see cref="PositionKind"/> called <paramref name="name"/> (<see cref="PositionNames"/>); null for another.</summary>
+    public static PositionKind? ParsePositions(string name) =>
+        PositionNames.Where(p => p.Value == name).Select(p => (PositionKind?)p.Key).FirstOrDefault();
 
     /// <summary>
     /// Reads <c>config.json</c>. Keys this project adds are optional and default to GPT-2's architecture,
@@ -169,6 +184,7 @@ public static partial class Checkpoint
             bool Bool(string key, bool fallback) => root[key]?.GetValue<bool>() ?? fallback;
             string activation = root["activation_function"]?.GetValue<string>() ?? "gelu_new";
             string norm = root["norm"]?.GetValue<string>() ?? "layernorm";
+            string positions = root["positions"]?.GetValue<string>() ?? "learned";
             var config = new GptConfig
             {
                 VocabSize = Int("vocab_size"),
@@ -189,6 +205,9 @@ public static partial class Checkpoint
                     "rmsnorm" => NormKind.RmsNorm,
                     _ => throw new FileFormatException(path, $"norm \"{norm}\" is not supported; expected layernorm or rmsnorm"),
                 },
+                Positions = ParsePositions(positions)
+                    ?? throw new FileFormatException(path,
+                        $"positions \"{positions}\" is not supported; expected {string.Join(", ", PositionNames.Values)}"),
                 TiedLmHead = Bool("tie_word_embeddings", true),
                 Bias = Bool("bias", true),
                 EmbeddingNorm = Bool("embedding_norm", false),

@@ -81,7 +81,9 @@ public sealed partial class Gpt
         if ((uint)token >= (uint)V) throw new ArgumentOutOfRangeException(nameof(token), token, $"token id {token} is outside [0, {V})");
         if (t >= Config.BlockSize) throw new ArgumentOutOfRangeException(nameof(cache), $"sequence of length {t + 1} > block_size {Config.BlockSize}");
         var d = decode;
-        TensorPrimitives.Add(TokenEmbeddings.Slice(token * C, C), PositionEmbeddings.Slice(t * C, C), d.X);
+        var positions = PositionEmbeddings;
+        if (positions.IsEmpty) TokenEmbeddings.Slice(token * C, C).CopyTo(d.X);
+        else TensorPrimitives.Add(TokenEmbeddings.Slice(token * C, C), positions.Slice(t * C, C), d.X);
         if (Config.EmbeddingNorm)
         {
             NormRow(d.Ln, d.X, View(Parameters, lnEmbW, C), View(Parameters, lnEmbB, C));
@@ -93,6 +95,7 @@ public sealed partial class Gpt
             NormRow(d.Ln, d.X, p.Ln1W, p.Ln1B);
             var w = cache.Packed.AsSpan(4 * l, 4);
             MatMul.ForwardPacked(d.Qkv, d.Ln, w[0], p.QkvB, 1, C, 3 * C);
+            if (ropeCos.Length > 0) Rotary.Forward(d.Qkv, ropeCos, ropeSin, 1, 1, C, NH, start: t);
             d.Qkv.AsSpan(C, C).CopyTo(cache.Keys[l].AsSpan(t * C, C));
             d.Qkv.AsSpan(2 * C, C).CopyTo(cache.Values[l].AsSpan(t * C, C));
             Attention.Decode(d.Atty, d.Scores.AsSpan(0, NH * (t + 1)), d.Qkv.AsSpan(0, C), cache.Keys[l].AsSpan(0, (t + 1) * C),

@@ -140,6 +140,8 @@ public sealed partial class Gpt
     readonly Layer[] layers;
     readonly int wte, wpe, lmHead, lnEmbW = -1, lnEmbB = -1, lnFW = -1, lnFB = -1;
     readonly InputEmbedding input;
+    // Rotary positions: cos and sin of each position's angles (block_size, hs/2); empty for the other encodings.
+    readonly float[] ropeCos = [], ropeSin = [];
 
     // Activations (N = maxB·maxT rows).
     readonly int[] ids, targets;
@@ -173,7 +175,7 @@ public sealed partial class Gpt
         bool ln = config.Norm == NormKind.LayerNorm;
 
         wte = Add("wte.weight", [V, C], ParameterKind.Embedding);
-        wpe = Add("wpe.weight", [config.BlockSize, C], ParameterKind.Embedding);
+        wpe = config.Positions == PositionKind.Learned ? Add("wpe.weight", [config.BlockSize, C], ParameterKind.Embedding) : -1;
         if (config.EmbeddingNorm && ln)
         {
             // Not a GPT-2 tensor: microgpt-style models with a LayerNorm keep its parameters under this name.
@@ -209,10 +211,21 @@ public sealed partial class Gpt
         if (total > Array.MaxLength) throw new ArgumentException($"the model has {total} parameters, more than one array can hold");
         Parameters = new float[total];
         Gradients = training ? new float[total] : [];
+        var positions = config.Positions switch
+        {
+            PositionKind.Learned => new PositionEmbedding(Parameters.AsMemory(wpe, config.BlockSize * C),
+                training ? Gradients.AsMemory(wpe, config.BlockSize * C) : default, config.BlockSize, C),
+            PositionKind.Sinusoidal => PositionEmbedding.CreateSinusoidal(config.BlockSize, C),
+            _ => null,
+        };
         input = new InputEmbedding(
-            new TokenEmbedding(Parameters.AsMemory(wte, V * C), training ? Gradients.AsMemory(wte, V * C) : default, V, C),
-            new PositionEmbedding(Parameters.AsMemory(wpe, config.BlockSize * C),
-                training ? Gradients.AsMemory(wpe, config.BlockSize * C) : default, config.BlockSize, C));
+            new TokenEmbedding(Parameters.AsMemory(wte, V * C), training ? Gradients.AsMemory(wte, V * C) : default, V, C), positions);
+        if (config.Positions == PositionKind.Rope)
+        {
+            ropeCos = new float[config.BlockSize * config.HeadSize / 2];
+            ropeSin = new float[ropeCos.Length];
+            Rotary.Table(ropeCos, ropeSin, config.BlockSize, config.HeadSize);
+        }
 
         // Sizes in long: B·T·4C or B·NH·T·T overflow int long before memory runs out.
         long rows = (long)maxBatch * maxT;
@@ -303,8 +316,11 @@ public sealed partial class Gpt
     /// <summary>wte (V, C): the token embeddings.</summary>
     public Span<float> TokenEmbeddings => Parameters.AsSpan(wte, Config.VocabSize * Config.Channels);
 
-    /// <summary>wpe (block_size, C): the position embeddings.</summary>
-    public Span<float> PositionEmbeddings => Parameters.AsSpan(wpe, Config.BlockSize * Config.Channels);
+    /// <summary>
+    /// The table (block_size, C) added to <c>wte[tok]</c>: the learned wpe, a slice of <see cref="Parameters"/>; the fixed
+    /// sinusoids (not a parameter); empty for rotary positions and none.
+    /// </summary>
+    public Span<float> PositionEmbeddings => input.Positions is { } p ? p.Weight.Span : [];
 
     /// <summary>The logits (B, T, V) of the last <see cref="Forward"/>.</summary>
     public ReadOnlySpan<float> Logits => logits.AsSpan(0, lastB * lastT * Config.VocabSize);
@@ -381,7 +397,7 @@ public sealed partial class Gpt
         ulong NextSeed() => seed + (ulong)site++ * 0xD1B54A32D192ED03UL;
 
         // The pass's views (llm.c's pointers into its one activation block): the first N = B·T rows of each buffer.
-        var encoded = this.encoded.AsSpan(0, N * C);          // (N, C) wte[ids] + wpe[pos]
+        var encoded = this.encoded.AsSpan(0, N * C);          // (N, C) wte[ids] (+ wpe[pos])
         var logits = this.logits.AsSpan(0, N * V);            // (N, V)
         var probs = this.probs.AsSpan(0, N * V);              // (N, V)
         var losses = this.losses.AsSpan(0, N);                // (N)
@@ -403,6 +419,7 @@ public sealed partial class Gpt
 
             NormForward(a.Ln1, a.Ln1Mean, a.Ln1Rstd, x.AsSpan(0, N * C), w.Ln1W, w.Ln1B);
             MatMul.Forward(a.Qkv, a.Ln1, w.QkvW, w.QkvB, N, C, 3 * C);
+            if (ropeCos.Length > 0) Rotary.Forward(a.Qkv, ropeCos, ropeSin, B, T, C, NH); // Qkv keeps the rotated q, k for backward
             if (lastDropout) Dropout.FillMask(a.AttMask, pDrop, NextSeed());
             Attention.Forward(a.Atty, a.Att, a.Qkv, B, T, C, NH, a.AttMask);
             MatMul.Forward(a.AttProj, a.Atty, w.AttProjW, w.AttProjB, N, C, C);
@@ -486,6 +503,7 @@ public sealed partial class Gpt
             var dattproj = ThroughMask(dres, a.AttProjMask);
             MatMul.Backward(datty, g.AttProjW, g.AttProjB, dattproj, a.Atty, w.AttProjW, N, C, C, accumulateInput: false);
             Attention.Backward(dqkv, datty, a.Qkv, a.Att, B, T, C, NH, a.AttMask);
+            if (ropeCos.Length > 0) Rotary.Backward(dqkv, ropeCos, ropeSin, B, T, C, NH);
             MatMul.Backward(dln, g.QkvW, g.QkvB, dqkv, a.Ln1, w.QkvW, N, C, 3 * C, accumulateInput: false);
             NormBackward(dres, g.Ln1W, g.Ln1B, dln, x, w.Ln1W, a.Ln1Mean, a.Ln1Rstd);
         }

@@ -20,6 +20,25 @@ public enum Activation
     Relu,
 }
 
+/// <summary>How a token learns where it stands in the sequence.</summary>
+public enum PositionKind
+{
+    /// <summary>A trained table <c>wpe</c> (block_size, C) added to <c>wte[tok]</c>, as GPT-2 and nanoGPT.</summary>
+    Learned,
+
+    /// <summary>The Transformer paper's fixed sinusoids added to <c>wte[tok]</c>: no trainable <c>wpe</c>.</summary>
+    Sinusoidal,
+
+    /// <summary>
+    /// Rotary embeddings (RoFormer) on each head's q and k, base 10000, over the whole head, pairing channel i with
+    /// i + hs/2 ("rotate half", as GPT-NeoX and Hugging Face LLaMA): no <c>wpe</c> tensor.
+    /// </summary>
+    Rope,
+
+    /// <summary>No position information: only the causal mask tells positions apart.</summary>
+    None,
+}
+
 /// <summary>
 /// The shape and switches of a GPT. The defaults are GPT-2 / nanoGPT's architecture; <see cref="MicroGpt"/>
 /// gives Karpathy's microgpt. Everything the model needs to be rebuilt is here (and in config.json).
@@ -31,6 +50,9 @@ public sealed record GptConfig
 
     /// <summary>The longest sequence (wpe rows). 256 is nanoGPT's shakespeare-char context.</summary>
     public int BlockSize { get; init; } = 256;
+
+    /// <summary>How positions are encoded: GPT-2's learned wpe by default.</summary>
+    public PositionKind Positions { get; init; } = PositionKind.Learned;
 
     /// <summary>Number of transformer blocks.</summary>
     public int Layers { get; init; } = 6;
@@ -96,7 +118,9 @@ public sealed record GptConfig
     };
 
     /// <summary>Checks the shape is buildable.</summary>
-    /// <exception cref="ArgumentException">A size is not positive, heads do not divide channels, or dropout is outside [0, 1).</exception>
+    /// <exception cref="ArgumentException">
+    /// A size is not positive, heads do not divide channels, rotary positions with an odd head size, or dropout is outside [0, 1).
+    /// </exception>
     public void Validate()
     {
         if (VocabSize < 1) throw new ArgumentException($"vocab_size must be at least 1, got {VocabSize}");
@@ -105,6 +129,8 @@ public sealed record GptConfig
         if (Heads < 1 || Channels < 1 || Channels % Heads != 0)
             throw new ArgumentException($"n_embd {Channels} must be a positive multiple of n_head {Heads}");
         if (!(Dropout >= 0 && Dropout < 1)) throw new ArgumentException($"dropout must lie in [0, 1), got {Dropout}");
+        if (Positions == PositionKind.Rope && HeadSize % 2 != 0)
+            throw new ArgumentException($"rotary positions pair a head's channels; head size n_embd / n_head = {HeadSize} must be even");
         if (!(NormEpsilon > 0)) throw new ArgumentException($"layer_norm_epsilon must be positive, got {NormEpsilon}");
         if (CoreParameters > Array.MaxLength)
         {
@@ -114,9 +140,10 @@ public sealed record GptConfig
     }
 
     /// <summary>
-    /// The parameters every variant of this shape has at least: wte, wpe and each block's four weight
+    /// The parameters every variant of this shape has at least: wte, a learned wpe and each block's four weight
     /// matrices (12·C²), norms and biases aside. In double, so that an absurd config cannot overflow it;
     /// a reader compares it with the size of the weights file before allocating anything.
     /// </summary>
-    public double CoreParameters => ((double)VocabSize + BlockSize) * Channels + 12.0 * Layers * Channels * Channels;
+    public double CoreParameters =>
+        ((double)VocabSize + (Positions == PositionKind.Learned ? BlockSize : 0)) * Channels + 12.0 * Layers * Channels * Channels;
 }

@@ -52,7 +52,7 @@ public readonly record struct Snapshot(int Step, string Path)
 
 /// <summary>
 /// The embeddings of a run as they form: <c>RUN/snapshots/step-NNNNNN.safetensors</c> holds <c>wte.weight</c>
-/// (V, C) and <c>wpe.weight</c> (block_size, C) as they were before step NNNNNN (metadata <c>step</c>), beside
+/// (V, C) and, when positions are learned, <c>wpe.weight</c> (block_size, C) as they were before step NNNNNN (metadata <c>step</c>), beside
 /// <c>RUN/snapshots/tokenizer.json</c> (+ GPT-2's vocabulary files), whose ids index wte's rows.
 /// </summary>
 public static partial class Snapshots
@@ -82,11 +82,13 @@ public static partial class Snapshots
         Directory.CreateDirectory(Folder(run));
         CheckpointTokenizer.Save(Folder(run), tokenizer);
         var c = model.Config;
-        SafetensorsFile.Write(FramePath(run, step),
-        [
+        var tensors = new List<(string, long[], ReadOnlyMemory<float>)>
+        {
             ("wte.weight", [c.VocabSize, c.Channels], model.TokenEmbeddings.ToArray()),
-            ("wpe.weight", [c.BlockSize, c.Channels], model.PositionEmbeddings.ToArray()),
-        ], metadata);
+        };
+        // Only a learned wpe is a tensor that forms; fixed sinusoids and rotary positions have none.
+        if (c.Positions == PositionKind.Learned) tensors.Add(("wpe.weight", [c.BlockSize, c.Channels], model.PositionEmbeddings.ToArray()));
+        SafetensorsFile.Write(FramePath(run, step), tensors, metadata);
     }
 
     /// <summary>Deletes the frames, the tokenizer and the formation log an earlier run left in <paramref name="run"/>.</summary>

@@ -163,7 +163,7 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// Writes <c>DIR/snapshots/step-NNNNNN.safetensors</c> holding <c>wte.weight</c> (V, C) and <c>wpe.weight</c>
+    /// Writes <c>DIR/snapshots/step-NNNNNN.safetensors</c> holding <c>wte.weight</c> (V, C) and (learned positions only) <c>wpe.weight</c>
     /// (block_size, C) as they are before step <see cref="Step"/>, with metadata <c>step</c> and <c>train_loss</c> (the mean
     /// training loss of the steps since the previous snapshot, absent before the first step); and
     /// <c>DIR/snapshots/tokenizer.json</c> (+ GPT-2's vocabulary files), whose ids index wte's rows. The first

@@ -26,7 +26,7 @@ public class InputEmbeddingTests
         var R = EmbeddingTests.Random(B * T * C, seed: 3);
         layer.Backward(R, ids, B, T);
         var wte = layer.Tokens.Weight.ToArray();
-        var wpe = layer.Positions.Weight.ToArray();
+        var wpe = layer.Positions!.Weight.ToArray();
         double Loss()
         {
             var fresh = new InputEmbedding(new TokenEmbedding(wte, new float[V * C], V, C), new PositionEmbedding(wpe, new float[wpe.Length], BlockSize, C));
@@ -37,7 +37,7 @@ public class InputEmbeddingTests
             return sum;
         }
         Gradients.AssertMatchesFiniteDifferences(wte, layer.Tokens.Grad.ToArray(), Loss);
-        Gradients.AssertMatchesFiniteDifferences(wpe, layer.Positions.Grad.ToArray(), Loss);
+        Gradients.AssertMatchesFiniteDifferences(wpe, layer.Positions!.Grad.ToArray(), Loss);
     }
 
     [Fact]
@@ -54,10 +54,10 @@ public class InputEmbeddingTests
 
         var positions = Enumerable.Range(0, B * T).Select(i => i % T).ToArray();
         var (tokens, dwte) = TokenEmbeddingTests.OneHotLinear(layer.Tokens.Weight.ToArray(), ids, dOut, V, C);
-        var (places, dwpe) = TokenEmbeddingTests.OneHotLinear(layer.Positions.Weight.ToArray(), positions, dOut, BlockSize, C);
+        var (places, dwpe) = TokenEmbeddingTests.OneHotLinear(layer.Positions!.Weight.ToArray(), positions, dOut, BlockSize, C);
         Assert.Equal(x, tokens.Zip(places, (a, b) => a + b).ToArray());
         Assert.Equal(layer.Tokens.Grad.ToArray(), dwte);
-        Assert.Equal(layer.Positions.Grad.ToArray(), dwpe);
+        Assert.Equal(layer.Positions!.Grad.ToArray(), dwpe);
     }
 
     [Fact]
@@ -73,5 +73,23 @@ public class InputEmbeddingTests
         ex = Assert.Throws<ArgumentOutOfRangeException>(() => layer.Forward(y, [0, 1, 2, 3, 4, 13], B: 2, T: 3));
         Assert.Contains("token id 13 at batch row 1, position 2 is outside [0, 13)", ex.Message, StringComparison.Ordinal);
         Assert.All(y, v => Assert.Equal(9f, v));
+    }
+
+    [Fact]
+    public void ForwardBackward_WithoutPositions_AreTheTokenEmbeddingAlone()
+    {
+        const int B = 2, T = 4;
+        var tokens = new TokenEmbedding(V, C);
+        tokens.Initialize(EmbeddingInit.StandardNormal, new Rng(8));
+        var layer = new InputEmbedding(tokens, null);
+        var ids = EmbeddingTests.Ids(B * T, V, seed: 9);
+        var dOut = EmbeddingTests.Random(B * T * C, seed: 10);
+        var x = new float[B * T * C];
+        layer.Forward(x, ids, B, T);
+        layer.Backward(dOut, ids, B, T);
+
+        var (expected, dwte) = TokenEmbeddingTests.OneHotLinear(tokens.Weight.ToArray(), ids, dOut, V, C);
+        Assert.Equal(expected, x);
+        Assert.Equal(dwte, tokens.Grad.ToArray());
     }
 }

@@ -62,6 +62,39 @@ public class CheckpointTests
         }
     }
 
+    [Theory]
+    [InlineData(PositionKind.Sinusoidal)]
+    [InlineData(PositionKind.Rope)]
+    [InlineData(PositionKind.None)]
+    public void SaveLoad_PositionsNotLearned_RoundTripWithoutWpe(PositionKind positions)
+    {
+        var (learned, tok) = Sample(microgpt: false);
+        var model = new Gpt(learned.Config with { Positions = positions }, 1);
+        model.Initialize(new Rng(12));
+        string dir = TempDir();
+        try
+        {
+            Checkpoint.Save(dir, model, tok);
+            var (back, _) = Checkpoint.Load(dir);
+            Assert.Equal(positions, back.Config.Positions);
+            Assert.Equal(model.Parameters, back.Parameters);
+            model.Forward([6, 0, 1], [], 1, 3);
+            back.Forward([6, 0, 1], [], 1, 3);
+            Assert.Equal(model.Logits.ToArray(), back.Logits.ToArray());
+            Assert.DoesNotContain("wpe.weight", SafetensorsFile.Open(Path.Combine(dir, Checkpoint.ModelFile)).Entries.Keys);
+            using (var wte = VectorsFile.Load(dir)) Assert.Equal(model.TokenEmbeddings.ToArray(), wte.Vectors.ToArray());
+
+            // A learned model's weights beside a config that says otherwise: the extra wpe is named.
+            Checkpoint.WriteModel(Path.Combine(dir, Checkpoint.ModelFile), learned);
+            var e = Assert.Throws<FileFormatException>(() => Checkpoint.Load(dir));
+            Assert.Contains("tensor 'wpe.weight' is not part of the architecture config.json describes", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Fact]
     public void Save_OverExisting_KeepsOtherEntriesAndLeavesNoTemporaries()
     {

@@ -14,7 +14,16 @@ public class DecodeTests
         return model;
     }
 
-    public static TheoryData<string> Families => ["gpt2", "microgpt", "wide"];
+    /// <summary>Every family with every position encoding.</summary>
+    public static TheoryData<string, PositionKind> Families()
+    {
+        var data = new TheoryData<string, PositionKind>();
+        foreach (string family in new[] { "gpt2", "microgpt", "wide" })
+        {
+            foreach (var positions in Enum.GetValues<PositionKind>()) data.Add(family, positions);
+        }
+        return data;
+    }
 
     static GptConfig Config(string family) => family switch
     {
@@ -24,9 +33,9 @@ public class DecodeTests
 
     [Theory]
     [MemberData(nameof(Families))]
-    public void Decode_EveryPosition_EqualsTheLastRowOfAFullForwardBitForBit(string family)
+    public void Decode_EveryPosition_EqualsTheLastRowOfAFullForwardBitForBit(string family, PositionKind positions)
     {
-        var config = Config(family);
+        var config = Config(family) with { Positions = positions };
         var model = Model(config);
         var rng = new Rng(9);
         var ids = Enumerable.Range(0, config.BlockSize).Select(_ => rng.NextInt(config.VocabSize)).ToArray();
@@ -52,13 +61,17 @@ public class DecodeTests
     }
 
     [Theory]
-    [InlineData(1.0f, 0)]
-    [InlineData(0.8f, 5)]
-    [InlineData(0f, 0)]
-    public void Generate_WithAndWithoutCache_DrawTheSameTokens(float temperature, int topK)
+    [InlineData(1.0f, 0, PositionKind.Learned)]
+    [InlineData(0.8f, 5, PositionKind.Learned)]
+    [InlineData(0f, 0, PositionKind.Learned)]
+    [InlineData(1.0f, 0, PositionKind.Sinusoidal)]
+    [InlineData(0.8f, 5, PositionKind.Rope)]
+    [InlineData(1.0f, 0, PositionKind.Rope)]
+    [InlineData(1.0f, 0, PositionKind.None)]
+    public void Generate_WithAndWithoutCache_DrawTheSameTokens(float temperature, int topK, PositionKind positions)
     {
         // 100 tokens from a 40-position context: 39 through the cache, the rest past it, recomputing the shifted window.
-        var model = Model(Config("wide"));
+        var model = Model(Config("wide") with { Positions = positions });
         int[] prompt = [3];
 
         var cached = Sampler.Generate(model, prompt, 100, temperature, topK, new Rng(11));
