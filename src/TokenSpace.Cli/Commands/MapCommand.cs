@@ -33,7 +33,7 @@ static class MapCommand
         var title = new Option<string?>("--title") { Description = "Title of the map (default: file and method)" };
         var perplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default 30, lowered to (n - 1) / 3, at least 1, for few points)" };
         var iterations = new Option<int>("--iterations") { Description = "t-SNE iterations", DefaultValueFactory = _ => 1000 };
-        var seed = new Option<int>("--seed") { Description = "Seed (t-SNE)", DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed (t-SNE)", DefaultValueFactory = _ => 0 };
 
         var command = new Command("map", "Project embeddings to 2-D with PCA or t-SNE and draw an SVG map")
         {

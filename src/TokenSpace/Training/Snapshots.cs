@@ -80,7 +80,7 @@ public static partial class Snapshots
         var metadata = new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) };
         if (trainLoss is { } loss) metadata["train_loss"] = loss.ToString("R", CultureInfo.InvariantCulture);
         Directory.CreateDirectory(Folder(run));
-        CheckpointTokenizer.Save(Folder(run), tokenizer);
+        tokenizer.SaveInto(Folder(run));
         var c = model.Config;
         SafetensorsFile.Write(FramePath(run, step),
         [
@@ -95,7 +95,7 @@ public static partial class Snapshots
         string folder = Folder(run);
         if (!Directory.Exists(folder)) return;
         foreach (string old in Directory.EnumerateFiles(folder, "step-*.safetensors")) File.Delete(old);
-        foreach (string name in new[] { Checkpoint.TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile, FormationLogName })
+        foreach (string name in new[] { Checkpoint.TokenizerFile, Gpt2BpeTokenizer.VocabFile, Gpt2BpeTokenizer.MergesFile, FormationLogName })
             File.Delete(System.IO.Path.Combine(folder, name));
     }
 
