@@ -36,6 +36,7 @@ static class LibraryTerms
         ("give a keys file (VectorsLoadOptions.KeysPath)", "pass a keys file with --keys"),
         ("(a keys file, VectorsLoadOptions.KeysPath, names the rows instead)", "(--keys FILE names the rows instead)"),
         ("or give one (VectorsLoadOptions.KeysPath)", "or pass --keys FILE"),
+        ("choose a tensor with VectorsLoadOptions.Tensor", "choose a tensor with --tensor NAME"),
         ("choose one with VectorsLoadOptions.Tensor", "choose one with --tensor NAME"),
         ("(read it as VectorFormat.GloVe)", "(use --format glove)"),
         ("fetch it into the data cache first (DataCache.Fetch)", "fetch it first (`tokenspace data fetch`)"),
