@@ -28,7 +28,7 @@ sealed class FormationLog
     {
         this.outDir = outDir;
         this.trainer = trainer;
-        path = Path.Combine(outDir, "snapshots", Snapshots.FormationLogName);
+        path = Path.Combine(Snapshots.Folder(outDir), Snapshots.FormationLogName);
         // The letters' groups (for GPT-2: its single-letter tokens), whose silhouette the log records.
         groups = Enumerable.Range(0, trainer.Tokenizer.VocabSize)
             .Select(id => LetterGroups.Of(trainer.Tokenizer.TokenText(id)) is var g && g is "vowel" or "consonant" ? g : null).ToArray();

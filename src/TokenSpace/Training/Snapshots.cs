@@ -57,14 +57,12 @@ public readonly record struct Snapshot(int Step, string Path)
 /// </summary>
 public static partial class Snapshots
 {
-    /// <summary>The folder's name inside a run's directory.</summary>
-    public const string FolderName = "snapshots";
 
     /// <summary>The formation metrics <c>train --snapshot-every</c> appends beside the frames, one JSON line a frame.</summary>
     public const string FormationLogName = "formation.jsonl";
 
     /// <summary>The snapshots folder of the run in <paramref name="run"/>.</summary>
-    public static string Folder(string run) => System.IO.Path.Combine(run, FolderName);
+    public static string Folder(string run) => System.IO.Path.Combine(run, Checkpoint.SnapshotsDir);
 
     /// <summary>The file of the frame taken before step <paramref name="step"/>.</summary>
     public static string FramePath(string run, int step) =>
