@@ -86,13 +86,16 @@ static class CliOptions
     /// <summary>Writes <paramref name="value"/> as the verb's one JSON document.</summary>
     public static void WriteJson<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 
-    /// <summary>The message without .NET's "(Parameter 'x')" suffix, which names code, not options.</summary>
+    /// <summary>
+    /// The message without .NET's "(Parameter 'x')" suffix, which names code, not options, and with the library's
+    /// names of settings in the command line's terms (<see cref="LibraryTerms"/>).
+    /// </summary>
     static string UserMessage(Exception e)
     {
         string message = e.Message;
         int cut = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
         if (cut >= 0) message = message[..cut];
-        return message.Split('\n')[0].TrimEnd();
+        return LibraryTerms.ToCli(message.Split('\n')[0].TrimEnd());
     }
 
     static bool IsUserError(Exception e) =>

@@ -80,7 +80,7 @@ sealed class Projections(Catalog catalog) : IDisposable
             {
                 Perplexity = p,
                 MaxIter = Bounds.Int(query.Iterations, "iterations", 1000, 1, MaxIterations),
-                Seed = Bounds.Int(query.Seed, "seed", 0, 0, int.MaxValue),
+                Seed = (ulong)Bounds.Int(query.Seed, "seed", 0, 0, int.MaxValue),
             };
         }
         var kv = s.Vectors;

@@ -23,14 +23,34 @@ public partial class ArchitectureTests
     [Fact]
     public void Library_Source_HasNoCycleAndNoForbiddenArrow()
     {
+        var violations = Violations(LibrarySources());
+        Assert.True(violations.Count == 0, "the layers are broken:\n" + string.Join("\n", violations));
+    }
+
+    /// <summary>
+    /// The library's messages name settings as its API does (TrainOptions.Steps); the CLI turns them into flags
+    /// (TokenSpace.Cli.LibraryTerms). The data cache is the one exception: the commands that fill it are its remedy.
+    /// </summary>
+    [Fact]
+    public void Library_Strings_NameNoCommandLineFlagOrVerb()
+    {
+        var found = LibrarySources()
+            .Where(f => f.Path.Replace('\\', '/') != "IO/DataCache.cs")
+            .SelectMany(f => CommentOrString().Matches(f.Text).Select(m => m.Value)
+                .Where(v => v.StartsWith('"') || v.StartsWith('$') || v.StartsWith('@'))
+                .Where(v => CliWords().IsMatch(v))
+                .Select(v => $"{f.Path}: {v}"))
+            .ToList();
+        Assert.True(found.Count == 0, "library strings that speak CLI:\n" + string.Join("\n", found));
+    }
+
+    static IEnumerable<(string Path, string Text)> LibrarySources()
+    {
         string root = Path.Combine(TestData.RepoRoot, "src", "TokenSpace");
-        var files = Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+        return Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .Select(f => (Path.GetRelativePath(root, f), File.ReadAllText(f)));
-
-        var violations = Violations(files);
-        Assert.True(violations.Count == 0, "the layers are broken:\n" + string.Join("\n", violations));
     }
 
     [Fact]
@@ -159,6 +179,9 @@ public partial class ArchitectureTests
 
     [GeneratedRegex(@"//[^\n]*|""""""[\s\S]*?""""""|@""(?:[^""]|"""")*""|""(?:[^""\\\n]|\\.)*""|'(?:[^'\\\n]|\\.)+'")]
     private static partial Regex CommentOrString();
+
+    [GeneratedRegex(@"(?<![\w-])--[a-z][a-z-]+|`tokenspace ")]
+    private static partial Regex CliWords();
 
     [GeneratedRegex(@"cref=""(?:[A-Z]:)?TokenSpace\.([A-Z]\w*)")]
     private static partial Regex Cref();

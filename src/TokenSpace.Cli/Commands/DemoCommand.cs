@@ -39,21 +39,20 @@ static class DemoCommand
             var run = TrainCommand.Run(data, null, preset.Model, options, outDir, new TrainCommand.RunSettings { Quiet = json, Overwrite = true, LogEvery = options.EvalEvery });
             if (run.Interrupted) return 130;
             var trainer = run.Trainer;
-            var tokenizer = (CharTokenizer)trainer.Tokenizer; // the demo trains on characters
+            var tokenizer = trainer.Tokenizer;
 
             // microgpt samples at temperature 0.5 from BOS until BOS.
             var (sampler, _) = Checkpoint.Load(outDir);
             var rng = new Rng(options.Seed);
             var names = Enumerable.Range(0, 10).Select(_ =>
-                tokenizer.Decode(Sampler.Generate(sampler, [tokenizer.BosId], sampler.Config.BlockSize, 0.5f, 0, rng, tokenizer.BosId))).ToList();
+                tokenizer.Decode(Sampler.Generate(sampler, [tokenizer.DocumentSeparator], sampler.Config.BlockSize, 0.5f, 0, rng, tokenizer.DocumentSeparator))).ToList();
 
             // The checkpoint's wte as vectors keyed by token text: the same queries `neighbors --vectors` answers.
             using var wte = VectorsFile.Load(outDir);
             var neighbours = new List<(string Token, List<(string Token, float Cosine)> Nearest)>();
-            foreach (char vowel in "aeiou")
+            foreach (string vowel in "aeiou".Select(c => c.ToString()).Where(v => tokenizer.CanEncode(v)))
             {
-                if (!tokenizer.Vocab.Contains(vowel)) continue;
-                neighbours.Add((vowel.ToString(), wte.MostSimilar(vowel.ToString(), 5).Select(n => (n.Key, n.Similarity)).ToList()));
+                neighbours.Add((vowel, wte.MostSimilar(vowel, 5).Select(n => (n.Key, n.Similarity)).ToList()));
             }
             var maps = DemoMaps.Write(outDir);
             var (formation, tokens) = EvaluateFormationCommand.Measure(outDir, "letters", null);

@@ -30,7 +30,7 @@ static class EvaluateLossCommand
             var (model, tokenizer) = Checkpoint.Load(dir, maxBatch);
             // A Hugging Face folder has no training options: GPT-2 reads running text.
             var mode = parse.GetValue(Mode) is { } m ? TrainCommand.ParseMode(m)
-                : TrainingState.ReadOptions(dir)?.Mode ?? (tokenizer is CharTokenizer ? DataMode.Lines : DataMode.Text);
+                : TrainingState.ReadOptions(dir)?.Mode ?? TextData.DefaultMode(tokenizer);
             var data = TextData.Load(DataCache.ResolveFile(parse.GetValue(Data)!), tokenizer, mode, parse.GetValue(ReplaceInvalidUtf8));
             var (loss, tokens) = Evaluator.Loss(model, data);
             // Finite weights can still overflow the logits; a NaN printed with exit 0 would pass for a result.

@@ -29,12 +29,10 @@ sealed class FormationLog
     {
         this.outDir = outDir;
         this.trainer = trainer;
-        path = Path.Combine(outDir, "snapshots", Snapshots.FormationLogName);
-        if (trainer.Tokenizer is CharTokenizer)
-        {
-            groups = Enumerable.Range(0, trainer.Tokenizer.VocabSize)
-                .Select(id => LetterGroups.Of(trainer.Tokenizer.TokenText(id)) is var g && g is "vowel" or "consonant" ? g : null).ToArray();
-        }
+        path = Path.Combine(Snapshots.Folder(outDir), Snapshots.FormationLogName);
+        // The letters' groups (for GPT-2: its single-letter tokens), whose silhouette the log records.
+        groups = Enumerable.Range(0, trainer.Tokenizer.VocabSize)
+            .Select(id => LetterGroups.Of(trainer.Tokenizer.TokenText(id)) is var g && g is "vowel" or "consonant" ? g : null).ToArray();
         if (trainer.Step == 0 || !File.Exists(path)) return;
         foreach (string line in File.ReadLines(path))
         {

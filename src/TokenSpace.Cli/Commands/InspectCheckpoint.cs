@@ -50,7 +50,7 @@ static class InspectCheckpoint
         }
         var bands = band is null ? null : Distances.Where(d => d < band.Length).Select(d => new { distance = d, mean_cosine = band[d] }).ToList();
         int? half = band is null ? null : Enumerable.Range(1, band.Length - 1).Cast<int?>().FirstOrDefault(d => band[d!.Value] < 0.5 * band[1]);
-        (FormationReport Report, IReadOnlyList<string> Keys)? formation = Directory.Exists(Path.Combine(dir, "snapshots"))
+        (FormationReport Report, IReadOnlyList<string> Keys)? formation = Directory.Exists(Snapshots.Folder(dir))
             ? EvaluateFormationCommand.Measure(dir, "letters", null) : null;
 
         if (parse.GetValue(CliOptions.Json))

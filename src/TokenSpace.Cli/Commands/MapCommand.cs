@@ -38,7 +38,7 @@ static class MapCommand
             Description = "UMAP neighbourhood size, the point itself counted (default 15, at most the number of points)",
         };
         var minDist = new Option<double>("--min-dist") { Description = "UMAP: how close points may pack", DefaultValueFactory = _ => 0.1 };
-        var seed = new Option<int>("--seed") { Description = "Seed (t-SNE, UMAP)", DefaultValueFactory = _ => 0 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed (t-SNE, UMAP)", DefaultValueFactory = _ => 0 };
 
         var command = new Command("map", "Project embeddings to 2-D with PCA, t-SNE or UMAP and draw an SVG map")
         {

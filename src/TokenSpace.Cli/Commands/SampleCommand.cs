@@ -26,15 +26,15 @@ static class SampleCommand
             string dir = parse.GetValue(CheckpointDir)!;
             var (model, tokenizer) = Checkpoint.Load(dir);
             // A Hugging Face folder has no training options: GPT-2 reads running text.
-            var mode = TrainingState.ReadOptions(dir)?.Mode ?? (tokenizer is CharTokenizer ? DataMode.Lines : DataMode.Text);
+            var mode = TrainingState.ReadOptions(dir)?.Mode ?? TextData.DefaultMode(tokenizer);
             string prompt = parse.GetValue(Prompt)!;
             int count = parse.GetValue(Count);
             if (count < 0) throw new ArgumentException($"--count must not be negative, got {count}");
             // BOS, or GPT-2's <|endoftext|>: documents start after it, and a sample ends when it is drawn.
-            int separator = CheckpointTokenizer.DocumentSeparator(tokenizer);
+            int separator = tokenizer.DocumentSeparator;
             // Documents start after BOS; running text has no BOS in training, so it starts from the prompt alone.
             int[] start = mode == DataMode.Lines ? [separator, .. tokenizer.EncodeToIds(prompt)] : tokenizer.EncodeToIds(prompt);
-            if (start.Length == 0) start = tokenizer is CharTokenizer chars && chars.Vocab.Contains('\n') ? chars.Encode("\n") : [separator];
+            if (start.Length == 0) start = tokenizer.TextStart;
             int maxTokens = parse.GetValue(MaxTokens) ?? (mode == DataMode.Lines ? model.Config.BlockSize : 500);
             if (maxTokens < 1) throw new ArgumentException($"--max-tokens must be at least 1, got {maxTokens}");
             if (parse.GetValue(TopK) < 0) throw new ArgumentException($"--top-k must not be negative, got {parse.GetValue(TopK)} (0 draws from every token)");

@@ -135,7 +135,7 @@ static class TrainCommand
         bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
         if (Given(InitFrom)) throw new ArgumentException("--init-from starts a new run; --resume continues the one saved in --out, so drop --init-from");
         var fromCli = model(config.VocabSize);
-        var savedTokenizer = tokenizer is CharTokenizer ? "char" : "gpt2";
+        var savedTokenizer = tokenizer.Kind;
         (Option Option, object Given, object Saved)[] fixedByRun =
         [
             (Tokenizer, parse.GetValue(Tokenizer)!, savedTokenizer), (Mode, given.Mode, saved.Mode), (BatchSize, given.BatchSize, saved.BatchSize),
@@ -444,10 +444,10 @@ static class TrainCommand
         return Trainer.Resume(model, tokenizer, state, train, val, options);
     }
 
-    /// <summary>GPT-2's BPE on running text goes through the token cache (tokenised once); the rest is tokenised here.</summary>
+    /// <summary>Running text goes through the token cache (tokenised once) when the tokenizer has a cache key (GPT-2's BPE).</summary>
     static TextData LoadData(string path, ITokenizer tokenizer, DataMode mode, bool replaceInvalidUtf8) =>
-        tokenizer is Gpt2BpeTokenizer bpe && mode == DataMode.Text
-            ? TextData.LoadCached(path, bpe, replaceInvalidUtf8: replaceInvalidUtf8)
+        tokenizer.CacheKey is not null && mode == DataMode.Text
+            ? TextData.LoadCached(path, tokenizer, replaceInvalidUtf8: replaceInvalidUtf8)
             : TextData.Load(path, tokenizer, mode, replaceInvalidUtf8);
 
     internal static DataMode ParseMode(string mode) => mode switch

@@ -28,7 +28,7 @@ public static partial class Checkpoint
 {
     public const string ModelFile = "model.safetensors";
     public const string ConfigFile = "config.json";
-    public const string TokenizerFile = "tokenizer.json";
+    public const string TokenizerFile = ITokenizer.FileName;
     /// <summary>The optimizer's moments of a training run's state.</summary>
     public const string OptimizerFile = "optimizer.safetensors";
 
@@ -38,7 +38,7 @@ public static partial class Checkpoint
     /// <summary>The folder of wte/wpe snapshots inside a run's directory.</summary>
     public const string SnapshotsDir = "snapshots";
 
-    static readonly string[] Files = [ModelFile, ConfigFile, TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile, OptimizerFile, StateFile];
+    static readonly string[] Files = [ModelFile, ConfigFile, TokenizerFile, Gpt2BpeTokenizer.VocabFile, Gpt2BpeTokenizer.MergesFile, OptimizerFile, StateFile];
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -54,7 +54,7 @@ public static partial class Checkpoint
         {
             WriteModel(Path.Combine(temp, ModelFile), model);
             AtomicFile.WriteAllText(Path.Combine(temp, ConfigFile), ConfigJson(model.Config).ToJsonString(Json) + "\n");
-            CheckpointTokenizer.Save(temp, tokenizer);
+            tokenizer.SaveInto(temp);
             writeState?.Invoke(temp);
         });
     }
@@ -243,7 +243,7 @@ public static partial class Checkpoint
         var config = ReadConfig(dir);
         if (!forTraining) config = config with { Dropout = 0 };
         string tokPath = Path.Combine(dir, TokenizerFile);
-        if (!File.Exists(Path.Combine(dir, CheckpointTokenizer.VocabFile))) CheckExists(dir, tokPath);
+        if (!File.Exists(Path.Combine(dir, Gpt2BpeTokenizer.VocabFile))) CheckExists(dir, tokPath);
         var tokenizer = CheckpointTokenizer.Load(dir);
         if (tokenizer.VocabSize != config.VocabSize)
             throw new FileFormatException(tokPath, $"the tokenizer has {tokenizer.VocabSize} tokens but config.json says vocab_size {config.VocabSize}");
@@ -301,7 +301,7 @@ public static partial class Checkpoint
         string? parent = Path.GetDirectoryName(Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar));
         string name = Path.GetFileName(Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar));
         string? orphan = parent is null || !Directory.Exists(parent) ? null : Directory.EnumerateDirectories(parent, $".{name}.old-*").FirstOrDefault();
-        string hint = orphan is null ? "is this a checkpoint directory written by `tokenspace train`?" : $"a save was interrupted; the previous checkpoint is in {orphan}";
+        string hint = orphan is null ? "is this a checkpoint directory (written by Checkpoint.Save)?" : $"a save was interrupted; the previous checkpoint is in {orphan}";
         throw new FileNotFoundException($"{path} does not exist; {hint}", path);
     }
 

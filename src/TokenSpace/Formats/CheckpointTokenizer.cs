@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using TokenSpace.IO;
 using TokenSpace.Tokenization;
 
@@ -15,37 +14,11 @@ namespace TokenSpace.Formats;
 /// </summary>
 public static class CheckpointTokenizer
 {
-    /// <summary>Hugging Face's name for GPT-2's symbol → id file (OpenAI's encoder.json).</summary>
-    public const string VocabFile = "vocab.json";
-
-    /// <summary>Hugging Face's name for GPT-2's merges (OpenAI's vocab.bpe).</summary>
-    public const string MergesFile = "merges.txt";
-
-    /// <summary>Writes <paramref name="tokenizer"/> into the directory <paramref name="dir"/>.</summary>
-    /// <exception cref="ArgumentException">A tokenizer of a kind checkpoints cannot hold.</exception>
-    public static void Save(string dir, ITokenizer tokenizer)
-    {
-        string json = Path.Combine(dir, Checkpoint.TokenizerFile);
-        switch (tokenizer)
-        {
-            case CharTokenizer chars:
-                chars.Save(json);
-                break;
-            case Gpt2BpeTokenizer bpe:
-                bpe.SaveHuggingFace(Path.Combine(dir, VocabFile), Path.Combine(dir, MergesFile));
-                var node = new JsonObject { ["type"] = "gpt2", ["vocab_size"] = bpe.VocabSize, ["vocab"] = VocabFile, ["merges"] = MergesFile };
-                AtomicFile.WriteAllText(json, node.ToJsonString() + "\n");
-                break;
-            default:
-                throw new ArgumentException($"a checkpoint cannot store a tokenizer of type {tokenizer.GetType().Name}", nameof(tokenizer));
-        }
-    }
-
     /// <summary>Reads the tokenizer of the checkpoint or Hugging Face GPT-2 directory <paramref name="dir"/>.</summary>
     /// <exception cref="FileNotFoundException">The directory holds no tokenizer.</exception>
     /// <exception cref="FileFormatException">A tokenizer file is malformed or of an unknown type.</exception>
     public static ITokenizer Load(string dir) => Find(dir)?.Tokenizer ?? throw new FileNotFoundException(
-        $"{dir} holds no tokenizer: expected {Checkpoint.TokenizerFile} (written by `tokenspace train`) or {VocabFile} + {MergesFile} (a Hugging Face GPT-2 folder)",
+        $"{dir} holds no tokenizer: expected {Checkpoint.TokenizerFile} (written with the model by Checkpoint.Save) or {Gpt2BpeTokenizer.VocabFile} + {Gpt2BpeTokenizer.MergesFile} (a Hugging Face GPT-2 folder)",
         Path.Combine(dir, Checkpoint.TokenizerFile));
 
     /// <summary>The tokenizer of <paramref name="dir"/> (as <see cref="Load"/> reads it) and the file it came from, or null when there is none.</summary>
@@ -53,7 +26,7 @@ public static class CheckpointTokenizer
     public static (ITokenizer Tokenizer, string Source)? Find(string dir)
     {
         string json = Path.Combine(dir, Checkpoint.TokenizerFile);
-        string vocabulary = Path.Combine(dir, VocabFile), merges = Path.Combine(dir, MergesFile);
+        string vocabulary = Path.Combine(dir, Gpt2BpeTokenizer.VocabFile), merges = Path.Combine(dir, Gpt2BpeTokenizer.MergesFile);
         string? type = File.Exists(json) ? ReadType(json) : null;
         return type switch
         {
@@ -64,17 +37,6 @@ public static class CheckpointTokenizer
             _ => throw new FileFormatException(json, $"tokenizer type '{type}' is not known; expected 'char' or 'gpt2'"),
         };
     }
-
-    /// <summary>
-    /// The id that wraps documents in lines mode: the character tokenizer's BOS, GPT-2's <c>&lt;|endoftext|&gt;</c>.
-    /// </summary>
-    /// <exception cref="ArgumentException">The tokenizer has no such token.</exception>
-    public static int DocumentSeparator(ITokenizer tokenizer) => tokenizer switch
-    {
-        CharTokenizer chars => chars.BosId,
-        Gpt2BpeTokenizer bpe => bpe.EndOfTextId,
-        _ => throw new ArgumentException($"a {tokenizer.GetType().Name} has no document separator for lines mode"),
-    };
 
     // Our tokenizer.json has a string "type" at its root; Hugging Face's has none (its "model" holds the BPE).
     static string? ReadType(string path)

@@ -119,7 +119,7 @@ static partial class NpyReader
         {
             if (File.Exists(candidate)) return candidate;
         }
-        throw new FileNotFoundException($"{npyPath}: no keys file beside it; expected {Path.GetFileName(stem)}.keys.txt (one key per line) or pass --keys FILE", stem + ".keys.txt");
+        throw new FileNotFoundException($"{npyPath}: no keys file beside it; expected {Path.GetFileName(stem)}.keys.txt (one key per line) or give one (VectorsLoadOptions.KeysPath)", stem + ".keys.txt");
     }
 
     /// <summary>One key per line; exactly <paramref name="count"/> of them (a final newline and trailing blank lines are allowed); the first <paramref name="rows"/> are returned.</summary>

@@ -125,7 +125,7 @@ static class SafetensorsVectors
             {
                 if (sharded.Find(name) is { } found) return found;
             }
-            throw new FileFormatException(indexPath, $"no tensor {(wanted is null ? $"named {string.Join(", ", DefaultNames.Take(4))}…; choose one with --tensor NAME" : $"'{wanted}'")} "
+            throw new FileFormatException(indexPath, $"no tensor {(wanted is null ? $"named {string.Join(", ", DefaultNames.Take(4))}…; choose one with VectorsLoadOptions.Tensor" : $"'{wanted}'")} "
                 + $"(the index lists {string.Join(", ", sharded.Names.Take(12))}{(sharded.Names.Count() > 12 ? ", …" : "")})", byteOffset: 0);
         }
         string file = path;
@@ -188,7 +188,7 @@ static class SafetensorsVectors
         for (int i = 0; i < keys.Length; i++)
         {
             if (!index.TryAdd(keys[i], i))
-                throw new FileFormatException(source, $"tokens {index[keys[i]]} and {i} both read as '{keys[i]}'; keys must be unique — pass a keys file with --keys");
+                throw new FileFormatException(source, $"tokens {index[keys[i]]} and {i} both read as '{keys[i]}'; keys must be unique — give a keys file (VectorsLoadOptions.KeysPath)");
         }
         return index;
     }
@@ -208,7 +208,7 @@ static class SafetensorsVectors
         if (wanted is null && matrices.Count == 1) return file.Entries[matrices[0]];
         string listed = matrices.Count == 0 ? "it has no 2-D tensor" : $"its 2-D tensors: {string.Join(", ", matrices.Take(12))}{(matrices.Count > 12 ? $" and {matrices.Count - 12} more" : "")}";
         throw new FileFormatException(file.Path, wanted is null
-            ? $"no token embedding ({string.Join(", ", DefaultNames.Take(4))}, …); choose a tensor with --tensor NAME ({listed})"
+            ? $"no token embedding ({string.Join(", ", DefaultNames.Take(4))}, …); choose a tensor with VectorsLoadOptions.Tensor ({listed})"
             : $"no tensor '{wanted}' ({listed})", byteOffset: 8);
     }
 
@@ -233,7 +233,7 @@ static class SafetensorsVectors
         if (tokenizer.VocabSize != rows)
         {
             throw new FileFormatException(source, $"the tokenizer has {tokenizer.VocabSize} tokens but the tensor has {rows} rows; "
-                + "is it the tokenizer of this model? (--keys FILE names the rows instead)");
+                + "is it the tokenizer of this model? (a keys file, VectorsLoadOptions.KeysPath, names the rows instead)");
         }
         return (tokenizer.TokenText, source);
     }

@@ -31,7 +31,7 @@ static class TextVectors
             {
                 if (IsTwoIntegers(header)) throw new FileFormatException(file.Path, HeaderProblem(header), line: 1);
                 throw new FileFormatException(file.Path,
-                    $"expected a header 'count dimensions' (two positive integers), found '{Preview(header)}'; is this a GloVe file without header? (use --format glove)", line: 1);
+                    $"expected a header 'count dimensions' (two positive integers), found '{Preview(header)}'; is this a GloVe file without header? (read it as VectorFormat.GloVe)", line: 1);
             }
             declared = count;
         }

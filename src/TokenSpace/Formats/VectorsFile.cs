@@ -143,7 +143,7 @@ public static class VectorsFile
         if (!File.Exists(path))
         {
             string why = PretrainedVectors.Names.Contains(path)
-                ? $"{path} is not fetched yet; run `tokenspace data fetch {path}` first"
+                ? $"{path} is not fetched yet; fetch it into the data cache first (DataCache.Fetch)"
                 : $"{path}: no such file (nor a pretrained set: {string.Join(", ", PretrainedVectors.Names)})";
             throw new FileNotFoundException(why, path);
         }
@@ -240,7 +240,7 @@ public static class VectorsFile
         ".glove" => VectorFormat.GloVe,
         ".tsvec" => VectorFormat.Native,
         ".tsv" or "" => VectorFormat.ProjectorTsv,
-        var other => throw new ArgumentException($"cannot tell the format from the extension '{other}'; give it with --to ({string.Join(", ", FormatNames.Keys)})"),
+        var other => throw new ArgumentException($"cannot tell the format from the extension '{other}'; name the format ({string.Join(", ", FormatNames.Keys)})"),
     };
 
     /// <summary>

@@ -539,7 +539,7 @@ public sealed partial class Gpt
     static void Residual(float[] output, float[] a, float[] b, int n)
     {
         const int Chunk = 16384;
-        Work.For((n + Chunk - 1) / Chunk, n, unit =>
+        Threads.For((n + Chunk - 1) / Chunk, n, unit =>
         {
             int start = unit * Chunk, length = Math.Min(Chunk, n - start);
             TensorPrimitives.Add(a.AsSpan(start, length), b.AsSpan(start, length), output.AsSpan(start, length));

@@ -50,7 +50,7 @@ public sealed record TsneOptions
     public TsneInit Init { get; init; } = TsneInit.Pca;
 
     /// <summary>Seed of the random initialisation (the PCA initialisation uses no randomness).</summary>
-    public int Seed { get; init; }
+    public ulong Seed { get; init; }
 }
 
 /// <summary>A t-SNE embedding.</summary>
@@ -162,13 +162,8 @@ public static class Tsne
             for (int t = 0; t < 2 * n; t++) y[t] = coordinates[t] * factor;
             return y;
         }
-        var random = new Random(options.Seed);
-        for (int t = 0; t < 2 * n; t++)
-        {
-            // Box–Muller: one standard normal from two uniforms in (0, 1].
-            double u = 1 - random.NextDouble(), v = random.NextDouble();
-            y[t] = 1e-4 * Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v);
-        }
+        var rng = new Rng(options.Seed);
+        for (int t = 0; t < 2 * n; t++) y[t] = rng.NextGaussian(0, 1e-4);
         return y;
     }
 

@@ -28,7 +28,7 @@ public sealed record UmapOptions
     public double RepulsionStrength { get; init; } = 1;
 
     /// <summary>Seed of the spectral start vector, the initial jitter and the negative samples.</summary>
-    public int Seed { get; init; }
+    public ulong Seed { get; init; }
 }
 
 /// <summary>How a UMAP layout started.</summary>
@@ -114,7 +114,7 @@ public static class Umap
         for (int t = 0; t < squared.Length; t++) distances[t] = Math.Sqrt(squared[t]);
         var graph = UmapGraph.FromNeighbours(indices, distances, n, others);
 
-        var rng = new Rng((ulong)options.Seed);
+        var rng = new Rng(options.Seed);
         var (_, components) = graph.Components();
         var init = components == 1 ? UmapInit.Spectral : UmapInit.Random;
         double[] y = Initial(graph, init, rng, cancellationToken);

@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
 namespace TokenSpace.Tensors;
@@ -40,7 +42,7 @@ public static class Attention
         fixed (float* pOut = output, pAtt = att, pQkv = qkv, pMask = dropMask)
         {
             nint o = (nint)pOut, a = (nint)pAtt, x = (nint)pQkv, dm = (nint)pMask;
-            Work.For(B * NH, (long)B * NH * T * T * hs, unit =>
+            Threads.For(B * NH, (long)B * NH * T * T * hs, unit =>
             {
                 int b = unit / NH, h = unit % NH;
                 float* q = (float*)x + (long)b * T * C3 + h * hs, k = q + C, v = q + 2 * C;
@@ -48,7 +50,7 @@ public static class Attention
                 float* y = (float*)o + (long)b * T * C + h * hs;
                 // The head's kᵀ (hs, T) and v (T, hs), packed once for every block; with dropout also the
                 // weights att ⊙ mask (T, T), since out = (att ⊙ mask) · v while att itself is kept for backward.
-                float* keys = Scratch(keysLength + valuesLength + (dm == 0 ? 0 : (long)T * T));
+                float* keys = WorkSpace(keysLength + valuesLength + (dm == 0 ? 0 : (long)T * T));
                 float* values = keys + keysLength;
                 float* weights = dm == 0 ? p : values + valuesLength;
                 PrefetchRows(q, T, C3, hs);
@@ -131,7 +133,7 @@ public static class Attention
         fixed (float* pDqkv = dQkv, pDout = dOut, pQkv = qkv, pAtt = att, pMask = dropMask)
         {
             nint dx = (nint)pDqkv, dout = (nint)pDout, x = (nint)pQkv, a = (nint)pAtt, dm = (nint)pMask;
-            Work.For(B * NH, 2L * B * NH * T * T * hs, unit =>
+            Threads.For(B * NH, 2L * B * NH * T * T * hs, unit =>
             {
                 int b = unit / NH, h = unit % NH;
                 float* q = (float*)x + (long)b * T * C3 + h * hs, k = q + C, v = q + 2 * C;
@@ -140,7 +142,7 @@ public static class Attention
                 float* p = (float*)a + (long)unit * T * T;
                 float* mask = dm == 0 ? null : (float*)dm + (long)unit * T * T;
                 // Work space: the packed operands, d(pre-softmax scores) (T, T), and with dropout the weights att ⊙ mask (T, T).
-                float* dys = Scratch(3 * rowsLength + valuesLength + (mask == null ? 1L : 2L) * T * T);
+                float* dys = WorkSpace(3 * rowsLength + valuesLength + (mask == null ? 1L : 2L) * T * T);
                 float* keys = dys + rowsLength, queries = keys + rowsLength, values = queries + rowsLength;
                 float* ds = values + valuesLength;
                 float* weights = mask == null ? p : ds + (long)T * T;
@@ -236,12 +238,9 @@ public static class Attention
         for (; i < row.Length; i++) row[i] = (row[i] - weighted) * att[i] * scale;
     }
 
-    /// <summary>This thread's pinned work space of at least <paramref name="length"/> floats; it only grows, so steady-state calls do not allocate.</summary>
-    static unsafe float* Scratch(long length)
-    {
-        if (scratch is null || scratch.Length < length) scratch = GC.AllocateUninitializedArray<float>(checked((int)length), pinned: true);
-        return (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(scratch));
-    }
+    /// <summary>This thread's work space of at least <paramref name="length"/> floats (pinned, see <see cref="Tensors.Scratch"/>).</summary>
+    static unsafe float* WorkSpace(long length) =>
+        (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scratch.Get(ref scratch, length)));
 
     /// <summary>Plain scalar <see cref="Forward"/> in double precision: the test oracle.</summary>
     public static void ForwardScalar(Span<float> output, ReadOnlySpan<float> qkv, int B, int T, int C, int NH)

@@ -26,7 +26,7 @@ public static class CrossEntropy
         fixed (int* pTargets = targets)
         {
             nint p = (nint)pProbs, l = (nint)pLosses, z = (nint)pLogits, y = (nint)pTargets;
-            Work.For((N + RowsPerUnit - 1) / RowsPerUnit, 4L * N * V, unit =>
+            Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, 4L * N * V, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)
@@ -75,7 +75,7 @@ public static class CrossEntropy
         fixed (int* pTargets = targets)
         {
             nint d = (nint)pD, p = (nint)pProbs, y = (nint)pTargets;
-            Work.For((N + RowsPerUnit - 1) / RowsPerUnit, 4L * N * V, unit =>
+            Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, 4L * N * V, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)

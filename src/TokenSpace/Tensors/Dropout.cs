@@ -33,7 +33,7 @@ public static class Dropout
         fixed (float* pMask = mask)
         {
             nint m = (nint)pMask;
-            Work.For((N + ElementsPerUnit - 1) / ElementsPerUnit, 4L * N, unit =>
+            Threads.For((N + ElementsPerUnit - 1) / ElementsPerUnit, 4L * N, unit =>
             {
                 float* M = (float*)m;
                 int end = Math.Min(N, (unit + 1) * ElementsPerUnit);
@@ -41,13 +41,6 @@ public static class Dropout
             });
         }
     }
-
-    /// <summary>Adds <c>dOut · mask</c> into <paramref name="dInput"/>.</summary>
-    /// <param name="dInput">(N), accumulated into.</param>
-    /// <param name="dOut">(N).</param>
-    /// <param name="mask">(N) from <see cref="Forward"/>.</param>
-    public static void Backward(Span<float> dInput, ReadOnlySpan<float> dOut, ReadOnlySpan<float> mask) =>
-        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(dOut, mask, dInput, dInput);
 
     /// <summary>SplitMix64's finaliser over seed + index: a counter-based generator.</summary>
     static ulong Hash(ulong seed, ulong index)

@@ -91,8 +91,8 @@ public static class Embedding
         int N = ids.Length;
         if (N == 0 || C == 0) return;
         int V = dTable.Length / C;
-        Span<int> start = Scratch(ref startScratch, V + 1);
-        Span<int> order = Scratch(ref orderScratch, N);
+        Span<int> start = Scratch.Get(ref startScratch, V + 1).AsSpan(0, V + 1);
+        Span<int> order = Scratch.Get(ref orderScratch, N).AsSpan(0, N);
         start.Clear();
         foreach (int id in ids) start[id + 1]++;
         for (int v = 0; v < V; v++) start[v + 1] += start[v];
@@ -190,7 +190,7 @@ public static class Embedding
     public static void Renorm(Span<float> table, ReadOnlySpan<int> ids, int C, float maxNorm, float normType)
     {
         if (!(normType > 0)) throw new ArgumentOutOfRangeException(nameof(normType), normType, "the norm type p must be > 0 (or +∞)");
-        Span<bool> seen = Scratch(ref seenScratch, table.Length / C);
+        Span<bool> seen = Scratch.Get(ref seenScratch, table.Length / C).AsSpan(0, table.Length / C);
         foreach (int id in ids)
         {
             if (seen[id]) continue;
@@ -223,10 +223,4 @@ public static class Embedding
         return p == 2 ? Math.Sqrt(sum) : p == 1 ? sum : Math.Pow(sum, 1.0 / p);
     }
 
-    /// <summary>A per-thread buffer that only grows, so steady-state calls do not allocate.</summary>
-    static Span<T> Scratch<T>(ref T[]? buffer, int length)
-    {
-        if (buffer is null || buffer.Length < length) buffer = new T[length];
-        return buffer.AsSpan(0, length);
-    }
 }

@@ -24,7 +24,7 @@ public static class Gelu
         fixed (float* pOut = output, pInp = input)
         {
             nint o = (nint)pOut, x = (nint)pInp;
-            Work.For((N + ElementsPerUnit - 1) / ElementsPerUnit, 8L * N, unit =>
+            Threads.For((N + ElementsPerUnit - 1) / ElementsPerUnit, 8L * N, unit =>
             {
                 int i = unit * ElementsPerUnit, end = Math.Min(N, i + ElementsPerUnit), W = Vector<float>.Count;
                 float* xs = (float*)x, ys = (float*)o;
@@ -55,7 +55,7 @@ public static class Gelu
         fixed (float* pDin = dInput, pInp = input, pDout = dOut)
         {
             nint din = (nint)pDin, x = (nint)pInp, dout = (nint)pDout;
-            Work.For((N + ElementsPerUnit - 1) / ElementsPerUnit, 16L * N, unit =>
+            Threads.For((N + ElementsPerUnit - 1) / ElementsPerUnit, 16L * N, unit =>
             {
                 int i = unit * ElementsPerUnit, end = Math.Min(N, i + ElementsPerUnit), W = Vector<float>.Count;
                 float* xs = (float*)x, dx = (float*)din, dy = (float*)dout;

@@ -31,8 +31,6 @@ static unsafe class Gemm
     const int KC = 512;
     /// <summary>The fewest output blocks a parallel product is cut into, when its shape allows.</summary>
     const int MinBlocks = 16;
-    /// <summary>Below this many multiply-adds, waking a second thread costs more than the product.</summary>
-    const long SerialWork = 1 << 16;
 
     [ThreadStatic] static float[]? scratch;
 
@@ -58,7 +56,7 @@ static unsafe class Gemm
         int NR = 2 * TOps.Count;
         int panels = (Ncols + NR - 1) / NR;
         long packedLength = (long)panels * K * NR;
-        float[] buffer = Scratch(packedLength + (long)panels * NR);
+        float[] buffer = Scratch.Get(ref scratch, packedLength + (long)panels * NR);
         fixed (float* pBuffer = buffer)
         {
             float* packed = pBuffer, init = pBuffer + packedLength;
@@ -148,7 +146,7 @@ static unsafe class Gemm
     /// Small products (attention's per-head blocks) and calls from inside a parallel loop run their blocks
     /// in order on the calling thread, without the cost of handing them out.
     /// </summary>
-    static bool Serial(int M, int K, int Ncols) => Threads.Serial || (long)M * K * Ncols < SerialWork;
+    static bool Serial(int M, int K, int Ncols) => Threads.Serial((long)M * K * Ncols);
 
     /// <summary>
     /// The product over packed B (panel p at <c>packed + p·panelStride</c>), split into a grid of output
@@ -346,17 +344,6 @@ static unsafe class Gemm
         {
             new ReadOnlySpan<float>(src + r * ldSrc, cols).CopyTo(new Span<float>(dst + r * ldDst, cols));
         }
-    }
-
-    /// <summary>A per-thread buffer that only grows, so steady-state calls do not allocate.</summary>
-    static float[] Scratch(long length)
-    {
-        if (scratch is null || scratch.Length < length)
-        {
-            scratch = null;
-            scratch = GC.AllocateUninitializedArray<float>(checked((int)length));
-        }
-        return scratch;
     }
 }
 

@@ -27,7 +27,7 @@ public static class LayerNorm
         fixed (float* pOut = output, pMean = mean, pRstd = rstd, pInp = input, pW = weight, pB = bias)
         {
             nint o = (nint)pOut, m = (nint)pMean, r = (nint)pRstd, x = (nint)pInp, w = (nint)pW, b = (nint)pB;
-            Work.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
+            Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)
@@ -85,7 +85,7 @@ public static class LayerNorm
         fixed (float* pDin = dInput, pDw = dWeight, pDb = dBias, pDout = dOut, pInp = input, pW = weight, pMean = mean, pRstd = rstd)
         {
             nint din = (nint)pDin, dw = (nint)pDw, db = (nint)pDb, dout = (nint)pDout, x = (nint)pInp, w = (nint)pW, m = (nint)pMean, r = (nint)pRstd;
-            Work.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
+            Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)
@@ -95,7 +95,7 @@ public static class LayerNorm
             });
             if (dw == 0 && db == 0) return;
             // Each unit owns ColumnsPerUnit channels and sums its rows in order (thread-count independent).
-            Work.For((C + ColumnsPerUnit - 1) / ColumnsPerUnit, (long)N * C, unit =>
+            Threads.For((C + ColumnsPerUnit - 1) / ColumnsPerUnit, (long)N * C, unit =>
             {
                 int c0 = unit * ColumnsPerUnit, width = Math.Min(ColumnsPerUnit, C - c0);
                 Span<float> sw = stackalloc float[width];

@@ -19,7 +19,7 @@ public static class RmsNorm
         fixed (float* pOut = output, pRstd = rstd, pInp = input)
         {
             nint o = (nint)pOut, r = (nint)pRstd, x = (nint)pInp;
-            Work.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
+            Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)
@@ -49,7 +49,7 @@ public static class RmsNorm
         fixed (float* pDin = dInput, pDout = dOut, pInp = input, pRstd = rstd)
         {
             nint din = (nint)pDin, dout = (nint)pDout, x = (nint)pInp, r = (nint)pRstd;
-            Work.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
+            Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)

@@ -29,19 +29,33 @@ public static class Threads
         }
     }
 
-    /// <summary>Whether <see cref="For"/> would run on the calling thread alone (one thread allowed, or called from inside a loop's body).</summary>
-    internal static bool Serial => count <= 1 || Pool.InLoop;
+    /// <summary>
+    /// Work below which waking a second thread costs more than it saves (microgpt's 16-channel rows): about 32k element
+    /// operations or multiply-adds in all.
+    /// </summary>
+    const long SmallWork = 1 << 15;
 
     /// <summary>
-    /// Runs <paramref name="body"/>(i) for every unit i in [0, units), in parallel when allowed. A call
-    /// made from inside a running body, or while another thread's loop holds the pool, runs its units
-    /// in order on the calling thread.
+    /// Whether <see cref="For(int, long, Action{int})"/> would run a loop of <paramref name="work"/> on the calling thread alone: one thread
+    /// allowed, called from inside a loop's body, or too little work.
+    /// </summary>
+    internal static bool Serial(long work) => count <= 1 || Pool.InLoop || work < SmallWork;
+
+    /// <summary>As <see cref="For(int, long, Action{int})"/> for a loop whose every unit alone is worth a thread.</summary>
+    /// <exception cref="Exception">The first exception a body threw, rethrown once every unit has run.</exception>
+    public static void For(int units, Action<int> body) => For(units, long.MaxValue, body);
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(i) for every unit i in [0, units), in parallel when allowed and
+    /// <paramref name="work"/> (the loop's element operations or multiply-adds in all) is worth it. A call
+    /// made from inside a running body, or while another thread's loop holds the pool, runs its units in order on the
+    /// calling thread. The partition into units is the caller's, the same either way, so results do not change.
     /// </summary>
     /// <exception cref="Exception">The first exception a body threw, rethrown once every unit has run.</exception>
-    public static void For(int units, Action<int> body)
+    public static void For(int units, long work, Action<int> body)
     {
         int threads = Math.Min(count, units);
-        if (threads <= 1 || Pool.InLoop || !Monitor.TryEnter(Pool.Gate))
+        if (threads <= 1 || Serial(work) || !Monitor.TryEnter(Pool.Gate))
         {
             for (int i = 0; i < units; i++) body(i);
             return;
@@ -85,7 +99,7 @@ public static class Threads
             for (; workers < helpers; workers++)
             {
                 int share = workers + 1;
-                new Thread(() => Work(share)) { IsBackground = true, Name = "TokenSpace.Threads" }.Start();
+                new Thread(() => Serve(share)) { IsBackground = true, Name = "TokenSpace.Threads" }.Start();
             }
             var job = new Job(body, units, helpers + 1);
             Done.Reset();
@@ -97,7 +111,7 @@ public static class Threads
             if (job.Error is { } e) ExceptionDispatchInfo.Throw(e);
         }
 
-        static void Work(int share)
+        static void Serve(int share)
         {
             while (true)
             {

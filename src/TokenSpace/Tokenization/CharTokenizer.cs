@@ -29,6 +29,28 @@ public sealed class CharTokenizer : ITokenizer
     /// <summary>The BOS id, n (one past the last character).</summary>
     public int BosId => vocab.Length;
 
+    /// <inheritdoc/>
+    public string Kind => "char";
+
+    /// <summary>BOS: documents (lines) are wrapped in it.</summary>
+    public int DocumentSeparator => BosId;
+
+    /// <summary>A line break when the vocabulary has one (it was built from running text), else BOS.</summary>
+    public int[] TextStart => ids.TryGetValue('\n', out int newline) ? [newline] : [BosId];
+
+    /// <summary>Null: encoding characters is a lookup each, not worth a cache.</summary>
+    public string? CacheKey => null;
+
+    /// <inheritdoc/>
+    public bool CanEncode(ReadOnlySpan<char> text)
+    {
+        foreach (char c in text)
+        {
+            if (!ids.ContainsKey(c)) return false;
+        }
+        return true;
+    }
+
     /// <summary>Builds the vocabulary of <paramref name="text"/>, leaving out line breaks (they separate documents).</summary>
     /// <exception cref="ArgumentException">The text has no characters besides line breaks.</exception>
     public static CharTokenizer Train(string text)
@@ -72,19 +94,22 @@ public sealed class CharTokenizer : ITokenizer
         return tokens;
     }
 
-    /// <summary>As <see cref="Encode(string)"/>, naming <paramref name="source"/> and its 1-based <paramref name="line"/> in the error.</summary>
+    /// <summary>
+    /// As <see cref="Encode(string)"/>, naming <paramref name="source"/>, the line (counted from <paramref name="line"/>,
+    /// the 1-based line <paramref name="text"/> starts at) and the column in the error.
+    /// </summary>
     /// <exception cref="FileFormatException">A character is not in the vocabulary (when a source is named).</exception>
     public int[] Encode(ReadOnlySpan<char> text, string? source, long line)
     {
         var result = new int[text.Length];
         for (int i = 0; i < text.Length; i++)
         {
-            if (!ids.TryGetValue(text[i], out result[i]))
-            {
-                string cause = $"character {Describe(text[i])} at column {i + 1} is not in the tokenizer's vocabulary of {vocab.Length} characters";
-                if (source is null) throw new ArgumentException(cause, nameof(text));
-                throw new FileFormatException(source, cause, line: line);
-            }
+            if (ids.TryGetValue(text[i], out result[i])) continue;
+            int lineStart = text[..i].LastIndexOf('\n') + 1;
+            string cause = $"character {Describe(text[i])} at column {i - lineStart + 1} is not in the tokenizer's vocabulary of "
+                + $"{vocab.Length} characters";
+            if (source is null) throw new ArgumentException(cause, nameof(text));
+            throw new FileFormatException(source, cause, line: line + text[..lineStart].Count('\n'));
         }
         return result;
     }
@@ -110,12 +135,15 @@ public sealed class CharTokenizer : ITokenizer
         return id == BosId ? "<BOS>" : vocab[id].ToString();
     }
 
+    /// <summary>Writes <see cref="ITokenizer.FileName"/> into <paramref name="dir"/> as <see cref="Save"/> does.</summary>
+    public void SaveInto(string dir) => Save(Path.Combine(dir, ITokenizer.FileName));
+
     /// <summary>Writes <c>{"type": "char", "vocab": [...], "bos_id": n}</c> atomically.</summary>
     public void Save(string path)
     {
         var json = JsonSerializer.Serialize(new Dictionary<string, object>
         {
-            ["type"] = "char",
+            ["type"] = Kind,
             ["vocab"] = vocab.Select(c => c.ToString()).ToArray(),
             ["bos_id"] = BosId,
         });

@@ -74,6 +74,38 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     /// <summary>The id of <c>&lt;|endoftext|&gt;</c> (50256 for GPT-2).</summary>
     public int EndOfTextId { get; }
 
+    /// <summary>Hugging Face's name for GPT-2's symbol → id file (OpenAI's encoder.json).</summary>
+    public const string VocabFile = "vocab.json";
+
+    /// <summary>Hugging Face's name for GPT-2's merges (OpenAI's vocab.bpe).</summary>
+    public const string MergesFile = "merges.txt";
+
+    /// <inheritdoc/>
+    public string Kind => "gpt2";
+
+    /// <summary><c>&lt;|endoftext|&gt;</c>, which GPT-2 put between the documents of its training text.</summary>
+    public int DocumentSeparator => EndOfTextId;
+
+    /// <summary><c>&lt;|endoftext|&gt;</c>: GPT-2's unconditional samples start after it.</summary>
+    public int[] TextStart => [EndOfTextId];
+
+    /// <summary>The first 16 hex digits of <see cref="Fingerprint"/>, after <c>gpt2bpe-</c>.</summary>
+    public string? CacheKey => "gpt2bpe-" + Fingerprint[..16];
+
+    /// <summary>
+    /// Writes <see cref="VocabFile"/> and <see cref="MergesFile"/> (Hugging Face's GPT-2 folder layout) and
+    /// <see cref="ITokenizer.FileName"/> <c>{"type": "gpt2", "vocab_size", "vocab", "merges"}</c> naming them.
+    /// </summary>
+    public void SaveInto(string dir)
+    {
+        SaveHuggingFace(Path.Combine(dir, VocabFile), Path.Combine(dir, MergesFile));
+        var node = new System.Text.Json.Nodes.JsonObject
+        {
+            ["type"] = Kind, ["vocab_size"] = VocabSize, ["vocab"] = VocabFile, ["merges"] = MergesFile,
+        };
+        AtomicFile.WriteAllText(Path.Combine(dir, ITokenizer.FileName), node.ToJsonString() + "\n");
+    }
+
     /// <summary>Hex sha256 of the vocabulary and merges (as <see cref="SaveHuggingFace"/> writes them): equal for equal tokenizers.</summary>
     public string Fingerprint => fingerprint ??= ComputeFingerprint();
 

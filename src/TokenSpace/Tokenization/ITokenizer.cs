@@ -11,14 +11,42 @@ namespace TokenSpace.Tokenization;
 // - Encode(reader, sink) hands over the same ids as EncodeToIds on the whole text, in order.
 // Strings convert implicitly to ReadOnlySpan<char>, so every method takes a string too.
 
-/// <summary>Turns text into token ids and back.</summary>
+/// <summary>Turns text into token ids and back, and saves itself beside a model.</summary>
 public interface ITokenizer
 {
+    /// <summary>The file a tokenizer saves itself as in a directory (<see cref="SaveInto"/>).</summary>
+    const string FileName = "tokenizer.json";
+
     /// <summary>Number of distinct ids: every id is in [0, VocabSize).</summary>
     int VocabSize { get; }
 
+    /// <summary>The kind recorded as <c>"type"</c> in <see cref="FileName"/>: <c>char</c> or <c>gpt2</c>.</summary>
+    string Kind { get; }
+
+    /// <summary>The id that separates documents: a character vocabulary's BOS, GPT-2's <c>&lt;|endoftext|&gt;</c>.</summary>
+    int DocumentSeparator { get; }
+
+    /// <summary>The ids an unprompted sample of running text starts from.</summary>
+    int[] TextStart { get; }
+
+    /// <summary>
+    /// A fingerprint of the vocabulary that names cached encodings of a corpus, or null when encoding is cheap enough
+    /// to redo every time.
+    /// </summary>
+    string? CacheKey { get; }
+
     /// <summary>The ids of <paramref name="text"/>.</summary>
     int[] EncodeToIds(ReadOnlySpan<char> text);
+
+    /// <summary>
+    /// The ids of <paramref name="text"/>, which starts at 1-based <paramref name="line"/> of <paramref name="source"/>:
+    /// a character the tokenizer cannot encode is a <see cref="IO.FileFormatException"/> naming that file, line and column
+    /// (an <see cref="ArgumentException"/> when <paramref name="source"/> is null).
+    /// </summary>
+    int[] Encode(ReadOnlySpan<char> text, string? source, long line) => EncodeToIds(text);
+
+    /// <summary>Whether every character of <paramref name="text"/> has a token.</summary>
+    bool CanEncode(ReadOnlySpan<char> text) => true;
 
     /// <summary>The tokens of <paramref name="text"/> with their character offsets.</summary>
     Token[] EncodeToTokens(ReadOnlySpan<char> text);
@@ -37,6 +65,12 @@ public interface ITokenizer
     /// reads the whole text first.
     /// </summary>
     void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink) => sink(EncodeToIds(reader.ReadToEnd()));
+
+    /// <summary>
+    /// Writes <see cref="FileName"/> (<c>{"type": Kind, …}</c>) and any files it names into <paramref name="dir"/>,
+    /// atomically, so that a loader of that kind reads an equal tokenizer back.
+    /// </summary>
+    void SaveInto(string dir);
 }
 
 /// <summary>One token of a text: its id, its text, and the characters of the input it covers.</summary>

@@ -57,14 +57,12 @@ public readonly record struct Snapshot(int Step, string Path)
 /// </summary>
 public static partial class Snapshots
 {
-    /// <summary>The folder's name inside a run's directory.</summary>
-    public const string FolderName = "snapshots";
 
     /// <summary>The formation metrics <c>train --snapshot-every</c> appends beside the frames, one JSON line a frame.</summary>
     public const string FormationLogName = "formation.jsonl";
 
     /// <summary>The snapshots folder of the run in <paramref name="run"/>.</summary>
-    public static string Folder(string run) => System.IO.Path.Combine(run, FolderName);
+    public static string Folder(string run) => System.IO.Path.Combine(run, Checkpoint.SnapshotsDir);
 
     /// <summary>The file of the frame taken before step <paramref name="step"/>.</summary>
     public static string FramePath(string run, int step) =>
@@ -80,7 +78,7 @@ public static partial class Snapshots
         var metadata = new Dictionary<string, string> { ["step"] = step.ToString(CultureInfo.InvariantCulture) };
         if (trainLoss is { } loss) metadata["train_loss"] = loss.ToString("R", CultureInfo.InvariantCulture);
         Directory.CreateDirectory(Folder(run));
-        CheckpointTokenizer.Save(Folder(run), tokenizer);
+        tokenizer.SaveInto(Folder(run));
         var c = model.Config;
         var tensors = new List<(string, long[], ReadOnlyMemory<float>)>
         {
@@ -97,7 +95,7 @@ public static partial class Snapshots
         string folder = Folder(run);
         if (!Directory.Exists(folder)) return;
         foreach (string old in Directory.EnumerateFiles(folder, "step-*.safetensors")) File.Delete(old);
-        foreach (string name in new[] { Checkpoint.TokenizerFile, CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile, FormationLogName })
+        foreach (string name in new[] { Checkpoint.TokenizerFile, Gpt2BpeTokenizer.VocabFile, Gpt2BpeTokenizer.MergesFile, FormationLogName })
             File.Delete(System.IO.Path.Combine(folder, name));
     }
 

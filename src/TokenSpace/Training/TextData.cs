@@ -37,7 +37,7 @@ public sealed class TextData
     public long PredictedTokens => Mode == DataMode.Lines ? Documents.Sum(d => (long)d.Length - 1) : Math.Max(0, Stream.Length - 1);
 
     /// <summary>Reads <paramref name="path"/> (UTF-8, see <see cref="Utf8Text.ReadAll"/>) and tokenizes it.</summary>
-    /// <exception cref="FileFormatException">The file is not valid UTF-8 (unless <paramref name="replaceInvalidUtf8"/>), holds no document (lines) or fewer than 2 characters (text), or a character is not in the vocabulary (names the line and column).</exception>
+    /// <exception cref="FileFormatException">The file is not valid UTF-8 (unless <paramref name="replaceInvalidUtf8"/>), holds no document (lines) or fewer than 2 tokens (text), or a character is not in the vocabulary (names the line and column).</exception>
     public static TextData Load(string path, ITokenizer tokenizer, DataMode mode, bool replaceInvalidUtf8 = false) =>
         FromText(Utf8Text.ReadAll(path, replaceInvalidUtf8), tokenizer, mode, path);
 
@@ -48,10 +48,11 @@ public sealed class TextData
     /// </summary>
     /// <exception cref="FileFormatException">The corpus is not valid UTF-8 (unless <paramref name="replaceInvalidUtf8"/>) or holds
     /// fewer than 2 tokens, or the cached token file is damaged (names it).</exception>
-    public static TextData LoadCached(string path, Gpt2BpeTokenizer tokenizer, string? cacheRoot = null, bool replaceInvalidUtf8 = false)
+    /// <exception cref="ArgumentException">The tokenizer has no <see cref="ITokenizer.CacheKey"/>.</exception>
+    public static TextData LoadCached(string path, ITokenizer tokenizer, string? cacheRoot = null, bool replaceInvalidUtf8 = false)
     {
+        string name = tokenizer.CacheKey ?? throw new ArgumentException($"a {tokenizer.Kind} tokenizer has no cache key", nameof(tokenizer));
         if (!replaceInvalidUtf8) Utf8Text.Check(path);
-        string name = "gpt2bpe-" + tokenizer.Fingerprint[..16];
         using var tokens = TokenFile.Open(TokenFile.Prepare(tokenizer, name, path, cacheRoot));
         if (tokens.Count == 0 && new FileInfo(path).Length > 0)
             throw new FileFormatException(tokens.Path, $"the cached token file of {path} is empty, though the corpus is not; delete it and it is made again");
@@ -77,50 +78,38 @@ public sealed class TextData
         return FromIds(ids);
     }
 
+    /// <summary>
+    /// The mode of a model saved without its training options (a Hugging Face folder): lines when the vocabulary
+    /// cannot encode a line break (it was built from one document per line), running text otherwise.
+    /// </summary>
+    public static DataMode DefaultMode(ITokenizer tokenizer) => tokenizer.CanEncode("\n") ? DataMode.Text : DataMode.Lines;
+
     /// <summary>A token stream (text mode) of these ids, not copied.</summary>
     public static TextData FromIds(int[] ids) => new(DataMode.Text, [], ids);
 
     /// <summary>Tokenizes <paramref name="text"/>; <paramref name="source"/> names it in errors.</summary>
     /// <remarks>
-    /// Lines mode wraps each document in <see cref="CheckpointTokenizer.DocumentSeparator"/> (BOS, or GPT-2's
-    /// <c>&lt;|endoftext|&gt;</c>). A character tokenizer encodes text line by line, so an unknown character is
-    /// reported with its line; other tokenizers encode the whole text at once.
+    /// Lines mode wraps each document in <see cref="ITokenizer.DocumentSeparator"/> (BOS, or GPT-2's
+    /// <c>&lt;|endoftext|&gt;</c>). A character the tokenizer cannot encode is reported with its line and column.
     /// </remarks>
     /// <exception cref="FileFormatException">As <see cref="Load"/>.</exception>
     public static TextData FromText(string text, ITokenizer tokenizer, DataMode mode, string source)
     {
-        if (mode == DataMode.Text && tokenizer is not CharTokenizer)
+        if (mode == DataMode.Text)
         {
-            var stream = tokenizer.EncodeToIds(text);
+            var stream = tokenizer.Encode(text, source, line: 1);
             if (stream.Length < 2) throw new FileFormatException(source, $"the corpus has {stream.Length} tokens; training on text needs at least 2");
             return new TextData(mode, [], stream);
         }
-        if (mode == DataMode.Text)
-        {
-            var chars = (CharTokenizer)tokenizer;
-            if (text.Length < 2) throw new FileFormatException(source, $"the corpus has {text.Length} characters; training on text needs at least 2");
-            int lineStart = 0, lineNo = 1;
-            var ids = new int[text.Length];
-            // Encode line by line so an unknown character is reported with its line.
-            for (int i = 0; i <= text.Length; i++)
-            {
-                if (i < text.Length && text[i] != '\n') continue;
-                int end = Math.Min(i + 1, text.Length);
-                chars.Encode(text.AsSpan(lineStart, end - lineStart), source, lineNo).CopyTo(ids, lineStart);
-                lineStart = end;
-                lineNo++;
-            }
-            return new TextData(mode, [], ids);
-        }
         var docs = new List<int[]>();
-        int separator = CheckpointTokenizer.DocumentSeparator(tokenizer);
+        int separator = tokenizer.DocumentSeparator;
         int line = 0;
         foreach (string raw in text.Split('\n'))
         {
             line++;
             string doc = raw.TrimEnd('\r').Trim();
             if (doc.Length == 0) continue;
-            var ids = tokenizer is CharTokenizer c ? c.Encode(doc, source, line) : tokenizer.EncodeToIds(doc);
+            var ids = tokenizer.Encode(doc, source, line);
             var wrapped = new int[ids.Length + 2];
             wrapped[0] = wrapped[^1] = separator;
             ids.CopyTo(wrapped, 1);
@@ -140,11 +129,11 @@ public sealed class TextData
     {
         if (Mode == DataMode.Text)
         {
-            if (Stream.Length < 20) throw new ArgumentException($"the corpus has {Stream.Length} tokens, too few to split off 10 % for validation; pass --val-data");
+            if (Stream.Length < 20) throw new ArgumentException($"the corpus has {Stream.Length} tokens, too few to split off 10 % for validation; give validation data of their own");
             int cut = Stream.Length - Stream.Length / 10;
             return (new TextData(Mode, [], Stream[..cut]), new TextData(Mode, [], Stream[cut..]));
         }
-        if (Documents.Count < 2) throw new ArgumentException($"the corpus has {Documents.Count} document, too few to split off 10 % for validation; pass --val-data");
+        if (Documents.Count < 2) throw new ArgumentException($"the corpus has {Documents.Count} document, too few to split off 10 % for validation; give validation data of their own");
         var order = Shuffled(seed);
         int val = Math.Max(1, Documents.Count / 10);
         return (new TextData(Mode, order.Skip(val).ToList(), []), new TextData(Mode, order.Take(val).ToList(), []));

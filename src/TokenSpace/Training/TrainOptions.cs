@@ -74,8 +74,8 @@ public sealed record TrainOptions
     public TrainOptions Continued(int? steps, int? decaySteps) => this with { Steps = steps ?? Steps, DecaySteps = decaySteps ?? DecayEnd };
 
     /// <summary>
-    /// Checks the options are usable. Errors name the CLI options, or, for options read back from a saved run's
-    /// <paramref name="file"/> (<c>trainer.json</c>), that file and its keys.
+    /// Checks the options are usable. Errors name the options as this type does (<c>TrainOptions.Steps</c>), or, for
+    /// options read back from a saved run's <paramref name="file"/> (<c>trainer.json</c>), that file and its keys.
     /// </summary>
     /// <exception cref="ArgumentException">A count is negative or a rate out of range (a <see cref="FileFormatException"/> for a file).</exception>
     public void Validate(string? file = null)
@@ -83,25 +83,26 @@ public sealed record TrainOptions
         void Check(bool ok, string option, string key, string rule, object value)
         {
             if (ok) return;
-            if (file is null) throw new ArgumentException($"{option} {rule}, got {value}");
+            if (file is null) throw new ArgumentException($"TrainOptions.{option} {rule}, got {value}");
             throw new FileFormatException(file, $"\"options\": \"{key}\" {rule}, got {value}; was the file edited?");
         }
-        Check(Steps >= 0, "--steps", "steps", "must not be negative", Steps);
-        Check(BatchSize >= 1, "--batch-size", "batch_size", "must be at least 1", BatchSize);
-        Check(LearningRate > 0 && float.IsFinite(LearningRate), "--lr", "learning_rate", "must be positive and finite", LearningRate);
-        Check(MinLearningRate >= 0 && MinLearningRate <= LearningRate, "--min-lr", "min_learning_rate", "must lie in [0, lr]", MinLearningRate);
-        Check(WarmupSteps >= 0, "--warmup", "warmup_steps", "must not be negative", WarmupSteps);
-        Check(DecaySteps >= 0, "--lr-decay-steps", "decay_steps", "must not be negative", DecaySteps);
-        Check(Beta1 >= 0 && Beta1 < 1, "--beta1", "beta1", "must lie in [0, 1)", Beta1);
-        Check(Beta2 >= 0 && Beta2 < 1, "--beta2", "beta2", "must lie in [0, 1)", Beta2);
-        Check(Eps > 0 && float.IsFinite(Eps), "eps", "eps", "must be positive and finite", Eps);
-        Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), "--weight-decay", "weight_decay", "must not be negative", WeightDecay);
-        Check(GradClip >= 0 && float.IsFinite(GradClip), "--grad-clip", "grad_clip", "must not be negative", GradClip);
-        Check(Enum.IsDefined(Mode), "--mode", "mode", "must be lines or text", Mode);
-        Check(Enum.IsDefined(Schedule), "--schedule", "schedule", "must be cosine, linear or constant", Schedule);
-        Check(EvalEvery >= 0, "--eval-every", "eval_every", "must not be negative", EvalEvery);
-        Check(EvalTokens >= 0, "eval tokens", "eval_tokens", "must not be negative", EvalTokens);
-        Check(SnapshotEvery >= 0, "--snapshot-every", "snapshot_every", "must not be negative", SnapshotEvery);
-        Check(Context >= 0, "the context", "context", "must not be negative", Context);
+        Check(Steps >= 0, nameof(Steps), "steps", "must not be negative", Steps);
+        Check(BatchSize >= 1, nameof(BatchSize), "batch_size", "must be at least 1", BatchSize);
+        Check(LearningRate > 0 && float.IsFinite(LearningRate), nameof(LearningRate), "learning_rate", "must be positive and finite", LearningRate);
+        Check(MinLearningRate >= 0 && MinLearningRate <= LearningRate, nameof(MinLearningRate), "min_learning_rate",
+            "must lie in [0, the learning rate]", MinLearningRate);
+        Check(WarmupSteps >= 0, nameof(WarmupSteps), "warmup_steps", "must not be negative", WarmupSteps);
+        Check(DecaySteps >= 0, nameof(DecaySteps), "decay_steps", "must not be negative", DecaySteps);
+        Check(Beta1 >= 0 && Beta1 < 1, nameof(Beta1), "beta1", "must lie in [0, 1)", Beta1);
+        Check(Beta2 >= 0 && Beta2 < 1, nameof(Beta2), "beta2", "must lie in [0, 1)", Beta2);
+        Check(Eps > 0 && float.IsFinite(Eps), nameof(Eps), "eps", "must be positive and finite", Eps);
+        Check(WeightDecay >= 0 && float.IsFinite(WeightDecay), nameof(WeightDecay), "weight_decay", "must not be negative", WeightDecay);
+        Check(GradClip >= 0 && float.IsFinite(GradClip), nameof(GradClip), "grad_clip", "must not be negative", GradClip);
+        Check(Enum.IsDefined(Mode), nameof(Mode), "mode", "must be lines or text", Mode);
+        Check(Enum.IsDefined(Schedule), nameof(Schedule), "schedule", "must be cosine, linear or constant", Schedule);
+        Check(EvalEvery >= 0, nameof(EvalEvery), "eval_every", "must not be negative", EvalEvery);
+        Check(EvalTokens >= 0, nameof(EvalTokens), "eval_tokens", "must not be negative", EvalTokens);
+        Check(SnapshotEvery >= 0, nameof(SnapshotEvery), "snapshot_every", "must not be negative", SnapshotEvery);
+        Check(Context >= 0, nameof(Context), "context", "must not be negative", Context);
     }
 }

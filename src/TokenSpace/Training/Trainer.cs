@@ -31,7 +31,7 @@ public sealed class Trainer
         Optimizer = optimizer;
         Step = step;
         DataHash = Hash(train);
-        batcher = new Batcher(train, options.BatchSize, model.MaxT, train.Mode == DataMode.Lines ? CheckpointTokenizer.DocumentSeparator(tokenizer) : 0);
+        batcher = new Batcher(train, options.BatchSize, model.MaxT, train.Mode == DataMode.Lines ? tokenizer.DocumentSeparator : 0);
         inputs = new int[options.BatchSize * model.MaxT];
         targets = new int[options.BatchSize * model.MaxT];
     }
@@ -92,9 +92,9 @@ public sealed class Trainer
             != state.Options)
             throw new ArgumentException("a resumed run keeps its settings; only the steps, the decay horizon and the eval and snapshot intervals may change");
         if (options.Steps < state.Step)
-            throw new ArgumentException($"the run is at step {state.Step}; --steps {options.Steps} would not extend it");
+            throw new ArgumentException($"the run is at step {state.Step}; TrainOptions.Steps {options.Steps} would not extend it");
         if (Hash(train) != state.DataHash)
-            throw new ArgumentException("the training data differ from those of the run being resumed; pass the same --data (and --val-data)");
+            throw new ArgumentException("the training data differ from those of the run being resumed; resume it on the same training data (and validation data)");
         var rng = new Rng(options.Seed) { State = state.RngState };
         var optimizer = new AdamW(model.Slices, options.Beta1, options.Beta2, options.Eps, options.WeightDecay) { Steps = state.Step };
         state.M.CopyTo(optimizer.M, 0);

@@ -176,19 +176,19 @@ public sealed unsafe class ApproximateIndex : IDisposable
     /// <exception cref="FileFormatException">Not an index file, another version, truncated, or built for other vectors.</exception>
     public static ApproximateIndex Open(string path, KeyedVectors vectors)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"no index at {path}; build it with `tokenspace index build`", path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"no index at {path}; build it with ApproximateIndex.Build", path);
         var file = new MappedFile(path);
         try
         {
             if (file.Length < HeaderBytes || !file.Span(0, Magic.Length).SequenceEqual(Magic))
             {
-                throw new FileFormatException(path, "not a TokenSpace index file (expected the magic TSANN); build one with `tokenspace index build`", byteOffset: 0);
+                throw new FileFormatException(path, "not a TokenSpace index file (expected the magic TSANN); build one with ApproximateIndex.Build", byteOffset: 0);
             }
             var h = file.Span(0, HeaderBytes);
             int version = BinaryPrimitives.ReadInt32LittleEndian(h[8..]);
             if (version != FormatVersion)
             {
-                throw new FileFormatException(path, $"index format version {version}, this build reads version {FormatVersion}; rebuild it with `tokenspace index build`", byteOffset: 8);
+                throw new FileFormatException(path, $"index format version {version}, this build reads version {FormatVersion}; rebuild it with ApproximateIndex.Build", byteOffset: 8);
             }
             int dtype = BinaryPrimitives.ReadInt32LittleEndian(h[12..]);
             long count = BinaryPrimitives.ReadInt64LittleEndian(h[16..]);
@@ -206,11 +206,11 @@ public sealed unsafe class ApproximateIndex : IDisposable
             }
             if (count != vectors.Count || dims != vectors.Dimensions)
             {
-                throw new FileFormatException(path, $"built for {count} × {dims} vectors, these are {vectors.Count} × {vectors.Dimensions}; rebuild it with `tokenspace index build`");
+                throw new FileFormatException(path, $"built for {count} × {dims} vectors, these are {vectors.Count} × {vectors.Dimensions}; rebuild it with ApproximateIndex.Build");
             }
             if (!h.Slice(40, 16).SequenceEqual(Fingerprint(vectors)))
             {
-                throw new FileFormatException(path, "built for other vectors of the same shape (their keys or values differ); rebuild it with `tokenspace index build`", byteOffset: 40);
+                throw new FileFormatException(path, "built for other vectors of the same shape (their keys or values differ); rebuild it with ApproximateIndex.Build", byteOffset: 40);
             }
             nint native = Create(options, dims);
             try

@@ -399,7 +399,7 @@ public sealed partial class KeyedVectors : IDisposable
     (int Row, float Score)[][] SearchIndex(float[] queries, int[][] exclude, int k, int rowEnd)
     {
         var index = approximateIndex ?? throw new InvalidOperationException(
-            "no approximate index is attached: build one with `tokenspace index build` (KeyedVectors.BuildIndex) or open one (OpenIndex)");
+            "no approximate index is attached: build one (KeyedVectors.BuildIndex) or open one (KeyedVectors.OpenIndex)");
         int d = Dimensions;
         var result = new (int Row, float Score)[exclude.Length][];
         var units = Units();

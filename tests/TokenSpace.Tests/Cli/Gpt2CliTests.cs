@@ -1,5 +1,6 @@
 using System.Text.Json;
 using TokenSpace.Formats;
+using TokenSpace.Tokenization;
 
 namespace TokenSpace.Tests.Cli;
 
@@ -33,7 +34,7 @@ public class Gpt2CliTests
                 "--n-layer", "1", "--n-head", "2", "--n-embd", "16", "--block-size", "8", "--batch-size", "2", "--steps", "5", "--out", outDir);
             Assert.Equal(0, exit);
             Assert.Equal(5, train.GetProperty("step").GetInt32());
-            Assert.True(File.Exists(Path.Combine(outDir, CheckpointTokenizer.MergesFile)));
+            Assert.True(File.Exists(Path.Combine(outDir, Gpt2BpeTokenizer.MergesFile)));
 
             var (_, ids) = RunJson("tokenize", "--tokenizer", outDir, "--file", corpus);
             int count = ids.GetProperty("ids").GetArrayLength();

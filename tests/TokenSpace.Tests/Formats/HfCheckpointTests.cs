@@ -143,7 +143,7 @@ public class HfCheckpointTests
         try
         {
             trainer.Save(dir);
-            Assert.True(File.Exists(Path.Combine(dir, CheckpointTokenizer.VocabFile)));
+            Assert.True(File.Exists(Path.Combine(dir, Gpt2BpeTokenizer.VocabFile)));
             var (back, backTokenizer) = Checkpoint.Load(dir);
             Assert.Equal(trainer.Model.Parameters, back.Parameters);
             Assert.Equal(tokenizer.EncodeToIds(text), backTokenizer.EncodeToIds(text));

@@ -37,7 +37,8 @@ public sealed class ProjectionStreamTests(SmallExplorer explorer) : IClassFixtur
         await Task.Delay(2000, cancel);
         process.Refresh();
         double cores = (process.TotalProcessorTime - cpu) / clock.Elapsed;
-        // A t-SNE left running keeps the cores busy (1.0 and more); an idle test host uses a few percent.
-        Assert.True(cores < 0.25, $"the process used {cores:P0} of a core in the 2 s after the streams left");
+        // A t-SNE left running keeps a core busy (1.0 and more on an idle machine); an idle test host uses a few percent,
+        // up to a third of a core on a loaded one (background JIT, GC). Active = Waiting = 0 above is the exact check.
+        Assert.True(cores < 0.9, $"the process used {cores:P0} of a core in the 2 s after the streams left");
     }
 }

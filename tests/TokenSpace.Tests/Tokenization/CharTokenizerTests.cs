@@ -1,5 +1,6 @@
 using TokenSpace.IO;
 using TokenSpace.Tokenization;
+using TokenSpace.Training;
 
 namespace TokenSpace.Tests.Tokenization;
 
@@ -22,6 +23,30 @@ public class CharTokenizerTests
         var tok = CharTokenizer.Train(File.ReadAllText(TestData.Dataset("names")));
         Assert.Equal(27, tok.VocabSize);
         Assert.Equal(26, tok.BosId);
+    }
+
+    [Fact]
+    public void Encode_SeveralLines_NamesTheLineAndColumnOfTheUnknownCharacter()
+    {
+        var tok = CharTokenizer.TrainStream("ab\nc");
+        var f = Assert.Throws<FileFormatException>(() => ((ITokenizer)tok).Encode("ab\nba\ncXb", "corpus.txt", 10));
+        Assert.Equal(12, f.Line);
+        Assert.Contains("'X' (U+0058) at column 2", f.Message);
+    }
+
+    [Fact]
+    public void Members_SayWhatCallersUsedToLearnByType()
+    {
+        ITokenizer lines = CharTokenizer.Train("ab\nc"), stream = CharTokenizer.TrainStream("ab\nc");
+        Assert.Equal("char", lines.Kind);
+        Assert.Equal(3, lines.DocumentSeparator);
+        Assert.Equal([3], lines.TextStart);
+        Assert.Equal(stream.EncodeToIds("\n"), stream.TextStart);
+        Assert.Null(lines.CacheKey);
+        Assert.False(lines.CanEncode("a\n"));
+        Assert.True(stream.CanEncode("a\n"));
+        Assert.Equal(DataMode.Lines, TextData.DefaultMode(lines));
+        Assert.Equal(DataMode.Text, TextData.DefaultMode(stream));
     }
 
     [Fact]

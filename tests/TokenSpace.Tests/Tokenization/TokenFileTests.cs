@@ -21,6 +21,11 @@ public class TokenFileTests
         public Token[] EncodeToTokens(ReadOnlySpan<char> text) => inner.EncodeToTokens(text);
         public string Decode(ReadOnlySpan<int> ids) => inner.Decode(ids);
         public string TokenText(int id) => inner.TokenText(id);
+        public string Kind => inner.Kind;
+        public int DocumentSeparator => inner.DocumentSeparator;
+        public int[] TextStart => inner.TextStart;
+        public string? CacheKey => inner.CacheKey;
+        public void SaveInto(string dir) => inner.SaveInto(dir);
     }
 
     static string NewDir()

@@ -153,7 +153,7 @@ public sealed class CheckpointSaveTests : IDisposable
         using (CheckpointLock.Acquire(dir))
         {
             var e = Assert.Throws<IOException>(() => CheckpointLock.Acquire(dir));
-            Assert.StartsWith($"{dir} is being written by another tokenspace process", e.Message);
+            Assert.StartsWith($"{dir} is being written by another process", e.Message);
             Assert.Null(CheckpointLock.TryAcquire(dir));
         }
         using var again = CheckpointLock.Acquire(dir);

@@ -141,7 +141,7 @@ public class TokenizerDataTests
         try
         {
             Assert.Throws<FileNotFoundException>(() => CheckpointTokenizer.Load(dir));
-            CheckpointTokenizer.Save(dir, CharTokenizer.TrainStream("abc"));
+            CharTokenizer.TrainStream("abc").SaveInto(dir);
             var back = Assert.IsType<CharTokenizer>(CheckpointTokenizer.Load(dir));
             Assert.Equal("abc", string.Concat(back.Vocab));
 
@@ -166,13 +166,13 @@ public class TokenizerDataTests
         Directory.CreateDirectory(dir);
         try
         {
-            foreach (string f in new[] { CheckpointTokenizer.VocabFile, CheckpointTokenizer.MergesFile })
+            foreach (string f in new[] { Gpt2BpeTokenizer.VocabFile, Gpt2BpeTokenizer.MergesFile })
                 File.Copy(Path.Combine(TestData.Golden("hf_gpt2_tiny"), f), Path.Combine(dir, f));
             // Hugging Face's own tokenizer.json has no "type" at its root.
             File.WriteAllText(Path.Combine(dir, Checkpoint.TokenizerFile), "{\"version\": \"1.0\", \"model\": {\"type\": \"BPE\"}}");
             var bpe = Assert.IsType<Gpt2BpeTokenizer>(CheckpointTokenizer.Load(dir));
             Assert.Equal(262, bpe.VocabSize);
-            Assert.Equal(261, CheckpointTokenizer.DocumentSeparator(bpe));
+            Assert.Equal(261, bpe.DocumentSeparator);
         }
         finally
         {

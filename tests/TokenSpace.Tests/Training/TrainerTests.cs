@@ -180,7 +180,7 @@ public class TrainerSafetyTests
         trainer.Model.Parameters[17] = float.PositiveInfinity;
         string dir = Path.Combine(Path.GetTempPath(), $"ckpt-{Guid.NewGuid():N}");
         var e = Assert.Throws<TrainingDivergedException>(() => trainer.Save(dir));
-        Assert.Equal("step 0: a weight is Infinity; the run diverged and stopped there (try a lower --lr, a longer --warmup or --grad-clip 1)", e.Message);
+        Assert.Equal("step 0: a weight is Infinity; the run diverged and stopped there (try a lower TrainOptions.LearningRate, a longer TrainOptions.WarmupSteps or TrainOptions.GradClip 1)", e.Message);
         Assert.False(Directory.Exists(dir));
     }
 
@@ -222,7 +222,7 @@ public class TrainerSafetyTests
         while (trainer.Step < 4) trainer.TrainStep();
         var state = new TrainingState(trainer.Step, trainer.Rng.State, trainer.Options, trainer.Optimizer.M, trainer.Optimizer.V, trainer.DataHash);
         var e = Assert.Throws<ArgumentException>(() => Trainer.Resume(trainer.Model, trainer.Tokenizer, state, trainer.Train, trainer.Validation, state.Options.Continued(2, null)));
-        Assert.Equal("the run is at step 4; --steps 2 would not extend it", e.Message);
+        Assert.Equal("the run is at step 4; TrainOptions.Steps 2 would not extend it", e.Message);
         e = Assert.Throws<ArgumentException>(() => Trainer.Resume(trainer.Model, trainer.Tokenizer, state, trainer.Train, trainer.Validation, state.Options with { Seed = 9 }));
         Assert.StartsWith("a resumed run keeps its settings", e.Message);
     }
