@@ -69,7 +69,7 @@ sealed class Projections(Catalog catalog) : IDisposable
                 Neighbors = Bounds.Int(query.Neighbors, "neighbors", Math.Min(15, n), 2, n),
                 MinDist = minDist,
                 Epochs = Bounds.Int(query.Iterations, "iterations", 1, MaxIterations),
-                Seed = Bounds.Int(query.Seed, "seed", 0, 0, int.MaxValue),
+                Seed = (ulong)Bounds.Int(query.Seed, "seed", 0, 0, int.MaxValue),
             };
         }
         TsneOptions? tsne = null;

@@ -76,7 +76,7 @@ public static class Rotary
         fixed (float* pQkv = qkv, pCos = cos, pSin = sin)
         {
             nint x = (nint)pQkv, c = (nint)pCos, s = (nint)pSin;
-            Work.For((N + RowsPerUnit - 1) / RowsPerUnit, 12L * N * C, unit =>
+            Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, 12L * N * C, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit), W = Vector<float>.Count;
                 var sign = new Vector<float>(direction);
