@@ -64,7 +64,7 @@ static class InspectCommand
             table.AddRow("format", info.format);
             table.AddRow("shape", $"{info.count} × {info.dimensions} {info.dtype}, held as {info.storage}{(info.memory_mapped ? " (memory-mapped)" : "")}");
             table.AddRow("norms", $"min {info.norm_min:F4}  mean {info.norm_mean:F4}  max {info.norm_max:F4}  zero rows {info.zero_rows}");
-            foreach (var r in rows) table.AddRow(Markup.Escape(r.key), Markup.Escape($"‖v‖ {r.norm:F4}  [{string.Join(", ", r.head.Select(v => v.ToString("F4")))}{(kv.Dimensions > 5 ? ", …" : "")}]"));
+            foreach (var r in rows) table.AddRow(Markup.Escape(KeyText.Visible(r.key)), Markup.Escape($"‖v‖ {r.norm:F4}  [{string.Join(", ", r.head.Select(v => v.ToString("F4")))}{(kv.Dimensions > 5 ? ", …" : "")}]"));
             AnsiConsole.Write(table);
             return 0;
         }));

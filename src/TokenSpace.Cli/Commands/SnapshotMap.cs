@@ -57,7 +57,7 @@ static class SnapshotMap
             double[] xy = tsne
                 ? Tsne.Fit(rows.Matrix, n, rows.Dims, tsneOptions(n)).Coordinates
                 : Pca.Fit(rows.Matrix, n, rows.Dims, 2).Coordinates;
-            frames.Add(new MapFrame(frame.Step, rows.Keys, xy));
+            frames.Add(new MapFrame(frame.Step, rows.Keys, xy, frame.LoadTrainLoss()));
         }
         string framesDir = FramesDirectory(page);
         if (Directory.Exists(framesDir))

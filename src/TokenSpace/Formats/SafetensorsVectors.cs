@@ -61,7 +61,10 @@ static class SafetensorsVectors
         string role = Role(entry.Name);
         string[] keys;
         string keysSource = file;
-        if (options.KeysPath is { } keysPath)
+        // A keys file named after a bare file (what convert writes) names its rows, before a tokenizer beside it.
+        string? besideKeys = file == path && File.Exists(KeysFile.Beside(file)) ? KeysFile.Beside(file) : null;
+        string? keysFile = options.KeysPath ?? besideKeys;
+        if (keysFile is { } keysPath)
         {
             keys = NpyReader.ReadKeys(keysPath, count, rows, options.Utf8Errors);
             keysSource = keysPath;
@@ -85,8 +88,19 @@ static class SafetensorsVectors
             throw new FileFormatException(file, $"tensor '{entry.Name}' element [{bad / dims}, {bad % dims}] (row '{keys[bad / dims]}') is not finite; NaN and infinity are not allowed",
                 byteOffset: tensors.DataStart + entry.Begin + (long)bad * (entry.End - entry.Begin) / entry.Count);
         }
-        var index = options.KeysPath is not null ? KeyDecoder.Index(keys, keysSource, r => (r + 1, null)) : UniqueIndex(keys, keysSource);
+        var index = keysFile is not null ? KeyDecoder.Index(keys, keysSource, r => (r + 1, null)) : UniqueIndex(keys, keysSource);
         return new KeyedVectors(keys, index, matrix, dims, owner: null);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="vectors"/> as one float32 tensor <c>vectors</c> (count, dimensions) and its keys beside it
+    /// (<see cref="KeysFile"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A key cannot be stored in a keys file.</exception>
+    public static void Write(KeyedVectors vectors, string path)
+    {
+        KeysFile.Write(vectors, path);
+        SafetensorsFile.Write(path, [("vectors", [vectors.Count, vectors.Dimensions], vectors.Vectors.ToArray())]);
     }
 
     /// <summary>The names of the 2-D tensors of <paramref name="file"/>.</summary>

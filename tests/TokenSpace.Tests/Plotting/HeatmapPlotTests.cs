@@ -60,7 +60,7 @@ public class HeatmapPlotTests
     [InlineData(1.0, "#67001f")]
     [InlineData(7.0, "#67001f")]
     public void Colour_EndsAndMiddle_AreTheScaleStops(double value, string expected) =>
-        Assert.Equal(expected, HeatmapPlot.Colour(value, -1, 1));
+        Assert.Equal(expected, HeatmapPlot.Colour(HeatmapPlot.Diverging, value, -1, 1));
 
     [Fact]
     public void Render_WrongValueCount_Throws() =>
