@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using TokenSpace.Formats;
-using TokenSpace.Server;
 
 namespace TokenSpace.Bench;
 
@@ -21,17 +19,10 @@ static class ServeBench
         int soak = Measure.Option(args, "--soak-seconds", 300);
         int streams = Measure.Option(args, "--streams", 100);
         if (!File.Exists("/usr/bin/wrk")) throw new InvalidOperationException("wrk is not installed (apt-get install wrk)");
-        string glove = PretrainedVectors.Resolve("glove-100d") ?? throw new InvalidOperationException("glove-100d is not cached: tokenspace data fetch glove-100d");
-
-        var vectors = VectorsFile.Load(glove);
-        var options = new ExplorerOptions { Spaces = [new Space("glove-100d", "glove-100d", vectors)], Port = 0 };
-        using var stop = new CancellationTokenSource();
-        var ready = new TaskCompletionSource<string>();
-        var server = Task.Run(() => Explorer.RunAsync(options, url => ready.SetResult(url), stop.Token));
-        string url = ready.Task.WaitAsync(TimeSpan.FromMinutes(2)).GetAwaiter().GetResult();
-
-        string script = WriteScript(vectors.Keys, url);
-        // One warm-up round so the first measured round does not pay for building the int8 index and the JIT.
+        using var host = ServeHost.Start();
+        string url = host.Url;
+        string script = WriteScript(host.Vectors.Keys);
+        // One warm-up round so the first measured round does not pay for the JIT.
         Wrk(script, url, 4, 5);
         foreach (int connections in new[] { 1, 16, 64 })
         {
@@ -41,8 +32,6 @@ static class ServeBench
         }
         if (soak > 0) Soak(script, url, soak);
         Streams(url, streams);
-        stop.Cancel();
-        server.GetAwaiter().GetResult();
         File.Delete(script);
     }
 
@@ -163,7 +152,7 @@ static class ServeBench
     }
 
     /// <summary>A wrk script cycling through 2,000 alphabetic words of the first 50,000 keys, printing its summary as JSON.</summary>
-    static string WriteScript(IReadOnlyList<string> keys, string url)
+    static string WriteScript(IReadOnlyList<string> keys)
     {
         var words = keys.Take(50_000).Where(k => k.All(char.IsAsciiLetterLower)).Where((_, i) => i % 20 == 0).Take(2000).ToList();
         string path = Path.Combine(Path.GetTempPath(), $"tokenspace-serve-{Environment.ProcessId}.lua");
@@ -182,7 +171,6 @@ static class ServeBench
                 e.connect + e.read + e.write + e.timeout, e.status))
             end
             """);
-        _ = url;
         return path;
     }
 

@@ -13,7 +13,7 @@ static class VectorOptions
 
     public static Option<string> Vectors() => new("--vectors")
     {
-        Description = "Vectors file (word2vec bin/txt, GloVe, fastText .vec, .npy, .safetensors, native .tsvec), a checkpoint directory (its wte, keyed by token), or a fetched name (glove-100d)",
+        Description = "Vectors file (word2vec bin/txt, GloVe, fastText .vec or .bin (words outside the vocabulary too), .npy, .safetensors, native .tsvec), a checkpoint directory (its wte, keyed by token), or a fetched name (glove-100d)",
         Required = true,
     };
 

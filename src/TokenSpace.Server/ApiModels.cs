@@ -53,6 +53,9 @@ public sealed record ProjectionResult(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? KlDivergence = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Iterations = null);
 
+/// <summary>The first event of a streamed t-SNE, sent at once: <c>points</c> to map in <c>total</c> iterations (the computation may still wait for a slot).</summary>
+public sealed record ProjectionStart(int Points, int Total);
+
 /// <summary>One event of a streamed t-SNE: the layout after <c>iteration</c> of <c>total</c>.</summary>
 public sealed record ProjectionFrame(int Iteration, int Total, IReadOnlyList<MapPoint> Points);
 
@@ -63,8 +66,10 @@ public sealed record Axis(string From, string To);
 public sealed record AxesResult(Axis X, Axis Y, IReadOnlyList<MapPoint> Points, IReadOnlyList<string> Metadata);
 
 /// <summary>One frame of the training timeline.</summary>
-/// <param name="Loss">The training loss at that step when the run recorded it, else null.</param>
-public sealed record SnapshotFrame(int Step, double? Loss, IReadOnlyList<MapPoint> Points);
+/// <param name="Loss">The mean training loss of the steps before the frame when the run recorded it (not in the first frame), else null.</param>
+/// <param name="Formation">The frame's record of <c>snapshots/formation.jsonl</c> (neighbour overlap, settled share, norms, …) when the run logged one.</param>
+public sealed record SnapshotFrame(int Step, double? Loss, IReadOnlyList<MapPoint> Points,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Evaluation.FormationStep? Formation = null);
 
 /// <summary><c>/api/snapshots</c>: the run's frames, each projected, aligned to the last.</summary>
 public sealed record SnapshotsResult(string Method, IReadOnlyList<SnapshotFrame> Frames);

@@ -26,10 +26,13 @@ sealed class Projections(Catalog catalog) : IDisposable
     static readonly int Concurrent = Math.Max(1, Environment.ProcessorCount / 2);
 
     readonly SemaphoreSlim slots = new(Concurrent);
-    int active;
+    int active, waiting;
 
     /// <summary>Projections computing now (not those waiting for a slot).</summary>
     public int Active => Volatile.Read(ref active);
+
+    /// <summary>Projections waiting for a slot.</summary>
+    public int Waiting => Volatile.Read(ref waiting);
 
     /// <summary>A checked projection request: the rows to map and how.</summary>
     public sealed record Request(Space Space, string Method, int Dimensions, string[] Keys, float[] Matrix, TsneOptions? Tsne, HashSet<string> Marked);
@@ -99,7 +102,15 @@ sealed class Projections(Catalog catalog) : IDisposable
     /// <exception cref="OperationCanceledException">The client left.</exception>
     public async Task<ProjectionResult> ComputeAsync(Request request, TsneProgress? progress, CancellationToken cancellationToken)
     {
-        await slots.WaitAsync(cancellationToken);
+        Interlocked.Increment(ref waiting);
+        try
+        {
+            await slots.WaitAsync(cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref waiting);
+        }
         try
         {
             return await Task.Run(() =>
@@ -122,9 +133,10 @@ sealed class Projections(Catalog catalog) : IDisposable
     }
 
     /// <summary>
-    /// The t-SNE of <paramref name="request"/> as Server-Sent Events: <c>frame</c> events (<see cref="ProjectionFrame"/>)
+    /// The t-SNE of <paramref name="request"/> as Server-Sent Events: one <c>start</c> event at once (<see cref="ProjectionStart"/>:
+    /// the headers reach the client before the computation even has a slot), <c>frame</c> events (<see cref="ProjectionFrame"/>)
     /// while it converges, at most one per <see cref="FrameInterval"/> (a slow client gets the newest), then one
-    /// <c>result</c> event (<see cref="ProjectionResult"/>). A client that disconnects cancels the computation.
+    /// <c>result</c> event (<see cref="ProjectionResult"/>). A client that disconnects cancels the computation, or its wait for a slot.
     /// </summary>
     public async IAsyncEnumerable<SseItem<object>> Stream(Request request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -138,6 +150,7 @@ sealed class Projections(Catalog catalog) : IDisposable
             last = clock.Elapsed;
             frames.Writer.TryWrite(new ProjectionFrame(iteration, total, Points(request, layout, 2, withMeta: false)));
         }
+        yield return new SseItem<object>(new ProjectionStart(request.Keys.Length, total), "start");
         var work = ComputeAsync(request, OnIteration, cancellationToken);
         _ = work.ContinueWith(_ => frames.Writer.Complete(), TaskScheduler.Default);
         await foreach (var frame in frames.Reader.ReadAllAsync(cancellationToken)) yield return new SseItem<object>(frame, "frame");

@@ -1,45 +1,74 @@
 using System.ComponentModel;
-using System.Globalization;
-using System.Text.RegularExpressions;
-using TokenSpace.Formats;
+using System.Text.Json;
+using TokenSpace.Evaluation;
+using TokenSpace.IO;
 using TokenSpace.Plotting;
 using TokenSpace.Projection;
+using TokenSpace.Training;
 
 namespace TokenSpace.Server;
 
 /// <summary>
-/// <c>/api/snapshots</c>: the <c>wte</c> snapshots of a checkpoint trained with <c>--snapshot-every</c>, each
-/// projected by PCA on its own and aligned to the last (<see cref="TrainingAnimation.AlignToLast"/>), as
-/// <c>tokenspace map --snapshots</c> draws them: the page's training timeline.
+/// <c>/api/snapshots</c>: the <c>wte</c> snapshots of a checkpoint trained with <c>--snapshot-every</c> (<see cref="Snapshots"/>),
+/// each projected by PCA on its own and aligned to the last (<see cref="TrainingAnimation.AlignToLast"/>), as
+/// <c>tokenspace map --snapshots</c> draws them, with the training loss each frame recorded and the formation
+/// metrics <c>train</c> logged beside the frames: the page's training timeline.
 /// </summary>
-static partial class SnapshotsApi
+static class SnapshotsApi
 {
-    public static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/snapshots", Snapshots).WithSummary("The aligned PCA frames of a checkpoint's wte snapshots, for the training timeline");
+    static readonly JsonSerializerOptions LogOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
-    static SnapshotsResult Snapshots(Catalog catalog, [Description("A loaded space's name (default: the first)")] string? space)
+    public static void Map(IEndpointRouteBuilder api) =>
+        api.MapGet("/snapshots", Frames).WithSummary("The aligned PCA frames of a checkpoint's wte snapshots, with loss and formation metrics, for the training timeline");
+
+    static SnapshotsResult Frames(Catalog catalog, [Description("A loaded space's name (default: the first)")] string? space)
     {
         var s = catalog.Get(space);
-        string folder = s.RunDirectory is null ? "" : Path.Combine(s.RunDirectory, "snapshots");
-        var files = Directory.Exists(folder)
-            ? Directory.EnumerateFiles(folder, "step-*.safetensors").Select(p => (Match: StepName().Match(Path.GetFileName(p)), Path: p))
-                .Where(m => m.Match.Success).OrderBy(m => m.Path, StringComparer.Ordinal).ToList()
-            : [];
-        if (files.Count == 0)
+        var found = s.RunDirectory is null ? [] : Snapshots.List(s.RunDirectory);
+        if (found.Count == 0)
         {
             throw new ApiException("space", $"{s.Name} has no snapshots; train with --snapshot-every N to record them", StatusCodes.Status404NotFound);
         }
+        // Every frame's rows are the ids of the one tokenizer beside them: read the keys once.
+        IReadOnlyList<string> keys;
+        using (var last = found[^1].Load()) keys = [.. last.Keys];
         var frames = new List<MapFrame>();
-        foreach (var (match, path) in files)
+        var losses = new Dictionary<int, double?>();
+        foreach (var snapshot in found)
         {
-            using var kv = VectorsFile.Load(path, VectorFormat.Safetensors, new VectorsLoadOptions { Tensor = "wte" });
-            var xy = Pca.Fit(kv.Vectors, kv.Count, kv.Dimensions, 2).Coordinates;
-            frames.Add(new MapFrame(int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), [.. kv.Keys], xy));
+            var frame = snapshot.LoadFrame();
+            int rows = frame.Wte.Length / frame.Channels;
+            if (rows != keys.Count) throw new FileFormatException(snapshot.Path, $"wte.weight has {rows} rows; the snapshots' tokenizer has {keys.Count} tokens");
+            frames.Add(new MapFrame(frame.Step, keys, Pca.Fit(frame.Wte, rows, frame.Channels, 2).Coordinates));
+            losses[frame.Step] = frame.Loss;
         }
-        return new SnapshotsResult("pca", [.. TrainingAnimation.AlignToLast(frames).Select(f => new SnapshotFrame(f.Step, null,
-            [.. f.Keys.Select((key, i) => new MapPoint(key, f.Coordinates[2 * i], f.Coordinates[2 * i + 1]))]))]);
+        var metrics = FormationLog(s.RunDirectory!);
+        return new SnapshotsResult("pca", [.. TrainingAnimation.AlignToLast(frames).Select(f => new SnapshotFrame(f.Step, losses[f.Step],
+            [.. f.Keys.Select((key, i) => new MapPoint(key, f.Coordinates[2 * i], f.Coordinates[2 * i + 1]))],
+            metrics.TryGetValue(f.Step, out var step) ? step : null))]);
     }
 
-    [GeneratedRegex(@"^step-(\d+)\.safetensors$")]
-    private static partial Regex StepName();
+    /// <summary>The records of <c>snapshots/formation.jsonl</c> by step; none when the run logged none (or the log is unreadable: it is extra).</summary>
+    static Dictionary<int, FormationStep> FormationLog(string run)
+    {
+        string path = Path.Combine(Snapshots.Folder(run), Snapshots.FormationLogName);
+        var byStep = new Dictionary<int, FormationStep>();
+        if (!File.Exists(path)) return byStep;
+        try
+        {
+            foreach (string line in File.ReadLines(path))
+            {
+                if (line.Length > 0 && JsonSerializer.Deserialize<FormationStep>(line, LogOptions) is { } step) byStep[step.Step] = step;
+            }
+        }
+        catch (JsonException)
+        {
+            byStep.Clear();
+        }
+        return byStep;
+    }
 }

@@ -6,7 +6,9 @@ export interface Neighbor { key: string; similarity: number }
 export interface Point { key: string; x: number; y: number; z?: number; meta?: (string | null)[]; marked?: boolean }
 export interface Projection { points: Point[]; metadata?: string[] }
 export interface Analogy { a: string; b: string; c: string; method: string; answer: string | null; candidates: { key: string; score: number }[] }
-export interface Frame { step: number; loss: number | null; points: Point[] }
+/** What formation.jsonl recorded for the wte at a frame (fields about other frames are null where there is none). */
+export interface FormationMetrics { overlap_with_previous: number | null; disparity_to_previous: number | null; mean_norm: number; effective_rank: number }
+export interface Frame { step: number; loss: number | null; points: Point[]; formation?: { wte: FormationMetrics } }
 
 /** An answer other than 2xx: the problem's title and detail (RFC 9457), or the status line. */
 export class ApiError extends Error {

@@ -1,5 +1,6 @@
 // The training timeline of a checkpoint with snapshots: a slider over the aligned frames, play, the loss
-// curve with the current step marked, and the points moving between frames.
+// curve (and, when the run logged formation metrics, the share of each token's neighbours kept from the frame
+// before) with the current step marked, and the points moving between frames.
 import * as api from './api';
 
 const svg = 'http://www.w3.org/2000/svg';
@@ -48,7 +49,9 @@ export class Timeline {
     this.index = index;
     this.slider.value = String(index);
     const frame = this.frames[index];
-    this.stepText.textContent = `step ${frame.step}${frame.loss === null ? '' : ` · loss ${frame.loss.toFixed(3)}`}`;
+    const overlap = frame.formation?.wte.overlap_with_previous;
+    this.stepText.textContent = `step ${frame.step}${frame.loss === null ? '' : ` · loss ${frame.loss.toFixed(3)}`}`
+      + (overlap == null ? '' : ` · neighbours kept ${Math.round(100 * overlap)}%`);
     this.mark(index);
     this.onFrame(frame, this.coords[index], true);
   }
@@ -85,22 +88,31 @@ export class Timeline {
     this.loss.replaceChildren();
     this.marker = null;
     const losses = this.frames.map(f => f.loss);
+    const overlaps = this.frames.map(f => f.formation?.wte.overlap_with_previous ?? null);
     const recorded = losses.some(l => l !== null);
-    this.loss.style.display = recorded ? '' : 'none';
-    if (!recorded) return;
+    this.loss.style.display = recorded || overlaps.some(o => o !== null) ? '' : 'none';
+    const x = (i: number) => (this.frames.length > 1 ? (i / (this.frames.length - 1)) * 290 + 5 : 150);
+    const curve = (values: (number | null)[], y: (v: number) => number, name: string) => {
+      const line = document.createElementNS(svg, 'polyline');
+      line.setAttribute('points', values.map((v, i) => (v === null ? '' : `${x(i)},${y(v)}`)).filter(Boolean).join(' '));
+      line.setAttribute('class', name);
+      this.loss.append(line);
+    };
+    // Neighbour overlap is a share: drawn on a fixed 0–1 scale behind the loss.
+    if (overlaps.some(o => o !== null)) curve(overlaps, o => 85 - o * 75, 'overlap');
     const known = losses.filter((l): l is number => l !== null);
     const lo = Math.min(...known), hi = Math.max(...known), span = hi - lo || 1;
-    const x = (i: number) => (this.frames.length > 1 ? (i / (this.frames.length - 1)) * 290 + 5 : 150);
     const y = (l: number) => 85 - ((l - lo) / span) * 75;
-    const line = document.createElementNS(svg, 'polyline');
-    line.setAttribute('points', losses.map((l, i) => (l === null ? '' : `${x(i)},${y(l)}`)).filter(Boolean).join(' '));
-    line.setAttribute('class', 'loss');
+    const title = document.createElementNS(svg, 'title');
+    title.textContent = (recorded ? `loss ${hi.toFixed(3)} → ${lo.toFixed(3)}` : 'no loss recorded')
+      + (overlaps.some(o => o !== null) ? '; grey: share of neighbours kept from the frame before (0–1)' : '');
+    this.loss.append(title);
+    if (!recorded) return;
+    curve(losses, y, 'loss');
     const marker = document.createElementNS(svg, 'circle');
     marker.setAttribute('r', '3');
     marker.setAttribute('class', 'marker');
-    const title = document.createElementNS(svg, 'title');
-    title.textContent = `loss ${hi.toFixed(3)} → ${lo.toFixed(3)}`;
-    this.loss.append(title, line, marker);
+    this.loss.append(marker);
     this.marker = marker;
     this.position = (i: number) => [x(i), y(losses[i] ?? lo)];
   }

@@ -52,6 +52,7 @@ static class InspectCommand
                 norm_mean = norms.Length > 0 ? norms.Average() : 0.0,
                 norm_max = norms.Length > 0 ? norms.Max() : 0f,
                 zero_rows = norms.Count(n => n == 0f),
+                subwords = kv.Subwords is { } s ? new { min_n = s.MinN, max_n = s.MaxN, buckets = s.Buckets } : null,
                 samples = rows,
             };
             if (parse.GetValue(CliOptions.Json))
@@ -64,6 +65,8 @@ static class InspectCommand
             table.AddRow("format", info.format);
             table.AddRow("shape", $"{info.count} × {info.dimensions} {info.dtype}, held as {info.storage}{(info.memory_mapped ? " (memory-mapped)" : "")}");
             table.AddRow("norms", $"min {info.norm_min:F4}  mean {info.norm_mean:F4}  max {info.norm_max:F4}  zero rows {info.zero_rows}");
+            if (info.subwords is { } sub)
+                table.AddRow("subwords", $"character {sub.min_n}–{sub.max_n}-grams in {sub.buckets} buckets: words outside the vocabulary have vectors");
             foreach (var r in rows) table.AddRow(Markup.Escape(KeyText.Visible(r.key)), Markup.Escape($"‖v‖ {r.norm:F4}  [{string.Join(", ", r.head.Select(v => v.ToString("F4")))}{(kv.Dimensions > 5 ? ", …" : "")}]"));
             AnsiConsole.Write(table);
             return 0;

@@ -10,7 +10,7 @@ using TokenSpace.Vectors;
 namespace TokenSpace.Cli.Commands;
 
 /// <summary>
-/// <c>tokenspace map</c>: projects chosen embeddings to 2-D (PCA or t-SNE) and draws them as an SVG map; with
+/// <c>tokenspace map</c>: projects chosen embeddings to 2-D (PCA, t-SNE or UMAP) and draws them as an SVG map; with
 /// <c>--snapshots</c>, the embeddings saved during training as one page that plays them forming.
 /// </summary>
 static class MapCommand
@@ -25,8 +25,8 @@ static class MapCommand
     {
         var vectors = new Option<string?>("--vectors") { Description = VectorOptions.Vectors().Description };
         var snapshots = new Option<string?>("--snapshots") { Description = "A training run's directory (train --snapshot-every N): map every DIR/snapshots/step-*.safetensors, aligned to the last, as an HTML page (--out page.html) plus frame SVGs" };
-        var method = new Option<string>("--method") { Description = "pca or tsne", DefaultValueFactory = _ => "pca" };
-        method.AcceptOnlyFromAmong("pca", "tsne");
+        var method = new Option<string>("--method") { Description = "pca, tsne or umap", DefaultValueFactory = _ => "pca" };
+        method.AcceptOnlyFromAmong("pca", "tsne", "umap");
         var words = new Option<string?>("--words") { Description = "Comma-separated keys to map" };
         var top = new Option<int?>("--top") { Description = "Map the first N keys of the file (most frequent first in GloVe / word2vec files)" };
         var wordsFile = new Option<string?>("--words-file") { Description = "File with one key per line to map" };
@@ -41,11 +41,17 @@ static class MapCommand
         var title = new Option<string?>("--title") { Description = "Title of the map (default: file and method)" };
         var perplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default 30, lowered to (n - 1) / 3, at least 1, for few points)" };
         var iterations = new Option<int>("--iterations") { Description = "t-SNE iterations", DefaultValueFactory = _ => 1000 };
-        var seed = new Option<int>("--seed") { Description = "Seed (t-SNE)", DefaultValueFactory = _ => 0 };
-
-        var command = new Command("map", "Project embeddings to 2-D with PCA or t-SNE and draw an SVG map")
+        var neighbors = new Option<int?>("--neighbors")
         {
-            vectors, snapshots, method, words, top, wordsFile, labels, groups, groupColumn, output, title, perplexity, iterations, seed,
+            Description = "UMAP neighbourhood size, the point itself counted (default 15, at most the number of points)",
+        };
+        var minDist = new Option<double>("--min-dist") { Description = "UMAP: how close points may pack", DefaultValueFactory = _ => 0.1 };
+        var seed = new Option<int>("--seed") { Description = "Seed (t-SNE, UMAP)", DefaultValueFactory = _ => 0 };
+
+        var command = new Command("map", "Project embeddings to 2-D with PCA, t-SNE or UMAP and draw an SVG map")
+        {
+            vectors, snapshots, method, words, top, wordsFile, labels, groups, groupColumn, output, title, perplexity, iterations,
+            neighbors, minDist, seed,
         };
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
@@ -66,6 +72,7 @@ static class MapCommand
                 if (!(p > 0 && p < n)) throw new ArgumentException($"--perplexity must be above 0 and below the number of points ({n}), got {p}");
                 return new TsneOptions { Perplexity = p, MaxIter = parse.GetValue(iterations), Seed = parse.GetValue(seed) };
             };
+            if (run is not null && how == "umap") throw new ArgumentException("--snapshots maps with pca or tsne; not umap yet");
             if (run is not null) return MapSnapshots(parse, run, how, choose, tsneOptions, groups, groupColumn, output, title, json);
 
             using var all = VectorOptions.Load(parse, path!);
@@ -76,6 +83,7 @@ static class MapCommand
             double[] xy;
             double? kl = null;
             double[]? explained = null;
+            UmapResult? umap = null;
             string detail;
             if (how == "pca")
             {
@@ -84,10 +92,25 @@ static class MapCommand
                 explained = pca.ExplainedVarianceRatio;
                 detail = $"PCA · {n:N0} points · axes explain {explained[0]:P1} and {explained[1]:P1} of the variance";
             }
+            else if (how == "umap")
+            {
+                int k = parse.GetValue(neighbors) ?? Math.Min(15, n);
+                if (k < 2 || k > n)
+                {
+                    throw new ArgumentException($"--neighbors must be at least 2 and at most the number of points ({n}), got {k}");
+                }
+                var options = new UmapOptions { Neighbors = k, MinDist = parse.GetValue(minDist), Seed = parse.GetValue(seed) };
+                int epochs = n <= Umap.SmallLimit ? Umap.SmallEpochs : Umap.LargeEpochs;
+                umap = WithProgress("UMAP", epochs, showProgress: !json && !Console.IsErrorRedirected,
+                    report => Umap.Fit(chosen.Matrix, n, chosen.Dims, options, report is null ? null : (done, _) => report(done)));
+                xy = umap.Coordinates;
+                detail = $"UMAP · {n:N0} points · {k} neighbours · min_dist {options.MinDist:0.###} · {umap.Epochs} epochs";
+            }
             else
             {
                 var options = tsneOptions(n);
-                var tsne = RunTsne(chosen, options, showProgress: !json && !Console.IsErrorRedirected);
+                var tsne = WithProgress("t-SNE", options.MaxIter, showProgress: !json && !Console.IsErrorRedirected,
+                    report => Tsne.Fit(chosen.Matrix, n, chosen.Dims, options, report is null ? null : (done, _) => report(done)));
                 xy = tsne.Coordinates;
                 kl = tsne.KlDivergence;
                 detail = $"t-SNE · {n:N0} points · perplexity {options.Perplexity:0.#} · KL {tsne.KlDivergence:0.###}";
@@ -98,7 +121,7 @@ static class MapCommand
             var (xAxis, yAxis) = AxisNames(how, explained);
             var map = ScatterPlot.Write(outPath, chosen.Keys, xy, new ScatterOptions
             {
-                Title = parse.GetValue(title) ?? $"{VectorOptions.DisplayName(path!)} · {(how == "pca" ? "PCA" : "t-SNE")}",
+                Title = parse.GetValue(title) ?? $"{VectorOptions.DisplayName(path!)} · {MethodName(how)}",
                 Subtitle = detail,
                 Labels = labelled,
                 XAxis = xAxis,
@@ -109,9 +132,24 @@ static class MapCommand
             if (json)
             {
                 var points = chosen.Keys.Select((k, i) => new { key = k, x = xy[2 * i], y = xy[2 * i + 1] }).ToArray();
-                object document = how == "pca"
-                    ? new { method = how, points, explained_variance = explained, out_path = outPath, labels_placed = map.LabelsPlaced, labels_dropped = map.LabelsDropped }
-                    : new { method = how, points, kl_divergence = kl, out_path = outPath, labels_placed = map.LabelsPlaced, labels_dropped = map.LabelsDropped };
+                int placed = map.LabelsPlaced, dropped = map.LabelsDropped;
+                object document = how switch
+                {
+                    "pca" => new
+                    {
+                        method = how, points, explained_variance = explained, out_path = outPath, labels_placed = placed,
+                        labels_dropped = dropped,
+                    },
+                    "tsne" => new
+                    {
+                        method = how, points, kl_divergence = kl, out_path = outPath, labels_placed = placed, labels_dropped = dropped,
+                    },
+                    _ => new
+                    {
+                        method = how, points, epochs = umap!.Epochs, a = umap.A, b = umap.B, init = umap.Init.ToString().ToLowerInvariant(),
+                        components = umap.Components, out_path = outPath, labels_placed = placed, labels_dropped = dropped,
+                    },
+                };
                 CliOptions.WriteJson(document);
                 return 0;
             }
@@ -120,6 +158,11 @@ static class MapCommand
             table.AddRow("points", n.ToString("N0"));
             if (explained is not null) table.AddRow("explained variance", $"{explained[0]:P1}, {explained[1]:P1}");
             if (kl is not null) table.AddRow("KL divergence", $"{kl:0.####}");
+            if (umap is not null)
+            {
+                string start = umap.Init.ToString().ToLowerInvariant();
+                table.AddRow("UMAP", $"{umap.Epochs} epochs, {start} start, graph of {umap.Components:N0} component(s)");
+            }
             if (labelled) table.AddRow("labels", $"{map.LabelsPlaced:N0} placed, {map.LabelsDropped:N0} left out to avoid overlaps");
             table.AddRow("wrote", Markup.Escape(outPath));
             AnsiConsole.Write(table);
@@ -128,10 +171,10 @@ static class MapCommand
         return command;
     }
 
-    /// <summary>The axes' names: <c>PC1 34.8 %</c> (the share of the variance it explains) for PCA, <c>t-SNE 1</c> for t-SNE.</summary>
+    /// <summary>The axes' names: <c>PC1 34.8 %</c> (the share of the variance it explains) for PCA, <c>t-SNE 1</c>, <c>UMAP 1</c>.</summary>
     internal static (string X, string Y) AxisNames(string method, double[]? explained) => method == "pca"
         ? (Pc(1, explained![0]), Pc(2, explained[1]))
-        : ("t-SNE 1", "t-SNE 2");
+        : ($"{MethodName(method)} 1", $"{MethodName(method)} 2");
 
     static string Pc(int axis, double share) => string.Create(CultureInfo.InvariantCulture, $"PC{axis} {100 * share:0.0} %");
 
@@ -190,19 +233,22 @@ static class MapCommand
     internal static string?[] Groups(string groupsPath, string? column, IReadOnlyList<string> keys) =>
         groupsPath == "letters" ? keys.Select(LetterGroups.Of).ToArray() : ReadGroups(groupsPath, column, keys);
 
-    static TsneResult RunTsne(LoadedVectors chosen, TsneOptions options, bool showProgress)
+    static string MethodName(string how) => how switch { "pca" => "PCA", "tsne" => "t-SNE", _ => "UMAP" };
+
+    /// <summary>Runs <paramref name="fit"/>, with a progress bar on stderr of <paramref name="total"/> steps when shown (fit gets a
+    /// reporter then, else null).</summary>
+    static T WithProgress<T>(string name, int total, bool showProgress, Func<Action<int>?, T> fit)
     {
-        int n = chosen.Keys.Length;
-        if (!showProgress) return Tsne.Fit(chosen.Matrix, n, chosen.Dims, options);
+        if (!showProgress) return fit(null);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        TsneResult? result = null;
+        T result = default!;
         console.Progress().Start(context =>
         {
-            var task = context.AddTask("t-SNE", maxValue: options.MaxIter);
-            result = Tsne.Fit(chosen.Matrix, n, chosen.Dims, options, (done, _) => task.Value = done);
-            task.Value = options.MaxIter;
+            var task = context.AddTask(name, maxValue: total);
+            result = fit(done => task.Value = done);
+            task.Value = total;
         });
-        return result!;
+        return result;
     }
 
     /// <summary>Each key's group: the column <paramref name="column"/> (default: the first after the key) of a metadata TSV; keys absent from it get none.</summary>

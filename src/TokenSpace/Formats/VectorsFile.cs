@@ -35,6 +35,12 @@ public enum VectorFormat
     /// (TokenSpace or Hugging Face GPT-2), keyed by the tokenizer beside it (<see cref="SafetensorsVectors"/>). Read only.
     /// </summary>
     Safetensors,
+
+    /// <summary>
+    /// fastText's model file <c>.bin</c> (<see cref="FastTextBinary"/>): the words' vectors, and the character n-gram
+    /// buckets that give a word outside the vocabulary its vector (<see cref="KeyedVectors.Subwords"/>). Read only.
+    /// </summary>
+    FastTextBinary,
 }
 
 /// <summary>What to do with bytes that are not UTF-8 in keys.</summary>
@@ -96,6 +102,7 @@ public static class VectorsFile
         ["projector"] = VectorFormat.ProjectorTsv,
         ["wink-json"] = VectorFormat.WinkJson,
         ["safetensors"] = VectorFormat.Safetensors,
+        ["fasttext-bin"] = VectorFormat.FastTextBinary,
     };
 
     /// <summary>The format name of <paramref name="format"/> as <c>--format</c> spells it.</summary>
@@ -154,6 +161,7 @@ public static class VectorsFile
                 VectorFormat.Native => NativeVectors.Read(file, options, out keepMapped),
                 VectorFormat.WinkJson => WinkJson.Read(file, options),
                 VectorFormat.Safetensors => SafetensorsVectors.Read(file.Path, options),
+                VectorFormat.FastTextBinary => FastTextBinary.Read(file, options, out keepMapped),
                 _ => throw new ArgumentException($"{NameOf(actual)} cannot be read, only written"),
             };
             options.Progress?.Invoke(1.0);
@@ -173,7 +181,12 @@ public static class VectorsFile
     static KeyedVectors Stored(KeyedVectors kv, VectorStorage storage)
     {
         if (storage == VectorStorage.Float32 || kv.Storage == storage) return kv;
-        using (kv) return kv.ToFloat16();
+        var subwords = kv.DetachSubwords();
+        using (kv)
+        {
+            var half = kv.ToFloat16();
+            return subwords is null ? half : half.WithSubwords(subwords);
+        }
     }
 
     /// <summary>The element type stored in the file (float16/float32/float64 for .npy; float32 for every other format).</summary>
@@ -200,6 +213,7 @@ public static class VectorsFile
         var head = file.Span(0, (int)Math.Min(file.Length, 1 << 20));
         if (head.StartsWith(NativeVectors.Magic)) return VectorFormat.Native;
         if (head.StartsWith(NpyReader.Magic)) return VectorFormat.Npy;
+        if (head.StartsWith(FastTextBinary.Magic)) return VectorFormat.FastTextBinary;
         if (SafetensorsVectors.LooksLikeSafetensors(head)) return VectorFormat.Safetensors;
         head = head[TextVectors.BomLength(file)..];
         if (head.TrimStart(" \t\r\n"u8).StartsWith("{"u8)) return VectorFormat.WinkJson;

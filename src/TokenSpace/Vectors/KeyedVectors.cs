@@ -103,9 +103,10 @@ public sealed partial class KeyedVectors : IDisposable
     /// <exception cref="KeyNotFoundException">The key is unknown (the message suggests close spellings).</exception>
     public int IndexOf(string key) => index.Value.TryGetValue(key, out int i) ? i : throw KeySuggestions.NotFound(key, keys);
 
-    /// <summary>The vector of <paramref name="key"/>, raw or scaled to unit length.</summary>
-    /// <exception cref="KeyNotFoundException">The key is unknown.</exception>
-    public ReadOnlySpan<float> GetVector(string key, bool normalized = false) => Row(IndexOf(key), normalized);
+    /// <summary>The vector of <paramref name="key"/>, raw or scaled to unit length; with <see cref="Subwords"/>, also of a word outside the vocabulary.</summary>
+    /// <exception cref="KeyNotFoundException">The key is unknown (and there are no n-gram vectors).</exception>
+    public ReadOnlySpan<float> GetVector(string key, bool normalized = false) =>
+        index.Value.TryGetValue(key, out int row) ? Row(row, normalized) : OutOfVocabulary(key, normalized);
 
     /// <summary>Row <paramref name="row"/>, raw or unit-norm (a raw float16 row is widened into a new array).</summary>
     public ReadOnlySpan<float> Row(int row, bool normalized = false) =>
@@ -422,12 +423,16 @@ public sealed partial class KeyedVectors : IDisposable
         return result;
     }
 
-    /// <summary>The unit mean of +positive −negative unit vectors (gensim's get_mean_vector) and the query rows.</summary>
+    /// <summary>
+    /// The unit mean of +positive −negative unit vectors (gensim's get_mean_vector) and the query rows to leave out
+    /// (a word outside the vocabulary of a fastText set has a vector but no row).
+    /// </summary>
     internal (float[] Query, int[] Rows) MeanQuery(IEnumerable<string> positive, IEnumerable<string> negative)
     {
-        var weighted = positive.Select(k => (Row: IndexOf(k), Weight: 1.0))
-            .Concat(negative.Select(k => (Row: IndexOf(k), Weight: -1.0))).ToList();
-        return (MeanQuery(weighted), weighted.Select(w => w.Row).Distinct().ToArray());
+        var weighted = positive.Select(k => (Key: k, Weight: 1.0)).Concat(negative.Select(k => (Key: k, Weight: -1.0))).ToList();
+        if (weighted.Count == 0) throw new ArgumentException("cannot compute similarity with no input");
+        var query = MeanVector(weighted.Select(w => (GetVector(w.Key, normalized: true).ToArray(), w.Weight)).ToList(), postNormalize: true);
+        return (query, weighted.Select(w => TryGetIndex(w.Key)).Where(r => r >= 0).Distinct().ToArray());
     }
 
     /// <summary>The unit mean Σ weight·unit(row) / Σ|weight| (gensim's get_mean_vector with pre- and post-normalisation).</summary>
@@ -500,6 +505,7 @@ public sealed partial class KeyedVectors : IDisposable
             owner = null;
             approximateIndex?.Dispose();
             approximateIndex = null;
+            subwords?.Dispose();
         }
     }
 }

@@ -7,6 +7,7 @@ using TokenSpace.Cli.Commands;
 using TokenSpace.Formats;
 using TokenSpace.Model;
 using TokenSpace.Plotting;
+using TokenSpace.Projection;
 using TokenSpace.Training;
 
 namespace TokenSpace.Tests.Cli;
@@ -50,6 +51,48 @@ public sealed class MapCommandTests : IDisposable
         Assert.Equal(4, svg.Descendants(s + "circle").Count(c => (string?)c.Attribute("class") == "point"));
         Assert.Equal(["a", "e", "b", "c"], svg.Descendants(s + "text").Where(t => (string?)t.Attribute("class") == "label").Select(t => t.Value));
         Assert.Equal(["vowel", "consonant"], svg.Descendants(s + "g").Single(g => (string?)g.Attribute("class") == "legend").Descendants(s + "text").Select(t => t.Value));
+    }
+
+    [Fact]
+    public void Map_Umap_WritesSvgAndJsonWithTheLibrarysLayout()
+    {
+        // 40 words in two tight groups of 20: the map's JSON is the library's layout for the same settings.
+        var random = new Random(3);
+        var lines = Enumerable.Range(0, 40).Select(i =>
+            $"w{i} " + string.Join(' ', Enumerable.Range(0, 4).Select(j => ((j == i / 20 ? 5 : 0) + random.NextDouble()).ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
+        string path = Vectors(string.Join('\n', lines) + "\n");
+        string output = Path.Combine(dir, "umap.svg");
+
+        var (code, json, error) = VectorsCliTests.Run("map", "--vectors", path, "--top", "40", "--method", "umap", "--neighbors", "8", "--min-dist", "0.3",
+            "--seed", "2", "--out", output, "--json");
+
+        Assert.True(code == 0, error);
+        var document = JsonDocument.Parse(json).RootElement;
+        Assert.Equal("umap", document.GetProperty("method").GetString());
+        Assert.Equal(Umap.SmallEpochs, document.GetProperty("epochs").GetInt32());
+        var vectors = VectorsFile.Load(path);
+        var matrix = Enumerable.Range(0, 40).SelectMany(i => vectors.GetVector($"w{i}").ToArray()).ToArray();
+        var expected = Umap.Fit(matrix, 40, 4, new UmapOptions { Neighbors = 8, MinDist = 0.3, Seed = 2 }, cancellationToken: TestContext.Current.CancellationToken);
+        var points = document.GetProperty("points").EnumerateArray().ToArray();
+        Assert.Equal(40, points.Length);
+        for (int i = 0; i < 40; i++)
+        {
+            Assert.Equal($"w{i}", points[i].GetProperty("key").GetString());
+            Assert.Equal(expected.Coordinates[2 * i], points[i].GetProperty("x").GetDouble());
+            Assert.Equal(expected.Coordinates[2 * i + 1], points[i].GetProperty("y").GetDouble());
+        }
+        XNamespace s = "http://www.w3.org/2000/svg";
+        Assert.Equal(40, XDocument.Load(output).Descendants(s + "circle").Count(c => (string?)c.Attribute("class") == "point"));
+    }
+
+    [Fact]
+    public void Map_UmapMoreNeighboursThanPoints_ExitsWithOneNamingTheLimit()
+    {
+        string path = Vectors("a 1 0\nb 0 1\nc 1 1\nd 2 1\n");
+        var (code, _, error) = VectorsCliTests.Run("map", "--vectors", path, "--method", "umap", "--neighbors", "9", "--out", Path.Combine(dir, "m.svg"));
+        Assert.Equal(1, code);
+        Assert.Contains("at most the number of points (4)", error);
+        Assert.False(File.Exists(Path.Combine(dir, "m.svg")));
     }
 
     [Fact]

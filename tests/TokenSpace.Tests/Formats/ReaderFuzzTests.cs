@@ -38,7 +38,7 @@ public sealed class ReaderFuzzTests : IDisposable
 
     static int Cases => int.TryParse(Environment.GetEnvironmentVariable("TOKENSPACE_FUZZ_CASES"), out int n) && n > 0 ? n : DefaultCases;
 
-    public static TheoryData<string> FormatNames => ["word2vec-bin", "word2vec", "glove", "fasttext", "npy", "native", "wink-json", "safetensors"];
+    public static TheoryData<string> FormatNames => ["word2vec-bin", "word2vec", "glove", "fasttext", "npy", "native", "wink-json", "safetensors", "fasttext-bin"];
 
     [Theory]
     [MemberData(nameof(FormatNames))]
@@ -124,6 +124,13 @@ public sealed class ReaderFuzzTests : IDisposable
         {
             case VectorFormat.Npy:
                 return NpySeed(values);
+            case VectorFormat.FastTextBinary:
+            {
+                var buckets = new float[8 * 4];
+                rng.FillUniform(buckets, -1, 1);
+                var layout = FastTextFiles.Write(Keys, dim: 4, bucket: 8, minn: 2, maxn: 3, [.. values, .. buckets]);
+                return new SeedFile(".bin", layout.Bytes, [.. layout.Fields.Select(f => new Field(f.Offset, f.Width, false))], null);
+            }
             case VectorFormat.WinkJson:
                 return TextSeed(".json", Encoding.UTF8.GetBytes(WinkJsonText(values)), 0, int.MaxValue, null);
             case VectorFormat.Safetensors:

@@ -282,9 +282,11 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
         using var response = await client.GetAsync(query + "&stream=1", HttpCompletionOption.ResponseHeadersRead, Cancel);
         string body = await response.Content.ReadAsStringAsync(Cancel);
         var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("event: start\n", events[0]);
+        Assert.Equal(300, JsonNode.Parse(events[0].Split("data: ", 2)[1])!["total"]!.GetValue<int>());
         Assert.StartsWith("event: result\n", events[^1]);
         var result = JsonNode.Parse(events[^1].Split("data: ", 2)[1])!;
         Assert.True(JsonNode.DeepEquals(plain, result));
-        Assert.All(events[..^1], e => Assert.StartsWith("event: frame\n", e));
+        Assert.All(events[1..^1], e => Assert.StartsWith("event: frame\n", e));
     }
 }

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.Playwright;
 using TokenSpace.Formats;
 using TokenSpace.Vectors;
@@ -18,8 +15,8 @@ public sealed class Explorer : IAsyncLifetime
     /// <summary>The fixture key that would run script if the page ever rendered a key as HTML.</summary>
     public const string HostileKey = "<img src=x onerror=alert(1)>";
 
-    /// <summary>Where Chromium is looked for: <c>$TOKENSPACE_CHROMIUM</c>, else Debian's package.</summary>
-    public static string ChromiumPath { get; } = Environment.GetEnvironmentVariable("TOKENSPACE_CHROMIUM") ?? "/usr/bin/chromium";
+    /// <summary>Where Chromium is looked for (<see cref="Chromium.DefaultPath"/>).</summary>
+    public static string ChromiumPath => Chromium.DefaultPath;
 
     /// <summary>Screenshots land here (test artifacts; <c>out/</c> is not committed).</summary>
     public static string ArtifactsDir { get; } = Path.Combine(TestData.RepoRoot, "out", "browser-tests");
@@ -51,22 +48,13 @@ public sealed class Explorer : IAsyncLifetime
         await demo.WaitForExitAsync(TestContext.Current.CancellationToken);
         if (demo.ExitCode != 0) throw new InvalidOperationException($"demo failed: {await demo.StandardError.ReadToEndAsync()}");
 
-        int port = FreePort();
         List<string> args = ["serve", "--vectors", Path.Combine(dir, "fixture.tsvec"), "--vectors", DemoDir];
         if (HasGlove) args.AddRange(["--vectors", "glove-100d"]);
-        args.AddRange(["--port", port.ToString(CultureInfo.InvariantCulture), "--no-browser"]);
+        args.AddRange(["--port", "0", "--no-browser"]); // the one line it prints names the port it got
         server = Run([.. args]);
         BaseAddress = await Listening(server);
 
-        playwright = await Playwright.CreateAsync();
-        Browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            // SwiftShader: software WebGL, since headless Chromium has no GPU here.
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--enable-unsafe-swiftshader", "--use-angle=swiftshader"],
-        });
+        (playwright, Browser) = await Chromium.LaunchAsync(ChromiumPath);
     }
 
     public async ValueTask DisposeAsync()
@@ -173,12 +161,5 @@ public sealed class Explorer : IAsyncLifetime
             if (line.StartsWith(prefix, StringComparison.Ordinal)) return new Uri(line[prefix.Length..].Trim());
         }
         throw new InvalidOperationException($"serve exited before listening: {string.Join('\n', serverOutput)}");
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
