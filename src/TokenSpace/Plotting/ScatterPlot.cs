@@ -184,7 +184,7 @@ public static class ScatterPlot
     }
 
     /// <summary>Room for an axis name beside the plot box, in px.</summary>
-    const double AxisSpace = 20;
+    internal const double AxisSpace = 20;
 
     /// <summary>A light frame around the plot box and the axes' names: under it, centred, and up its left side.</summary>
     internal static void Axes(StringBuilder svg, string? x, string? y, double left, double top, double right, double bottom)

@@ -32,6 +32,12 @@ public sealed record AnimationOptions
 
     /// <summary>Milliseconds the page takes to move from one frame to the next when playing.</summary>
     public int MillisecondsPerFrame { get; init; } = 700;
+
+    /// <summary>Name of the horizontal axis (every frame is aligned to the last, so: the last frame's, <c>PC1 34.8 % (step 1,000)</c>); null for none.</summary>
+    public string? XAxis { get; init; }
+
+    /// <summary>Name of the vertical axis; null for none.</summary>
+    public string? YAxis { get; init; }
 }
 
 /// <summary>
@@ -105,6 +111,8 @@ public static class TrainingAnimation
                 Extent = extent,
                 PointRadius = 5,
                 FontSize = 13,
+                XAxis = options.XAxis,
+                YAxis = options.YAxis,
             });
         }
     }
@@ -120,7 +128,9 @@ public static class TrainingAnimation
         const double margin = 24, radius = 5, font = 13;
         var groups = ScatterPlot.GroupColours(options.Groups, n);
         double legendLeft = options.Width - margin - groups.Width + 8;
-        var frame = ScatterPlot.Frame.Fit(extent, margin, margin, options.Width - margin - groups.Width, options.Height - margin);
+        double boxLeft = options.YAxis is null ? 0 : ScatterPlot.AxisSpace, boxRight = options.Width - groups.Width;
+        double boxBottom = options.Height - (options.XAxis is null ? 0 : ScatterPlot.AxisSpace);
+        var frame = ScatterPlot.Frame.Fit(extent, boxLeft + margin, margin, boxRight - margin, boxBottom - margin);
 
         // Per frame: the points on screen and where each label fits without overlap (null: left out in that frame).
         var screens = new double[frames.Count][];
@@ -174,7 +184,9 @@ public static class TrainingAnimation
 
         // The static picture is the last frame, so the page shows the result even without script; the script starts at the first.
         html.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"map\" width=\"{options.Width}\" height=\"{options.Height}\" viewBox=\"0 0 {options.Width} {options.Height}\" font-family=\"{Svg.Font}\">\n");
-        html.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<g stroke=\"white\" stroke-width=\"0.8\">\n");
+        html.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        ScatterPlot.Axes(html, options.XAxis, options.YAxis, boxLeft, 0, boxRight, boxBottom);
+        html.Append("<g stroke=\"white\" stroke-width=\"0.8\">\n");
         var last = screens[^1];
         for (int i = 0; i < n; i++)
         {
