@@ -33,7 +33,10 @@ public sealed record AnimationOptions
     /// <summary>Milliseconds the page takes to move from one frame to the next when playing.</summary>
     public int MillisecondsPerFrame { get; init; } = 700;
 
-    /// <summary>Name of the horizontal axis (every frame is aligned to the last, so: the last frame's, <c>PC1 34.8 % (step 1,000)</c>); null for none.</summary>
+    /// <summary>
+    /// Name of the horizontal axis (every frame is aligned to the last, so: the last frame's, <c>PC1 34.8 % (step 1,000)</c>);
+    /// null for none.
+    /// </summary>
     public string? XAxis { get; init; }
 
     /// <summary>Name of the vertical axis; null for none.</summary>
@@ -127,10 +130,12 @@ public static class TrainingAnimation
         int n = keys.Count;
         const double margin = 24, radius = 5, font = 13;
         var groups = ScatterPlot.GroupColours(options.Groups, n);
-        double legendLeft = options.Width - margin - groups.Width + 8;
-        double boxLeft = options.YAxis is null ? 0 : ScatterPlot.AxisSpace, boxRight = options.Width - groups.Width;
-        double boxBottom = options.Height - (options.XAxis is null ? 0 : ScatterPlot.AxisSpace);
-        var frame = ScatterPlot.Frame.Fit(extent, boxLeft + margin, margin, boxRight - margin, boxBottom - margin);
+        // The plot box, as in ScatterPlot: the legend in its own margin on the right, the axis names below and on the left.
+        const double edge = 8;
+        double boxLeft = edge + (options.YAxis is null ? 0 : ScatterPlot.AxisSpace), boxRight = options.Width - edge - groups.Width;
+        double boxBottom = options.Height - edge - (options.XAxis is null ? 0 : ScatterPlot.AxisSpace);
+        double legendLeft = boxRight + 8;
+        var frame = ScatterPlot.Frame.Fit(extent, boxLeft + margin, edge + margin, boxRight - margin, boxBottom - margin);
 
         // Per frame: the points on screen and where each label fits without overlap (null: left out in that frame).
         var screens = new double[frames.Count][];
@@ -144,7 +149,7 @@ public static class TrainingAnimation
             if (options.Labels)
             {
                 var placer = new LabelPlacer(options.Width, options.Height, 0, screen, radius);
-                placer.Block(groups.Box(legendLeft, margin));
+                placer.Block(groups.Box(legendLeft, edge));
                 for (int i = 0; i < n; i++)
                 {
                     if (placer.TryPlace(i, Svg.TextWidth(keys[i], font), font, out double x, out double y)) (placed[2 * i], placed[2 * i + 1]) = (x, y);
@@ -185,7 +190,7 @@ public static class TrainingAnimation
         // The static picture is the last frame, so the page shows the result even without script; the script starts at the first.
         html.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"map\" width=\"{options.Width}\" height=\"{options.Height}\" viewBox=\"0 0 {options.Width} {options.Height}\" font-family=\"{Svg.Font}\">\n");
         html.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
-        ScatterPlot.Axes(html, options.XAxis, options.YAxis, boxLeft, 0, boxRight, boxBottom);
+        ScatterPlot.Axes(html, options.XAxis, options.YAxis, boxLeft, edge, boxRight, boxBottom);
         html.Append("<g stroke=\"white\" stroke-width=\"0.8\">\n");
         var last = screens[^1];
         for (int i = 0; i < n; i++)
@@ -204,7 +209,7 @@ public static class TrainingAnimation
             }
             html.Append("</g>\n");
         }
-        ScatterPlot.Legend(html, groups, legendLeft, margin);
+        ScatterPlot.Legend(html, groups, legendLeft, edge);
         html.Append("</svg>\n<script>\n");
         html.Append("const frames = ").Append(data).Append(";\n");
         html.Append($"const duration = {options.MillisecondsPerFrame};\n");
