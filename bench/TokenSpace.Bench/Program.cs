@@ -15,6 +15,7 @@ var benches = new Dictionary<string, Action<string[]>>
     ["sample"] = SampleBench.Run,
     ["serve"] = ServeBench.Run,
     ["web"] = WebBench.Run,
+    ["hfvectors"] = HfVectorsBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

@@ -111,7 +111,10 @@ static class NeighborsCommand
     /// <summary>One query: its name in the output, and the keys whose mean (positive minus negative) it asks about.</summary>
     sealed record Query(string Name, IReadOnlyList<string> Positive, IReadOnlyList<string> Negative);
 
-    /// <summary>Why a query cannot be answered (its first unknown key, with close spellings), or null.</summary>
+    /// <summary>
+    /// Why a query cannot be answered (its first key without a vector, with close spellings), or null. A fastText set's
+    /// word outside the vocabulary has one, from its n-grams.
+    /// </summary>
     static string? Unknown(KeyedVectors kv, IEnumerable<string> keys)
     {
         foreach (string key in keys)
@@ -119,7 +122,7 @@ static class NeighborsCommand
             if (kv.Contains(key)) continue;
             try
             {
-                kv.IndexOf(key);
+                kv.GetVector(key);
             }
             catch (KeyNotFoundException e)
             {

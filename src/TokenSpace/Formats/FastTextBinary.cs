@@ -108,7 +108,7 @@ static class FastTextBinary
         if (m > int.MaxValue / n) throw Bad(file, $"the input matrix {m} × {n} has more than {int.MaxValue} values, too many for one matrix", pos - 16);
         if (file.Length - pos < m * n * sizeof(float))
             throw Bad(file, $"the input matrix needs {m * n * sizeof(float)} bytes, the file has {file.Length - pos} left; truncated?", pos);
-        var input = file.Floats(pos, (int)(m * n));
+        var input = file.Elements<float>(pos, (int)(m * n));
         int bad = NonFinite.IndexOf(input.Span);
         if (bad >= 0)
             throw Bad(file, $"input matrix element [{bad / dim}, {bad % dim}] is not finite; NaN and infinity are not allowed (a diverged training run?)", pos + 4L * bad);

@@ -98,7 +98,7 @@ public static class NativeVectors
         });
         if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the native format maps little-endian floats; this machine is big-endian");
-        var matrix = file.Floats(matrixOffset, (int)(rows * dims));
+        var matrix = file.Elements<float>(matrixOffset, (int)(rows * dims));
         int bad = NonFinite.IndexOfParallel(matrix);
         if (bad >= 0)
         {

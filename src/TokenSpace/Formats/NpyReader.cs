@@ -86,7 +86,7 @@ static partial class NpyReader
         // A float16 matrix asked to stay float16 is stored as read, never widened.
         bool keepHalf = itemSize == 2 && options.Storage == VectorStorage.Float16;
         var matrix = keepHalf ? [] : new float[(long)rows * dims];
-        var halves = keepHalf ? new Half[(long)rows * dims] : [];
+        var halves = keepHalf ? new ushort[(long)rows * dims] : [];
         var data = file.Span(dataOffset, (int)(rows * dims * itemSize));
         bool swap = little != BitConverter.IsLittleEndian;
         for (int i = 0; i < rows * dims; i++)
@@ -103,11 +103,11 @@ static partial class NpyReader
                 throw Bad(file, $"value {i % dims + 1} of row {i / dims + 1} ('{keys[i / dims]}') is not finite{(itemSize == 8 ? " in float32" : "")}; NaN and infinity are not allowed",
                     dataOffset + (long)i * itemSize);
             }
-            if (keepHalf) halves[i] = (Half)v; // exact: v is a widened float16
+            if (keepHalf) halves[i] = BitConverter.HalfToUInt16Bits((Half)v); // exact: v is a widened float16
             else matrix[i] = v;
         }
         var index = KeyDecoder.Index(keys, keysPath, r => (r + 1, null));
-        return keepHalf ? new KeyedVectors(keys, new Lazy<Dictionary<string, int>>(index), halves, (int)dims)
+        return keepHalf ? new KeyedVectors(keys, new Lazy<Dictionary<string, int>>(index), halves, VectorStorage.Float16, (int)dims, owner: null)
             : new KeyedVectors(keys, index, matrix, (int)dims, owner: null);
     }
 

@@ -216,6 +216,7 @@ public static class VectorsFile
         if (head.StartsWith(FastTextBinary.Magic)) return VectorFormat.FastTextBinary;
         if (SafetensorsVectors.LooksLikeSafetensors(head)) return VectorFormat.Safetensors;
         head = head[TextVectors.BomLength(file)..];
+        if (SafetensorsIndex.LooksLikeIndex(head)) return VectorFormat.Safetensors;
         if (head.TrimStart(" \t\r\n"u8).StartsWith("{"u8)) return VectorFormat.WinkJson;
         int firstEnd = head.IndexOf((byte)'\n');
         var first = firstEnd < 0 ? head : head[..firstEnd];

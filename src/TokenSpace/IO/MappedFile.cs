@@ -42,8 +42,8 @@ sealed unsafe class MappedFile : IDisposable
     /// <summary>The address of the byte at <paramref name="offset"/>, for native code that reads the mapping in place.</summary>
     public byte* Address(long offset) => pointer + offset;
 
-    /// <summary>Floats starting at <paramref name="offset"/> as memory owned by this mapping.</summary>
-    public ReadOnlyMemory<float> Floats(long offset, int count) => new FloatManager((float*)(pointer + offset), count).Memory;
+    /// <summary>Values of <typeparamref name="T"/> (float, or 16-bit patterns) starting at <paramref name="offset"/> as memory owned by this mapping.</summary>
+    public ReadOnlyMemory<T> Elements<T>(long offset, int count) where T : unmanaged => new ElementManager<T>((T*)(pointer + offset), count).Memory;
 
     /// <summary>Unmaps the file; idempotent (releasing the view's pointer twice would corrupt its handle count).</summary>
     public void Dispose()
@@ -59,9 +59,9 @@ sealed unsafe class MappedFile : IDisposable
     }
 
     /// <summary>Lets a <see cref="Memory{T}"/> point into the mapping.</summary>
-    sealed class FloatManager(float* start, int count) : MemoryManager<float>
+    sealed class ElementManager<T>(T* start, int count) : MemoryManager<T> where T : unmanaged
     {
-        public override Span<float> GetSpan() => new(start, count);
+        public override Span<T> GetSpan() => new(start, count);
 
         public override MemoryHandle Pin(int elementIndex = 0) => new(start + elementIndex);
 

@@ -66,4 +66,41 @@ public static class NonFinite
         }
         return -1;
     }
+
+    /// <summary>The exponent bits of float16 and of bfloat16: a 16-bit value is NaN or ±∞ exactly when all of them are set.</summary>
+    public const ushort Float16Exponent = 0x7C00, BFloat16Exponent = 0x7F80;
+
+    /// <summary>
+    /// The index of the first NaN or infinity among 16-bit values (float16 or bfloat16 bit patterns, told apart by
+    /// <paramref name="exponent"/>), or -1: fixed units spread over the threads, as <see cref="IndexOfParallel"/>.
+    /// </summary>
+    public static int IndexOf16(ReadOnlyMemory<ushort> bits, ushort exponent)
+    {
+        int units = (bits.Length + UnitLength - 1) / UnitLength;
+        var found = new int[units];
+        Threads.For(units, u =>
+        {
+            int start = u * UnitLength;
+            var span = bits.Span.Slice(start, Math.Min(UnitLength, bits.Length - start));
+            ref ushort p = ref MemoryMarshal.GetReference(span);
+            int i = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var mask = Vector256.Create(exponent);
+                for (; i <= span.Length - 32; i += 32)
+                {
+                    var hit = Vector256.Equals(Vector256.LoadUnsafe(ref p, (nuint)i) & mask, mask)
+                        | Vector256.Equals(Vector256.LoadUnsafe(ref p, (nuint)(i + 16)) & mask, mask);
+                    if (hit != Vector256<ushort>.Zero) break; // the scalar loop below finds which one
+                }
+            }
+            for (; i < span.Length && (span[i] & exponent) != exponent; i++) { }
+            found[u] = i < span.Length ? start + i : -1;
+        });
+        foreach (int i in found)
+        {
+            if (i >= 0) return i;
+        }
+        return -1;
+    }
 }

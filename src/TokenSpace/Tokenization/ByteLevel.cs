@@ -17,6 +17,30 @@ internal static class ByteLevel
     /// <summary>The byte <paramref name="c"/> stands for, or -1 when it is not a byte-level character.</summary>
     public static int CharToByte(char c) => c < CharToByteTable.Length ? CharToByteTable[c] : -1;
 
+    /// <summary>
+    /// Token bytes as a person reads them: decoded as UTF-8, a byte that is not part of a whole character (a token may
+    /// hold part of one) shown as <c>&lt;0xE2&gt;</c>, so that distinct byte strings read distinctly.
+    /// </summary>
+    public static string Readable(ReadOnlySpan<byte> bytes)
+    {
+        if (System.Text.Unicode.Utf8.IsValid(bytes)) return System.Text.Encoding.UTF8.GetString(bytes);
+        var text = new System.Text.StringBuilder();
+        while (!bytes.IsEmpty)
+        {
+            if (System.Text.Rune.DecodeFromUtf8(bytes, out var rune, out int used) == System.Buffers.OperationStatus.Done)
+            {
+                text.Append(rune.ToString());
+            }
+            else
+            {
+                used = 1;
+                text.Append($"<0x{bytes[0]:X2}>");
+            }
+            bytes = bytes[used..];
+        }
+        return text.ToString();
+    }
+
     static char[] BuildByteToChar()
     {
         var table = new char[256];

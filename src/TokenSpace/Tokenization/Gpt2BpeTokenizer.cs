@@ -340,26 +340,7 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     /// of one) shows as <c>&lt;0xE2&gt;</c>, so every id of GPT-2's vocabulary has its own text.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is outside [0, VocabSize).</exception>
-    public string TokenText(int id)
-    {
-        var bytes = TokenBytes(id);
-        if (System.Text.Unicode.Utf8.IsValid(bytes)) return Encoding.UTF8.GetString(bytes);
-        var text = new StringBuilder();
-        while (!bytes.IsEmpty)
-        {
-            if (Rune.DecodeFromUtf8(bytes, out var rune, out int used) == OperationStatus.Done)
-            {
-                text.Append(rune.ToString());
-            }
-            else
-            {
-                used = 1;
-                text.Append($"<0x{bytes[0]:X2}>");
-            }
-            bytes = bytes[used..];
-        }
-        return text.ToString();
-    }
+    public string TokenText(int id) => ByteLevel.Readable(TokenBytes(id));
 
     /// <summary>Empties the piece cache (for benchmarks that measure a cold start).</summary>
     internal void ClearCache()

@@ -62,12 +62,12 @@ public sealed partial class KeyedVectors
         Normalize(unitQuery);
         int[] rows = others is { Count: > 0 } ? others.Select(IndexOf).ToArray() : Enumerable.Range(0, Count).ToArray();
         var result = new float[rows.Length];
-        var u = UnitMemory;
-        int d = Dimensions;
+        var units = Units();
         Threads.For(Chunks(rows.Length), c =>
         {
+            var scratch = new float[Dimensions];
             var (start, end) = ChunkRange(c, rows.Length);
-            for (int i = start; i < end; i++) result[i] = 1f - VectorMath.Dot(unitQuery, u.Span.Slice(rows[i] * d, d));
+            for (int i = start; i < end; i++) result[i] = 1f - VectorMath.Dot(unitQuery, units.Get(rows[i], scratch));
         });
         return result;
     }

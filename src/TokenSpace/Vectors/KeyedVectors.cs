@@ -110,7 +110,7 @@ public sealed partial class KeyedVectors : IDisposable
 
     /// <summary>Row <paramref name="row"/>, raw or unit-norm (a raw float16 row is widened into a new array).</summary>
     public ReadOnlySpan<float> Row(int row, bool normalized = false) =>
-        normalized ? UnitMemory.Span.Slice(row * Dimensions, Dimensions) : RawRow(row, half is null ? default : new float[Dimensions]);
+        normalized ? Units().Get(row, Streamed ? new float[Dimensions] : default) : RawRow(row, half is null ? default : new float[Dimensions]);
 
     // Every read of the matrix goes through here: after Dispose a mapped matrix points at unmapped memory.
     ReadOnlyMemory<float> Matrix
@@ -127,21 +127,10 @@ public sealed partial class KeyedVectors : IDisposable
     {
         get
         {
+            var exact = RowNorms;
             lock (gate)
             {
-                ObjectDisposedException.ThrowIf(disposed, this);
-                if (norms is null)
-                {
-                    var result = new float[Count];
-                    Threads.For(Chunks(Count), c =>
-                    {
-                        var scratch = new float[Dimensions];
-                        var (start, end) = ChunkRange(c, Count);
-                        for (int i = start; i < end; i++) result[i] = (float)VectorMath.Norm(RawRow(i, scratch));
-                    });
-                    norms = result;
-                }
-                return norms;
+                return norms ??= exact.Select(n => (float)n).ToArray();
             }
         }
     }
@@ -190,6 +179,7 @@ public sealed partial class KeyedVectors : IDisposable
         {
             vectors = u;
             half = null;
+            rowNorms = null;
             norms = Enumerable.Range(0, Count).Select(i => (float)VectorMath.Norm(u.Span.Slice(i * Dimensions, Dimensions))).ToArray();
             owner?.Dispose();
             owner = null;
@@ -313,22 +303,23 @@ public sealed partial class KeyedVectors : IDisposable
         if (topN < 1) return [];
         int end = RowEnd(restrictVocab);
         var excluded = pos.Concat(neg).ToHashSet();
-        var u = UnitMemory;
-        int d = Dimensions;
+        var posUnit = pos.Select(p => Row(p, normalized: true).ToArray()).ToArray();
+        var negUnit = neg.Select(n => Row(n, normalized: true).ToArray()).ToArray();
         int chunks = Chunks(end);
         var partial = new TopK[chunks];
+        var units = Units();
         Threads.For(chunks, c =>
         {
-            var span = u.Span;
+            var scratch = new float[Dimensions];
             var best = new TopK(topN);
             var (start, stop) = ChunkRange(c, end);
             for (int i = start; i < stop; i++)
             {
                 if (excluded.Contains(i)) continue;
-                var row = span.Slice(i * d, d);
+                var row = units.Get(i, scratch);
                 float num = 1f, den = 1f;
-                foreach (int p in pos) num *= (1f + VectorMath.Dot(row, span.Slice(p * d, d))) / 2f;
-                foreach (int n in neg) den *= (1f + VectorMath.Dot(row, span.Slice(n * d, d))) / 2f;
+                foreach (var p in posUnit) num *= (1f + VectorMath.Dot(row, p)) / 2f;
+                foreach (var n in negUnit) den *= (1f + VectorMath.Dot(row, n)) / 2f;
                 best.Offer(num / (den + 0.000001f), i);
             }
             partial[c] = best;
@@ -389,8 +380,9 @@ public sealed partial class KeyedVectors : IDisposable
     /// </summary>
     internal (int Row, float Score)[][] SearchRows(float[] queries, int[][] exclude, int k, int rowEnd, bool exact = false, bool approximate = false)
     {
+        if (approximate) return SearchIndex(queries, exclude, k, rowEnd);
+        if (Streamed) return SearchStreamed(queries, exclude, k, rowEnd);
         var u = UnitMemory;
-        if (approximate) return SearchIndex(u, queries, exclude, k, rowEnd);
         if (exact || (long)rowEnd * Dimensions < CompactThreshold)
         {
             return CompactIndex.SearchExact(u, Dimensions, queries, k, rowEnd, exclude);
@@ -404,19 +396,21 @@ public sealed partial class KeyedVectors : IDisposable
     /// The index's rows for each query (k more than asked, so that dropping the excluded rows leaves k),
     /// scored exactly as the full scan scores them. Each query is one unit of work: any thread count gives the same answer.
     /// </summary>
-    (int Row, float Score)[][] SearchIndex(ReadOnlyMemory<float> unitRows, float[] queries, int[][] exclude, int k, int rowEnd)
+    (int Row, float Score)[][] SearchIndex(float[] queries, int[][] exclude, int k, int rowEnd)
     {
         var index = approximateIndex ?? throw new InvalidOperationException(
             "no approximate index is attached: build one with `tokenspace index build` (KeyedVectors.BuildIndex) or open one (OpenIndex)");
         int d = Dimensions;
         var result = new (int Row, float Score)[exclude.Length][];
+        var units = Units();
         Threads.For(exclude.Length, q =>
         {
             var query = queries.AsSpan(q * d, d);
             var best = new TopK(k);
+            var scratch = new float[d];
             foreach (int row in index.Search(query, k + exclude[q].Length, rowEnd))
             {
-                if (Array.IndexOf(exclude[q], row) < 0) best.Offer(VectorMath.Dot(query, unitRows.Span.Slice(row * d, d)), row);
+                if (Array.IndexOf(exclude[q], row) < 0) best.Offer(VectorMath.Dot(query, units.Get(row, scratch)), row);
             }
             result[q] = best.Sorted();
         });
@@ -463,15 +457,14 @@ public sealed partial class KeyedVectors : IDisposable
 
     float[] SimilaritiesTo(int row)
     {
-        var u = UnitMemory;
+        var q = Row(row, normalized: true).ToArray();
         var sims = new float[Count];
-        int d = Dimensions;
+        var units = Units();
         Threads.For(Chunks(Count), c =>
         {
-            var span = u.Span;
-            var q = span.Slice(row * d, d);
+            var scratch = new float[Dimensions];
             var (start, end) = ChunkRange(c, Count);
-            for (int i = start; i < end; i++) sims[i] = VectorMath.Dot(q, span.Slice(i * d, d));
+            for (int i = start; i < end; i++) sims[i] = VectorMath.Dot(q, units.Get(i, scratch));
         });
         return sims;
     }

@@ -38,14 +38,22 @@ public sealed class ReaderFuzzTests : IDisposable
 
     static int Cases => int.TryParse(Environment.GetEnvironmentVariable("TOKENSPACE_FUZZ_CASES"), out int n) && n > 0 ? n : DefaultCases;
 
-    public static TheoryData<string> FormatNames => ["word2vec-bin", "word2vec", "glove", "fasttext", "npy", "native", "wink-json", "safetensors", "fasttext-bin"];
+    public static TheoryData<string> FormatNames => ["word2vec-bin", "word2vec", "glove", "fasttext", "npy", "native", "wink-json", "safetensors", "fasttext-bin", SafetensorsBf16, SafetensorsIndex];
+
+    /// <summary>Two more cases of the safetensors reader: a BF16 tensor (kept mapped as stored), and a sharded checkpoint's index (its shards left intact).</summary>
+    const string SafetensorsBf16 = "safetensors-bf16", SafetensorsIndex = "safetensors-index";
 
     [Theory]
     [MemberData(nameof(FormatNames))]
     public void Load_MutantsAndOverflowSet_OnlyFileFormatExceptionAndNoNaN(string name)
     {
-        var format = VectorsFile.ParseFormat(name);
-        var seed = Seed(format);
+        var format = name is SafetensorsBf16 or SafetensorsIndex ? VectorFormat.Safetensors : VectorsFile.ParseFormat(name);
+        var seed = name switch
+        {
+            SafetensorsBf16 => Bf16Seed(),
+            SafetensorsIndex => IndexSeed(),
+            _ => Seed(format),
+        };
         string path = Path.Combine(dir, "mutant" + seed.Extension);
         File.WriteAllText(Path.Combine(dir, "mutant.keys.txt"), string.Join("\n", Keys) + "\n");
         var rng = new Rng(name.Aggregate(0x5EEDUL, (h, ch) => h * 31 + ch));
@@ -161,6 +169,32 @@ public sealed class ReaderFuzzTests : IDisposable
                 return new SeedFile(extension, bytes, fields, null);
             }
         }
+    }
+
+    /// <summary>A safetensors file of BF16 wte (6 × 4) and wpe (2 × 4); its fields: the header length and the header's integers.</summary>
+    SeedFile Bf16Seed()
+    {
+        string path = Path.Combine(dir, "seed.safetensors");
+        var values = new float[Keys.Length * 4];
+        new Rng(7).FillUniform(values, -1, 1);
+        var bits = HfShards.Bytes(values.Select(HfShards.BFloat16));
+        HfShards.WriteShard(path, new HfShards.Tensor("wte", "BF16", [Keys.Length, 4], bits), new HfShards.Tensor("wpe", "BF16", [2, 4], bits[..16]));
+        var bytes = File.ReadAllBytes(path);
+        var seed = TextSeed(".safetensors", bytes, 8, 8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes), (0, 8));
+        return seed with { Fields = [new Field(0, 8, false), .. seed.Fields] };
+    }
+
+    /// <summary>The index of a two-shard checkpoint (BF16 embedding in shard 1, a norm in shard 2) written beside the mutant; its fields: the index's integers.</summary>
+    SeedFile IndexSeed()
+    {
+        var values = new float[Keys.Length * 4];
+        new Rng(7).FillUniform(values, -1, 1);
+        HfShards.WriteShard(Path.Combine(dir, "model-00001-of-00002.safetensors"),
+            new HfShards.Tensor("model.embed_tokens.weight", "BF16", [Keys.Length, 4], HfShards.Bytes(values.Select(HfShards.BFloat16))));
+        HfShards.WriteShard(Path.Combine(dir, "model-00002-of-00002.safetensors"), new HfShards.Tensor("model.norm.weight", "BF16", [4], new byte[8]));
+        HfShards.WriteIndex(dir, [("model.embed_tokens.weight", "model-00001-of-00002.safetensors"), ("model.norm.weight", "model-00002-of-00002.safetensors")]);
+        var bytes = File.ReadAllBytes(Path.Combine(dir, "model.safetensors.index.json"));
+        return TextSeed(".index.json", bytes, 0, bytes.Length, null);
     }
 
     /// <summary>A seed whose fields are the integers (digit runs not part of a decimal) within [from, to).</summary>

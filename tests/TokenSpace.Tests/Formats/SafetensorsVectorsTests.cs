@@ -187,7 +187,7 @@ public sealed class SafetensorsVectorsTests : IDisposable
         SafetensorsFile.Write(path, [("a", [2L, 2L], new float[4]), ("b", [2L, 3L], new float[6])]);
 
         var e = Assert.Throws<FileFormatException>(() => VectorsFile.Load(path));
-        Assert.Contains("no tensor 'wte'; choose one with --tensor NAME (its 2-D tensors: a, b)", e.Message);
+        Assert.Contains("no token embedding (wte, wte.weight, transformer.wte, transformer.wte.weight, …); choose a tensor with --tensor NAME (its 2-D tensors: a, b)", e.Message);
         var named = Assert.Throws<FileFormatException>(() => VectorsFile.Load(path, options: new VectorsLoadOptions { Tensor = "c" }));
         Assert.Contains("no tensor 'c'", named.Message);
     }

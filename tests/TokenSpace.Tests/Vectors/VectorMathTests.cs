@@ -33,6 +33,25 @@ public class VectorMathTests
     }
 
     [Theory]
+    [MemberData(nameof(Lengths))]
+    public void Scale_AnyLengthAndMagnitude_BitIdenticalToScalar(int n)
+    {
+        var rng = new Random(n);
+        foreach (double magnitude in new[] { 1e-30, 1.0, 1e20, 3e38 })
+        {
+            var a = Enumerable.Range(0, n).Select(_ => (float)((rng.NextDouble() - 0.5) * 2 * magnitude)).ToArray();
+            double norm = VectorMath.Norm(a);
+            var fast = new float[n];
+            var scalar = new float[n];
+            VectorMath.Scale(a, norm, fast);
+            VectorMath.ScaleScalar(a, norm, scalar);
+            Assert.Equal(scalar, fast);
+            VectorMath.Scale(a, norm, a); // in place
+            Assert.Equal(scalar, a);
+        }
+    }
+
+    [Theory]
     [InlineData(1e20f)]
     [InlineData(1e-30f)]
     [InlineData(3e38f)]
