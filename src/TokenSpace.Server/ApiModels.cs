@@ -10,7 +10,10 @@ namespace TokenSpace.Server;
 /// <summary>A loaded space: <c>/api/spaces</c> lists them.</summary>
 /// <param name="Metadata">The <c>--metadata</c> columns (empty without metadata).</param>
 /// <param name="Snapshots">Whether <c>/api/snapshots</c> has frames for it (a checkpoint trained with <c>--snapshot-every</c>).</param>
-public sealed record SpaceInfo(string Name, int Count, int Dimensions, string Source, IReadOnlyList<string> Metadata, bool Snapshots);
+/// <param name="Approximate">Whether it has an approximate-neighbour index (<c>tokenspace index build</c>): cosine neighbours then come
+/// from the index, as <c>neighbors --approx</c> finds them, unless a query asks <c>exact=1</c>.</param>
+public sealed record SpaceInfo(string Name, int Count, int Dimensions, string Source, IReadOnlyList<string> Metadata, bool Snapshots,
+    bool Approximate);
 
 /// <summary><c>/api/keys</c>: keys by prefix, or close spellings of a key.</summary>
 public sealed record KeysResult(IReadOnlyList<string> Keys);
@@ -53,7 +56,10 @@ public sealed record ProjectionResult(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? KlDivergence = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Iterations = null);
 
-/// <summary>The first event of a streamed t-SNE, sent at once: <c>points</c> to map in <c>total</c> iterations (the computation may still wait for a slot).</summary>
+/// <summary>
+/// The first event of a streamed t-SNE, sent at once: <c>points</c> to map in <c>total</c> iterations (the computation
+/// may still wait for a slot).
+/// </summary>
 public sealed record ProjectionStart(int Points, int Total);
 
 /// <summary>One event of a streamed t-SNE: the layout after <c>iteration</c> of <c>total</c>.</summary>

@@ -134,7 +134,9 @@ sealed class Projections(Catalog catalog) : IDisposable
         }
         try
         {
-            return await Task.Run(() =>
+            // A thread of its own: a t-SNE computes for seconds, and on two cores a thread-pool thread held that long
+            // starves the requests (the pool starts with one thread a core and adds more only slowly).
+            return await Task.Factory.StartNew(() =>
             {
                 Interlocked.Increment(ref active);
                 try
@@ -145,7 +147,7 @@ sealed class Projections(Catalog catalog) : IDisposable
                 {
                     Interlocked.Decrement(ref active);
                 }
-            }, cancellationToken);
+            }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         finally
         {

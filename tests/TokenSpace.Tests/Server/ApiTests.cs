@@ -221,7 +221,7 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToList();
         Assert.Equal(["/api/spaces", "/api/keys", "/api/neighbors", "/api/analogy", "/api/projection", "/api/export", "/api/axes", "/api/snapshots"], paths);
         var parameters = document["paths"]!["/api/neighbors"]!["get"]!["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
-        Assert.Equal(["space", "word", "positive", "negative", "vector", "k", "metric"], parameters);
+        Assert.Equal(["space", "word", "positive", "negative", "vector", "k", "metric", "exact"], parameters);
         var projection = document["paths"]!["/api/projection"]!["get"]!["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
         Assert.Equal(["space", "method", "top", "words", "around", "k", "dims", "neighbors", "min_dist", "perplexity", "iterations", "seed", "stream"], projection);
     }
