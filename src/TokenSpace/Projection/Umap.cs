@@ -68,9 +68,10 @@ public delegate void UmapProgress(int epoch, ReadOnlySpan<double> layout);
 /// walking: the vertices are split into fixed units, each unit walks its vertices' edges in order with its own random
 /// stream, and the moved points are published when the epoch ends. The results are bit-identical for any
 /// <see cref="Threads.Count"/>.</para>
-/// <para>umap-learn moves both ends of a sampled edge; the graph is symmetric and both directions of a pair are sampled
-/// equally often, so here a point takes the attraction of its own edge twice instead and never writes another's
-/// coordinates.</para>
+/// <para>umap-learn moves both ends of a sampled edge; here a point moves only along its own edges (the graph is symmetric,
+/// so the other end moves along the mirror edge) and never writes another's coordinates. Taking that attraction twice, to
+/// match umap-learn's count of moves, overshoots: both ends move towards where the other was (trustworthiness(10) on
+/// 5,000 GloVe words 0.880 against 0.909 once).</para>
 /// </remarks>
 public static class Umap
 {
@@ -248,9 +249,8 @@ public static class Umap
                         {
                             double power = MathF.Pow((float)d2, (float)b);
                             double coefficient = -2 * a * b * power / d2 / (a * power + 1);
-                            // Twice: once for this edge, once for its mirror, whose move of this point umap-learn makes.
-                            yx += 2 * alpha * Math.Clamp(coefficient * dx, -Clip, Clip);
-                            yy += 2 * alpha * Math.Clamp(coefficient * dy, -Clip, Clip);
+                            yx += alpha * Math.Clamp(coefficient * dx, -Clip, Clip);
+                            yy += alpha * Math.Clamp(coefficient * dy, -Clip, Clip);
                         }
                         nextSample[e] += period[e];
 
