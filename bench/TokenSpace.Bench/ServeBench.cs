@@ -8,9 +8,14 @@ namespace TokenSpace.Bench;
 /// <c>serve</c>: the explorer on loopback with GloVe 100d (the real host, Kestrel, in this process), driven by
 /// Debian's <c>wrk</c> on <c>/api/neighbors</c> over 2,000 different words at 1, 16 and 64 connections; then a
 /// long run sampling the process's RSS; then 100 clients that open a t-SNE stream and leave, after which the
-/// process's CPU time is watched while idle. JSON lines on stdout; the load average is on each line.
+/// process's CPU time is watched while idle. JSON lines on stdout; the load average is on each line. Each round also
+/// reports the server's CPU time per request (this process serves, wrk is another): unlike requests/s it hardly moves when
+/// other jobs load the machine, and 2,000 / it is what two idle cores could serve.
 /// </summary>
-/// <remarks>Options: <c>--seconds N</c> per connection count (20), <c>--soak-seconds N</c> (300, 0 skips), <c>--streams N</c> (100).</remarks>
+/// <remarks>
+/// Options: <c>--seconds N</c> per connection count (20), <c>--connections 1,16,64</c>, <c>--soak-seconds N</c> (300, 0 skips),
+/// <c>--streams N</c> (100).
+/// </remarks>
 static class ServeBench
 {
     public static void Run(string[] args)
@@ -24,11 +29,19 @@ static class ServeBench
         string script = WriteScript(host.Vectors.Keys);
         // One warm-up round so the first measured round does not pay for the JIT.
         Wrk(script, url, 4, 5);
-        foreach (int connections in new[] { 1, 16, 64 })
+        foreach (int connections in (Measure.Option(args, "--connections") ?? "1,16,64").Split(',').Select(int.Parse))
         {
             long before = Rss();
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var result = Wrk(script, url, connections, seconds);
-            Measure.Emit(result with { RssBeforeMb = Mb(before), RssAfterMb = Mb(Rss()), LoadAverage = LoadAverage() });
+            double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
+            Measure.Emit(result with
+            {
+                RssBeforeMb = Mb(before),
+                RssAfterMb = Mb(Rss()),
+                ServerCpuMsPerRequest = Math.Round(cpuMs / Math.Max(1, result.Requests), 3),
+                LoadAverage = LoadAverage(),
+            });
         }
         if (soak > 0) Soak(script, url, soak);
         Streams(url, streams);
@@ -40,6 +53,7 @@ static class ServeBench
     {
         public double? RssBeforeMb { get; init; }
         public double? RssAfterMb { get; init; }
+        public double? ServerCpuMsPerRequest { get; init; }
         public string? LoadAverage { get; init; }
     }
 
@@ -110,6 +124,10 @@ static class ServeBench
     /// </summary>
     static void Streams(string url, int count)
     {
+        // The clients live in the server's process: threads for them up front, so that on two loaded cores the measurement
+        // is of the server answering, not of the thread pool slowly adding threads for the clients' continuations.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(Math.Max(workers, count + 8), io);
         using var client = new HttpClient { BaseAddress = new Uri(url), Timeout = Timeout.InfiniteTimeSpan };
         var clock = Stopwatch.StartNew();
         var clients = Enumerable.Range(0, count).Select(async i =>

@@ -35,7 +35,7 @@ static class Api
 
     static IEnumerable<SpaceInfo> Spaces(Catalog catalog) =>
         catalog.All.Select(s => new SpaceInfo(s.Name, s.Vectors.Count, s.Vectors.Dimensions, s.Source, catalog.Metadata?.Columns ?? [],
-            s.RunDirectory is not null && Snapshots.List(s.RunDirectory).Count > 0));
+            s.RunDirectory is not null && Snapshots.List(s.RunDirectory).Count > 0, s.Vectors.Index is not null));
 
     static KeysResult Keys(Catalog catalog,
         [Description("A loaded space's name (default: the first)")] string? space,
@@ -58,25 +58,31 @@ static class Api
         [Description("Comma-separated keys to subtract; at most 100")] string? negative,
         [Description("Comma-separated floats, one per dimension: neighbours of this vector")] string? vector,
         [Description("Neighbours to return, 1–1000 (default 10)")] string? k,
-        [Description("cosine (default: similarity) or euclidean (distance of the raw vectors; with word or vector)")] string? metric)
+        [Description("cosine (default: similarity) or euclidean (distance of the raw vectors; with word or vector)")] string? metric,
+        [Description("1: search every row even when the space has an approximate index (whose answers cosine queries get by default)")]
+        string? exact)
     {
         var s = catalog.Get(space);
         var kv = s.Vectors;
         int top = Bounds.Int(k, "k", 10, 1, Bounds.MaxK);
         string how = Bounds.Choice(metric, "metric", "cosine", "euclidean");
+        // As `neighbors --approx`: the index answers cosine queries; Euclidean ones always scan.
+        bool approximate = kv.Index is not null && Bounds.Int(exact, "exact", 0, 0, 1) == 0;
         Bounds.AtMostOne(("word", word is not null), ("positive", positive is not null), ("vector", vector is not null));
         if (negative is not null && positive is null) throw new ApiException("negative", "negative goes with positive=a,b (the keys to add)");
         if (Bounds.Key(word, "word") is { } w)
         {
             Catalog.Row(s, w, "word");
             return how == "cosine"
-                ? new NeighborsResult(w, Cosine(await catalog.Neighbors(s).MostSimilar([w], [], top)))
+                ? new NeighborsResult(w, Cosine(await MostSimilar(catalog, s, [w], [], top, approximate)))
                 : new NeighborsResult(w, Euclidean(kv.ClosestByDistance(w, top)));
         }
         if (vector is not null)
         {
             var v = Bounds.Floats(vector, "vector", kv.Dimensions);
-            return new NeighborsResult("vector", how == "cosine" ? Cosine(kv.SimilarByVector(v, top)) : Euclidean(kv.ClosestByDistance(v, top)));
+            return new NeighborsResult("vector", how == "cosine"
+                ? Cosine(kv.SimilarByVector(v, top, approximate: approximate))
+                : Euclidean(kv.ClosestByDistance(v, top)));
         }
         if (positive is null) throw new ApiException("word", "give word=KEY, positive=a,b[&negative=c] or vector=x1,x2,…");
         if (how != "cosine") throw new ApiException("metric", "metric=euclidean takes word= or vector=; positive/negative are a cosine query");
@@ -85,8 +91,18 @@ static class Api
         foreach (string key in plus) Catalog.Row(s, key, "positive");
         foreach (string key in minus) Catalog.Row(s, key, "negative");
         string query = string.Join(" + ", plus) + string.Concat(minus.Select(m => $" - {m}"));
-        return new NeighborsResult(query, Cosine(await catalog.Neighbors(s).MostSimilar(plus, minus, top)));
+        return new NeighborsResult(query, Cosine(await MostSimilar(catalog, s, plus, minus, top, approximate)));
     }
+
+    /// <summary>
+    /// Cosine neighbours: exact ones through the space's batcher (one scan serves the queries that arrive together); approximate
+    /// ones from the index, one search each (a graph walk's answer depends on how many it is asked for, so they are not batched).
+    /// </summary>
+    static Task<IReadOnlyList<Neighbor>> MostSimilar(Catalog catalog, Space space, string[] positive, string[] negative, int k,
+        bool approximate) =>
+        approximate
+            ? Task.FromResult(space.Vectors.MostSimilar(positive, negative, k, approximate: true))
+            : catalog.Neighbors(space).MostSimilar(positive, negative, k);
 
     static AnalogyResult Analogy(Catalog catalog,
         [Description("A loaded space's name (default: the first)")] string? space,

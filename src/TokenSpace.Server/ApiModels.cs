@@ -10,7 +10,10 @@ namespace TokenSpace.Server;
 /// <summary>A loaded space: <c>/api/spaces</c> lists them.</summary>
 /// <param name="Metadata">The <c>--metadata</c> columns (empty without metadata).</param>
 /// <param name="Snapshots">Whether <c>/api/snapshots</c> has frames for it (a checkpoint trained with <c>--snapshot-every</c>).</param>
-public sealed record SpaceInfo(string Name, int Count, int Dimensions, string Source, IReadOnlyList<string> Metadata, bool Snapshots);
+/// <param name="Approximate">Whether it has an approximate-neighbour index (<c>tokenspace index build</c>): cosine neighbours then come
+/// from the index, as <c>neighbors --approx</c> finds them, unless a query asks <c>exact=1</c>.</param>
+public sealed record SpaceInfo(string Name, int Count, int Dimensions, string Source, IReadOnlyList<string> Metadata, bool Snapshots,
+    bool Approximate);
 
 /// <summary><c>/api/keys</c>: keys by prefix, or close spellings of a key.</summary>
 public sealed record KeysResult(IReadOnlyList<string> Keys);
@@ -53,7 +56,10 @@ public sealed record ProjectionResult(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? KlDivergence = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Iterations = null);
 
-/// <summary>The first event of a streamed t-SNE, sent at once: <c>points</c> to map in <c>total</c> iterations (the computation may still wait for a slot).</summary>
+/// <summary>
+/// The first event of a streamed t-SNE, sent at once: <c>points</c> to map in <c>total</c> iterations (the computation
+/// may still wait for a slot).
+/// </summary>
 public sealed record ProjectionStart(int Points, int Total);
 
 /// <summary>One event of a streamed t-SNE: the layout after <c>iteration</c> of <c>total</c>.</summary>
@@ -77,12 +83,17 @@ public sealed record SnapshotsResult(string Method, IReadOnlyList<SnapshotFrame>
 /// <summary>The parameters of <c>/api/projection</c> and <c>/api/export</c>: which points, mapped how.</summary>
 public sealed record ProjectionQuery(
     [FromQuery(Name = "space")] [property: Description("A loaded space's name (default: the first)")] string? Space,
-    [FromQuery(Name = "method")] [property: Description("pca (default) or tsne")] string? Method,
-    [FromQuery(Name = "top")] [property: Description("Map the first N keys (most frequent first), 1–100,000 (t-SNE: at most 20,000)")] string? Top,
+    [FromQuery(Name = "method")] [property: Description("pca (default), tsne or umap")] string? Method,
+    [FromQuery(Name = "top")] [property: Description("Map the first N keys (most frequent first), 1–100,000 (t-SNE, UMAP: 20,000)")]
+    string? Top,
     [FromQuery(Name = "words")] [property: Description("Comma-separated keys to map (at most 100)")] string? Words,
     [FromQuery(Name = "around")] [property: Description("Map this key and its k nearest neighbours")] string? Around,
     [FromQuery(Name = "k")] [property: Description("With around: neighbours to map, 2–1000 (default 100)")] string? K,
     [FromQuery(Name = "dims")] [property: Description("2 (default) or 3 (PCA only): 3-D points carry z")] string? Dims,
+    [FromQuery(Name = "neighbors")] [property: Description("UMAP neighbourhood, the point itself counted: 2 to the points (default 15)")]
+    string? Neighbors,
+    [FromQuery(Name = "min_dist")] [property: Description("UMAP min_dist, 0 to 0.99 (default 0.1)")] string? MinDist,
     [FromQuery(Name = "perplexity")] [property: Description("t-SNE perplexity (default 30, lowered to (n − 1) / 3 for few points)")] string? Perplexity,
-    [FromQuery(Name = "iterations")] [property: Description("t-SNE iterations, 1–5000 (default 1000)")] string? Iterations,
-    [FromQuery(Name = "seed")] [property: Description("t-SNE seed (default 0)")] string? Seed);
+    [FromQuery(Name = "iterations")] [property: Description("t-SNE iterations, 1–5000 (default 1000); UMAP epochs (default 500 or 200)")]
+    string? Iterations,
+    [FromQuery(Name = "seed")] [property: Description("t-SNE or UMAP seed (default 0)")] string? Seed);

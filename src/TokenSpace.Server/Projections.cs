@@ -8,8 +8,8 @@ using TokenSpace.Vectors;
 namespace TokenSpace.Server;
 
 /// <summary>
-/// <c>/api/projection</c>: the chosen rows of a space mapped by PCA or t-SNE with the library's
-/// <see cref="Pca"/> and <see cref="Tsne"/>, as <c>tokenspace map</c> maps them. At most
+/// <c>/api/projection</c>: the chosen rows of a space mapped by PCA, t-SNE or UMAP with the library's
+/// <see cref="Pca"/>, <see cref="Tsne"/> and <see cref="Umap"/>, as <c>tokenspace map</c> maps them. At most
 /// <see cref="Concurrent"/> projections compute at once; the others wait (and give up when their client leaves).
 /// </summary>
 sealed class Projections(Catalog catalog) : IDisposable
@@ -17,7 +17,10 @@ sealed class Projections(Catalog catalog) : IDisposable
     /// <summary>Most points t-SNE maps: its exact neighbour search is O(n²) (20,000 points take tens of seconds on 2 cores).</summary>
     public const int MaxTsnePoints = 20_000;
 
-    /// <summary>Most t-SNE iterations a request may ask for.</summary>
+    /// <summary>Most points UMAP maps: its exact neighbour search is O(n²) too.</summary>
+    public const int MaxUmapPoints = 20_000;
+
+    /// <summary>Most t-SNE iterations (or UMAP epochs) a request may ask for.</summary>
     public const int MaxIterations = 5_000;
 
     /// <summary>Least time between two frames of a stream, so a large map does not flood the client.</summary>
@@ -35,15 +38,16 @@ sealed class Projections(Catalog catalog) : IDisposable
     public int Waiting => Volatile.Read(ref waiting);
 
     /// <summary>A checked projection request: the rows to map and how.</summary>
-    public sealed record Request(Space Space, string Method, int Dimensions, string[] Keys, float[] Matrix, TsneOptions? Tsne, HashSet<string> Marked);
+    public sealed record Request(Space Space, string Method, int Dimensions, string[] Keys, float[] Matrix, TsneOptions? Tsne,
+        HashSet<string> Marked, UmapOptions? Umap = null);
 
     /// <summary>Reads and checks the parameters of a projection (shared by <c>/api/projection</c> and <c>/api/export</c>).</summary>
     public Request Parse(ProjectionQuery query)
     {
         var s = catalog.Get(query.Space);
-        string how = Bounds.Choice(query.Method, "method", "pca", "tsne");
+        string how = Bounds.Choice(query.Method, "method", "pca", "tsne", "umap");
         int dimensions = Bounds.Int(query.Dims, "dims", 2, 2, 3);
-        if (how == "tsne" && dimensions == 3) throw new ApiException("dims", "t-SNE maps to 2-D only; use method=pca for 3-D");
+        if (how != "pca" && dimensions == 3) throw new ApiException("dims", $"{how} maps to 2-D only; use method=pca for 3-D");
         var (keys, marked) = Select(s, query.Top, query.Words, query.Around, query.K);
         int n = keys.Length;
         if (n < 3)
@@ -51,6 +55,23 @@ sealed class Projections(Catalog catalog) : IDisposable
             throw new ApiException(query.Words is not null ? "words" : query.Around is not null ? "k" : "top", $"a map needs at least 3 points, got {n}");
         }
         if (how == "tsne" && n > MaxTsnePoints) throw new ApiException("top", $"t-SNE maps at most {MaxTsnePoints:N0} points, asked for {n:N0}; use method=pca for more");
+        if (how == "umap" && n > MaxUmapPoints)
+        {
+            throw new ApiException("top", $"UMAP maps at most {MaxUmapPoints:N0} points, asked for {n:N0}; use method=pca for more");
+        }
+        UmapOptions? umap = null;
+        if (how == "umap")
+        {
+            double minDist = Bounds.Double(query.MinDist, "min_dist", -1, 0.99) ?? 0.1;
+            if (minDist < 0) throw new ApiException("min_dist", $"min_dist must be at least 0, got {minDist}");
+            umap = new UmapOptions
+            {
+                Neighbors = Bounds.Int(query.Neighbors, "neighbors", Math.Min(15, n), 2, n),
+                MinDist = minDist,
+                Epochs = Bounds.Int(query.Iterations, "iterations", 1, MaxIterations),
+                Seed = Bounds.Int(query.Seed, "seed", 0, 0, int.MaxValue),
+            };
+        }
         TsneOptions? tsne = null;
         if (how == "tsne")
         {
@@ -66,7 +87,7 @@ sealed class Projections(Catalog catalog) : IDisposable
         int d = kv.Dimensions;
         var matrix = new float[(long)n * d];
         for (int r = 0; r < n; r++) kv.GetVector(keys[r]).CopyTo(matrix.AsSpan(r * d, d));
-        return new Request(s, how, dimensions, keys, matrix, tsne, marked);
+        return new Request(s, how, dimensions, keys, matrix, tsne, marked, umap);
     }
 
     /// <summary>The keys to map: the first <c>top</c>, the listed <c>words</c>, or <c>around</c> a word and its <c>k</c> neighbours.</summary>
@@ -113,7 +134,9 @@ sealed class Projections(Catalog catalog) : IDisposable
         }
         try
         {
-            return await Task.Run(() =>
+            // A thread of its own: a t-SNE computes for seconds, and on two cores a thread-pool thread held that long
+            // starves the requests (the pool starts with one thread a core and adds more only slowly).
+            return await Task.Factory.StartNew(() =>
             {
                 Interlocked.Increment(ref active);
                 try
@@ -124,7 +147,7 @@ sealed class Projections(Catalog catalog) : IDisposable
                 {
                     Interlocked.Decrement(ref active);
                 }
-            }, cancellationToken);
+            }, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         finally
         {
@@ -166,6 +189,11 @@ sealed class Projections(Catalog catalog) : IDisposable
             var pca = Pca.Fit(request.Matrix, n, d, request.Dimensions);
             return new ProjectionResult("pca", request.Dimensions, Points(request, pca.Coordinates, request.Dimensions, withMeta: true), columns,
                 ExplainedVariance: pca.ExplainedVarianceRatio);
+        }
+        if (request.Method == "umap")
+        {
+            var umap = Umap.Fit(request.Matrix, n, d, request.Umap, cancellationToken: cancellationToken);
+            return new ProjectionResult("umap", 2, Points(request, umap.Coordinates, 2, withMeta: true), columns, Iterations: umap.Epochs);
         }
         var tsne = Tsne.Fit(request.Matrix, n, d, request.Tsne, progress, cancellationToken);
         return new ProjectionResult("tsne", 2, Points(request, tsne.Coordinates, 2, withMeta: true), columns,

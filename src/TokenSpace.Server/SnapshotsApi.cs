@@ -23,7 +23,8 @@ static class SnapshotsApi
     };
 
     public static void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/snapshots", Frames).WithSummary("The aligned PCA frames of a checkpoint's wte snapshots, with loss and formation metrics, for the training timeline");
+        api.MapGet("/snapshots", Frames)
+            .WithSummary("The aligned PCA frames of a checkpoint's wte snapshots, with loss and formation metrics (the training timeline)");
 
     static SnapshotsResult Frames(Catalog catalog, [Description("A loaded space's name (default: the first)")] string? space)
     {
@@ -31,7 +32,8 @@ static class SnapshotsApi
         var found = s.RunDirectory is null ? [] : Snapshots.List(s.RunDirectory);
         if (found.Count == 0)
         {
-            throw new ApiException("space", $"{s.Name} has no snapshots; train with --snapshot-every N to record them", StatusCodes.Status404NotFound);
+            throw new ApiException("space", $"{s.Name} has no snapshots; train with --snapshot-every N to record them",
+                StatusCodes.Status404NotFound);
         }
         // Every frame's rows are the ids of the one tokenizer beside them: read the keys once.
         IReadOnlyList<string> keys;
@@ -42,7 +44,10 @@ static class SnapshotsApi
         {
             var frame = snapshot.LoadFrame();
             int rows = frame.Wte.Length / frame.Channels;
-            if (rows != keys.Count) throw new FileFormatException(snapshot.Path, $"wte.weight has {rows} rows; the snapshots' tokenizer has {keys.Count} tokens");
+            if (rows != keys.Count)
+            {
+                throw new FileFormatException(snapshot.Path, $"wte.weight has {rows} rows; its tokenizer has {keys.Count} tokens");
+            }
             frames.Add(new MapFrame(frame.Step, keys, Pca.Fit(frame.Wte, rows, frame.Channels, 2).Coordinates));
             losses[frame.Step] = frame.Loss;
         }
@@ -52,7 +57,10 @@ static class SnapshotsApi
             metrics.TryGetValue(f.Step, out var step) ? step : null))]);
     }
 
-    /// <summary>The records of <c>snapshots/formation.jsonl</c> by step; none when the run logged none (or the log is unreadable: it is extra).</summary>
+    /// <summary>
+    /// The records of <c>snapshots/formation.jsonl</c> by step; none when the run logged none, or when the log cannot be
+    /// read (the metrics are extra: the frames are shown without them).
+    /// </summary>
     static Dictionary<int, FormationStep> FormationLog(string run)
     {
         string path = Path.Combine(Snapshots.Folder(run), Snapshots.FormationLogName);

@@ -1,6 +1,6 @@
 // The server's JSON API (docs/api.md). Every call is a GET; errors come back as application/problem+json.
 
-export interface Space { name: string; count: number; dimensions: number; source: string; metadata: string[]; snapshots: boolean }
+export interface Space { name: string; count: number; dimensions: number; source: string; metadata: string[]; snapshots: boolean; approximate: boolean }
 export interface Neighbor { key: string; similarity: number }
 /** A mapped key; <c>meta</c> holds one value per metadata column of the answer, <c>marked</c> the chosen words. */
 export interface Point { key: string; x: number; y: number; z?: number; meta?: (string | null)[]; marked?: boolean }

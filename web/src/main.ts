@@ -39,12 +39,12 @@ function commit() {
 /** Which points a projection maps: the isolated word and its k neighbours (at least 2: the server's bound), listed words, or the first N keys. */
 function pointChoice() {
   return state.view === 'isolate' && state.sel ? { around: state.sel, k: Math.max(2, state.k) }
-    : state.view === 'words' && state.words ? { words: state.words } : { top: state.method === 'tsne' ? Math.min(state.top, 20000) : state.top };
+    : state.view === 'words' && state.words ? { words: state.words } : { top: state.method === 'pca' ? state.top : Math.min(state.top, 20000) };
 }
 
 /** The map as SVG, drawn by the library's ScatterPlot on the server from the same projection parameters. */
 function exportSvg() {
-  if (state.view === 'axes' || state.view === 'timeline') return status('SVG export draws PCA and t-SNE maps; export this view as CSV or JSON', true);
+  if (state.view === 'axes' || state.view === 'timeline') return status('SVG export draws PCA, t-SNE and UMAP maps; export this view as CSV or JSON', true);
   const link = document.createElement('a');
   link.href = api.url('/api/export', { space: state.space, method: state.method, ...pointChoice(), color: metadata.includes(state.color) ? state.color : undefined });
   link.download = `${state.space}-${state.method}.svg`;
@@ -65,7 +65,8 @@ async function loadView() {
       return;
     }
     const tsne = state.method === 'tsne';
-    const dims = state.dims === 3 && !tsne ? 3 : 2;
+    // t-SNE and UMAP map to 2-D only.
+    const dims = state.dims === 3 && state.method === 'pca' ? 3 : 2;
     const common = { space: state.space, method: state.method, dims: dims === 3 ? 3 : undefined };
     // The isolated word and its k neighbours (at least 2: the server's bound), or the view's own choice of points.
     const choice = pointChoice();
@@ -89,7 +90,7 @@ async function loadView() {
         status(`${points.length.toLocaleString()} points · ${Math.round(painted - started)} ms`);
       });
     };
-    setPoints(result.points, state.view === 'axes' || tsne ? 2 : dims, result.metadata ?? []);
+    setPoints(result.points, state.view === 'axes' ? 2 : dims, result.metadata ?? []);
   } catch (e) {
     if (token === loadToken && (e as Error).name !== 'AbortError') status(`map: ${(e as Error).message}`, true);
   }

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using TokenSpace.Formats;
+using TokenSpace.IO;
 using TokenSpace.Server;
+using TokenSpace.Vectors;
 
 namespace TokenSpace.Cli.Commands;
 
@@ -34,6 +36,7 @@ static class ServeCommand
                 {
                     var loaded = VectorOptions.Load(parse, source);
                     spaces.Add(new Space(UniqueName(source, spaces), source, loaded, Directory.Exists(source) ? source : null));
+                    OpenIndexBeside(loaded, source);
                 }
                 var options = new ExplorerOptions
                 {
@@ -61,6 +64,24 @@ static class ServeCommand
             }
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Attaches the approximate index beside the vectors (<c>tokenspace index build</c>'s default path) when there is one, so the
+    /// explorer's cosine neighbours come from it; one that does not fit these vectors is left out with a warning.
+    /// </summary>
+    static void OpenIndexBeside(KeyedVectors vectors, string source)
+    {
+        string path = ApproximateIndex.PathBeside(VectorOptions.Resolve(source));
+        if (!File.Exists(path)) return;
+        try
+        {
+            vectors.OpenIndex(path);
+        }
+        catch (FileFormatException e)
+        {
+            Console.Error.WriteLine($"warning: {e.Message}; serving exact neighbours (rebuild it: tokenspace index build)");
+        }
     }
 
     /// <summary>The name requests use for <paramref name="source"/>: its file or folder name without extension, made unique with -2, -3, ….</summary>

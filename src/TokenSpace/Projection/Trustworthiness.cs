@@ -21,26 +21,35 @@ public static class Trustworthiness
     /// <param name="embedded">The map, <c>(n, dims)</c> row-major.</param>
     /// <param name="dims">Map dimension.</param>
     /// <param name="k">Neighbours considered; must be below n / 2.</param>
-    /// <exception cref="ArgumentException">The shapes disagree or k is not in [1, n / 2).</exception>
-    public static double Compute(ReadOnlySpan<float> original, int n, int d, ReadOnlySpan<double> embedded, int dims, int k)
+    /// <param name="sample">Points i whose terms are summed (the sum then scaled by n / sample size): an estimate for maps too large
+    /// to score every point, unbiased when the sample is drawn uniformly. Null for all points, the exact value.</param>
+    /// <exception cref="ArgumentException">The shapes disagree, k is not in [1, n / 2), or a sampled index is not in [0, n).</exception>
+    public static double Compute(ReadOnlySpan<float> original, int n, int d, ReadOnlySpan<double> embedded, int dims, int k,
+        IReadOnlyList<int>? sample = null)
     {
         if (original.Length != (long)n * d || embedded.Length != (long)n * dims)
         {
             throw new ArgumentException($"expected {n}x{d} original and {n}x{dims} embedded values, got {original.Length} and {embedded.Length}");
         }
         if (k < 1 || k >= n / 2.0) throw new ArgumentException($"k = {k} must be in [1, n/2 = {n / 2.0})", nameof(k));
+        sample ??= Enumerable.Range(0, n).ToArray();
+        if (sample.Count == 0 || sample.Any(i => i < 0 || i >= n))
+        {
+            throw new ArgumentException($"sampled points must be in [0, {n}) and at least one", nameof(sample));
+        }
 
         int[] mapNeighbours = NearestNeighbours.Search(embedded, n, dims, k);
         var rows = new double[(long)n * d];
         for (int t = 0; t < rows.Length; t++) rows[t] = original[t];
-        int units = (n + RowsPerUnit - 1) / RowsPerUnit;
+        int units = (sample.Count + RowsPerUnit - 1) / RowsPerUnit;
         var penalty = new long[units];
         Threads.For(units, unit =>
         {
             var distance = new double[n];
             long sum = 0;
-            for (int i = unit * RowsPerUnit, end = Math.Min(n, i + RowsPerUnit); i < end; i++)
+            for (int s = unit * RowsPerUnit, end = Math.Min(sample.Count, s + RowsPerUnit); s < end; s++)
             {
+                int i = sample[s];
                 var xi = new ReadOnlySpan<double>(rows, i * d, d);
                 for (int j = 0; j < n; j++) distance[j] = TensorPrimitives.Distance(xi, new ReadOnlySpan<double>(rows, j * d, d));
                 for (int t = 0; t < k; t++)
@@ -56,7 +65,7 @@ public static class Trustworthiness
             }
             penalty[unit] = sum;
         });
-        double total = penalty.Sum();
+        double total = penalty.Sum() * ((double)n / sample.Count);
         return 1 - total * (2.0 / (n * (double)k * (2.0 * n - 3.0 * k - 1.0)));
     }
 }

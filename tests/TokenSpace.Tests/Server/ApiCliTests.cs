@@ -46,4 +46,29 @@ public sealed class ApiCliTests(SmallExplorer explorer) : IClassFixture<SmallExp
         var cli = Cli("analogy", "--vectors", SmallExplorer.SmallPath, "france", "paris", "germany", "--method", method, "--top", "4");
         Assert.True(JsonNode.DeepEquals(cli, api), $"API {api.ToJsonString()}\nCLI {cli.ToJsonString()}");
     }
+
+    [Fact]
+    public async Task Projection_Umap_SameLayoutAsMapCli()
+    {
+        var api = await Get("/api/projection?space=small&method=umap&top=120&neighbors=6&min_dist=0.2&seed=3");
+        string svg = Path.Combine(Path.GetTempPath(), $"tokenspace-umap-{Environment.ProcessId}.svg");
+        try
+        {
+            var cli = Cli("map", "--vectors", SmallExplorer.SmallPath, "--method", "umap", "--top", "120", "--neighbors", "6", "--min-dist", "0.2",
+                "--seed", "3", "--out", svg);
+            Assert.Equal("umap", api["method"]!.GetValue<string>());
+            Assert.Equal(500, api["iterations"]!.GetValue<int>());
+            var apiPoints = api["points"]!.AsArray();
+            var cliPoints = cli["points"]!.AsArray();
+            Assert.Equal(120, apiPoints.Count);
+            for (int i = 0; i < 120; i++)
+            {
+                foreach (string field in new[] { "key", "x", "y" }) Assert.True(JsonNode.DeepEquals(cliPoints[i]![field], apiPoints[i]![field]), $"point {i} {field}");
+            }
+        }
+        finally
+        {
+            File.Delete(svg);
+        }
+    }
 }

@@ -89,6 +89,10 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
     [InlineData("/api/projection?space=small&around=paris&k=1001", "k")]
     [InlineData("/api/projection?space=small&words=paris,paris,big", "words")]
     [InlineData("/api/projection?space=random&method=tsne&top=20001", "top")]
+    [InlineData("/api/projection?space=random&method=umap&top=20001", "top")]
+    [InlineData("/api/projection?space=small&method=umap&top=10&neighbors=11", "neighbors")]
+    [InlineData("/api/projection?space=small&method=umap&top=10&min_dist=-0.5", "min_dist")]
+    [InlineData("/api/projection?space=small&method=umap&top=10&dims=3", "dims")]
     [InlineData("/api/axes?space=small&x=paris&y=big,small", "x")]
     [InlineData("/api/keys?space=small&limit=1001", "limit")]
     public async Task Endpoint_OutOfBounds_BadRequestNamingParameter(string url, string parameter) =>
@@ -217,9 +221,9 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToList();
         Assert.Equal(["/api/spaces", "/api/keys", "/api/neighbors", "/api/analogy", "/api/projection", "/api/export", "/api/axes", "/api/snapshots"], paths);
         var parameters = document["paths"]!["/api/neighbors"]!["get"]!["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
-        Assert.Equal(["space", "word", "positive", "negative", "vector", "k", "metric"], parameters);
+        Assert.Equal(["space", "word", "positive", "negative", "vector", "k", "metric", "exact"], parameters);
         var projection = document["paths"]!["/api/projection"]!["get"]!["parameters"]!.AsArray().Select(p => p!["name"]!.GetValue<string>());
-        Assert.Equal(["space", "method", "top", "words", "around", "k", "dims", "perplexity", "iterations", "seed", "stream"], projection);
+        Assert.Equal(["space", "method", "top", "words", "around", "k", "dims", "neighbors", "min_dist", "perplexity", "iterations", "seed", "stream"], projection);
     }
 
     [Fact]

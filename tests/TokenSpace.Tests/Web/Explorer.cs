@@ -7,8 +7,9 @@ namespace TokenSpace.Tests.Web;
 
 /// <summary>
 /// The explorer as a person meets it: the real <c>tokenspace serve</c> (a child process on a loopback port)
-/// serving a small fixture space, the demo's checkpoint with its snapshots and, when cached, GloVe; and
-/// Debian's Chromium driven by Playwright. Without Chromium every browser test skips with the reason.
+/// serving a small fixture space (with an approximate index beside it), the demo's checkpoint with its
+/// snapshots and, when cached, GloVe; and Debian's Chromium driven by Playwright. Without Chromium every
+/// browser test skips with the reason.
 /// </summary>
 public sealed class Explorer : IAsyncLifetime
 {
@@ -44,6 +45,10 @@ public sealed class Explorer : IAsyncLifetime
         Directory.CreateDirectory(dir);
         Directory.CreateDirectory(ArtifactsDir);
         WriteFixture(Path.Combine(dir, "fixture.tsvec"));
+        // An index beside the fixture: serve finds it and answers the fixture's neighbours from it.
+        var index = Run("index", "build", "--vectors", Path.Combine(dir, "fixture.tsvec"), "--json");
+        await index.WaitForExitAsync(TestContext.Current.CancellationToken);
+        if (index.ExitCode != 0) throw new InvalidOperationException($"index build failed: {await index.StandardError.ReadToEndAsync()}");
         var demo = Run("demo", "--out", DemoDir, "--json");
         await demo.WaitForExitAsync(TestContext.Current.CancellationToken);
         if (demo.ExitCode != 0) throw new InvalidOperationException($"demo failed: {await demo.StandardError.ReadToEndAsync()}");

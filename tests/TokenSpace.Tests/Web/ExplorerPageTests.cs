@@ -64,6 +64,17 @@ public sealed class ExplorerPageTests(Explorer explorer) : IClassFixture<Explore
     }
 
     [Fact]
+    public async Task Serve_IndexBesideTheFixture_AnswersItsNeighboursFromIt()
+    {
+        Assert.SkipWhen(explorer.Browser is null, $"Chromium is not installed at {Explorer.ChromiumPath} (apt-get install chromium)");
+        using var http = new HttpClient { BaseAddress = explorer.BaseAddress };
+        using var spaces = JsonDocument.Parse(await http.GetStringAsync("api/spaces", TestContext.Current.CancellationToken));
+        var approximate = spaces.RootElement.EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("approximate").GetBoolean());
+        Assert.True(approximate[Fixture]);
+        Assert.False(approximate[Path.GetFileName(explorer.DemoDir)]);
+    }
+
+    [Fact]
     public async Task ClickPoint_Tiger_SelectsItAndListsAnimals()
     {
         var page = await explorer.Open($"/?space={Fixture}");
@@ -105,6 +116,20 @@ public sealed class ExplorerPageTests(Explorer explorer) : IClassFixture<Explore
         byte[] after = await map.ScreenshotAsync();
         Assert.NotEqual(before, after);
         await Explorer.Screenshot(page, "fixture-3d");
+    }
+
+    [Fact]
+    public async Task MethodSelector_Umap_DrawsTheMapAndUrlSaysUmap()
+    {
+        var page = await explorer.Open($"/?space={Fixture}");
+        await page.WaitForFunctionAsync("() => document.getElementById('status').textContent.includes('points')");
+        var before = await page.EvaluateAsync<double[]>("() => window.tokenspace.pointAt('tiger')");
+        await page.GetByTestId("method").SelectOptionAsync("umap");
+        await page.WaitForURLAsync(url => url.Contains("method=umap"));
+        // The UMAP layout replaces the PCA one: tiger moves.
+        await page.WaitForFunctionAsync("b => { const p = window.tokenspace.pointAt('tiger'); return p && (p[0] !== b[0] || p[1] !== b[1]); }", before);
+        Assert.Empty(Explorer.Errors(page));
+        await Explorer.Screenshot(page, "fixture-umap");
     }
 
     [Fact]
@@ -152,6 +177,14 @@ public sealed class ExplorerPageTests(Explorer explorer) : IClassFixture<Explore
         await slider.WaitForAsync();
         string last = (await page.GetByTestId("timeline-step").TextContentAsync())!;
         var end = await page.EvaluateAsync<double[]>("() => window.tokenspace.pointAt('a')");
+        // The frames recorded their training loss and the run its formation log: both curves are drawn, a point a frame.
+        int frames = await page.EvaluateAsync<int>("() => Number(document.querySelector('[data-testid=timeline-slider]').max) + 1");
+        foreach (string curve in new[] { "loss", "overlap" })
+        {
+            string points = await page.Locator($"[data-testid=timeline-loss] polyline.{curve}").GetAttributeAsync("points") ?? "";
+            Assert.InRange(points.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length, frames - 1, frames); // the first frame has no loss, nor overlap
+        }
+        Assert.Contains(" · loss ", last);
         await Explorer.Screenshot(page, "demo-timeline");
         var box = (await slider.BoundingBoxAsync())!;
         await page.Mouse.MoveAsync(box.X + box.Width - 4, box.Y + box.Height / 2);
