@@ -19,7 +19,7 @@ static class VectorOptions
 
     public static readonly Option<string?> Format = new("--format")
     {
-        Description = $"Force the input format: {string.Join(", ", VectorsFile.FormatNames.Keys)} (default: detected from the content)",
+        Description = $"Force the input format: {string.Join(", ", VectorsFile.ReadableFormats)} (default: detected from the content)",
     };
 
     public static readonly Option<int?> Limit = new("--limit") { Description = "Read only the first N rows" };

@@ -10,7 +10,9 @@ static class ConvertCommand
     {
         var vectors = VectorOptions.Vectors();
         var output = new Option<string>("--out") { Description = "Output file (a folder for the projector format)", Required = true };
-        var to = new Option<string?>("--to") { Description = $"Output format: {string.Join(", ", VectorsFile.FormatNames.Keys)} (default: from the extension: .bin .txt .vec .glove .tsvec, folder → projector)" };
+        var to = new Option<string?>("--to") { Description = $"Output format: {string.Join(", ", VectorsFile.WritableFormats)} "
+            + "(default: from the extension: .bin .txt .vec .glove .tsvec .npy .safetensors, folder → projector; "
+            + ".npy and .safetensors get NAME.keys.txt beside them)" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace --out when it exists" };
         var command = new Command("convert", "Convert vectors between formats (written atomically)") { vectors, output, to, overwrite };
         VectorOptions.AddLoadOptions(command);

@@ -6,6 +6,7 @@ using TokenSpace.Model;
 using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
+using TokenSpace.Vectors;
 
 namespace TokenSpace.Cli.Commands;
 
@@ -86,7 +87,7 @@ static class DemoCommand
             AnsiConsole.WriteLine();
             var near = new Table().AddColumns("vowel", "nearest tokens in wte (cosine)");
             foreach (var (token, nearest) in neighbours)
-                near.AddRow(token, Markup.Escape(string.Join("  ", nearest.Select(n => $"{n.Token} {n.Cosine:F2}"))));
+                near.AddRow(Markup.Escape(KeyText.Visible(token)), Markup.Escape(string.Join("  ", nearest.Select(n => $"{KeyText.Visible(n.Token)} {n.Cosine:F2}"))));
             AnsiConsole.Write(near);
             foreach (string line in EvaluateFormationCommand.Summary(formation, tokens)) Console.WriteLine(line);
             AnsiConsole.MarkupLine($"checkpoint: [blue]{Markup.Escape(Path.GetFullPath(outDir))}[/]");

@@ -31,11 +31,14 @@ static class DemoMaps
         using (var wte = VectorsFile.Load(outDir))
         {
             var pca = Pca.Fit(wte.Vectors, wte.Count, wte.Dimensions, 2);
+            var (xAxis, yAxis) = MapCommand.AxisNames("pca", pca.ExplainedVarianceRatio);
             ScatterPlot.Write(paths.EmbeddingsMap, wte.Keys, pca.Coordinates, new ScatterOptions
             {
                 Title = "Learned token embeddings (wte) of the demo · PCA",
                 Subtitle = $"{wte.Count} tokens × {wte.Dimensions} dimensions · axes explain {pca.ExplainedVarianceRatio[0]:P1} and {pca.ExplainedVarianceRatio[1]:P1} of the variance",
                 Groups = wte.Keys.Select(LetterGroups.Of).ToArray(),
+                XAxis = xAxis,
+                YAxis = yAxis,
                 FontSize = 14,
                 PointRadius = 6,
             });

@@ -5,6 +5,7 @@ using TokenSpace.Evaluation;
 using TokenSpace.Formats;
 using TokenSpace.IO;
 using TokenSpace.Plotting;
+using TokenSpace.Vectors;
 
 namespace TokenSpace.Cli.Commands;
 
@@ -34,6 +35,7 @@ static class EvaluateFormationCommand
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             string run = parse.GetValue(Snapshots)!;
+            if (parse.GetValue(Out) is { } chart) CliOptions.OutputFile(chart, "--out", ".svg", "an SVG line chart");
             var (report, keys) = Measure(run, parse.GetValue(Groups)!, parse.GetValue(GroupColumn), new FormationOptions { Seed = parse.GetValue(Seed) });
             if (parse.GetValue(Out) is { } svg) Chart(report, svg, $"{VectorOptions.DisplayName(run)}: embeddings forming during training");
             if (parse.GetValue(CliOptions.Json))
@@ -75,7 +77,7 @@ static class EvaluateFormationCommand
         var settled = report.WteSettled;
         int median = settled.Order().ElementAt(settled.Length / 2);
         var latest = settled.Select((step, i) => (Step: step, Key: keys[i])).OrderByDescending(s => s.Step).Take(3)
-            .Select(s => $"{Shown(s.Key)} {s.Step:N0}");
+            .Select(s => $"{KeyText.Visible(s.Key)} {s.Step:N0}");
         string silhouette = first.Wte.Silhouette is { } s0 && last.Wte.Silhouette is { } s1 ? $" · group silhouette {s0:F2} → {s1:F2}" : "";
         return
         [
@@ -148,7 +150,4 @@ static class EvaluateFormationCommand
     }
 
     static string F(double? value, string format) => value is { } v ? Markup.Escape(v.ToString(format, CultureInfo.InvariantCulture)) : "";
-
-    /// <summary>A token as printed: a whitespace character shows as a symbol (␣ ↵ ⇥).</summary>
-    internal static string Shown(string token) => token.Length == 1 && char.IsWhiteSpace(token[0]) ? token switch { " " => "␣", "\n" => "↵", _ => "⇥" } : token;
 }

@@ -24,15 +24,15 @@ static class HeatmapCommand
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             string path = parse.GetValue(vectors)!;
+            string outPath = CliOptions.OutputFile(parse.GetValue(output)!, "--out", ".svg", "an SVG heatmap");
             bool byPosition = parse.GetValue(positions);
             string? list = parse.GetValue(words);
             if (byPosition == (list is not null)) throw new ArgumentException("give exactly one of --positions and --words");
             if (parse.GetValue(count) < 2) throw new ArgumentException($"--count must be at least 2, got {parse.GetValue(count)}");
 
-            string[] keys = list is null ? [] : LoadedVectors.SplitWords(list);
-            if (!byPosition && keys.Length < 2) throw new ArgumentException($"--words needs at least 2 words to compare, got {keys.Length}");
-
             using var all = VectorOptions.Load(parse, path, defaultTensor: byPosition ? "wpe" : null);
+            string[] keys = list is null ? [] : CommaList.Keys(list, all);
+            if (!byPosition && keys.Length < 2) throw new ArgumentException($"--words needs at least 2 words to compare, got {keys.Length}");
             // Only a checkpoint's wpe (keys pos:0, pos:1, …) has positions; the first rows of word vectors do not.
             if (byPosition && (all.Count == 0 || all.Keys[0] != "pos:0")) throw new ArgumentException($"--positions needs a checkpoint or a wpe tensor; {path} has word keys");
             var chosen = byPosition ? LoadedVectors.Take(all, parse.GetValue(count)) : LoadedVectors.Select(all, keys);
@@ -40,7 +40,6 @@ static class HeatmapCommand
             var labels = byPosition ? Enumerable.Range(0, n).Select(i => i.ToString()).ToArray() : chosen.Keys;
             double[] cosine = HeatmapPlot.CosineSimilarity(chosen.Matrix, n, chosen.Dims);
             string what = byPosition ? $"positions 0–{n - 1}" : $"{n} tokens";
-            string outPath = parse.GetValue(output)!;
             HeatmapPlot.Write(outPath, labels, labels, cosine, new HeatmapOptions
             {
                 Title = parse.GetValue(title) ?? $"{VectorOptions.DisplayName(path)} · cosine similarity of {what}",

@@ -76,8 +76,8 @@ static class InspectCheckpoint
             .AddColumn("nearest in wte (cosine)");
         foreach (var n in neighbours)
         {
-            table.AddRow(Markup.Escape(EvaluateFormationCommand.Shown(n.token)), n.count?.ToString("N0") ?? "",
-                Markup.Escape(string.Join("  ", n.neighbors.Select(x => $"{EvaluateFormationCommand.Shown(x.token)} {x.cosine:F2}"))));
+            table.AddRow(Markup.Escape(KeyText.Visible(n.token)), n.count?.ToString("N0") ?? "",
+                Markup.Escape(string.Join("  ", n.neighbors.Select(x => $"{KeyText.Visible(x.token)} {x.cosine:F2}"))));
         }
         AnsiConsole.Write(table);
         if (bands is null)

@@ -67,7 +67,7 @@ static class InspectCommand
             table.AddRow("norms", $"min {info.norm_min:F4}  mean {info.norm_mean:F4}  max {info.norm_max:F4}  zero rows {info.zero_rows}");
             if (info.subwords is { } sub)
                 table.AddRow("subwords", $"character {sub.min_n}–{sub.max_n}-grams in {sub.buckets} buckets: words outside the vocabulary have vectors");
-            foreach (var r in rows) table.AddRow(Markup.Escape(r.key), Markup.Escape($"‖v‖ {r.norm:F4}  [{string.Join(", ", r.head.Select(v => v.ToString("F4")))}{(kv.Dimensions > 5 ? ", …" : "")}]"));
+            foreach (var r in rows) table.AddRow(Markup.Escape(KeyText.Visible(r.key)), Markup.Escape($"‖v‖ {r.norm:F4}  [{string.Join(", ", r.head.Select(v => v.ToString("F4")))}{(kv.Dimensions > 5 ? ", …" : "")}]"));
             AnsiConsole.Write(table);
             return 0;
         }));

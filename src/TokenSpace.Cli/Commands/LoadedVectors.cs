@@ -8,12 +8,6 @@ namespace TokenSpace.Cli.Commands;
 /// <param name="Dims">Dimension of a row.</param>
 sealed record LoadedVectors(string[] Keys, float[] Matrix, int Dims)
 {
-    /// <summary>
-    /// The keys of a <c>--words</c> list: split at commas and kept exactly as written (a GPT-2 key such
-    /// as <c>" king"</c> starts with a space); only empty entries are dropped.
-    /// </summary>
-    public static string[] SplitWords(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries);
-
     /// <summary>The rows of the given keys of <paramref name="vectors"/>, in that order.</summary>
     /// <exception cref="ArgumentException">A key is listed twice.</exception>
     /// <exception cref="KeyNotFoundException">Some keys are absent; the message lists them.</exception>

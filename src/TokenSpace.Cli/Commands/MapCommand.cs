@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Spectre.Console;
 using TokenSpace.Formats;
 using TokenSpace.IO;
@@ -17,6 +18,9 @@ static class MapCommand
     // Above this, mapping every key unasked would take long and draw an unreadable map.
     const int AllKeysLimit = 10_000;
 
+    /// <summary>Maps of at most this many points are labelled unless asked not to: a person reads them word by word.</summary>
+    public const int LabelledPoints = 100;
+
     public static Command Create()
     {
         var vectors = new Option<string?>("--vectors") { Description = VectorOptions.Vectors().Description };
@@ -26,7 +30,11 @@ static class MapCommand
         var words = new Option<string?>("--words") { Description = "Comma-separated keys to map" };
         var top = new Option<int?>("--top") { Description = "Map the first N keys of the file (most frequent first in GloVe / word2vec files)" };
         var wordsFile = new Option<string?>("--words-file") { Description = "File with one key per line to map" };
-        var labels = new Option<bool>("--labels") { Description = "Draw the keys as labels (overlapping ones are left out; every point has a tooltip)" };
+        var labels = new Option<bool?>("--labels")
+        {
+            Description = "Draw the keys as labels (overlapping ones are left out; every point has a tooltip); "
+                + $"default: for maps of at most {LabelledPoints} points, --labels false turns them off",
+        };
         var groups = new Option<string?>("--groups") { Description = "Metadata TSV with a header: key<TAB>column…; points are coloured by one column. 'letters': vowel / consonant / BOS / other (default with --snapshots)" };
         var groupColumn = new Option<string?>("--group-column") { Description = "Metadata column to colour by (default: the second)" };
         var output = new Option<string>("--out") { Description = "SVG file to write (with --snapshots: the HTML page; frames go to a folder beside it)", Required = true };
@@ -51,6 +59,9 @@ static class MapCommand
             string? path = parse.GetValue(vectors);
             string? run = parse.GetValue(snapshots);
             if ((path is null) == (run is null)) throw new ArgumentException("give exactly one of --vectors and --snapshots");
+            string outPath = run is null
+                ? CliOptions.OutputFile(parse.GetValue(output)!, "--out", ".svg", "an SVG map (with --snapshots: an .html page)")
+                : CliOptions.OutputFile(parse.GetValue(output)!, "--out", ".html", "an HTML page (without --snapshots: an .svg map)");
             bool json = parse.GetValue(CliOptions.Json);
             string how = parse.GetValue(method)!;
             Func<KeyedVectors, LoadedVectors> choose = all => Choose(all, parse.GetValue(words), parse.GetValue(top), parse.GetValue(wordsFile));
@@ -106,18 +117,21 @@ static class MapCommand
             }
 
             string? groupsPath = parse.GetValue(groups);
-            var map = ScatterPlot.Write(parse.GetValue(output)!, chosen.Keys, xy, new ScatterOptions
+            bool labelled = parse.GetValue(labels) ?? n <= LabelledPoints;
+            var (xAxis, yAxis) = AxisNames(how, explained);
+            var map = ScatterPlot.Write(outPath, chosen.Keys, xy, new ScatterOptions
             {
                 Title = parse.GetValue(title) ?? $"{VectorOptions.DisplayName(path!)} · {MethodName(how)}",
                 Subtitle = detail,
-                Labels = parse.GetValue(labels),
+                Labels = labelled,
+                XAxis = xAxis,
+                YAxis = yAxis,
                 Groups = groupsPath is null ? null : Groups(groupsPath, parse.GetValue(groupColumn), chosen.Keys),
             });
 
             if (json)
             {
                 var points = chosen.Keys.Select((k, i) => new { key = k, x = xy[2 * i], y = xy[2 * i + 1] }).ToArray();
-                string outPath = parse.GetValue(output)!;
                 int placed = map.LabelsPlaced, dropped = map.LabelsDropped;
                 object document = how switch
                 {
@@ -149,20 +163,27 @@ static class MapCommand
                 string start = umap.Init.ToString().ToLowerInvariant();
                 table.AddRow("UMAP", $"{umap.Epochs} epochs, {start} start, graph of {umap.Components:N0} component(s)");
             }
-            if (parse.GetValue(labels)) table.AddRow("labels", $"{map.LabelsPlaced:N0} placed, {map.LabelsDropped:N0} left out to avoid overlaps");
-            table.AddRow("wrote", Markup.Escape(parse.GetValue(output)!));
+            if (labelled) table.AddRow("labels", $"{map.LabelsPlaced:N0} placed, {map.LabelsDropped:N0} left out to avoid overlaps");
+            table.AddRow("wrote", Markup.Escape(outPath));
             AnsiConsole.Write(table);
             return 0;
         }));
         return command;
     }
 
+    /// <summary>The axes' names: <c>PC1 34.8 %</c> (the share of the variance it explains) for PCA, <c>t-SNE 1</c>, <c>UMAP 1</c>.</summary>
+    internal static (string X, string Y) AxisNames(string method, double[]? explained) => method == "pca"
+        ? (Pc(1, explained![0]), Pc(2, explained[1]))
+        : ($"{MethodName(method)} 1", $"{MethodName(method)} 2");
+
+    static string Pc(int axis, double share) => string.Create(CultureInfo.InvariantCulture, $"PC{axis} {100 * share:0.0} %");
+
     /// <summary>The rows to map: the listed words, the first N, or those of a words file (at most one of them; none means all, up to <see cref="AllKeysLimit"/>).</summary>
     static LoadedVectors Choose(KeyedVectors all, string? words, int? top, string? wordsFile)
     {
         int given = (words is null ? 0 : 1) + (top is null ? 0 : 1) + (wordsFile is null ? 0 : 1);
         if (given > 1) throw new ArgumentException("give at most one of --words, --top and --words-file");
-        if (words is not null) return LoadedVectors.Select(all, LoadedVectors.SplitWords(words));
+        if (words is not null) return LoadedVectors.Select(all, CommaList.Keys(words, all));
         if (top is { } count)
         {
             if (count < 1) throw new ArgumentException($"--top must be at least 1, got {count}");

@@ -92,7 +92,7 @@ static class SetCommands
         var second = new Option<string>("--second") { Description = "Second set of keys, comma-separated", Required = true };
         return Verb("n-similarity", "Cosine similarity of the means of two sets of keys (gensim's n_similarity)", (p, kv) =>
         {
-            float s = kv.NSimilarity(LoadedVectors.SplitWords(p.GetValue(first)!), LoadedVectors.SplitWords(p.GetValue(second)!));
+            float s = kv.NSimilarity(CommaList.Keys(p.GetValue(first)!, kv), CommaList.Keys(p.GetValue(second)!, kv));
             return (new { similarity = s }, F(s));
         }, first, second);
     }
@@ -106,10 +106,7 @@ static class SetCommands
         var strict = new Option<bool>("--strict") { Description = "Fail on an unknown key (gensim's ignore_missing=False)" };
         return Verb("mean-vector", "The weighted mean of some keys' vectors (gensim's get_mean_vector)", (p, kv) =>
         {
-            var w = p.GetValue(weights) is { } list
-                ? list.Split(',').Select(x => double.TryParse(x, CultureInfo.InvariantCulture, out double v) ? v
-                    : throw new ArgumentException($"--weights: '{x}' is not a number")).ToArray()
-                : null;
+            var w = p.GetValue(weights) is { } list ? CommaList.Numbers(list, "--weights") : null;
             var mean = kv.GetMeanVector(p.GetValue(words)!, w, preNormalize: !p.GetValue(raw), postNormalize: p.GetValue(unit), ignoreMissing: !p.GetValue(strict));
             return (new { vector = mean }, string.Join(' ', mean.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
         }, words, weights, raw, unit, strict);

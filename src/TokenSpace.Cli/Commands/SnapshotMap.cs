@@ -48,16 +48,24 @@ static class SnapshotMap
         Func<int, TsneOptions> tsneOptions, Func<IReadOnlyList<string>, string?[]> groups, string? title = null)
     {
         var frames = new List<MapFrame>();
+        double[]? explained = null; // the last frame's, whose axes every frame is aligned to
         foreach (var frame in Find(run))
         {
             LoadedVectors rows;
             using (var kv = frame.Load()) rows = choose(kv);
             int n = rows.Keys.Length;
             if (n < 3) throw new ArgumentException($"a map needs at least 3 points, got {n}");
-            double[] xy = tsne
-                ? Tsne.Fit(rows.Matrix, n, rows.Dims, tsneOptions(n)).Coordinates
-                : Pca.Fit(rows.Matrix, n, rows.Dims, 2).Coordinates;
-            frames.Add(new MapFrame(frame.Step, rows.Keys, xy));
+            double[] xy;
+            if (tsne)
+            {
+                xy = Tsne.Fit(rows.Matrix, n, rows.Dims, tsneOptions(n)).Coordinates;
+            }
+            else
+            {
+                var pca = Pca.Fit(rows.Matrix, n, rows.Dims, 2);
+                (xy, explained) = (pca.Coordinates, pca.ExplainedVarianceRatio);
+            }
+            frames.Add(new MapFrame(frame.Step, rows.Keys, xy, frame.LoadTrainLoss()));
         }
         string framesDir = FramesDirectory(page);
         if (Directory.Exists(framesDir))
@@ -65,8 +73,12 @@ static class SnapshotMap
             foreach (string stale in Directory.EnumerateFiles(framesDir, "step-*.svg")) File.Delete(stale);
         }
         var keys = frames[^1].Keys;
+        var (x, y) = MapCommand.AxisNames(tsne ? "tsne" : "pca", explained);
+        string of = string.Create(CultureInfo.InvariantCulture, $" (step {frames[^1].Step:N0})");
         TrainingAnimation.Write(page, frames, framesDir, new AnimationOptions
         {
+            XAxis = x + of,
+            YAxis = y + of,
             Title = title ?? $"{VectorOptions.DisplayName(run)}: token embeddings (wte) forming during training · {(tsne ? "t-SNE" : "PCA")}",
             Groups = groups(keys),
         });

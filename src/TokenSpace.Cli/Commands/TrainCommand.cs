@@ -205,7 +205,8 @@ static class TrainCommand
     /// <summary>
     /// Trains (or resumes) into <paramref name="outDir"/>: a checkpoint before the first step of a fresh run, at every
     /// evaluation, at the end, and when Ctrl-C stops the run (a second Ctrl-C aborts at once). Prints progress lines
-    /// (loss, tokens/s over the last interval, ETA) unless quiet, and a live bar on stderr when it is a terminal. A
+    /// (loss, tokens/s over the last interval, an ETA smoothed over the intervals: <see cref="StepRate"/>)
+    /// unless quiet, and a live bar on stderr when it is a terminal. A
     /// diverging run stops with an error before its bad numbers reach a checkpoint.
     /// </summary>
     internal static Result Run(string dataPath, string? valPath, ModelSource source, TrainOptions options, string outDir, RunSettings settings)
@@ -271,16 +272,18 @@ static class TrainCommand
             savedStep = trainer.Step;
         }
 
-        // The last progress line: its time, step and training tokens/clock, for the rate now and the ETA.
+        // The last progress line: its time, step and training tokens/clock, for the rate now and the ETA (smoothed
+        // over the intervals, wall time, so evaluations and saves count too).
         long lineTime = Stopwatch.GetTimestamp();
         int lineStep = trainer.Step;
         (long Tokens, TimeSpan Clock) lineWork = (0, TimeSpan.Zero);
+        var stepRate = new StepRate();
         string rates = "";
         string Rates()
         {
-            var time = Stopwatch.GetElapsedTime(lineTime);
+            stepRate.Add(trainer.Step - lineStep, Stopwatch.GetElapsedTime(lineTime).TotalSeconds);
             double rate = (tokens - lineWork.Tokens) / Math.Max(1e-9, (clock.Elapsed - lineWork.Clock).TotalSeconds);
-            double eta = time.TotalSeconds / Math.Max(1, trainer.Step - lineStep) * (o.Steps - trainer.Step);
+            double eta = stepRate.Remaining(o.Steps - trainer.Step);
             (lineTime, lineStep, lineWork) = (Stopwatch.GetTimestamp(), trainer.Step, (tokens, clock.Elapsed));
             return rates = $"{rate:N0} tok/s | ETA {Duration(eta)}";
         }

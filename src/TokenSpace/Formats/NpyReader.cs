@@ -115,11 +115,12 @@ static partial class NpyReader
     {
         if (given is not null) return given;
         string stem = Path.ChangeExtension(npyPath, null);
-        foreach (string candidate in new[] { stem + ".keys.txt", stem + ".vocab", stem + ".txt" })
+        foreach (string candidate in new[] { KeysFile.Beside(npyPath), stem + ".vocab", stem + ".txt" })
         {
             if (File.Exists(candidate)) return candidate;
         }
-        throw new FileNotFoundException($"{npyPath}: no keys file beside it; expected {Path.GetFileName(stem)}.keys.txt (one key per line) or pass --keys FILE", stem + ".keys.txt");
+        throw new FileNotFoundException($"{npyPath}: no keys file beside it; expected {Path.GetFileName(KeysFile.Beside(npyPath))} (one key per line) or pass --keys FILE",
+            KeysFile.Beside(npyPath));
     }
 
     /// <summary>One key per line; exactly <paramref name="count"/> of them (a final newline and trailing blank lines are allowed); the first <paramref name="rows"/> are returned.</summary>
@@ -143,6 +144,37 @@ static partial class NpyReader
         }
         if (line < count) throw new FileFormatException(path, $"found {line} keys for the {count} rows of the matrix; is this the right keys file?", line: line + 1);
         return keys.ToArray();
+    }
+
+    /// <summary>
+    /// Writes <paramref name="vectors"/> as a 2-D little-endian float32 <c>.npy</c> (format 1.0, the header padded to
+    /// 64 bytes as NumPy writes it) and its keys beside it (<see cref="KeysFile"/>), each atomically.
+    /// </summary>
+    /// <exception cref="ArgumentException">A key cannot be stored in a keys file.</exception>
+    public static void Write(KeyedVectors vectors, string path)
+    {
+        KeysFile.Write(vectors, path);
+        string dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({vectors.Count}, {vectors.Dimensions}), }}";
+        int total = (10 + dict.Length + 1 + 63) / 64 * 64; // magic, version, length, dict, '\n'
+        if (total - 10 > ushort.MaxValue) throw new ArgumentException("the .npy header does not fit format 1.0");
+        string header = dict.PadRight(total - 10 - 1) + "\n";
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write(Magic);
+            stream.Write([1, 0]);
+            Span<byte> length = stackalloc byte[2];
+            BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)header.Length);
+            stream.Write(length);
+            stream.Write(Encoding.Latin1.GetBytes(header));
+            var row = new float[vectors.Dimensions];
+            for (int i = 0; i < vectors.Count; i++)
+            {
+                vectors.Row(i).CopyTo(row);
+                var bits = MemoryMarshal.Cast<float, int>(row.AsSpan());
+                if (!BitConverter.IsLittleEndian) BinaryPrimitives.ReverseEndianness(bits, bits);
+                stream.Write(MemoryMarshal.AsBytes(row.AsSpan()));
+            }
+        });
     }
 
     static FileFormatException Bad(MappedFile file, string cause, long offset) => new(file.Path, cause, byteOffset: offset);

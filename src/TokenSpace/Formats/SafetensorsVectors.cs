@@ -61,7 +61,10 @@ static class SafetensorsVectors
         string role = Role(entry.Name);
         string[] keys;
         string keysSource = file;
-        if (options.KeysPath is { } keysPath)
+        // A keys file named after a bare file (what convert writes) names its rows, before a tokenizer beside it.
+        bool bare = Path.GetFullPath(file) == Path.GetFullPath(path);
+        string? keysFile = options.KeysPath ?? (bare && File.Exists(KeysFile.Beside(file)) ? KeysFile.Beside(file) : null);
+        if (keysFile is { } keysPath)
         {
             keys = NpyReader.ReadKeys(keysPath, count, rows, options.Utf8Errors);
             keysSource = keysPath;
@@ -76,7 +79,7 @@ static class SafetensorsVectors
             string prefix = role == "wpe" ? "pos:" : "";
             keys = Enumerable.Range(0, rows).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture)).ToArray();
         }
-        var index = options.KeysPath is not null ? KeyDecoder.Index(keys, keysSource, r => (r + 1, null)) : UniqueIndex(keys, keysSource);
+        var index = keysFile is not null ? KeyDecoder.Index(keys, keysSource, r => (r + 1, null)) : UniqueIndex(keys, keysSource);
         long dataOffset = tensors.DataStart + entry.Begin;
         if (entry.DType is "BF16" or "F16") return Mapped(tensors.Path, entry, dataOffset, keys, index, rows, dims);
 
@@ -85,6 +88,17 @@ static class SafetensorsVectors
         int bad = NonFinite.IndexOf(matrix);
         if (bad >= 0) throw NotFinite(file, entry, keys, bad, dims, dataOffset + (long)bad * (entry.End - entry.Begin) / entry.Count);
         return new KeyedVectors(keys, index, matrix, dims, owner: null);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="vectors"/> as one float32 tensor <c>vectors</c> (count, dimensions) and its keys beside it
+    /// (<see cref="KeysFile"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A key cannot be stored in a keys file.</exception>
+    public static void Write(KeyedVectors vectors, string path)
+    {
+        KeysFile.Write(vectors, path);
+        SafetensorsFile.Write(path, [("vectors", [vectors.Count, vectors.Dimensions], vectors.Vectors.ToArray())]);
     }
 
     /// <summary>The first <paramref name="rows"/> rows of a 16-bit tensor as a view of the mapped file, every value checked finite.</summary>

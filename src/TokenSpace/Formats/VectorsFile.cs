@@ -231,7 +231,16 @@ public static class VectorsFile
         return TextVectors.HasControlBytes(row) ? VectorFormat.Word2VecBinary : VectorFormat.Word2VecText;
     }
 
-    /// <summary>The format a file name implies for writing: .bin, .txt (word2vec text), .vec, .glove, .tsvec (native); a folder or .tsv gives the projector TSV pair.</summary>
+    /// <summary>The names of the formats <see cref="Save"/> writes (all but wink-json, npm's JSON, which is only read).</summary>
+    public static IEnumerable<string> WritableFormats => FormatNames.Where(p => p.Value != VectorFormat.WinkJson).Select(p => p.Key);
+
+    /// <summary>The names of the formats <c>Load</c> reads (all but projector, which is only written).</summary>
+    public static IEnumerable<string> ReadableFormats => FormatNames.Where(p => p.Value != VectorFormat.ProjectorTsv).Select(p => p.Key);
+
+    /// <summary>
+    /// The format a file name implies for writing: .bin, .txt (word2vec text), .vec, .glove, .tsvec (native), .npy, .safetensors
+    /// (both with a keys file beside them); a folder or .tsv gives the projector TSV pair.
+    /// </summary>
     public static VectorFormat FormatFromExtension(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
         ".bin" => VectorFormat.Word2VecBinary,
@@ -239,14 +248,17 @@ public static class VectorsFile
         ".vec" => VectorFormat.FastText,
         ".glove" => VectorFormat.GloVe,
         ".tsvec" => VectorFormat.Native,
+        ".npy" => VectorFormat.Npy,
+        ".safetensors" => VectorFormat.Safetensors,
         ".tsv" or "" => VectorFormat.ProjectorTsv,
-        var other => throw new ArgumentException($"cannot tell the format from the extension '{other}'; give it with --to ({string.Join(", ", FormatNames.Keys)})"),
+        var other => throw new ArgumentException($"cannot tell the format from the extension '{other}'; give it with --to ({string.Join(", ", WritableFormats)})"),
     };
 
     /// <summary>
     /// Writes <paramref name="vectors"/> to <paramref name="path"/> atomically (temporary file, flush,
     /// rename). For <see cref="VectorFormat.ProjectorTsv"/>, <paramref name="path"/> is a folder that
-    /// receives <c>vectors.tsv</c> and <c>metadata.tsv</c>.
+    /// receives <c>vectors.tsv</c> and <c>metadata.tsv</c>; <see cref="VectorFormat.Npy"/> and
+    /// <see cref="VectorFormat.Safetensors"/> (one tensor, <c>vectors</c>) get their keys beside them in <c>NAME.keys.txt</c>.
     /// </summary>
     /// <exception cref="ArgumentException">The format cannot be written, or a key cannot be stored in it (whitespace in a text-format key).</exception>
     public static void Save(KeyedVectors vectors, string path, VectorFormat format)
@@ -258,6 +270,8 @@ public static class VectorsFile
             case VectorFormat.GloVe: TextVectors.Write(vectors, path, header: false); break;
             case VectorFormat.Native: NativeVectors.Write(vectors, path); break;
             case VectorFormat.ProjectorTsv: ProjectorTsv.Write(vectors, path); break;
+            case VectorFormat.Npy: NpyReader.Write(vectors, path); break;
+            case VectorFormat.Safetensors: SafetensorsVectors.Write(vectors, path); break;
             default: throw new ArgumentException($"{NameOf(format)} can be read but not written");
         }
     }

@@ -50,6 +50,12 @@ sealed class LabelPlacer
         ForCells(points[2 * i] - radius, points[2 * i + 1] - radius, points[2 * i] + radius, points[2 * i + 1] + radius, c => pointCells[c].Add(i));
 
 
+    /// <summary>Keeps labels out of a rectangle (the legend).</summary>
+    public void Block((double X0, double Y0, double X1, double Y1) box)
+    {
+        if (box.X1 > box.X0) ForCells(box.X0, box.Y0, box.X1, box.Y1, c => labelCells[c].Add(box));
+    }
+
     /// <summary>Finds a place for point <paramref name="i"/>'s label of the given size; returns the text's start x and baseline y.</summary>
     public bool TryPlace(int i, double textWidth, double fontSize, out double x, out double y)
     {

@@ -64,6 +64,12 @@ public sealed record ScatterOptions
 
     /// <summary>The data rectangle to show; null fits the points.</summary>
     public Extent? Extent { get; init; }
+
+    /// <summary>Name of the horizontal axis (<c>PC1 34.8 %</c>, <c>t-SNE 1</c>), written under the map; null for none.</summary>
+    public string? XAxis { get; init; }
+
+    /// <summary>Name of the vertical axis, written up the left side; null for none.</summary>
+    public string? YAxis { get; init; }
 }
 
 /// <summary>A rendered scatter map.</summary>
@@ -75,8 +81,9 @@ public sealed record ScatterMap(string Svg, int LabelsPlaced, int LabelsDropped)
 /// <summary>
 /// SVG scatter maps of 2-D projections: one circle per point (class <c>point</c>, a <c>&lt;title&gt;</c>
 /// tooltip with its key), labels (class <c>label</c>) placed greedily in input order at the first of eight
-/// positions around the point that overlaps no earlier label and no point, colour groups with a legend.
-/// No axes: a projection's axes mean nothing.
+/// positions around the point that overlaps no earlier label, no point and not the legend, colour groups with a
+/// legend in a margin of its own (one colour per group name in every picture: <see cref="Svg.GroupColours"/>),
+/// and the axes named (no ticks: a projection's coordinates have no unit).
 /// </summary>
 public static class ScatterPlot
 {
@@ -102,20 +109,24 @@ public static class ScatterPlot
         double radius = options.PointRadius ?? (n <= 200 ? 4 : n <= 1000 ? 3 : 2);
         var svg = new StringBuilder();
         double top = Margin + (options.Title is null ? 0 : 26) + (options.Subtitle is null ? 0 : 18);
-        var (groupNames, colours) = GroupColours(options.Groups, n);
-        double legendWidth = groupNames.Count == 0 ? 0 : groupNames.Max(name => Svg.TextWidth(name, 12)) + 40;
-        var frame = Frame.Fit(options.Extent ?? Extent.Of(xy), Margin + 8, top + 8, options.Width - Margin - 8 - legendWidth, options.Height - Margin - 8);
+        var groups = GroupColours(options.Groups, n);
+        double legendWidth = groups.Width;
+        // The plot box: the legend has its own margin on the right, the axis names theirs below and on the left.
+        double boxLeft = Margin + (options.YAxis is null ? 0 : AxisSpace), boxRight = options.Width - Margin - legendWidth;
+        double boxBottom = options.Height - Margin - (options.XAxis is null ? 0 : AxisSpace);
+        var frame = Frame.Fit(options.Extent ?? Extent.Of(xy), boxLeft + 8, top + 8, boxRight - 8, boxBottom - 8);
 
         svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{options.Width}\" height=\"{options.Height}\" viewBox=\"0 0 {options.Width} {options.Height}\" font-family=\"{Svg.Font}\">\n");
         svg.Append($"<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         Header(svg, options.Title, options.Subtitle, Margin);
+        Axes(svg, options.XAxis, options.YAxis, boxLeft, top, boxRight, boxBottom);
 
         svg.Append("<g class=\"points\" stroke=\"white\" stroke-width=\"0.6\">\n");
         var screen = new double[2 * n];
         for (int i = 0; i < n; i++)
         {
             (screen[2 * i], screen[2 * i + 1]) = frame.Map(xy[2 * i], xy[2 * i + 1]);
-            svg.Append($"<circle class=\"point\" cx=\"{Svg.N(screen[2 * i])}\" cy=\"{Svg.N(screen[2 * i + 1])}\" r=\"{Svg.N(radius)}\" fill=\"{colours[i]}\">");
+            svg.Append($"<circle class=\"point\" cx=\"{Svg.N(screen[2 * i])}\" cy=\"{Svg.N(screen[2 * i + 1])}\" r=\"{Svg.N(radius)}\" fill=\"{groups.Colours[i]}\">");
             svg.Append($"<title>{Svg.Escape(keys[i], visibleWhitespace: true)}</title></circle>\n");
         }
         svg.Append("</g>\n");
@@ -124,6 +135,7 @@ public static class ScatterPlot
         if (options.Labels)
         {
             var placer = new LabelPlacer(options.Width, options.Height, top, screen, radius, options.LabelsAvoidPoints ?? n <= 1000);
+            placer.Block(groups.Box(boxRight + 8, top));
             svg.Append($"<g class=\"labels\" font-size=\"{Svg.N(options.FontSize)}\" fill=\"#222\" stroke=\"white\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">\n");
             for (int i = 0; i < Math.Min(n, options.MaxLabels); i++)
             {
@@ -141,7 +153,7 @@ public static class ScatterPlot
             svg.Append("</g>\n");
         }
 
-        Legend(svg, groupNames, options.Width - Margin - legendWidth + 8, top);
+        Legend(svg, groups, boxRight + 8, top);
         svg.Append("</svg>\n");
         return new ScatterMap(svg.ToString(), placed, dropped);
     }
@@ -171,41 +183,68 @@ public static class ScatterPlot
         }
     }
 
-    /// <summary>Group names in order of first appearance and each point's colour (grey when ungrouped).</summary>
-    internal static (List<string> Names, string[] Colours) GroupColours(IReadOnlyList<string?>? groups, int n)
+    /// <summary>Room for an axis name beside the plot box, in px.</summary>
+    internal const double AxisSpace = 20;
+
+    /// <summary>A light frame around the plot box and the axes' names: under it, centred, and up its left side.</summary>
+    internal static void Axes(StringBuilder svg, string? x, string? y, double left, double top, double right, double bottom)
     {
-        var names = new List<string>();
-        var colours = new string[n];
-        var index = new Dictionary<string, int>();
-        for (int i = 0; i < n; i++)
+        if (x is null && y is null) return;
+        svg.Append($"<g class=\"axes\" font-size=\"12\" fill=\"#555\">\n");
+        svg.Append($"<rect x=\"{Svg.N(left)}\" y=\"{Svg.N(top)}\" width=\"{Svg.N(right - left)}\" height=\"{Svg.N(bottom - top)}\" ");
+        svg.Append("fill=\"none\" stroke=\"#e4e4e4\"/>\n");
+        if (x is not null)
         {
-            string? group = groups?[i];
-            if (string.IsNullOrEmpty(group))
-            {
-                colours[i] = groups is null ? Svg.Palette[0] : Svg.Ungrouped;
-                continue;
-            }
-            if (!index.TryGetValue(group, out int at))
-            {
-                at = names.Count;
-                index[group] = at;
-                names.Add(group);
-            }
-            // More groups than colours: the colours repeat, the legend still names each group.
-            colours[i] = Svg.Palette[at % Svg.Palette.Length];
+            svg.Append($"<text class=\"x-axis\" x=\"{Svg.N((left + right) / 2)}\" y=\"{Svg.N(bottom + 15)}\" text-anchor=\"middle\">");
+            svg.Append($"{Svg.Escape(x)}</text>\n");
         }
-        return (names, colours);
+        if (y is not null)
+        {
+            double cx = left - 7, cy = (top + bottom) / 2;
+            svg.Append($"<text class=\"y-axis\" x=\"{Svg.N(cx)}\" y=\"{Svg.N(cy)}\" text-anchor=\"middle\" ");
+            svg.Append($"transform=\"rotate(-90 {Svg.N(cx)} {Svg.N(cy)})\">{Svg.Escape(y)}</text>\n");
+        }
+        svg.Append("</g>\n");
     }
 
-    internal static void Legend(StringBuilder svg, List<string> names, double x, double top)
+    /// <summary>The groups of a map: their names in order of first appearance, the colour of each, each point's colour.</summary>
+    internal sealed record Groups(IReadOnlyList<string> Names, IReadOnlyDictionary<string, string> ColourOf, string[] Colours)
     {
-        if (names.Count == 0) return;
+        /// <summary>Width of the legend's margin (0 without groups).</summary>
+        public double Width => Names.Count == 0 ? 0 : Names.Max(name => Svg.TextWidth(name, 12)) + 40;
+
+        /// <summary>The legend's rectangle when drawn at (<paramref name="x"/>, <paramref name="top"/>): labels keep out of it.</summary>
+        public (double X0, double Y0, double X1, double Y1) Box(double x, double top) =>
+            Names.Count == 0 ? (0, 0, 0, 0) : (x, top, x + Width, top + 10 + Names.Count * 18);
+    }
+
+    /// <summary>Each point's colour by its group (<see cref="Svg.GroupColours"/>; grey when ungrouped, blue without groups).</summary>
+    internal static Groups GroupColours(IReadOnlyList<string?>? groups, int n)
+    {
+        var names = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < n; i++)
+        {
+            if (groups?[i] is { Length: > 0 } group && seen.Add(group)) names.Add(group);
+        }
+        var colourOf = Svg.GroupColours(names);
+        var colours = new string[n];
+        for (int i = 0; i < n; i++)
+        {
+            colours[i] = groups?[i] is { Length: > 0 } group ? colourOf[group] : groups is null ? Svg.Palette[0] : Svg.Ungrouped;
+        }
+        return new Groups(names, colourOf, colours);
+    }
+
+    internal static void Legend(StringBuilder svg, Groups groups, double x, double top)
+    {
+        if (groups.Names.Count == 0) return;
         svg.Append($"<g class=\"legend\" font-size=\"12\" fill=\"#222\">\n");
-        for (int g = 0; g < names.Count; g++)
+        for (int g = 0; g < groups.Names.Count; g++)
         {
             double y = top + 10 + g * 18;
-            svg.Append($"<circle cx=\"{Svg.N(x + 6)}\" cy=\"{Svg.N(y)}\" r=\"5\" fill=\"{Svg.Palette[g % Svg.Palette.Length]}\"/>");
-            svg.Append($"<text x=\"{Svg.N(x + 16)}\" y=\"{Svg.N(y + 4)}\">{Svg.Escape(names[g])}</text>\n");
+            svg.Append($"<circle cx=\"{Svg.N(x + 6)}\" cy=\"{Svg.N(y)}\" r=\"5\" fill=\"{groups.ColourOf[groups.Names[g]]}\"/>");
+            svg.Append($"<text x=\"{Svg.N(x + 16)}\" y=\"{Svg.N(y + 4)}\">{Svg.Escape(groups.Names[g])}</text>\n");
         }
         svg.Append("</g>\n");
     }

@@ -9,7 +9,8 @@ namespace TokenSpace.Plotting;
 /// <param name="Step">The training step the embeddings were saved at.</param>
 /// <param name="Keys">One key per point, <c>(n)</c>; every frame of an animation has the same keys in the same order.</param>
 /// <param name="Coordinates">The points, <c>(n, 2)</c> row-major.</param>
-public sealed record MapFrame(int Step, IReadOnlyList<string> Keys, double[] Coordinates);
+/// <param name="Loss">The training loss at that step (a snapshot's <c>train_loss</c>), or null when unknown (step 0).</param>
+public sealed record MapFrame(int Step, IReadOnlyList<string> Keys, double[] Coordinates, double? Loss = null);
 
 /// <summary>How the training page looks.</summary>
 public sealed record AnimationOptions
@@ -31,12 +32,22 @@ public sealed record AnimationOptions
 
     /// <summary>Milliseconds the page takes to move from one frame to the next when playing.</summary>
     public int MillisecondsPerFrame { get; init; } = 700;
+
+    /// <summary>
+    /// Name of the horizontal axis (every frame is aligned to the last, so: the last frame's, <c>PC1 34.8 % (step 1,000)</c>);
+    /// null for none.
+    /// </summary>
+    public string? XAxis { get; init; }
+
+    /// <summary>Name of the vertical axis; null for none.</summary>
+    public string? YAxis { get; init; }
 }
 
 /// <summary>
 /// "Watch embeddings form": aligns the maps of successive training steps to the last one and writes one
 /// self-contained HTML page (inline SVG and script, no external assets) with a step slider and a play
-/// button, plus every frame as its own SVG.
+/// button, plus every frame as its own SVG. The page opens at the first step and plays once to the last,
+/// showing each frame's step and loss; its controls keep their places while it plays.
 /// </summary>
 public static class TrainingAnimation
 {
@@ -96,16 +107,21 @@ public static class TrainingAnimation
             ScatterPlot.Write(Path.Combine(svgFolder, $"step-{frame.Step:D6}.svg"), frame.Keys, frame.Coordinates, new ScatterOptions
             {
                 Title = options.Title,
-                Subtitle = $"step {frame.Step:N0} · aligned to step {aligned[^1].Step:N0}",
+                Subtitle = $"step {frame.Step:N0}{LossText(frame.Loss)} · aligned to step {aligned[^1].Step:N0}",
                 Width = options.Width,
                 Height = options.Height,
                 Groups = options.Groups,
                 Extent = extent,
                 PointRadius = 5,
                 FontSize = 13,
+                XAxis = options.XAxis,
+                YAxis = options.YAxis,
             });
         }
     }
+
+    /// <summary>" · loss 2.314", or "" when the frame has no loss.</summary>
+    static string LossText(double? loss) => loss is { } l ? $" · loss {l.ToString("0.000", CultureInfo.InvariantCulture)}" : "";
 
     /// <summary>The page for frames already aligned, drawn in <paramref name="extent"/>.</summary>
     internal static string RenderHtml(IReadOnlyList<MapFrame> frames, Extent extent, AnimationOptions options)
@@ -113,9 +129,13 @@ public static class TrainingAnimation
         var keys = frames[^1].Keys;
         int n = keys.Count;
         const double margin = 24, radius = 5, font = 13;
-        var (groupNames, colours) = ScatterPlot.GroupColours(options.Groups, n);
-        double legendWidth = groupNames.Count == 0 ? 0 : groupNames.Max(name => Svg.TextWidth(name, 12)) + 40;
-        var frame = ScatterPlot.Frame.Fit(extent, margin, margin, options.Width - margin - legendWidth, options.Height - margin);
+        var groups = ScatterPlot.GroupColours(options.Groups, n);
+        // The plot box, as in ScatterPlot: the legend in its own margin on the right, the axis names below and on the left.
+        const double edge = 8;
+        double boxLeft = edge + (options.YAxis is null ? 0 : ScatterPlot.AxisSpace), boxRight = options.Width - edge - groups.Width;
+        double boxBottom = options.Height - edge - (options.XAxis is null ? 0 : ScatterPlot.AxisSpace);
+        double legendLeft = boxRight + 8;
+        var frame = ScatterPlot.Frame.Fit(extent, boxLeft + margin, edge + margin, boxRight - margin, boxBottom - margin);
 
         // Per frame: the points on screen and where each label fits without overlap (null: left out in that frame).
         var screens = new double[frames.Count][];
@@ -129,6 +149,7 @@ public static class TrainingAnimation
             if (options.Labels)
             {
                 var placer = new LabelPlacer(options.Width, options.Height, 0, screen, radius);
+                placer.Block(groups.Box(legendLeft, edge));
                 for (int i = 0; i < n; i++)
                 {
                     if (placer.TryPlace(i, Svg.TextWidth(keys[i], font), font, out double x, out double y)) (placed[2 * i], placed[2 * i + 1]) = (x, y);
@@ -140,7 +161,9 @@ public static class TrainingAnimation
         var data = new StringBuilder("[");
         for (int f = 0; f < frames.Count; f++)
         {
-            data.Append(f == 0 ? "" : ",").Append("{\"step\":").Append(frames[f].Step).Append(",\"xy\":[");
+            data.Append(f == 0 ? "" : ",").Append("{\"step\":").Append(frames[f].Step);
+            data.Append(",\"loss\":").Append(frames[f].Loss is { } loss ? loss.ToString("R", CultureInfo.InvariantCulture) : "null");
+            data.Append(",\"xy\":[");
             data.AppendJoin(',', screens[f].Select(v => v.ToString("0.#", CultureInfo.InvariantCulture)));
             data.Append("],\"labels\":[");
             data.AppendJoin(',', placements[f].Select(v => v is { } x ? x.ToString("0.#", CultureInfo.InvariantCulture) : "null"));
@@ -154,19 +177,25 @@ public static class TrainingAnimation
         html.Append($"body {{ font-family: {Svg.Font}; margin: 24px; color: #222; }}\n");
         html.Append("h1 { font-size: 20px; margin: 0 0 4px; } p { color: #666; margin: 0 0 12px; font-size: 13px; }\n");
         html.Append(".controls { display: flex; gap: 12px; align-items: center; margin-bottom: 8px; }\n");
-        html.Append($"#step {{ width: {Math.Max(200, options.Width - 200)}px; }} #label {{ font-variant-numeric: tabular-nums; min-width: 9em; }}\n");
-        html.Append("button { font-size: 14px; padding: 4px 14px; } svg { border: 1px solid #eee; }\n</style>\n</head>\n<body>\n");
-        html.Append($"<h1>{title}</h1>\n<p>{n} embeddings, {frames.Count} snapshots from step {frames[0].Step:N0} to {frames[^1].Step:N0}; each aligned to the last (orthogonal Procrustes). Labels that would overlap are hidden; hover a point for its name.</p>\n");
+        // Fixed widths: the slider must not move when the button's text or the step and loss change.
+        html.Append($"#step {{ width: {Math.Max(200, options.Width - 330)}px; }}\n");
+        html.Append("#label { font-variant-numeric: tabular-nums; width: 16em; white-space: nowrap; }\n");
+        html.Append("button { font-size: 14px; padding: 4px 0; width: 7.5em; flex: none; } svg { border: 1px solid #eee; }\n");
+        html.Append("</style>\n</head>\n<body>\n");
+        html.Append($"<h1>{title}</h1>\n<p>{n} embeddings, {frames.Count} snapshots from step {frames[0].Step:N0} to {frames[^1].Step:N0}; each aligned to the last (orthogonal Procrustes). It plays once from the first step; drag the slider to look at one. Labels that would overlap are hidden; hover a point for its name.</p>\n");
         html.Append($"<div class=\"controls\"><button id=\"play\" type=\"button\">▶ Play</button>");
-        html.Append($"<input id=\"step\" type=\"range\" min=\"0\" max=\"{frames.Count - 1}\" value=\"{frames.Count - 1}\"><span id=\"label\">step {frames[^1].Step:N0}</span></div>\n");
+        html.Append($"<input id=\"step\" type=\"range\" min=\"0\" max=\"{frames.Count - 1}\" value=\"{frames.Count - 1}\">");
+        html.Append($"<span id=\"label\">step {frames[^1].Step:N0}{LossText(frames[^1].Loss)}</span></div>\n");
 
-        // The static picture is the last frame, so the page shows the result even without script.
+        // The static picture is the last frame, so the page shows the result even without script; the script starts at the first.
         html.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"map\" width=\"{options.Width}\" height=\"{options.Height}\" viewBox=\"0 0 {options.Width} {options.Height}\" font-family=\"{Svg.Font}\">\n");
-        html.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<g stroke=\"white\" stroke-width=\"0.8\">\n");
+        html.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
+        ScatterPlot.Axes(html, options.XAxis, options.YAxis, boxLeft, edge, boxRight, boxBottom);
+        html.Append("<g stroke=\"white\" stroke-width=\"0.8\">\n");
         var last = screens[^1];
         for (int i = 0; i < n; i++)
         {
-            html.Append($"<circle class=\"point\" cx=\"{Svg.N(last[2 * i])}\" cy=\"{Svg.N(last[2 * i + 1])}\" r=\"{radius}\" fill=\"{colours[i]}\"><title>{Svg.Escape(keys[i], true)}</title></circle>\n");
+            html.Append($"<circle class=\"point\" cx=\"{Svg.N(last[2 * i])}\" cy=\"{Svg.N(last[2 * i + 1])}\" r=\"{radius}\" fill=\"{groups.Colours[i]}\"><title>{Svg.Escape(keys[i], true)}</title></circle>\n");
         }
         html.Append("</g>\n");
         if (options.Labels)
@@ -180,7 +209,7 @@ public static class TrainingAnimation
             }
             html.Append("</g>\n");
         }
-        ScatterPlot.Legend(html, groupNames, options.Width - margin - legendWidth + 8, margin);
+        ScatterPlot.Legend(html, groups, legendLeft, edge);
         html.Append("</svg>\n<script>\n");
         html.Append("const frames = ").Append(data).Append(";\n");
         html.Append($"const duration = {options.MillisecondsPerFrame};\n");
@@ -207,26 +236,30 @@ public static class TrainingAnimation
             labels[i].setAttribute('visibility', 'visible');
             labels[i].setAttribute('x', lx + x - n[2 * i]); labels[i].setAttribute('y', ly + y - n[2 * i + 1]);
           }
-          label.textContent = 'step ' + near.step.toLocaleString('en');
+          label.textContent = 'step ' + near.step.toLocaleString('en') + (near.loss === null ? '' : ' \u00B7 loss ' + near.loss.toFixed(3));
         }
         let timer = null;
         function stop() { if (timer) cancelAnimationFrame(timer); timer = null; play.textContent = '\u25B6 Play'; }
         slider.addEventListener('input', () => { stop(); const f = +slider.value; draw(f, f, 0); });
-        play.addEventListener('click', () => {
-          if (timer) { stop(); return; }
-          let from = +slider.value >= frames.length - 1 ? 0 : +slider.value, start = null;
+        play.addEventListener('click', () => { if (timer) stop(); else start(); });
+        function start() {
+          let from = +slider.value >= frames.length - 1 ? 0 : +slider.value, begun = null;
           draw(from, from, 0); slider.value = from; play.textContent = '\u275A\u275A Pause';
           function tick(now) {
-            if (start === null) start = now;
-            const t = Math.min((now - start) / duration, 1), to = Math.min(from + 1, frames.length - 1);
+            if (begun === null) begun = now;
+            const t = Math.min((now - begun) / duration, 1), to = Math.min(from + 1, frames.length - 1);
             draw(from, to, t);
             if (t < 1) { timer = requestAnimationFrame(tick); return; }
-            from = to; slider.value = from; start = null;
+            from = to; slider.value = from; begun = null;
             if (from >= frames.length - 1) { stop(); return; }
             timer = requestAnimationFrame(tick);
           }
           timer = requestAnimationFrame(tick);
-        });
+        }
+        // Open at the first step and play once to the last.
+        slider.value = 0;
+        draw(0, 0, 0);
+        start();
 
         """;
 

@@ -68,9 +68,10 @@ public delegate void UmapProgress(int epoch, ReadOnlySpan<double> layout);
 /// walking: the vertices are split into fixed units, each unit walks its vertices' edges in order with its own random
 /// stream, and the moved points are published when the epoch ends. The results are bit-identical for any
 /// <see cref="Threads.Count"/>.</para>
-/// <para>umap-learn moves both ends of a sampled edge; the graph is symmetric and both directions of a pair are sampled
-/// equally often, so here a point takes the attraction of its own edge twice instead and never writes another's
-/// coordinates.</para>
+/// <para>umap-learn moves both ends of a sampled edge; here a point moves only along its own edges (the graph is symmetric,
+/// so the other end moves along the mirror edge) and never writes another's coordinates. Taking that attraction twice, to
+/// match umap-learn's count of moves, overshoots: both ends move towards where the other was (trustworthiness(10) on
+/// 5,000 GloVe words 0.880 against 0.909 once).</para>
 /// </remarks>
 public static class Umap
 {
@@ -208,6 +209,11 @@ public static class Umap
     /// The descent. <paramref name="schedule"/>'s values are each edge's sampling period in epochs. Each epoch reads the
     /// previous layout for the other ends and the negative samples, and writes only the points of the unit walking them.
     /// </summary>
+    /// <remarks>
+    /// As umap-learn (numba, float32), the powers d^(2b) are taken in single precision: they are most of the work, and a map
+    /// needs no more. A negative sample is the high half of 32 random bits times n, as umap-learn's <c>tau_rand_int % n</c>
+    /// slightly uneven (by at most n / 2³²) and without a division.
+    /// </remarks>
     static void Optimise(UmapGraph schedule, double[] y, double a, double b, int epochs, UmapOptions options, Rng rng,
         UmapProgress? onEpoch, CancellationToken cancellationToken)
     {
@@ -241,25 +247,24 @@ public static class Umap
                         double dx = yx - previous[2 * j], dy = yy - previous[2 * j + 1], d2 = dx * dx + dy * dy;
                         if (d2 > 0)
                         {
-                            double power = Math.Pow(d2, b);
+                            double power = MathF.Pow((float)d2, (float)b);
                             double coefficient = -2 * a * b * power / d2 / (a * power + 1);
-                            // Twice: once for this edge, once for its mirror, whose move of this point umap-learn makes.
-                            yx += 2 * alpha * Math.Clamp(coefficient * dx, -Clip, Clip);
-                            yy += 2 * alpha * Math.Clamp(coefficient * dy, -Clip, Clip);
+                            yx += alpha * Math.Clamp(coefficient * dx, -Clip, Clip);
+                            yy += alpha * Math.Clamp(coefficient * dy, -Clip, Clip);
                         }
                         nextSample[e] += period[e];
 
                         int negatives = repel ? (int)((epoch - nextNegative[e]) / negativePeriod[e]) : 0;
                         for (int s = 0; s < negatives; s++)
                         {
-                            int k = random.NextInt(n);
+                            int k = (int)((random.NextUInt64() >> 32) * (ulong)n >> 32);
                             if (k == i) continue;
                             dx = yx - previous[2 * k];
                             dy = yy - previous[2 * k + 1];
                             d2 = dx * dx + dy * dy;
                             if (d2 > 0)
                             {
-                                double coefficient = 2 * gamma * b / ((0.001 + d2) * (a * Math.Pow(d2, b) + 1));
+                                double coefficient = 2 * gamma * b / ((0.001 + d2) * (a * MathF.Pow((float)d2, (float)b) + 1));
                                 yx += alpha * Math.Clamp(coefficient * dx, -Clip, Clip);
                                 yy += alpha * Math.Clamp(coefficient * dy, -Clip, Clip);
                             }

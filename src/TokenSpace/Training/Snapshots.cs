@@ -40,13 +40,18 @@ public readonly record struct Snapshot(int Step, string Path)
         }
         if (!file.Metadata.TryGetValue("step", out string? stepText) || !int.TryParse(stepText, NumberStyles.None, CultureInfo.InvariantCulture, out int step))
             throw new FileFormatException(Path, $"metadata 'step' is {(stepText is null ? "missing" : $"'{stepText}'")}; expected the number of steps taken");
-        double? loss = null;
-        if (file.Metadata.TryGetValue("train_loss", out string? lossText))
-        {
-            loss = double.TryParse(lossText, NumberStyles.Float, CultureInfo.InvariantCulture, out double l) && double.IsFinite(l) ? l
-                : throw new FileFormatException(Path, $"metadata 'train_loss' is '{lossText}'; expected a finite number");
-        }
-        return new FormationFrame(step, file.ReadFloat32("wte.weight"), wpe, channels, loss);
+        return new FormationFrame(step, file.ReadFloat32("wte.weight"), wpe, channels, TrainLoss(file));
+    }
+
+    /// <summary>The metadata <c>train_loss</c> (the loss of the steps before this frame) without reading tensors; null if absent.</summary>
+    /// <exception cref="FileFormatException">Not a safetensors file, or a loss that is not a finite number.</exception>
+    public double? LoadTrainLoss() => TrainLoss(SafetensorsFile.Open(Path));
+
+    double? TrainLoss(SafetensorsFile file)
+    {
+        if (!file.Metadata.TryGetValue("train_loss", out string? text)) return null;
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double loss) && double.IsFinite(loss) ? loss
+            : throw new FileFormatException(Path, $"metadata 'train_loss' is '{text}'; expected a finite number");
     }
 }
 

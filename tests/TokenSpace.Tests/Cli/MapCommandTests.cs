@@ -248,4 +248,60 @@ public sealed class MapCommandTests : IDisposable
     public void LetterGroups_Of_NamesTheGroup(string key, string group) => Assert.Equal(group, LetterGroups.Of(key));
 
     static int CharTokenizerSize(string run) => TokenSpace.Tokenization.CharTokenizer.Load(Path.Combine(run, Checkpoint.TokenizerFile)).VocabSize;
+
+    /// <summary>A GloVe-like text file of <paramref name="n"/> random 3-D rows keyed w0, w1, ….</summary>
+    string RandomVectors(int n)
+    {
+        var random = new Random(7);
+        return Vectors(string.Concat(Enumerable.Range(0, n).Select(i =>
+            $"w{i} {random.NextDouble():F4} {random.NextDouble():F4} {random.NextDouble():F4}\n")));
+    }
+
+    [Theory]
+    [InlineData(100, new string[0], true)]
+    [InlineData(101, new string[0], false)]
+    [InlineData(101, new[] { "--labels" }, true)]
+    [InlineData(20, new[] { "--labels", "false" }, false)]
+    public void Map_PointCount_LabelledByDefaultUpToAHundred(int n, string[] extra, bool labelled)
+    {
+        string output = Path.Combine(dir, "m.svg");
+        Assert.Equal(0, Run(["map", "--vectors", RandomVectors(n), "--top", n.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra, "--out", output]));
+        Assert.Equal(labelled, Marks(XDocument.Load(output), "text", "label").Length > 0);
+    }
+
+    [Theory]
+    [InlineData("pca", @"^PC1 \d+\.\d %$", @"^PC2 \d+\.\d %$")]
+    [InlineData("tsne", "^t-SNE 1$", "^t-SNE 2$")]
+    public void Map_Method_AxesNamed(string method, string x, string y)
+    {
+        string output = Path.Combine(dir, "m.svg");
+        Assert.Equal(0, Run("map", "--vectors", RandomVectors(12), "--method", method, "--iterations", "250", "--out", output));
+        var svg = XDocument.Load(output);
+        Assert.Matches(x, Marks(svg, "text", "x-axis").Single().Value);
+        Assert.Matches(y, Marks(svg, "text", "y-axis").Single().Value);
+    }
+
+    [Fact]
+    public void Map_Pca_AxisShareIsTheExplainedVariance()
+    {
+        string output = Path.Combine(dir, "m.svg");
+        string path = RandomVectors(30);
+        Assert.Equal(0, Run("map", "--vectors", path, "--out", output));
+        using var kv = VectorsFile.Load(path);
+        var pca = TokenSpace.Projection.Pca.Fit(kv.Vectors, kv.Count, kv.Dimensions, 2);
+        Assert.Equal(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PC1 {100 * pca.ExplainedVarianceRatio[0]:0.0} %"), Marks(XDocument.Load(output), "text", "x-axis").Single().Value);
+    }
+
+    [Fact]
+    public void Map_SnapshotsOfATrainingRun_PageCarriesEachSnapshotsLoss()
+    {
+        string run = TrainRun();
+        string page = Path.Combine(dir, "training.html");
+        Assert.Equal(0, Run("map", "--snapshots", run, "--out", page));
+        var frames = PageFrames(File.ReadAllText(page));
+        var saved = Snapshots.List(run).Select(s => s.LoadTrainLoss()).ToArray();
+        Assert.Null(saved[0]);
+        Assert.All(saved.Skip(1), l => Assert.NotNull(l));
+        Assert.Equal(saved, frames.Select(f => f.GetProperty("loss").ValueKind == JsonValueKind.Null ? (double?)null : f.GetProperty("loss").GetDouble()));
+    }
 }

@@ -74,6 +74,55 @@ public sealed class VectorsFileTests : IDisposable
         Assert.Single(Directory.GetFiles(dir));
     }
 
+    [Theory]
+    [InlineData(VectorFormat.Npy, "v.npy")]
+    [InlineData(VectorFormat.Safetensors, "v.safetensors")]
+    public void Save_MatrixWithKeysFile_RoundTripsBitForBit(VectorFormat format, string name)
+    {
+        using var kv = VectorsGolden.Load();
+        string path = Path.Combine(dir, name);
+        VectorsFile.Save(kv, path, format);
+        Assert.Equal(format, VectorsFile.FormatFromExtension(path));
+        Assert.Equal(kv.Keys, File.ReadAllLines(KeysFile.Beside(path)));
+        using var back = VectorsFile.Load(path);
+        AssertSame(kv, back);
+        Assert.Equal(2, Directory.GetFiles(dir).Length);
+    }
+
+    [Fact]
+    public void Save_Npy_SameBytesAsNumpy()
+    {
+        // small_f4_v1.npy and its keys were written by np.save (tools/reference): the same bytes, header padding included.
+        using var kv = VectorsGolden.Load();
+        string path = Path.Combine(dir, "v.npy");
+        VectorsFile.Save(kv, path, VectorFormat.Npy);
+        Assert.Equal(File.ReadAllBytes(VectorsGolden.Path("small_f4_v1.npy")), File.ReadAllBytes(path));
+        Assert.Equal(File.ReadAllBytes(VectorsGolden.Path("small_f4_v1.keys.txt")), File.ReadAllBytes(KeysFile.Beside(path)));
+    }
+
+    [Theory]
+    [InlineData("a\nb")]
+    [InlineData("a\rb")]
+    [InlineData("")]
+    public void Save_NpyKeyWithLineBreakOrEmpty_ThrowsAndWritesNothing(string key)
+    {
+        using var kv = new KeyedVectors([key, "ok"], [1f, 2f], 1);
+        var e = Assert.Throws<ArgumentException>(() => VectorsFile.Save(kv, Path.Combine(dir, "v.npy"), VectorFormat.Npy));
+        Assert.Contains("one key per line", e.Message);
+        Assert.Empty(Directory.GetFiles(dir));
+    }
+
+    [Fact]
+    public void Save_WinkJson_RefusedNamingWritableFormats()
+    {
+        using var kv = VectorsGolden.Load();
+        Assert.Throws<ArgumentException>(() => VectorsFile.Save(kv, Path.Combine(dir, "v.json"), VectorFormat.WinkJson));
+        Assert.DoesNotContain("wink-json", VectorsFile.WritableFormats);
+        Assert.DoesNotContain("projector", VectorsFile.ReadableFormats);
+        Assert.Contains("npy", VectorsFile.WritableFormats);
+        Assert.Contains("safetensors", VectorsFile.WritableFormats);
+    }
+
     [Fact]
     public void Dispose_MappedVectors_LaterAccessThrowsAndDisposeIsIdempotent()
     {

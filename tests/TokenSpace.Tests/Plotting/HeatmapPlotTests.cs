@@ -60,9 +60,59 @@ public class HeatmapPlotTests
     [InlineData(1.0, "#67001f")]
     [InlineData(7.0, "#67001f")]
     public void Colour_EndsAndMiddle_AreTheScaleStops(double value, string expected) =>
-        Assert.Equal(expected, HeatmapPlot.Colour(value, -1, 1));
+        Assert.Equal(expected, HeatmapPlot.Colour(HeatmapPlot.Diverging, value, -1, 1));
 
     [Fact]
     public void Render_WrongValueCount_Throws() =>
         Assert.Throws<ArgumentException>(() => HeatmapPlot.Render(["a"], ["a", "b"], new double[3]));
+
+    [Theory]
+    [InlineData(new[] { 0.2, 1.0, 0.5 }, 0.2, 1.0, false)]
+    [InlineData(new[] { -0.9, -0.1 }, -0.9, -0.1, false)]
+    [InlineData(new[] { -0.25, 1.0, 0.3 }, -1.0, 1.0, true)]
+    [InlineData(new[] { -2.0, 0.5 }, -2.0, 2.0, true)]
+    [InlineData(new[] { 0.0, 0.7 }, 0.0, 0.7, false)]
+    [InlineData(new[] { 0.5, 0.5 }, 0.0, 1.0, false)]
+    public void ScaleOf_Values_SequentialOnOneSideDivergingAcrossZero(double[] values, double min, double max, bool diverging) =>
+        Assert.Equal((min, max, diverging), HeatmapPlot.ScaleOf(values));
+
+    static double[] BarTicks(XDocument svg) =>
+        svg.Descendants(S + "g").Single(g => (string?)g.Attribute("class") == "colour-bar").Elements(S + "text").SkipLast(1)
+            .Select(t => double.Parse(t.Value, CultureInfo.InvariantCulture)).ToArray();
+
+    [Fact]
+    public void Render_AllPositiveCosines_SequentialScaleFromTheDataMinimum()
+    {
+        double[] values = [1, 0.3, 0.6, 0.3, 1, 0.45, 0.6, 0.45, 1];
+        var svg = XDocument.Parse(HeatmapPlot.Render(["a", "b", "c"], ["a", "b", "c"], values));
+        var ticks = BarTicks(svg);
+        Assert.Equal((5, 1.0, 0.3), (ticks.Length, ticks[0], ticks[^1]));
+        var cells = svg.Descendants(S + "rect").Where(r => (string?)r.Attribute("class") == "cell").Select(r => (string)r.Attribute("fill")!).ToArray();
+        Assert.Equal(HeatmapPlot.Colour(HeatmapPlot.Sequential, 0.3, 0.3, 1), cells[1]);
+        Assert.Equal("#f7fbff", cells[1]); // the lowest value is the lightest blue, not a pink of −1…1
+        Assert.Equal("#08306b", cells[0]);
+    }
+
+    [Fact]
+    public void Render_ValuesAcrossZero_DivergingAroundZero()
+    {
+        double[] values = [1, -0.5, -0.5, 1];
+        var svg = XDocument.Parse(HeatmapPlot.Render(["a", "b"], ["a", "b"], values));
+        Assert.Equal([1, 0.5, 0, -0.5, -1], BarTicks(svg));
+        Assert.Equal(HeatmapPlot.Colour(HeatmapPlot.Diverging, -0.5, -1, 1), svg.Descendants(S + "rect").Where(r => (string?)r.Attribute("class") == "cell").ElementAt(1).Attribute("fill")!.Value);
+    }
+
+    [Fact]
+    public void Render_SixteenRows_ValueInEveryCellSeventeenNone()
+    {
+        static string[] Labels(int n) => Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var values = Enumerable.Range(0, 16 * 16).Select(i => (i % 7 - 3) / 3.0).ToArray();
+        var svg = XDocument.Parse(HeatmapPlot.Render(Labels(16), Labels(16), values));
+        var texts = svg.Descendants(S + "g").Single(g => (string?)g.Attribute("class") == "values").Elements(S + "text").ToArray();
+        Assert.Equal(values.Select(v => (Math.Abs(v) < 0.005 ? 0 : v).ToString("0.00", CultureInfo.InvariantCulture)), texts.Select(t => t.Value));
+        Assert.Equal("white", (string)texts[6].Attribute("fill")!); // 1.00: the darkest red
+        Assert.Equal("#222", (string)texts[3].Attribute("fill")!);  // 0.00: white cell
+        var big = XDocument.Parse(HeatmapPlot.Render(Labels(17), Labels(17), new double[17 * 17]));
+        Assert.DoesNotContain(big.Descendants(S + "g"), g => (string?)g.Attribute("class") == "values");
+    }
 }

@@ -30,7 +30,7 @@ public class ScatterPlotTests
         Assert.Equal(keys.Length, map.LabelsPlaced);
         Assert.Equal(0, map.LabelsDropped);
         Assert.Equal(keys.Length, labels.Count);
-        Assert.Equal(["<b>", "a&b", "\"quoted\"", "it's", "\uFFFDctl", "\u2423", "naïve", "日本"], labels.Select(l => l.Value));
+        Assert.Equal(["<b>", "a&b", "\"quoted\"", "it's", "\\u{1}ctl", "\u2423", "naïve", "日本"], labels.Select(l => l.Value));
         Assert.Equal("T <&>", svg.Descendants(S + "text").First(t => (string?)t.Attribute("class") == "title").Value);
     }
 
@@ -106,5 +106,74 @@ public class ScatterPlotTests
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    static Dictionary<string, string> LegendColours(XDocument svg) =>
+        svg.Descendants(S + "g").Single(g => (string?)g.Attribute("class") == "legend").Elements(S + "circle")
+            .Zip(svg.Descendants(S + "g").Single(g => (string?)g.Attribute("class") == "legend").Elements(S + "text"))
+            .ToDictionary(p => p.Second.Value, p => (string)p.First.Attribute("fill")!);
+
+    [Fact]
+    public void Render_SameGroupNameInOtherMaps_SameColour()
+    {
+        var (keys, xy) = Grid(6);
+        var first = XDocument.Parse(ScatterPlot.Render(keys, xy, new ScatterOptions { Groups = ["vowel", "consonant", "vowel", "BOS", "other", "consonant"] }).Svg);
+        var second = XDocument.Parse(ScatterPlot.Render(keys[..3], xy.AsSpan(0, 6), new ScatterOptions { Groups = ["consonant", "vowel", null] }).Svg);
+        var third = XDocument.Parse(ScatterPlot.Render(keys[..2], xy.AsSpan(0, 4), new ScatterOptions { Groups = ["vowel", "animals"] }).Svg);
+        var a = LegendColours(first);
+        Assert.Equal(4, a.Values.Distinct().Count()); // different groups of one map never share a colour
+        Assert.Equal(a["vowel"], LegendColours(second)["vowel"]);
+        Assert.Equal(a["consonant"], LegendColours(second)["consonant"]);
+        Assert.Equal(a["vowel"], LegendColours(third)["vowel"]);
+        Assert.Equal(Svg.GroupColours(["vowel"])["vowel"], a["vowel"]);
+        // A point's colour is its group's legend colour.
+        var fills = first.Descendants(S + "circle").Where(c => (string?)c.Attribute("class") == "point").Select(c => (string)c.Attribute("fill")!).ToArray();
+        Assert.Equal(a["vowel"], fills[2]);
+        Assert.Equal(a["BOS"], fills[3]);
+    }
+
+    [Fact]
+    public void GroupColours_MoreNamesThanColours_DistinctUntilThePaletteRunsOut()
+    {
+        var names = Enumerable.Range(0, 12).Select(i => $"group {i}").ToArray();
+        var colours = Svg.GroupColours(names);
+        Assert.Equal(12, colours.Count);
+        Assert.Equal(Svg.Palette.Length, colours.Values.Distinct().Count());
+        Assert.Equal(colours, Svg.GroupColours(names.Reverse()));
+    }
+
+    [Fact]
+    public void Render_PointsBesideTheLegend_NoLabelOverTheLegend()
+    {
+        // Points along the right edge of the plot box, whose labels would fall to the right: into the legend's margin.
+        string[] keys = Enumerable.Range(0, 12).Select(i => $"long label {i}").ToArray();
+        var xy = Enumerable.Range(0, 12).SelectMany(i => new double[] { i % 2 == 0 ? 10 : 0, i }).ToArray();
+        var map = ScatterPlot.Render(keys, xy, new ScatterOptions { Groups = keys.Select(k => k.EndsWith('1') ? "one" : "rest").ToArray() });
+        var svg = XDocument.Parse(map.Svg);
+        var legend = svg.Descendants(S + "g").Single(g => (string?)g.Attribute("class") == "legend");
+        double legendLeft = legend.Elements(S + "circle").Min(c => double.Parse((string)c.Attribute("cx")!, CultureInfo.InvariantCulture)) - 5;
+        double legendBottom = legend.Elements(S + "text").Max(t => double.Parse((string)t.Attribute("y")!, CultureInfo.InvariantCulture)) + 4;
+        var labels = svg.Descendants(S + "text").Where(t => (string?)t.Attribute("class") == "label").ToList();
+        Assert.NotEmpty(labels);
+        foreach (var label in labels)
+        {
+            double x = double.Parse((string)label.Attribute("x")!, CultureInfo.InvariantCulture), y = double.Parse((string)label.Attribute("y")!, CultureInfo.InvariantCulture);
+            bool overLegend = x + Svg.TextWidth(label.Value, 11) > legendLeft && y - 11 < legendBottom;
+            Assert.False(overLegend, $"label '{label.Value}' at ({x}, {y}) covers the legend (left {legendLeft}, bottom {legendBottom})");
+        }
+        var points = svg.Descendants(S + "circle").Where(c => (string?)c.Attribute("class") == "point");
+        Assert.All(points, p => Assert.True(double.Parse((string)p.Attribute("cx")!, CultureInfo.InvariantCulture) + 4 < legendLeft));
+    }
+
+    [Fact]
+    public void Render_AxisNames_WrittenUnderAndBesideTheMap()
+    {
+        var (keys, xy) = Grid(5);
+        var svg = XDocument.Parse(ScatterPlot.Render(keys, xy, new ScatterOptions { XAxis = "PC1 34.8 %", YAxis = "PC2 15.0 %" }).Svg);
+        Assert.Equal("PC1 34.8 %", svg.Descendants(S + "text").Single(t => (string?)t.Attribute("class") == "x-axis").Value);
+        var y = svg.Descendants(S + "text").Single(t => (string?)t.Attribute("class") == "y-axis");
+        Assert.Equal("PC2 15.0 %", y.Value);
+        Assert.StartsWith("rotate(-90", (string)y.Attribute("transform")!);
+        Assert.DoesNotContain(XDocument.Parse(ScatterPlot.Render(keys, xy).Svg).Descendants(S + "g"), g => (string?)g.Attribute("class") == "axes");
     }
 }

@@ -81,4 +81,29 @@ public class TrainingAnimationTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void Write_FramesWithLoss_PageStartsAtStepZeroAndCarriesEachLoss()
+    {
+        string dir = Directory.CreateTempSubdirectory("tokenspace-anim").FullName;
+        try
+        {
+            var last = Last() with { Loss = 1.5 };
+            MapFrame[] frames = [Rotated(last, 0, 1.0, 1, 0), Rotated(last, 100, 0.5, 1, 0) with { Loss = 2.5 }, last];
+            string html = Path.Combine(dir, "training.html");
+            TrainingAnimation.Write(html, frames, Path.Combine(dir, "frames"));
+            string page = File.ReadAllText(html);
+            int data = page.IndexOf("const frames = ", StringComparison.Ordinal) + 15;
+            using var json = JsonDocument.Parse(page[data..page.IndexOf(";\n", data, StringComparison.Ordinal)]);
+            Assert.Equal(JsonValueKind.Null, json.RootElement[0].GetProperty("loss").ValueKind);
+            Assert.Equal([2.5, 1.5], json.RootElement.EnumerateArray().Skip(1).Select(f => f.GetProperty("loss").GetDouble()));
+            Assert.Contains("slider.value = 0;\ndraw(0, 0, 0);\nstart();", page.ReplaceLineEndings("\n"));
+            var subtitle = XDocument.Load(Path.Combine(dir, "frames", "step-000100.svg")).Descendants(S + "text").Single(t => (string?)t.Attribute("class") == "subtitle");
+            Assert.Equal("step 100 · loss 2.500 · aligned to step 300", subtitle.Value);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }
