@@ -140,41 +140,71 @@ public sealed partial class KeyedVectors
     }
 
     /// <summary>
-    /// The exact top k of [0, rowEnd) for each query, as <see cref="CompactIndex.SearchExact"/> computes them over
-    /// the unit matrix, with each unit row made once per scan and scored against every query.
+    /// The exact top k of [0, rowEnd) for each query, as <see cref="CompactIndex.SearchExact"/> computes them over the unit
+    /// matrix, without dividing every row: a first pass scores each widened row w as Dot(q, w) / ‖w‖. That and the exact
+    /// score Dot(q, w/‖w‖) (float32, as the held unit rows give it) are roundings of one real number q·w/‖w‖, each within
+    /// γ_d·‖q‖ + 2·2⁻²⁴ of it (Higham's dot-product bound, any summation order), so only rows whose first score comes within
+    /// twice that slack of the k-th best can be in the top k, and just those are scored exactly. Rows whose norm is beyond
+    /// [1e-30, 1e30] (where float32 products could underflow or overflow) are always scored exactly.
     /// </summary>
     (int Row, float Score)[][] SearchStreamed(float[] queries, int[][] exclude, int k, int rowEnd)
     {
-        int d = Dimensions, count = exclude.Length, chunks = Chunks(rowEnd);
-        var units = Units();
-        var partial = new TopK[chunks][];
-        Threads.For(chunks, c =>
+        // Queries go in groups, so the first scores held at once stay StreamedGroup × rows floats.
+        const int StreamedGroup = 64;
+        int d = Dimensions;
+        var result = new (int Row, float Score)[exclude.Length][];
+        for (int g = 0; g < exclude.Length; g += StreamedGroup)
+        {
+            int n = Math.Min(StreamedGroup, exclude.Length - g);
+            SearchStreamedGroup(queries.AsSpan(g * d, n * d).ToArray(), exclude[g..(g + n)], k, rowEnd).CopyTo(result, g);
+        }
+        return result;
+    }
+
+    (int Row, float Score)[][] SearchStreamedGroup(float[] queries, int[][] exclude, int k, int rowEnd)
+    {
+        int d = Dimensions, count = exclude.Length;
+        var norms = RowNorms;
+        var first = new float[count][]; // (count, rowEnd); +∞ marks a row to score exactly whatever the bar
+        for (int q = 0; q < count; q++) first[q] = new float[rowEnd];
+        Threads.For(Chunks(rowEnd), c =>
         {
             var scratch = new float[d];
-            var best = new TopK[count];
-            for (int q = 0; q < count; q++) best[q] = new TopK(k);
             var (start, end) = ChunkRange(c, rowEnd);
             for (int i = start; i < end; i++)
             {
-                var unitRow = units.Get(i, scratch);
+                var raw = RawRow(i, scratch);
+                bool safe = norms[i] is >= 1e-30 and <= 1e30;
                 for (int q = 0; q < count; q++)
                 {
-                    float s = VectorMath.Dot(queries.AsSpan(q * d, d), unitRow);
-                    if (best[q].Admits(s, i) && Array.IndexOf(exclude[q], i) < 0) best[q].Offer(s, i);
+                    first[q][i] = safe ? (float)(VectorMath.Dot(queries.AsSpan(q * d, d), raw) / norms[i]) : float.PositiveInfinity;
                 }
             }
-            partial[c] = best;
         });
+        double u = Math.Pow(2, -24), gamma = (d + 2) * u / (1 - (d + 2) * u);
+        var units = Units();
         var result = new (int Row, float Score)[count][];
-        for (int q = 0; q < count; q++)
+        Threads.For(count, q =>
         {
-            var merged = new TopK(k);
-            foreach (var part in partial)
+            var query = queries.AsSpan(q * d, d);
+            var scores = first[q];
+            var kth = new TopK(k);
+            for (int i = 0; i < rowEnd; i++)
             {
-                foreach (var (row, score) in part[q].Sorted()) merged.Offer(score, row);
+                if (float.IsFinite(scores[i]) && kth.Admits(scores[i], i) && Array.IndexOf(exclude[q], i) < 0) kth.Offer(scores[i], i);
             }
-            result[q] = merged.Sorted();
-        }
+            double slack = (2 * gamma + 4 * u) * VectorMath.Norm(query) * 1.01;
+            double bar = kth.Count < k || gamma >= 0.25 ? double.NegativeInfinity : kth.Threshold - 2 * slack;
+            var best = new TopK(k);
+            var scratch = new float[d];
+            for (int i = 0; i < rowEnd; i++)
+            {
+                if (scores[i] < bar || Array.IndexOf(exclude[q], i) >= 0) continue;
+                float s = VectorMath.Dot(query, units.Get(i, scratch));
+                if (best.Admits(s, i)) best.Offer(s, i);
+            }
+            result[q] = best.Sorted();
+        });
         return result;
     }
 

@@ -25,10 +25,11 @@ public sealed class HfShardedTests : IDisposable
     /// shard 1, a norm vector and a small matrix in shard 2, byte-level pieces Ġw0, w1, … and four added tokens; returns the
     /// stored values widened to float32.
     /// </summary>
-    float[] WriteCheckpoint(string dtype = "BF16", int rows = 300, int dims = 24, int added = 4)
+    float[] WriteCheckpoint(string dtype = "BF16", int rows = 300, int dims = 24, int added = 4, Action<float[]>? change = null)
     {
         var values = new float[rows * dims];
         new Rng(5).FillUniform(values, -1, 1);
+        change?.Invoke(values);
         var bits = values.Select(v => dtype == "BF16" ? HfShards.BFloat16(v) : BitConverter.HalfToUInt16Bits((Half)v)).ToArray();
         HfShards.WriteShard(Path.Combine(dir, Shard1), new HfShards.Tensor(Embedding, dtype, [rows, dims], HfShards.Bytes(bits)));
         HfShards.WriteShard(Path.Combine(dir, Shard2),
@@ -79,6 +80,28 @@ public sealed class HfShardedTests : IDisposable
         Assert.Equal(oracle.MostSimilarCosMul([" w2", "w3"], ["w5"], topN: 5), kv.MostSimilarCosMul([" w2", "w3"], ["w5"], topN: 5));
         Assert.Equal(oracle.CloserThan(" w0", "w1"), kv.CloserThan(" w0", "w1"));
         Assert.Equal(oracle.Distances("w1"), kv.Distances("w1"));
+    }
+
+    [Fact]
+    public void Queries_HugeTinyAndRepeatedRowsAndManyQueries_EqualFloat32OfTheWidenedValues()
+    {
+        const int Dims = 40;
+        var wide = WriteCheckpoint(rows: 300, dims: Dims, change: v =>
+        {
+            for (int j = 0; j < Dims; j++)
+            {
+                v[10 * Dims + j] *= 1e35f;       // norms beyond the first pass's safe range: scored exactly
+                v[11 * Dims + j] *= 1e-35f;
+                v[12 * Dims + j] = v[13 * Dims + j] = v[14 * Dims + j]; // ties: the lower row first
+            }
+        });
+        using var kv = VectorsFile.Load(dir);
+        using var oracle = new KeyedVectors(kv.Keys, wide, Dims);
+        var queries = Enumerable.Range(0, 70).Select(i => ((IReadOnlyList<string>)[kv.Keys[i * 4]], (IReadOnlyList<string>)[])).ToList();
+        var expected = oracle.MostSimilarBatch(queries, topN: 12);
+        var found = kv.MostSimilarBatch(queries, topN: 12);
+        for (int q = 0; q < queries.Count; q++) Assert.Equal(expected[q], found[q]);
+        Assert.Equal(oracle.MostSimilar("w13", topN: 300), kv.MostSimilar("w13", topN: 300));
     }
 
     [Fact]
