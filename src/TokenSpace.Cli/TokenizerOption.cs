@@ -9,7 +9,9 @@ static class TokenizerOption
 {
     public static Option<string> Create() => new("--tokenizer")
     {
-        Description = "Tokenizer: gpt2 (GPT-2 byte-level BPE, 50,257 tokens), char (the text's own characters), or a checkpoint / Hugging Face GPT-2 directory",
+        Description = "Tokenizer: gpt2 (GPT-2 byte-level BPE, 50,257 tokens), char (the text's own characters), or a checkpoint / " +
+            "Hugging " +
+            "Face GPT-2 directory",
         DefaultValueFactory = _ => "gpt2",
     };
 
@@ -21,7 +23,8 @@ static class TokenizerOption
     public static ITokenizer Resolve(string spec, string? corpus = null) => spec switch
     {
         "gpt2" => Gpt2BpeTokenizer.Create(),
-        "char" => CharTokenizer.TrainStream(corpus ?? throw new ArgumentException("--tokenizer char builds its vocabulary from a text; none was given")),
+        "char" => CharTokenizer.TrainStream(corpus
+            ?? throw new ArgumentException("--tokenizer char builds its vocabulary from a text; none was given")),
         _ when Directory.Exists(spec) => CheckpointTokenizer.Load(spec),
         _ => throw new ArgumentException($"unknown tokenizer '{spec}'; supported: gpt2, char, or a checkpoint directory"),
     };

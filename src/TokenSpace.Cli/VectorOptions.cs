@@ -13,7 +13,8 @@ static class VectorOptions
 
     public static Option<string> Vectors() => new("--vectors")
     {
-        Description = "Vectors file (word2vec bin/txt, GloVe, fastText .vec or .bin (words outside the vocabulary too), .npy, .safetensors, native .tsvec), a checkpoint directory (its wte, keyed by token), or a fetched name (glove-100d)",
+        Description = "Vectors file (word2vec bin/txt, GloVe, fastText .vec or .bin (words outside the vocabulary too), .npy, " +
+            ".safetensors, native .tsvec), a checkpoint directory (its wte, keyed by token), or a fetched name (glove-100d)",
         Required = true,
     };
 
@@ -28,7 +29,8 @@ static class VectorOptions
 
     public static readonly Option<string?> Tensor = new("--tensor")
     {
-        Description = "For a checkpoint directory or .safetensors file: the tensor whose rows are the vectors (wte: keyed by token; wpe: keyed pos:0, pos:1, …; any other 2-D tensor: keyed by row number)",
+        Description = "For a checkpoint directory or .safetensors file: the tensor whose rows are the vectors (wte: keyed by token; wpe: " +
+            "keyed pos:0, pos:1, …; any other 2-D tensor: keyed by row number)",
     };
 
     public static readonly Option<bool> ReplaceInvalid = new("--replace-invalid-utf8")
@@ -82,11 +84,13 @@ static class VectorOptions
         };
         string resolved = Resolve(path);
         bool big = File.Exists(resolved) && new FileInfo(resolved).Length >= ProgressBytes;
-        return WithProgress(big, $"loading {Path.GetFileName(resolved)}", report => VectorsFile.Load(path, format, options with { Progress = report }));
+        return WithProgress(big, $"loading {Path.GetFileName(resolved)}",
+            report => VectorsFile.Load(path, format, options with { Progress = report }));
     }
 
     /// <summary>The file or directory <c>--vectors</c> names: the path itself, or the cached file of a data set name.</summary>
-    public static string Resolve(string path) => File.Exists(path) || Directory.Exists(path) ? path : PretrainedVectors.Resolve(path) ?? path;
+    public static string Resolve(string path) =>
+        File.Exists(path) || Directory.Exists(path) ? path : PretrainedVectors.Resolve(path) ?? path;
 
     /// <summary>The name of <paramref name="path"/> for titles: its last part, also for a directory given with a trailing slash.</summary>
     public static string DisplayName(string path) => Path.GetFileName(Path.TrimEndingDirectorySeparator(path));

@@ -16,11 +16,14 @@ static class Api
         var api = app.MapGroup("/api");
         api.MapGet("/spaces", Spaces).WithSummary("The loaded spaces");
         api.MapGet("/keys", Keys).WithSummary("Keys by prefix (autocomplete), or close spellings of an unknown key");
-        api.MapGet("/neighbors", Neighbors).WithSummary("Nearest neighbours of a word, of positive/negative words, or of a vector: an item of `neighbors --json`");
+        api.MapGet("/neighbors", Neighbors).WithSummary("Nearest neighbours of a word, of positive/negative words, or of a vector: an " +
+            "item of `neighbors --json`");
         api.MapGet("/analogy", Analogy).WithSummary("a : b :: c : ? by 3CosAdd or 3CosMul: exactly `analogy --json`");
         api.MapGet("/projection", Projection)
-            .WithSummary("PCA (2-D or 3-D) or t-SNE map of the first N keys, listed words, or a word's neighbourhood; stream=1 streams t-SNE as Server-Sent Events");
-        api.MapGet("/export", Export).WithSummary("The map of a projection (same parameters) as an SVG file, coloured by a metadata column");
+            .WithSummary("PCA (2-D or 3-D) or t-SNE map of the first N keys, listed words, or a word's neighbourhood; stream=1 streams " +
+                "t-SNE as Server-Sent Events");
+        api.MapGet("/export", Export).WithSummary("The map of a projection (same parameters) as an SVG file, coloured by a metadata " +
+            "column");
         api.MapGet("/axes", Axes).WithSummary("Points placed by their projection on the directions x=A,B and y=C,D");
         SnapshotsApi.Map(api);
         api.Map("/{**rest}", Unknown).ExcludeFromDescription();
@@ -47,7 +50,8 @@ static class Api
         Bounds.AtMostOne(("prefix", prefix is not null), ("near", near is not null));
         int most = Bounds.Int(limit, "limit", 20, 1, Bounds.MaxK);
         if (Bounds.Key(near, "near") is { } key) return new KeysResult(s.Vectors.SuggestKeys(key, most));
-        if (prefix is { Length: > Bounds.MaxKeyLength }) throw new ApiException("prefix", $"prefix is {prefix.Length} characters long; keys are at most {Bounds.MaxKeyLength}");
+        if (prefix is { Length: > Bounds.MaxKeyLength }) throw new ApiException("prefix",
+            $"prefix is {prefix.Length} characters long; keys are at most {Bounds.MaxKeyLength}");
         return new KeysResult(s.Vectors.KeysWithPrefix(prefix ?? "", most));
     }
 
@@ -69,7 +73,8 @@ static class Api
         // As `neighbors --approx`: the index answers cosine queries; Euclidean ones always scan.
         bool approximate = kv.Index is not null && Bounds.Int(exact, "exact", 0, 0, 1) == 0;
         Bounds.AtMostOne(("word", word is not null), ("positive", positive is not null), ("vector", vector is not null));
-        if (negative is not null && positive is null) throw new ApiException("negative", "negative goes with positive=a,b (the keys to add)");
+        if (negative is not null && positive is null) throw new ApiException("negative",
+            "negative goes with positive=a,b (the keys to add)");
         if (Bounds.Key(word, "word") is { } w)
         {
             Catalog.Row(s, w, "word");
@@ -85,7 +90,8 @@ static class Api
                 : Euclidean(kv.ClosestByDistance(v, top)));
         }
         if (positive is null) throw new ApiException("word", "give word=KEY, positive=a,b[&negative=c] or vector=x1,x2,…");
-        if (how != "cosine") throw new ApiException("metric", "metric=euclidean takes word= or vector=; positive/negative are a cosine query");
+        if (how != "cosine") throw new ApiException("metric",
+            "metric=euclidean takes word= or vector=; positive/negative are a cosine query");
         string[] plus = Bounds.Keys(positive, "positive"), minus = Bounds.Keys(negative, "negative");
         if (plus.Length == 0) throw new ApiException("positive", "positive lists no key");
         foreach (string key in plus) Catalog.Row(s, key, "positive");
@@ -117,7 +123,8 @@ static class Api
         string how = Bounds.Choice(method, "method", "add", "cosmul");
         int top = Bounds.Int(k, "k", 5, 1, Bounds.MaxK);
         var found = how == "cosmul" ? s.Vectors.MostSimilarCosMul([wb, wc], [wa], top) : s.Vectors.MostSimilar([wb, wc], [wa], top);
-        return new AnalogyResult(wa, wb, wc, how, found.Count > 0 ? found[0].Key : null, found.Select(n => new Candidate(n.Key, n.Similarity)).ToList());
+        return new AnalogyResult(wa, wb, wc, how, found.Count > 0 ? found[0].Key : null,
+            found.Select(n => new Candidate(n.Key, n.Similarity)).ToList());
     }
 
     static async Task<IResult> Projection(Projections projections, HttpContext context, [AsParameters] ProjectionQuery query,
@@ -132,7 +139,8 @@ static class Api
         return TypedResults.Ok(await projections.ComputeAsync(request, null, context.RequestAborted));
     }
 
-    /// <summary>The map of a projection as an SVG file drawn by the library's <see cref="Plotting.ScatterPlot"/> (x and y; a 3-D map's z is left out).</summary>
+    /// <summary>The map of a projection as an SVG file drawn by the library's <see cref="Plotting.ScatterPlot"/> (x and y; a 3-D map's z is
+    /// left out).</summary>
     static async Task<IResult> Export(Projections projections, Catalog catalog, HttpContext context, [AsParameters] ProjectionQuery query,
         [Description("Metadata column to colour the points by")] string? color,
         [Description("0: draw no labels (default 1: labels that do not overlap)")] string? labels)
@@ -141,7 +149,9 @@ static class Api
         int column = -1;
         if (color is not null && (catalog.Metadata is not { } metadata || (column = metadata.IndexOf(color)) < 0))
         {
-            throw new ApiException("color", $"no metadata column '{(color.Length <= 40 ? color : color[..40])}'; columns: {string.Join(", ", catalog.Metadata?.Columns ?? [])}");
+            throw new ApiException("color",
+                $"no metadata column '{(color.Length <= 40 ? color : color[..40])}'; columns: " +
+                $"{string.Join(", ", catalog.Metadata?.Columns ?? [])}");
         }
         bool drawLabels = Bounds.Int(labels, "labels", 1, 0, 1) == 1;
         var result = await projections.ComputeAsync(request, null, context.RequestAborted);
@@ -174,7 +184,8 @@ static class Api
     static Axis AxisOf(Space space, string? pair, string parameter)
     {
         string[] ends = Bounds.Keys(pair, parameter, 2);
-        if (ends.Length != 2 || ends[0] == ends[1]) throw new ApiException(parameter, $"{parameter} must name two different keys: {parameter}=A,B");
+        if (ends.Length != 2 || ends[0] == ends[1]) throw new ApiException(parameter,
+            $"{parameter} must name two different keys: {parameter}=A,B");
         foreach (string e in ends) Catalog.Row(space, e, parameter);
         return new Axis(ends[0], ends[1]);
     }
@@ -188,5 +199,6 @@ static class Api
 
     static List<NeighborItem> Cosine(IReadOnlyList<Neighbor> found) => found.Select(n => new NeighborItem(n.Key, n.Similarity)).ToList();
 
-    static List<NeighborItem> Euclidean(IReadOnlyList<KeyDistance> found) => found.Select(n => new NeighborItem(n.Key, null, n.Distance)).ToList();
+    static List<NeighborItem> Euclidean(IReadOnlyList<KeyDistance> found) =>
+        found.Select(n => new NeighborItem(n.Key, null, n.Distance)).ToList();
 }

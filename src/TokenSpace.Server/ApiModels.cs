@@ -34,7 +34,8 @@ public sealed record Candidate(string Key, float Score);
 /// <summary><c>/api/analogy</c>: exactly <c>analogy --json</c>.</summary>
 public sealed record AnalogyResult(string A, string B, string C, string Method, string? Answer, IReadOnlyList<Candidate> Candidates);
 
-/// <summary>A mapped key; <c>z</c> only in 3-D, <c>meta</c> (one value per metadata column, null where the TSV lacks the key) only with metadata.</summary>
+/// <summary>A mapped key; <c>z</c> only in 3-D, <c>meta</c> (one value per metadata column, null where the TSV lacks the key) only with
+/// metadata.</summary>
 public sealed record MapPoint(
     string Key,
     double X,
@@ -72,8 +73,10 @@ public sealed record Axis(string From, string To);
 public sealed record AxesResult(Axis X, Axis Y, IReadOnlyList<MapPoint> Points, IReadOnlyList<string> Metadata);
 
 /// <summary>One frame of the training timeline.</summary>
-/// <param name="Loss">The mean training loss of the steps before the frame when the run recorded it (not in the first frame), else null.</param>
-/// <param name="Formation">The frame's record of <c>snapshots/formation.jsonl</c> (neighbour overlap, settled share, norms, …) when the run logged one.</param>
+/// <param name="Loss">The mean training loss of the steps before the frame when the run recorded it (not in the first frame), else
+/// null.</param>
+/// <param name="Formation">The frame's record of <c>snapshots/formation.jsonl</c> (neighbour overlap, settled share, norms, …) when the run
+/// logged one.</param>
 public sealed record SnapshotFrame(int Step, double? Loss, IReadOnlyList<MapPoint> Points,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Evaluation.FormationStep? Formation = null);
 
@@ -93,7 +96,8 @@ public sealed record ProjectionQuery(
     [FromQuery(Name = "neighbors")] [property: Description("UMAP neighbourhood, the point itself counted: 2 to the points (default 15)")]
     string? Neighbors,
     [FromQuery(Name = "min_dist")] [property: Description("UMAP min_dist, 0 to 0.99 (default 0.1)")] string? MinDist,
-    [FromQuery(Name = "perplexity")] [property: Description("t-SNE perplexity (default 30, lowered to (n − 1) / 3 for few points)")] string? Perplexity,
+    [FromQuery(Name = "perplexity")]
+    [property: Description("t-SNE perplexity (default 30, lowered to (n − 1) / 3 for few points)")] string? Perplexity,
     [FromQuery(Name = "iterations")] [property: Description("t-SNE iterations, 1–5000 (default 1000); UMAP epochs (default 500 or 200)")]
     string? Iterations,
     [FromQuery(Name = "seed")] [property: Description("t-SNE or UMAP seed (default 0)")] string? Seed);

@@ -58,12 +58,14 @@ static class Bounds
         return value;
     }
 
-    /// <summary>One key exactly as written (GPT-2 keys start with a space), at most <see cref="MaxKeyLength"/> long; null when absent.</summary>
+    /// <summary>One key exactly as written (GPT-2 keys start with a space), at most <see cref="MaxKeyLength"/> long; null when
+    /// absent.</summary>
     public static string? Key(string? value, string name)
     {
         if (value is null) return null;
         if (value.Length == 0) throw new ApiException(name, $"{name} is empty; give a key");
-        if (value.Length > MaxKeyLength) throw new ApiException(name, $"{name} is {value.Length} characters long; keys are at most {MaxKeyLength}");
+        if (value.Length > MaxKeyLength) throw new ApiException(name,
+            $"{name} is {value.Length} characters long; keys are at most {MaxKeyLength}");
         return value;
     }
 
@@ -74,7 +76,8 @@ static class Bounds
     public static string[] Keys(string? list, string name, int max = MaxWords)
     {
         if (list is null) return [];
-        if (list.Length > max * (MaxKeyLength + 1)) throw new ApiException(name, $"{name} is {list.Length} characters long; at most {max} keys fit");
+        if (list.Length > max * (MaxKeyLength + 1)) throw new ApiException(name,
+            $"{name} is {list.Length} characters long; at most {max} keys fit");
         string[] keys = list.Split(',', StringSplitOptions.RemoveEmptyEntries);
         if (keys.Length > max) throw new ApiException(name, $"{name} lists {keys.Length} keys; at most {max} are allowed");
         foreach (string key in keys) Key(key, name);
@@ -85,7 +88,8 @@ static class Bounds
     public static float[] Floats(string list, string name, int dimensions)
     {
         string[] parts = list.Split(',');
-        if (parts.Length != dimensions) throw new ApiException(name, $"{name} has {parts.Length} numbers; the space has {dimensions} dimensions");
+        if (parts.Length != dimensions) throw new ApiException(name,
+            $"{name} has {parts.Length} numbers; the space has {dimensions} dimensions");
         var values = new float[dimensions];
         for (int i = 0; i < parts.Length; i++)
         {
@@ -101,7 +105,8 @@ static class Bounds
     public static void AtMostOne(params (string Name, bool Given)[] alternatives)
     {
         var given = alternatives.Where(a => a.Given).Select(a => a.Name).ToList();
-        if (given.Count > 1) throw new ApiException(given[1], $"give only one of {string.Join(", ", alternatives.Select(a => a.Name))}; got {string.Join(" and ", given)}");
+        if (given.Count > 1) throw new ApiException(given[1],
+            $"give only one of {string.Join(", ", alternatives.Select(a => a.Name))}; got {string.Join(" and ", given)}");
     }
 
     /// <summary>An echo of a bad value short enough for an error message.</summary>

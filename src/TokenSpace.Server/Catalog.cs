@@ -34,7 +34,8 @@ sealed class Catalog : IDisposable
         if (name is null) return All[0];
         if (byName.TryGetValue(name, out var space)) return space;
         string known = string.Join(", ", All.Take(10).Select(s => s.Name));
-        throw new ApiException("space", $"no space is named '{(name.Length <= 40 ? name : name[..40] + "…")}'; loaded: {known}", StatusCodes.Status404NotFound);
+        throw new ApiException("space", $"no space is named '{(name.Length <= 40 ? name : name[..40] + "…")}'; loaded: {known}",
+            StatusCodes.Status404NotFound);
     }
 
     /// <summary>The cosine neighbour queries of <paramref name="space"/>, batched.</summary>
@@ -48,7 +49,8 @@ sealed class Catalog : IDisposable
         if (row >= 0) return row;
         var close = space.Vectors.SuggestKeys(key);
         string hint = close.Count == 0 ? "" : $"; did you mean {string.Join(", ", close.Select(k => $"'{k}'"))}?";
-        throw new ApiException(parameter, $"{parameter}: '{key}' is not in the {space.Vectors.Count:N0} keys of {space.Name}{hint}", StatusCodes.Status404NotFound)
+        throw new ApiException(parameter, $"{parameter}: '{key}' is not in the {space.Vectors.Count:N0} keys of {space.Name}{hint}",
+            StatusCodes.Status404NotFound)
         {
             Suggestions = close,
         };

@@ -24,7 +24,8 @@ public static class Explorer
     /// <summary>True for <c>localhost</c> and loopback addresses: only this machine can connect.</summary>
     public static bool IsLoopback(string host) => host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 
-    /// <summary>A host that serves <paramref name="options"/> (call <c>Build</c>, then start it); tests swap Kestrel for an in-process server.</summary>
+    /// <summary>A host that serves <paramref name="options"/> (call <c>Build</c>, then start it); tests swap Kestrel for an in-process
+    /// server.</summary>
     /// <exception cref="ArgumentException">The host is neither an IP address nor <c>localhost</c>, or the port is out of range.</exception>
     public static IHostBuilder CreateHostBuilder(ExplorerOptions options)
     {
@@ -35,7 +36,8 @@ public static class Explorer
         if (options.Port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {options.Port}");
         return new HostBuilder()
             // Warnings and errors only, on stderr: stdout carries the one "listening on" line.
-            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning).AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace))
+            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
+                .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace))
             .ConfigureWebHost(web => web
                 .UseKestrel(kestrel =>
                 {
@@ -54,7 +56,8 @@ public static class Explorer
 
     /// <summary>
     /// Serves until <paramref name="stopping"/> is cancelled or the process gets Ctrl-C / SIGTERM; calls
-    /// <paramref name="listening"/> with the page's address (<c>http://HOST:PORT/</c>, the real port when 0 was asked) once it accepts connections.
+    /// <paramref name="listening"/> with the page's address (<c>http://HOST:PORT/</c>, the real port when 0 was asked) once it accepts
+    /// connections.
     /// </summary>
     public static async Task RunAsync(ExplorerOptions options, Action<string> listening, CancellationToken stopping = default)
     {
@@ -75,7 +78,9 @@ public static class Explorer
         services.AddOpenApi(openApi => openApi.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "TokenSpace explorer API";
-            document.Info.Description = "Queries over the embedding spaces `tokenspace serve` loaded; errors are application/problem+json naming the parameter.";
+            document.Info.Description = "Queries over the embedding spaces `tokenspace serve` loaded; errors are " +
+                "application/problem+json " +
+                "naming the parameter.";
             return Task.CompletedTask;
         }));
         services.ConfigureHttpJsonOptions(json =>

@@ -19,7 +19,8 @@ sealed class NeighborBatcher : IDisposable
     readonly BlockingCollection<Pending> queue = [];
     readonly Thread worker;
 
-    sealed record Pending(IReadOnlyList<string> Positive, IReadOnlyList<string> Negative, int K, TaskCompletionSource<IReadOnlyList<Neighbor>> Done);
+    sealed record Pending(IReadOnlyList<string> Positive, IReadOnlyList<string> Negative, int K,
+        TaskCompletionSource<IReadOnlyList<Neighbor>> Done);
 
     public NeighborBatcher(KeyedVectors vectors)
     {

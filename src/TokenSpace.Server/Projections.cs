@@ -52,9 +52,11 @@ sealed class Projections(Catalog catalog) : IDisposable
         int n = keys.Length;
         if (n < 3)
         {
-            throw new ApiException(query.Words is not null ? "words" : query.Around is not null ? "k" : "top", $"a map needs at least 3 points, got {n}");
+            throw new ApiException(query.Words is not null ? "words" : query.Around is not null ? "k" : "top",
+                $"a map needs at least 3 points, got {n}");
         }
-        if (how == "tsne" && n > MaxTsnePoints) throw new ApiException("top", $"t-SNE maps at most {MaxTsnePoints:N0} points, asked for {n:N0}; use method=pca for more");
+        if (how == "tsne" && n > MaxTsnePoints) throw new ApiException("top",
+            $"t-SNE maps at most {MaxTsnePoints:N0} points, asked for {n:N0}; use method=pca for more");
         if (how == "umap" && n > MaxUmapPoints)
         {
             throw new ApiException("top", $"UMAP maps at most {MaxUmapPoints:N0} points, asked for {n:N0}; use method=pca for more");
@@ -90,7 +92,8 @@ sealed class Projections(Catalog catalog) : IDisposable
         return new Request(s, how, dimensions, keys, matrix, tsne, marked, umap);
     }
 
-    /// <summary>The keys to map: the first <c>top</c>, the listed <c>words</c>, or <c>around</c> a word and its <c>k</c> neighbours.</summary>
+    /// <summary>The keys to map: the first <c>top</c>, the listed <c>words</c>, or <c>around</c> a word and its <c>k</c>
+    /// neighbours.</summary>
     static (string[] Keys, HashSet<string> Marked) Select(Space space, string? top, string? words, string? around, string? k)
     {
         Bounds.AtMostOne(("top", top is not null), ("words", words is not null), ("around", around is not null));
@@ -187,7 +190,8 @@ sealed class Projections(Catalog catalog) : IDisposable
         if (request.Method == "pca")
         {
             var pca = Pca.Fit(request.Matrix, n, d, request.Dimensions);
-            return new ProjectionResult("pca", request.Dimensions, Points(request, pca.Coordinates, request.Dimensions, withMeta: true), columns,
+            return new ProjectionResult("pca", request.Dimensions, Points(request, pca.Coordinates, request.Dimensions, withMeta: true),
+                columns,
                 ExplainedVariance: pca.ExplainedVarianceRatio);
         }
         if (request.Method == "umap")
@@ -205,13 +209,15 @@ sealed class Projections(Catalog catalog) : IDisposable
         Points(request.Keys, layout, dims, withMeta ? catalog : null, request.Marked);
 
     /// <summary>The points of keys laid out in <paramref name="layout"/> <c>(n, dims)</c>.</summary>
-    public static MapPoint[] Points(IReadOnlyList<string> keys, ReadOnlySpan<double> layout, int dims, Catalog? metadataFrom, IReadOnlySet<string> marked)
+    public static MapPoint[] Points(IReadOnlyList<string> keys, ReadOnlySpan<double> layout, int dims, Catalog? metadataFrom,
+        IReadOnlySet<string> marked)
     {
         var metadata = metadataFrom?.Metadata;
         var points = new MapPoint[keys.Count];
         for (int i = 0; i < points.Length; i++)
         {
-            IReadOnlyList<string?>? meta = metadata is null ? null : (IReadOnlyList<string?>?)metadata.Of(keys[i]) ?? new string?[metadata.Columns.Count];
+            IReadOnlyList<string?>? meta = metadata is null ? null : (IReadOnlyList<string?>?)metadata.Of(keys[i])
+                ?? new string?[metadata.Columns.Count];
             points[i] = new MapPoint(keys[i], layout[dims * i], layout[dims * i + 1], dims == 3 ? layout[dims * i + 2] : null, meta,
                 marked.Contains(keys[i]));
         }

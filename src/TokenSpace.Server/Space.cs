@@ -3,11 +3,13 @@ using TokenSpace.Vectors;
 
 namespace TokenSpace.Server;
 
-/// <summary>One embedding space the explorer serves, loaded once at start; requests name it by <see cref="Name"/>, never by a path.</summary>
+/// <summary>One embedding space the explorer serves, loaded once at start; requests name it by <see cref="Name"/>, never by a
+/// path.</summary>
 /// <param name="Name">The name requests use (<c>space=</c>).</param>
 /// <param name="Source">What <c>--vectors</c> said: a dataset name, a file or a checkpoint directory.</param>
 /// <param name="Vectors">The loaded vectors.</param>
-/// <param name="RunDirectory">The training run's directory when the source is a checkpoint directory (its <c>snapshots/</c> feed the timeline).</param>
+/// <param name="RunDirectory">The training run's directory when the source is a checkpoint directory (its <c>snapshots/</c> feed the
+/// timeline).</param>
 public sealed record Space(string Name, string Source, KeyedVectors Vectors, string? RunDirectory = null);
 
 /// <summary>What <c>tokenspace serve</c> serves and where.</summary>

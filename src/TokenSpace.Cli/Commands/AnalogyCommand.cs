@@ -13,10 +13,13 @@ static class AnalogyCommand
         var b = new Argument<string>("b") { Description = "B in A:B :: C:?" };
         var c = new Argument<string>("c") { Description = "C in A:B :: C:?" };
         var top = new Option<int>("--top") { Description = "Candidates to list", DefaultValueFactory = _ => 5 };
-        var method = new Option<string>("--method") { Description = "add (3CosAdd: b − a + c) or cosmul (3CosMul)", DefaultValueFactory = _ => "add" };
+        var method = new Option<string>("--method") { Description = "add (3CosAdd: b − a + c) or cosmul (3CosMul)",
+            DefaultValueFactory = _ => "add" };
         method.AcceptOnlyFromAmong("add", "cosmul");
         var restrict = new Option<int?>("--restrict-vocab") { Description = "Search only the first N keys (the most frequent)" };
-        var command = new Command("analogy", "Solve A:B :: C:? (3CosAdd, or 3CosMul with --method cosmul); the three words are left out") { vectors, a, b, c, top, method, restrict };
+        var command = new Command("analogy",
+            "Solve A:B :: C:? (3CosAdd, or 3CosMul with --method cosmul); the three words are left out") { vectors, a, b, c, top, method,
+            restrict };
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {

@@ -24,7 +24,8 @@ static class ConvertCommand
             using var kv = VectorOptions.Load(parse, vectors);
             var format = parse.GetValue(to) is { } name ? VectorsFile.ParseFormat(name) : VectorsFile.FormatFromExtension(path);
             VectorsFile.Save(kv, path, format);
-            if (parse.GetValue(CliOptions.Json)) CliOptions.WriteJson(new { path, format = VectorsFile.NameOf(format), count = kv.Count, dimensions = kv.Dimensions });
+            if (parse.GetValue(CliOptions.Json)) CliOptions.WriteJson(new { path, format = VectorsFile.NameOf(format), count = kv.Count,
+                dimensions = kv.Dimensions });
             else Console.WriteLine($"wrote {kv.Count} × {kv.Dimensions} as {VectorsFile.NameOf(format)} to {path}");
             return 0;
         }));

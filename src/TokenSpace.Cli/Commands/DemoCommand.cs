@@ -16,17 +16,22 @@ namespace TokenSpace.Cli.Commands;
 /// </summary>
 static class DemoCommand
 {
-    static readonly Option<string?> Data = new("--data") { Description = "Names, one per line, or a data set name: names (default: the built-in list)" };
-    static readonly Option<string> Out = new("--out") { Description = "Where to write the checkpoint", DefaultValueFactory = _ => Path.Combine("out", "demo") };
+    static readonly Option<string?> Data = new("--data") { Description = "Names, one per line, or a data set name: names (default: the " +
+        "built-in list)" };
+    static readonly Option<string> Out = new("--out") { Description = "Where to write the checkpoint",
+        DefaultValueFactory = _ => Path.Combine("out", "demo") };
     static readonly Option<int?> Steps = new("--steps") { Description = "Training steps (microgpt: 1000)" };
-    static readonly Option<ulong> Seed = new("--seed") { Description = "Seed for weights, data order and sampling", DefaultValueFactory = _ => 42 };
+    static readonly Option<ulong> Seed = new("--seed") { Description = "Seed for weights, data order and sampling",
+        DefaultValueFactory = _ => 42 };
 
     public static Command Create()
     {
-        var command = new Command("demo", "The main job: train microgpt on names, sample new names, show the letters' learned neighbours") { Data, Out, Steps, Seed };
+        var command = new Command("demo",
+            "The main job: train microgpt on names, sample new names, show the letters' learned neighbours") { Data, Out, Steps, Seed };
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
-            string data = parse.GetValue(Data) is { } given ? DataCache.ResolveFile(given) : Path.Combine(AppContext.BaseDirectory, "Data", "names.txt");
+            string data = parse.GetValue(Data) is { } given ? DataCache.ResolveFile(given)
+                : Path.Combine(AppContext.BaseDirectory, "Data", "names.txt");
             string outDir = parse.GetValue(Out)!;
             bool json = parse.GetValue(CliOptions.Json);
             var preset = Presets.MicroGpt;
@@ -37,7 +42,8 @@ static class DemoCommand
             Snapshots.Clear(outDir); // the page shows this run only
             if (!json) Console.WriteLine($"TokenSpace demo: training microgpt on {data}");
             // The demo claimed --out above; its progress lines are the evaluations.
-            var run = TrainCommand.Run(data, null, preset.Model, options, outDir, new TrainCommand.RunSettings { Quiet = json, Overwrite = true, LogEvery = options.EvalEvery });
+            var run = TrainCommand.Run(data, null, preset.Model, options, outDir,
+                new TrainCommand.RunSettings { Quiet = json, Overwrite = true, LogEvery = options.EvalEvery });
             if (run.Interrupted) return 130;
             var trainer = run.Trainer;
             var tokenizer = trainer.Tokenizer;
@@ -46,7 +52,8 @@ static class DemoCommand
             var (sampler, _) = Checkpoint.Load(outDir);
             var rng = new Rng(options.Seed);
             var names = Enumerable.Range(0, 10).Select(_ =>
-                tokenizer.Decode(Sampler.Generate(sampler, [tokenizer.DocumentSeparator], sampler.Config.BlockSize, 0.5f, 0, rng, tokenizer.DocumentSeparator))).ToList();
+                tokenizer.Decode(Sampler.Generate(sampler, [tokenizer.DocumentSeparator], sampler.Config.BlockSize, 0.5f, 0, rng,
+                    tokenizer.DocumentSeparator))).ToList();
 
             // The checkpoint's wte as vectors keyed by token text: the same queries `neighbors --vectors` answers.
             using var wte = VectorsFile.Load(outDir);
@@ -67,12 +74,15 @@ static class DemoCommand
                     run.Summary.ValLoss,
                     run.Summary.TokensPerSecond,
                     run.Summary.Seconds,
-                    losses = run.Log.Select(l => new { step = l.Step, train_loss = double.IsNaN(l.Train) ? (double?)null : l.Train, val_loss = l.Val }),
+                    losses = run.Log.Select(l => new { step = l.Step, train_loss = double.IsNaN(l.Train) ? (double?)null : l.Train,
+                        val_loss = l.Val }),
                     samples = names,
-                    neighbors = neighbours.ToDictionary(n => n.Token, n => n.Nearest.Select(x => new { token = x.Token, cosine = x.Cosine })),
+                    neighbors = neighbours.ToDictionary(n => n.Token,
+                        n => n.Nearest.Select(x => new { token = x.Token, cosine = x.Cosine })),
                     formation = EvaluateFormationCommand.Json(formation, tokens),
                     checkpoint = Path.GetFullPath(outDir),
-                    maps = new { embeddings_map = Path.GetFullPath(maps.EmbeddingsMap), positions = Path.GetFullPath(maps.Positions), training = Path.GetFullPath(maps.Training) },
+                    maps = new { embeddings_map = Path.GetFullPath(maps.EmbeddingsMap), positions = Path.GetFullPath(maps.Positions),
+                        training = Path.GetFullPath(maps.Training) },
                 });
                 return 0;
             }
@@ -86,11 +96,13 @@ static class DemoCommand
             AnsiConsole.WriteLine();
             var near = new Table().AddColumns("vowel", "nearest tokens in wte (cosine)");
             foreach (var (token, nearest) in neighbours)
-                near.AddRow(Markup.Escape(KeyText.Visible(token)), Markup.Escape(string.Join("  ", nearest.Select(n => $"{KeyText.Visible(n.Token)} {n.Cosine:F2}"))));
+                near.AddRow(Markup.Escape(KeyText.Visible(token)),
+                    Markup.Escape(string.Join("  ", nearest.Select(n => $"{KeyText.Visible(n.Token)} {n.Cosine:F2}"))));
             AnsiConsole.Write(near);
             foreach (string line in EvaluateFormationCommand.Summary(formation, tokens)) Console.WriteLine(line);
             AnsiConsole.MarkupLine($"checkpoint: [blue]{Markup.Escape(Path.GetFullPath(outDir))}[/]");
-            foreach (var (what, path) in new[] { ("letter map", maps.EmbeddingsMap), ("positions", maps.Positions), ("training", maps.Training) })
+            foreach (var (what, path) in new[] { ("letter map", maps.EmbeddingsMap), ("positions", maps.Positions),
+                ("training", maps.Training) })
                 AnsiConsole.MarkupLine($"{what}: [blue]{Markup.Escape(Path.GetFullPath(path))}[/]");
             return 0;
         }));
@@ -109,7 +121,8 @@ static class DemoCommand
     static void ClaimOutput(string outDir)
     {
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !File.Exists(Path.Combine(outDir, Marker)))
-            throw new IOException($"{outDir} already holds files that `demo` did not write; the demo replaces the checkpoint there, so give another --out or empty it first");
+            throw new IOException($"{outDir} already holds files that `demo` did not write; the demo replaces the checkpoint there, so " +
+                "give another --out or empty it first");
         Directory.CreateDirectory(outDir);
         File.WriteAllText(Path.Combine(outDir, Marker), "written by `tokenspace demo`, which may replace everything in this directory\n");
     }

@@ -26,7 +26,8 @@ static class DemoMaps
     /// <exception cref="FileFormatException">The checkpoint or a snapshot is malformed.</exception>
     public static Paths Write(string outDir)
     {
-        var paths = new Paths(Path.Combine(outDir, "embeddings-map.svg"), Path.Combine(outDir, "positions.svg"), Path.Combine(outDir, "training.html"));
+        var paths = new Paths(Path.Combine(outDir, "embeddings-map.svg"), Path.Combine(outDir, "positions.svg"),
+            Path.Combine(outDir, "training.html"));
 
         using (var wte = VectorsFile.Load(outDir))
         {
@@ -35,7 +36,8 @@ static class DemoMaps
             ScatterPlot.Write(paths.EmbeddingsMap, wte.Keys, pca.Coordinates, new ScatterOptions
             {
                 Title = "Learned token embeddings (wte) of the demo · PCA",
-                Subtitle = $"{wte.Count} tokens × {wte.Dimensions} dimensions · axes explain {pca.ExplainedVarianceRatio[0]:P1} and {pca.ExplainedVarianceRatio[1]:P1} of the variance",
+                Subtitle = $"{wte.Count} tokens × {wte.Dimensions} dimensions · axes explain {pca.ExplainedVarianceRatio[0]:P1} and " +
+                    $"{pca.ExplainedVarianceRatio[1]:P1} of the variance",
                 Groups = wte.Keys.Select(LetterGroups.Of).ToArray(),
                 XAxis = xAxis,
                 YAxis = yAxis,
@@ -47,7 +49,8 @@ static class DemoMaps
         using (var wpe = VectorsFile.Load(outDir, options: new VectorsLoadOptions { Tensor = "wpe" }))
         {
             var labels = Enumerable.Range(0, wpe.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
-            HeatmapPlot.Write(paths.Positions, labels, labels, HeatmapPlot.CosineSimilarity(wpe.Vectors, wpe.Count, wpe.Dimensions), new HeatmapOptions
+            HeatmapPlot.Write(paths.Positions, labels, labels, HeatmapPlot.CosineSimilarity(wpe.Vectors, wpe.Count, wpe.Dimensions),
+                new HeatmapOptions
             {
                 Title = "Learned position embeddings (wpe) · cosine similarity",
                 Subtitle = "row i, column j: cos(wpe[i], wpe[j])",

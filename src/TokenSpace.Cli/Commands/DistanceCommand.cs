@@ -11,7 +11,8 @@ static class DistanceCommand
         var vectors = VectorOptions.Vectors();
         var a = new Argument<string>("a") { Description = "First word" };
         var b = new Argument<string>("b") { Description = "Second word" };
-        var metric = new Option<string>("--metric") { Description = "cosine (1 − cosine similarity) or euclidean (‖a − b‖ of the raw vectors)", DefaultValueFactory = _ => "cosine" };
+        var metric = new Option<string>("--metric") { Description = "cosine (1 − cosine similarity) or euclidean (‖a − b‖ of the raw " +
+            "vectors)", DefaultValueFactory = _ => "cosine" };
         metric.AcceptOnlyFromAmong("cosine", "euclidean");
         var command = new Command("distance", "Distance between two words") { vectors, a, b, metric };
         VectorOptions.AddLoadOptions(command);

@@ -25,22 +25,27 @@ static class EvaluateCommand
 
     static Option<string> Dataset(string description) => new("--dataset") { Description = description, Required = true };
 
-    static readonly Option<int> Restrict = new("--restrict-vocab") { Description = "Use only the first N keys", DefaultValueFactory = _ => 300000 };
+    static readonly Option<int> Restrict = new("--restrict-vocab") { Description = "Use only the first N keys",
+        DefaultValueFactory = _ => 300000 };
 
-    static readonly Option<bool> CaseSensitive = new("--case-sensitive") { Description = "Compare words as written (gensim: case_insensitive=False)" };
+    static readonly Option<bool> CaseSensitive = new("--case-sensitive") { Description = "Compare words as written (gensim: " +
+        "case_insensitive=False)" };
 
-    static readonly Option<bool> Dummy4Unknown = new("--dummy4unknown") { Description = "Count questions with unknown words as wrong (pairs: similarity 0) instead of skipping them" };
+    static readonly Option<bool> Dummy4Unknown = new("--dummy4unknown") { Description = "Count questions with unknown words as wrong " +
+        "(pairs: similarity 0) instead of skipping them" };
 
     static Command Analogies()
     {
         var vectors = VectorOptions.Vectors();
         var dataset = Dataset("Analogy questions in the Google format: a file, or the data set questions-words");
-        var command = new Command("analogies", "Analogy accuracy, gensim's evaluate_word_analogies") { vectors, dataset, Restrict, CaseSensitive, Dummy4Unknown };
+        var command = new Command("analogies", "Analogy accuracy, gensim's evaluate_word_analogies") { vectors, dataset, Restrict,
+            CaseSensitive, Dummy4Unknown };
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             using var kv = VectorOptions.Load(parse, vectors);
-            var r = kv.EvaluateWordAnalogies(DataCache.ResolveFile(parse.GetValue(dataset)!), parse.GetValue(Restrict), !parse.GetValue(CaseSensitive), parse.GetValue(Dummy4Unknown));
+            var r = kv.EvaluateWordAnalogies(DataCache.ResolveFile(parse.GetValue(dataset)!), parse.GetValue(Restrict),
+                !parse.GetValue(CaseSensitive), parse.GetValue(Dummy4Unknown));
             if (parse.GetValue(CliOptions.Json))
             {
                 CliOptions.WriteJson(new
@@ -55,7 +60,8 @@ static class EvaluateCommand
             }
             var table = new Table().AddColumn("section").AddColumn(new TableColumn("accuracy").RightAligned())
                 .AddColumn(new TableColumn("correct").RightAligned()).AddColumn(new TableColumn("incorrect").RightAligned());
-            foreach (var s in r.Sections) table.AddRow(Markup.Escape(s.Section), $"{100 * s.Accuracy:F1}%", s.Correct.ToString(), s.Incorrect.ToString());
+            foreach (var s in r.Sections) table.AddRow(Markup.Escape(s.Section), $"{100 * s.Accuracy:F1}%", s.Correct.ToString(),
+                s.Incorrect.ToString());
             table.AddRow("[bold]total[/]", $"[bold]{100 * r.Accuracy:F2}%[/]", r.Correct.ToString(), r.Incorrect.ToString());
             AnsiConsole.Write(table);
             Console.WriteLine($"{r.Skipped} of {r.Questions} questions skipped (a word outside the first {parse.GetValue(Restrict)} keys)");
@@ -68,12 +74,14 @@ static class EvaluateCommand
     {
         var vectors = VectorOptions.Vectors();
         var dataset = Dataset("Word pairs with human scores, tab-separated: a file, or the data set wordsim353");
-        var command = new Command("pairs", "Correlation with human similarity scores, gensim's evaluate_word_pairs") { vectors, dataset, Restrict, CaseSensitive, Dummy4Unknown };
+        var command = new Command("pairs", "Correlation with human similarity scores, gensim's evaluate_word_pairs") { vectors, dataset,
+            Restrict, CaseSensitive, Dummy4Unknown };
         VectorOptions.AddLoadOptions(command);
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
             using var kv = VectorOptions.Load(parse, vectors);
-            var r = kv.EvaluateWordPairs(DataCache.ResolveFile(parse.GetValue(dataset)!), '\t', parse.GetValue(Restrict), !parse.GetValue(CaseSensitive), parse.GetValue(Dummy4Unknown));
+            var r = kv.EvaluateWordPairs(DataCache.ResolveFile(parse.GetValue(dataset)!), '\t', parse.GetValue(Restrict),
+                !parse.GetValue(CaseSensitive), parse.GetValue(Dummy4Unknown));
             if (parse.GetValue(CliOptions.Json))
             {
                 CliOptions.WriteJson(new { pearson = r.Pearson, spearman = r.Spearman, oov_ratio = r.OovRatio, pairs = r.Pairs });

@@ -15,20 +15,27 @@ namespace TokenSpace.Cli.Commands;
 /// </summary>
 static class EvaluateFormationCommand
 {
-    static readonly Option<string> Snapshots = new("--snapshots") { Description = "A training run's directory (train --snapshot-every N), or its snapshots folder", Required = true };
+    static readonly Option<string> Snapshots = new("--snapshots") { Description = "A training run's directory (train --snapshot-every " +
+        "N), " +
+        "or its snapshots folder", Required = true };
     static readonly Option<string> Groups = new("--groups")
     {
-        Description = "Groups for the silhouette: letters (vowel / consonant; BOS and other characters left out) or a metadata TSV key<TAB>group…",
+        Description = "Groups for the silhouette: letters (vowel / consonant; BOS and other characters left out) or a metadata TSV " +
+            "key<TAB>group…",
         DefaultValueFactory = _ => "letters",
     };
-    static readonly Option<string?> GroupColumn = new("--group-column") { Description = "Column of the TSV holding the group (default: the second)" };
+    static readonly Option<string?> GroupColumn = new("--group-column") { Description = "Column of the TSV holding the group (default: " +
+        "the second)" };
     static readonly Option<string?> Out = new("--out") { Description = "Also write the metrics as an SVG line chart (formation.svg)" };
-    static readonly Option<ulong> Seed = new("--seed") { Description = "Seed for the anisotropy's random pairs", DefaultValueFactory = _ => 42 };
+    static readonly Option<ulong> Seed = new("--seed") { Description = "Seed for the anisotropy's random pairs",
+        DefaultValueFactory = _ => 42 };
 
     /// <summary>The <c>formation</c> subcommand, to be attached under <c>evaluate</c>.</summary>
     public static Command Create()
     {
-        var command = new Command("formation", "How wte (and a learned wpe) formed along training: Procrustes disparity, neighbour overlap, settling, silhouette, norm, anisotropy, effective rank, loss")
+        var command = new Command("formation",
+            "How wte (and a learned wpe) formed along training: Procrustes disparity, neighbour overlap, settling, silhouette, norm, " +
+            "anisotropy, effective rank, loss")
         {
             Snapshots, Groups, GroupColumn, Out, Seed,
         };
@@ -36,7 +43,8 @@ static class EvaluateFormationCommand
         {
             string run = parse.GetValue(Snapshots)!;
             if (parse.GetValue(Out) is { } chart) CliOptions.OutputFile(chart, "--out", ".svg", "an SVG line chart");
-            var (report, keys) = Measure(run, parse.GetValue(Groups)!, parse.GetValue(GroupColumn), new FormationOptions { Seed = parse.GetValue(Seed) });
+            var (report, keys) = Measure(run, parse.GetValue(Groups)!, parse.GetValue(GroupColumn),
+                new FormationOptions { Seed = parse.GetValue(Seed) });
             if (parse.GetValue(Out) is { } svg) Chart(report, svg, $"{VectorOptions.DisplayName(run)}: embeddings forming during training");
             if (parse.GetValue(CliOptions.Json))
             {
@@ -55,21 +63,25 @@ static class EvaluateFormationCommand
         return command;
     }
 
-    /// <summary>Loads every snapshot of <paramref name="run"/> and measures them; the keys are wte's tokens (the snapshots' tokenizer).</summary>
+    /// <summary>Loads every snapshot of <paramref name="run"/> and measures them; the keys are wte's tokens (the snapshots'
+    /// tokenizer).</summary>
     /// <exception cref="FileFormatException">A snapshot or its tokenizer is malformed.</exception>
-    internal static (FormationReport Report, IReadOnlyList<string> Keys) Measure(string run, string groups, string? column, FormationOptions? options = null)
+    internal static (FormationReport Report, IReadOnlyList<string> Keys) Measure(string run, string groups, string? column,
+        FormationOptions? options = null)
     {
         var found = SnapshotMap.Find(run);
         var frames = found.Select(s => s.LoadFrame()).ToList();
         IReadOnlyList<string> keys;
-        using (var kv = VectorsFile.Load(found[^1].Path, VectorFormat.Safetensors, new VectorsLoadOptions { Tensor = "wte" })) keys = kv.Keys.ToArray();
+        using (var kv = VectorsFile.Load(found[^1].Path, VectorFormat.Safetensors,
+            new VectorsLoadOptions { Tensor = "wte" })) keys = kv.Keys.ToArray();
         var byGroup = MapCommand.Groups(groups, column, keys);
         // The letters' silhouette is vowels against consonants: BOS and punctuation are no group of their own.
         if (groups == "letters") byGroup = byGroup.Select(g => g is "vowel" or "consonant" ? g : null).ToArray();
         return (Formation.Measure(frames, byGroup, options), keys);
     }
 
-    /// <summary>Two lines a person reads: how far the tokens' neighbourhoods and the space's shape moved from first to last frame.</summary>
+    /// <summary>Two lines a person reads: how far the tokens' neighbourhoods and the space's shape moved from first to last
+    /// frame.</summary>
     internal static string[] Summary(FormationReport report, IReadOnlyList<string> keys)
     {
         var first = report.Steps[0];
@@ -81,9 +93,13 @@ static class EvaluateFormationCommand
         string silhouette = first.Wte.Silhouette is { } s0 && last.Wte.Silhouette is { } s1 ? $" · group silhouette {s0:F2} → {s1:F2}" : "";
         return
         [
-            $"wte forming, {report.Steps.Count} snapshots to step {last.Step:N0}: 10-NN overlap with the final {first.Wte.OverlapWithFinal:F2} → 1 · "
-                + $"disparity to the final {first.Wte.DisparityToFinal:F2} → 0 · half settled by step {median:N0} (last: {string.Join(", ", latest)})",
-            $"wte shape: effective rank {first.Wte.EffectiveRank:F1} → {last.Wte.EffectiveRank:F1} · anisotropy {first.Wte.Anisotropy:F2} → {last.Wte.Anisotropy:F2} · "
+            $"wte forming, {report.Steps.Count} snapshots to step {last.Step:N0}: 10-NN overlap with the final " +
+                $"{first.Wte.OverlapWithFinal:F2} → 1 · "
+                + $"disparity to the final {first.Wte.DisparityToFinal:F2} → 0 · half settled by step {median:N0} (last: " +
+                    $"{string.Join(", ", latest)})",
+            $"wte shape: effective rank {first.Wte.EffectiveRank:F1} → {last.Wte.EffectiveRank:F1} · anisotropy " +
+                $"{first.Wte.Anisotropy:F2} " +
+                $"→ {last.Wte.Anisotropy:F2} · "
                 + $"mean norm {first.Wte.MeanNorm:F2} → {last.Wte.MeanNorm:F2}{silhouette}",
         ];
     }
@@ -126,8 +142,10 @@ static class EvaluateFormationCommand
         LineChart.Write(path, panels, new LineChartOptions
         {
             Title = title,
-            Subtitle = $"{report.Steps.Count} snapshots, steps {report.Steps[0].Step:N0}–{report.Steps[^1].Step:N0} · neighbours by cosine · disparity: Procrustes "
-                + "(scipy) · settled: ≥ 80 % of its final 10 neighbours from then on · anisotropy: mean cosine of random pairs · silhouette: cosine",
+            Subtitle = $"{report.Steps.Count} snapshots, steps {report.Steps[0].Step:N0}–{report.Steps[^1].Step:N0} · neighbours by " +
+                "cosine · disparity: Procrustes "
+                + "(scipy) · settled: ≥ 80 % of its final 10 neighbours from then on · anisotropy: mean cosine of random pairs · " +
+                    "silhouette: cosine",
             Columns = 5,
             PanelWidth = 230,
             PanelHeight = 140,
@@ -137,12 +155,14 @@ static class EvaluateFormationCommand
     static Table Table(string title, FormationReport report, Func<FormationStep, SpaceMetrics> pick)
     {
         var table = new Table { Title = new TableTitle(title), Border = TableBorder.Simple };
-        string[] headings = ["step", "loss", "disp→prev", "disp→final", "nn∩prev", "nn∩final", "settled", "silhouette", "norm", "anisotropy", "eff. rank"];
+        string[] headings = ["step", "loss", "disp→prev", "disp→final", "nn∩prev", "nn∩final", "settled", "silhouette", "norm",
+            "anisotropy", "eff. rank"];
         foreach (string h in headings) table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var s in report.Steps)
         {
             var m = pick(s);
-            table.AddRow(s.Step.ToString("N0", CultureInfo.InvariantCulture), F(s.Loss, "F3"), F(m.DisparityToPrevious, "F3"), F(m.DisparityToFinal, "F3"),
+            table.AddRow(s.Step.ToString("N0", CultureInfo.InvariantCulture), F(s.Loss, "F3"), F(m.DisparityToPrevious, "F3"),
+                F(m.DisparityToFinal, "F3"),
                 F(m.OverlapWithPrevious, "F2"), F(m.OverlapWithFinal, "F2"), F(m.Settled, "P0"), F(m.Silhouette, "F3"), F(m.MeanNorm, "F3"),
                 F(m.Anisotropy, "F3"), F(m.EffectiveRank, "F1"));
         }

@@ -10,14 +10,17 @@ namespace TokenSpace.Cli.Commands;
 static class EvaluateLossCommand
 {
     static readonly Option<string> CheckpointDir = new("--checkpoint") { Description = "Checkpoint directory", Required = true };
-    static readonly Option<string> Data = new("--data") { Description = "Text to score (UTF-8), or a data set name (tinyshakespeare, names)", Required = true };
+    static readonly Option<string> Data = new("--data") { Description = "Text to score (UTF-8), or a data set name (tinyshakespeare, " +
+        "names)", Required = true };
     static readonly Option<string?> Mode = new("--mode") { Description = "lines or text (default: as the checkpoint was trained)" };
-    static readonly Option<bool> ReplaceInvalidUtf8 = new("--replace-invalid-utf8") { Description = "Read invalid UTF-8 in the text as U+FFFD instead of stopping" };
+    static readonly Option<bool> ReplaceInvalidUtf8 = new("--replace-invalid-utf8") { Description = "Read invalid UTF-8 in the text as " +
+        "U+FFFD instead of stopping" };
 
     /// <summary>The <c>loss</c> subcommand, to be attached under <c>evaluate</c>.</summary>
     public static Command Create()
     {
-        var command = new Command("loss", "Mean next-token loss (nats) of a checkpoint on a text: documents as in training, or non-overlapping windows")
+        var command = new Command("loss",
+            "Mean next-token loss (nats) of a checkpoint on a text: documents as in training, or non-overlapping windows")
         {
             CheckpointDir, Data, Mode, ReplaceInvalidUtf8,
         };
@@ -34,7 +37,8 @@ static class EvaluateLossCommand
             var data = TextData.Load(DataCache.ResolveFile(parse.GetValue(Data)!), tokenizer, mode, parse.GetValue(ReplaceInvalidUtf8));
             var (loss, tokens) = Evaluator.Loss(model, data);
             // Finite weights can still overflow the logits; a NaN printed with exit 0 would pass for a result.
-            if (!double.IsFinite(loss)) throw new InvalidOperationException($"the loss of {dir} on this text is {loss}: the model's logits overflow");
+            if (!double.IsFinite(loss)) throw new InvalidOperationException($"the loss of {dir} on this text is {loss}: the model's " +
+                "logits overflow");
             if (parse.GetValue(CliOptions.Json)) CliOptions.WriteJson(new { loss, tokens });
             else Console.WriteLine($"loss {loss:F4} over {tokens:N0} tokens");
             return 0;

@@ -10,7 +10,9 @@ static class HeatmapCommand
     public static Command Create()
     {
         var vectors = VectorOptions.Vectors();
-        var positions = new Option<bool>("--positions") { Description = "Rows are positions: compare the first --count rows in file order (of a checkpoint: its wpe)" };
+        var positions = new Option<bool>("--positions") { Description = "Rows are positions: compare the first --count rows in file " +
+            "order " +
+            "(of a checkpoint: its wpe)" };
         var count = new Option<int>("--count") { Description = "With --positions: how many positions", DefaultValueFactory = _ => 64 };
         var words = new Option<string?>("--words") { Description = "Comma-separated keys to compare" };
         var output = new Option<string>("--out") { Description = "SVG file to write", Required = true };
@@ -32,9 +34,13 @@ static class HeatmapCommand
 
             using var all = VectorOptions.Load(parse, path, defaultTensor: byPosition ? "wpe" : null);
             string[] keys = list is null ? [] : CommaList.Keys(list, all);
-            if (!byPosition && keys.Length < 2) throw new ArgumentException($"--words needs at least 2 words to compare, got {keys.Length}");
+            if (!byPosition && keys.Length < 2) throw new ArgumentException($"--words needs at least 2 words to compare, got " +
+                $"{keys.Length}");
             // Only a checkpoint's wpe (keys pos:0, pos:1, …) has positions; the first rows of word vectors do not.
-            if (byPosition && (all.Count == 0 || all.Keys[0] != "pos:0")) throw new ArgumentException($"--positions needs a checkpoint or a wpe tensor; {path} has word keys");
+            if (byPosition && (all.Count == 0
+                || all.Keys[0] != "pos:0")) throw new ArgumentException($"--positions needs a checkpoint or a wpe tensor; {path} has " +
+                    "word " +
+                "keys");
             var chosen = byPosition ? LoadedVectors.Take(all, parse.GetValue(count)) : LoadedVectors.Select(all, keys);
             int n = chosen.Keys.Length;
             var labels = byPosition ? Enumerable.Range(0, n).Select(i => i.ToString()).ToArray() : chosen.Keys;
@@ -48,7 +54,8 @@ static class HeatmapCommand
 
             if (parse.GetValue(CliOptions.Json))
             {
-                CliOptions.WriteJson(new { keys = labels, cosine = Enumerable.Range(0, n).Select(i => cosine[(i * n)..((i + 1) * n)]).ToArray(), out_path = outPath });
+                CliOptions.WriteJson(new { keys = labels,
+                    cosine = Enumerable.Range(0, n).Select(i => cosine[(i * n)..((i + 1) * n)]).ToArray(), out_path = outPath });
                 return 0;
             }
             var table = new Table().HideHeaders().AddColumns("", "");

@@ -58,7 +58,8 @@ static class IndexCommand
                 CliOptions.WriteJson(new
                 {
                     path, rows = index.Count, dimensions = index.Dimensions, options.Connectivity, options.ExpansionAdd,
-                    dtype = parse.GetValue(dtype), bytes, seconds, usearch = ApproximateIndex.LibraryVersion, simd = index.HardwareAcceleration,
+                    dtype = parse.GetValue(dtype), bytes, seconds, usearch = ApproximateIndex.LibraryVersion,
+                        simd = index.HardwareAcceleration,
                 });
             }
             else

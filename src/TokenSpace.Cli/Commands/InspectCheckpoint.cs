@@ -17,9 +17,12 @@ namespace TokenSpace.Cli.Commands;
 /// </summary>
 static class InspectCheckpoint
 {
-    public static readonly Option<string?> CheckpointDir = new("--checkpoint") { Description = "A checkpoint directory: what the model learned (formation, neighbours of frequent tokens, wpe bands)" };
-    public static readonly Option<string?> Data = new("--data") { Description = "With --checkpoint: text whose most frequent tokens to show (default: the first tokens by id)" };
-    public static readonly Option<int> Top = new("--top") { Description = "With --checkpoint: how many frequent tokens, each with its 5 nearest neighbours", DefaultValueFactory = _ => 10 };
+    public static readonly Option<string?> CheckpointDir = new("--checkpoint") { Description = "A checkpoint directory: what the model " +
+        "learned (formation, neighbours of frequent tokens, wpe bands)" };
+    public static readonly Option<string?> Data = new("--data") { Description = "With --checkpoint: text whose most frequent tokens to " +
+        "show (default: the first tokens by id)" };
+    public static readonly Option<int> Top = new("--top") { Description = "With --checkpoint: how many frequent tokens, each with its 5 " +
+        "nearest neighbours", DefaultValueFactory = _ => 10 };
 
     /// <summary>Distances at which the wpe band is reported (those below the block size).</summary>
     static readonly int[] Distances = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
@@ -48,8 +51,10 @@ static class InspectCheckpoint
             var sinusoids = PositionEmbedding.CreateSinusoidal(config.BlockSize, config.Channels);
             band = Formation.PositionBands(sinusoids.Weight.Span, config.Channels);
         }
-        var bands = band is null ? null : Distances.Where(d => d < band.Length).Select(d => new { distance = d, mean_cosine = band[d] }).ToList();
-        int? half = band is null ? null : Enumerable.Range(1, band.Length - 1).Cast<int?>().FirstOrDefault(d => band[d!.Value] < 0.5 * band[1]);
+        var bands = band is null ? null
+            : Distances.Where(d => d < band.Length).Select(d => new { distance = d, mean_cosine = band[d] }).ToList();
+        int? half = band is null ? null
+            : Enumerable.Range(1, band.Length - 1).Cast<int?>().FirstOrDefault(d => band[d!.Value] < 0.5 * band[1]);
         (FormationReport Report, IReadOnlyList<string> Keys)? formation = Directory.Exists(Snapshots.Folder(dir))
             ? EvaluateFormationCommand.Measure(dir, "letters", null) : null;
 
@@ -64,7 +69,8 @@ static class InspectCheckpoint
                 heads = config.Heads,
                 channels = config.Channels,
                 positions = Checkpoint.PositionNames[config.Positions],
-                formation = formation is { } f ? new { summary = EvaluateFormationCommand.Summary(f.Report, f.Keys), last = f.Report.Steps[^1] } : null,
+                formation = formation is { } f
+                    ? new { summary = EvaluateFormationCommand.Summary(f.Report, f.Keys), last = f.Report.Steps[^1] } : null,
                 frequent_tokens = new { source, tokens = neighbours },
                 wpe_bands = bands is null ? null : new { by_distance = bands, half_distance = half },
             });
@@ -80,7 +86,8 @@ static class InspectCheckpoint
         {
             Console.WriteLine("no snapshots/ (train with --snapshot-every N to see how wte formed)");
         }
-        var table = new Table().AddColumn(source == "data" ? "frequent token" : "token (by id)").AddColumn(new TableColumn("count").RightAligned())
+        var table = new Table().AddColumn(source == "data" ? "frequent token"
+            : "token (by id)").AddColumn(new TableColumn("count").RightAligned())
             .AddColumn("nearest in wte (cosine)");
         foreach (var n in neighbours)
         {
@@ -104,7 +111,8 @@ static class InspectCheckpoint
         return 0;
     }
 
-    /// <summary>The <paramref name="top"/> most frequent tokens of <paramref name="data"/> (tokenised as the model was), or the first by id.</summary>
+    /// <summary>The <paramref name="top"/> most frequent tokens of <paramref name="data"/> (tokenised as the model was), or the first by
+    /// id.</summary>
     static (List<(string Token, long? Count)> Tokens, string Source) Frequent(string dir, string? data, KeyedVectors wte, int top)
     {
         if (data is null) return (wte.Keys.Take(top).Select(k => (k, (long?)null)).ToList(), "id order");
@@ -113,7 +121,8 @@ static class InspectCheckpoint
         var text = TextData.Load(data, tokenizer, TrainingState.ReadOptions(dir)?.Mode ?? DataMode.Text);
         var counts = new long[tokenizer.VocabSize];
         foreach (int id in text.Stream.Concat(text.Documents.SelectMany(d => d))) counts[id]++;
-        var ranked = Enumerable.Range(0, counts.Length).Where(i => counts[i] > 0).OrderByDescending(i => counts[i]).ThenBy(i => i).Take(top);
+        var ranked = Enumerable.Range(0,
+            counts.Length).Where(i => counts[i] > 0).OrderByDescending(i => counts[i]).ThenBy(i => i).Take(top);
         return (ranked.Select(i => (wte.Keys[i], (long?)counts[i])).ToList(), "data");
     }
 }

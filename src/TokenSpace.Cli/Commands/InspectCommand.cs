@@ -16,7 +16,8 @@ static class InspectCommand
         var vectors = VectorOptions.Vectors();
         vectors.Required = false;
         var samples = new Option<int>("--samples") { Description = "Sample rows to show", DefaultValueFactory = _ => 5 };
-        var command = new Command("inspect", "What a vectors file holds (format, shape, dtype, norms, sample rows), or what a checkpoint learned")
+        var command = new Command("inspect",
+            "What a vectors file holds (format, shape, dtype, norms, sample rows), or what a checkpoint learned")
         {
             vectors, samples, InspectCheckpoint.CheckpointDir, InspectCheckpoint.Data, InspectCheckpoint.Top,
         };
@@ -63,11 +64,16 @@ static class InspectCommand
             var table = new Table().AddColumn("property").AddColumn("value");
             table.AddRow("path", Markup.Escape(info.path));
             table.AddRow("format", info.format);
-            table.AddRow("shape", $"{info.count} × {info.dimensions} {info.dtype}, held as {info.storage}{(info.memory_mapped ? " (memory-mapped)" : "")}");
+            table.AddRow("shape", $"{info.count} × {info.dimensions} {info.dtype}, held as " +
+                $"{info.storage}{(info.memory_mapped ? " (memory-mapped)" : "")}");
             table.AddRow("norms", $"min {info.norm_min:F4}  mean {info.norm_mean:F4}  max {info.norm_max:F4}  zero rows {info.zero_rows}");
             if (info.subwords is { } sub)
-                table.AddRow("subwords", $"character {sub.min_n}–{sub.max_n}-grams in {sub.buckets} buckets: words outside the vocabulary have vectors");
-            foreach (var r in rows) table.AddRow(Markup.Escape(KeyText.Visible(r.key)), Markup.Escape($"‖v‖ {r.norm:F4}  [{string.Join(", ", r.head.Select(v => v.ToString("F4")))}{(kv.Dimensions > 5 ? ", …" : "")}]"));
+                table.AddRow("subwords", $"character {sub.min_n}–{sub.max_n}-grams in {sub.buckets} buckets: words outside the " +
+                    "vocabulary " +
+                    "have vectors");
+            foreach (var r in rows) table.AddRow(Markup.Escape(KeyText.Visible(r.key)),
+                Markup.Escape($"‖v‖ {r.norm:F4}  " +
+                $"[{string.Join(", ", r.head.Select(v => v.ToString("F4")))}{(kv.Dimensions > 5 ? ", …" : "")}]"));
             AnsiConsole.Write(table);
             return 0;
         }));

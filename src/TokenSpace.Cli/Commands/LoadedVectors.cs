@@ -19,7 +19,8 @@ sealed record LoadedVectors(string[] Keys, float[] Matrix, int Dims)
             if (!seen.Add(w)) throw new ArgumentException($"'{w}' is listed twice; give each word once");
         }
         var missing = wanted.Where(w => !vectors.Contains(w)).ToList();
-        if (missing.Count > 0) throw new KeyNotFoundException($"not in the vectors: {string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? $" and {missing.Count - 10} more" : "")}");
+        if (missing.Count > 0) throw new KeyNotFoundException($"not in the vectors: " +
+            $"{string.Join(", ", missing.Take(10))}{(missing.Count > 10 ? $" and {missing.Count - 10} more" : "")}");
         int d = vectors.Dimensions;
         var matrix = new float[wanted.Count * d];
         for (int r = 0; r < wanted.Count; r++) vectors.Row(vectors.IndexOf(wanted[r])).CopyTo(matrix.AsSpan(r * d, d));

@@ -24,22 +24,28 @@ static class MapCommand
     public static Command Create()
     {
         var vectors = new Option<string?>("--vectors") { Description = VectorOptions.Vectors().Description };
-        var snapshots = new Option<string?>("--snapshots") { Description = "A training run's directory (train --snapshot-every N): map every DIR/snapshots/step-*.safetensors, aligned to the last, as an HTML page (--out page.html) plus frame SVGs" };
+        var snapshots = new Option<string?>("--snapshots") { Description = "A training run's directory (train --snapshot-every N): map " +
+            "every DIR/snapshots/step-*.safetensors, aligned to the last, as an HTML page (--out page.html) plus frame SVGs" };
         var method = new Option<string>("--method") { Description = "pca, tsne or umap", DefaultValueFactory = _ => "pca" };
         method.AcceptOnlyFromAmong("pca", "tsne", "umap");
         var words = new Option<string?>("--words") { Description = "Comma-separated keys to map" };
-        var top = new Option<int?>("--top") { Description = "Map the first N keys of the file (most frequent first in GloVe / word2vec files)" };
+        var top = new Option<int?>("--top") { Description = "Map the first N keys of the file (most frequent first in GloVe / word2vec " +
+            "files)" };
         var wordsFile = new Option<string?>("--words-file") { Description = "File with one key per line to map" };
         var labels = new Option<bool?>("--labels")
         {
             Description = "Draw the keys as labels (overlapping ones are left out; every point has a tooltip); "
                 + $"default: for maps of at most {LabelledPoints} points, --labels false turns them off",
         };
-        var groups = new Option<string?>("--groups") { Description = "Metadata TSV with a header: key<TAB>column…; points are coloured by one column. 'letters': vowel / consonant / BOS / other (default with --snapshots)" };
+        var groups = new Option<string?>("--groups") { Description = "Metadata TSV with a header: key<TAB>column…; points are coloured " +
+            "by " +
+            "one column. 'letters': vowel / consonant / BOS / other (default with --snapshots)" };
         var groupColumn = new Option<string?>("--group-column") { Description = "Metadata column to colour by (default: the second)" };
-        var output = new Option<string>("--out") { Description = "SVG file to write (with --snapshots: the HTML page; frames go to a folder beside it)", Required = true };
+        var output = new Option<string>("--out") { Description = "SVG file to write (with --snapshots: the HTML page; frames go to a " +
+            "folder beside it)", Required = true };
         var title = new Option<string?>("--title") { Description = "Title of the map (default: file and method)" };
-        var perplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default 30, lowered to (n - 1) / 3, at least 1, for few points)" };
+        var perplexity = new Option<double?>("--perplexity") { Description = "t-SNE perplexity (default 30, lowered to (n - 1) / 3, at " +
+            "least 1, for few points)" };
         var iterations = new Option<int>("--iterations") { Description = "t-SNE iterations", DefaultValueFactory = _ => 1000 };
         var neighbors = new Option<int?>("--neighbors")
         {
@@ -64,12 +70,15 @@ static class MapCommand
                 : CliOptions.OutputFile(parse.GetValue(output)!, "--out", ".html", "an HTML page (without --snapshots: an .svg map)");
             bool json = parse.GetValue(CliOptions.Json);
             string how = parse.GetValue(method)!;
-            Func<KeyedVectors, LoadedVectors> choose = all => Choose(all, parse.GetValue(words), parse.GetValue(top), parse.GetValue(wordsFile));
-            if (parse.GetValue(iterations) < 1) throw new ArgumentException($"--iterations must be at least 1, got {parse.GetValue(iterations)}");
+            Func<KeyedVectors, LoadedVectors> choose = all =>
+                Choose(all, parse.GetValue(words), parse.GetValue(top), parse.GetValue(wordsFile));
+            if (parse.GetValue(iterations) < 1) throw new ArgumentException($"--iterations must be at least 1, got " +
+                $"{parse.GetValue(iterations)}");
             var tsneOptions = (int n) =>
             {
                 double p = parse.GetValue(perplexity) ?? Math.Min(30, Math.Max(1, (n - 1) / 3.0));
-                if (!(p > 0 && p < n)) throw new ArgumentException($"--perplexity must be above 0 and below the number of points ({n}), got {p}");
+                if (!(p > 0 && p < n)) throw new ArgumentException($"--perplexity must be above 0 and below the number of points ({n}), " +
+                    $"got {p}");
                 return new TsneOptions { Perplexity = p, MaxIter = parse.GetValue(iterations), Seed = parse.GetValue(seed) };
             };
             if (run is not null && how == "umap") throw new ArgumentException("--snapshots maps with pca or tsne; not umap yet");
@@ -171,14 +180,16 @@ static class MapCommand
         return command;
     }
 
-    /// <summary>The axes' names: <c>PC1 34.8 %</c> (the share of the variance it explains) for PCA, <c>t-SNE 1</c>, <c>UMAP 1</c>.</summary>
+    /// <summary>The axes' names: <c>PC1 34.8 %</c> (the share of the variance it explains) for PCA, <c>t-SNE 1</c>, <c>UMAP
+    /// 1</c>.</summary>
     internal static (string X, string Y) AxisNames(string method, double[]? explained) => method == "pca"
         ? (Pc(1, explained![0]), Pc(2, explained[1]))
         : ($"{MethodName(method)} 1", $"{MethodName(method)} 2");
 
     static string Pc(int axis, double share) => string.Create(CultureInfo.InvariantCulture, $"PC{axis} {100 * share:0.0} %");
 
-    /// <summary>The rows to map: the listed words, the first N, or those of a words file (at most one of them; none means all, up to <see cref="AllKeysLimit"/>).</summary>
+    /// <summary>The rows to map: the listed words, the first N, or those of a words file (at most one of them; none means all, up to
+    /// <see cref="AllKeysLimit"/>).</summary>
     static LoadedVectors Choose(KeyedVectors all, string? words, int? top, string? wordsFile)
     {
         int given = (words is null ? 0 : 1) + (top is null ? 0 : 1) + (wordsFile is null ? 0 : 1);
@@ -189,10 +200,12 @@ static class MapCommand
             if (count < 1) throw new ArgumentException($"--top must be at least 1, got {count}");
             return LoadedVectors.Take(all, count);
         }
-        if (wordsFile is not null) return LoadedVectors.Select(all, File.ReadLines(wordsFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToList());
+        if (wordsFile is not null) return LoadedVectors.Select(all,
+            File.ReadLines(wordsFile).Select(l => l.Trim()).Where(l => l.Length > 0).ToList());
         if (all.Count > AllKeysLimit)
         {
-            throw new ArgumentException($"the file holds {all.Count:N0} keys; choose some with --top N, --words or --words-file (at most {AllKeysLimit:N0} are mapped without asking)");
+            throw new ArgumentException($"the file holds {all.Count:N0} keys; choose some with --top N, --words or --words-file (at most " +
+                $"{AllKeysLimit:N0} are mapped without asking)");
         }
         return LoadedVectors.Take(all, all.Count);
     }
@@ -201,7 +214,8 @@ static class MapCommand
     /// <c>map --snapshots RUN</c>: projects every snapshot of the run (<see cref="SnapshotMap"/>) and writes the
     /// page and its frames.
     /// </summary>
-    static int MapSnapshots(ParseResult parse, string run, string how, Func<KeyedVectors, LoadedVectors> choose, Func<int, TsneOptions> tsneOptions,
+    static int MapSnapshots(ParseResult parse, string run, string how, Func<KeyedVectors, LoadedVectors> choose, Func<int,
+        TsneOptions> tsneOptions,
         Option<string?> groups, Option<string?> groupColumn, Option<string> output, Option<string?> title, bool json)
     {
         string page = parse.GetValue(output)!;
@@ -215,13 +229,15 @@ static class MapCommand
                 method = how,
                 out_path = page,
                 frames_dir = result.FramesDirectory,
-                frames = result.Frames.Select(f => new { step = f.Step, points = f.Keys.Select((k, i) => new { key = k, x = f.Coordinates[2 * i], y = f.Coordinates[2 * i + 1] }) }),
+                frames = result.Frames.Select(f => new { step = f.Step,
+                    points = f.Keys.Select((k, i) => new { key = k, x = f.Coordinates[2 * i], y = f.Coordinates[2 * i + 1] }) }),
             });
             return 0;
         }
         var table = new Table().HideHeaders().AddColumns("", "");
         table.AddRow("method", how);
-        table.AddRow("frames", $"{result.Frames.Count} (steps {result.Frames[0].Step:N0}–{result.Frames[^1].Step:N0}), aligned to the last");
+        table.AddRow("frames", $"{result.Frames.Count} (steps {result.Frames[0].Step:N0}–{result.Frames[^1].Step:N0}), aligned to the " +
+            "last");
         table.AddRow("points", result.Frames[0].Keys.Count.ToString("N0"));
         table.AddRow("wrote", Markup.Escape(page));
         table.AddRow("frames in", Markup.Escape(result.FramesDirectory));
@@ -229,7 +245,8 @@ static class MapCommand
         return 0;
     }
 
-    /// <summary>Each key's group: <c>letters</c> gives <see cref="LetterGroups"/>; anything else is a metadata TSV (<see cref="ReadGroups"/>).</summary>
+    /// <summary>Each key's group: <c>letters</c> gives <see cref="LetterGroups"/>; anything else is a metadata TSV
+    /// (<see cref="ReadGroups"/>).</summary>
     internal static string?[] Groups(string groupsPath, string? column, IReadOnlyList<string> keys) =>
         groupsPath == "letters" ? keys.Select(LetterGroups.Of).ToArray() : ReadGroups(groupsPath, column, keys);
 
@@ -251,13 +268,15 @@ static class MapCommand
         return result;
     }
 
-    /// <summary>Each key's group: the column <paramref name="column"/> (default: the first after the key) of a metadata TSV; keys absent from it get none.</summary>
+    /// <summary>Each key's group: the column <paramref name="column"/> (default: the first after the key) of a metadata TSV; keys absent
+    /// from it get none.</summary>
     /// <exception cref="FileFormatException">The file is malformed or lacks the column.</exception>
     static string?[] ReadGroups(string path, string? column, IReadOnlyList<string> keys)
     {
         var metadata = KeyMetadata.Read(path);
         int at = column is null ? 0 : metadata.IndexOf(column);
-        if (at < 0) throw new FileFormatException(path, $"no column '{column}' in the header (columns: key, {string.Join(", ", metadata.Columns)})", 1);
+        if (at < 0) throw new FileFormatException(path,
+            $"no column '{column}' in the header (columns: key, {string.Join(", ", metadata.Columns)})", 1);
         return keys.Select(k => metadata.Of(k)?[at]).ToArray();
     }
 }

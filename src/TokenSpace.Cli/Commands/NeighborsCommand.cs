@@ -16,9 +16,12 @@ static class NeighborsCommand
         var vectors = VectorOptions.Vectors();
         var words = new Argument<string[]>("words") { Description = "Keys whose neighbours to list", Arity = ArgumentArity.ZeroOrMore };
         var wordList = new Option<string?>("--words") { Description = "More keys whose neighbours to list, comma-separated" };
-        var positive = new Option<string?>("--positive") { Description = "One more query: the mean of these keys' unit vectors (comma-separated) …" };
-        var negative = new Option<string?>("--negative") { Description = "… minus these keys' (comma-separated), as gensim's most_similar(positive, negative)" };
-        var vector = new Option<string?>("--vector") { Description = "One more query: a vector, its values comma-separated (gensim's similar_by_vector)" };
+        var positive = new Option<string?>("--positive") { Description = "One more query: the mean of these keys' unit vectors " +
+            "(comma-separated) …" };
+        var negative = new Option<string?>("--negative") { Description = "… minus these keys' (comma-separated), as gensim's " +
+            "most_similar(positive, negative)" };
+        var vector = new Option<string?>("--vector") { Description = "One more query: a vector, its values comma-separated (gensim's " +
+            "similar_by_vector)" };
         var top = new Option<int>("--top") { Description = "Neighbours per word", DefaultValueFactory = _ => 10 };
         var restrict = new Option<int?>("--restrict-vocab") { Description = "Search only the first N keys (the most frequent)" };
         var metric = new Option<string>("--metric")
@@ -27,9 +30,13 @@ static class NeighborsCommand
             DefaultValueFactory = _ => "cosine",
         };
         metric.AcceptOnlyFromAmong("cosine", "euclidean");
-        var approx = new Option<bool>("--approx") { Description = "Search the approximate index (see `tokenspace index build`) instead of every row" };
-        var expansion = new Option<int?>("--expansion") { Description = "With --approx: HNSW's ef, candidates kept while searching (default 64; more: better recall, slower)" };
-        var indexPath = new Option<string?>("--index") { Description = "With --approx: the index file (default: beside the vectors, with .ann appended)" };
+        var approx = new Option<bool>("--approx") { Description = "Search the approximate index (see `tokenspace index build`) instead " +
+            "of " +
+            "every row" };
+        var expansion = new Option<int?>("--expansion") { Description = "With --approx: HNSW's ef, candidates kept while searching " +
+            "(default 64; more: better recall, slower)" };
+        var indexPath = new Option<string?>("--index") { Description = "With --approx: the index file (default: beside the vectors, with " +
+            ".ann appended)" };
         var command = new Command("neighbors",
             "Nearest neighbours of each word (cosine similarity, or --metric euclidean; the word itself left out). "
             + "An unknown word is reported and the others answered; the exit code is then 1")
@@ -41,7 +48,8 @@ static class NeighborsCommand
         {
             if (parse.GetValue(top) < 1) throw new ArgumentException($"--top must be at least 1, got {parse.GetValue(top)}");
             bool euclidean = parse.GetValue(metric) == "euclidean";
-            if (euclidean && parse.GetValue(restrict) is not null) throw new ArgumentException("--restrict-vocab goes with --metric cosine");
+            if (euclidean && parse.GetValue(restrict) is not null) throw new ArgumentException("--restrict-vocab goes with --metric " +
+                "cosine");
             bool approximate = parse.GetValue(approx);
             if (euclidean && approximate) throw new ArgumentException("--approx goes with --metric cosine");
             if (!approximate && (parse.GetValue(expansion) is not null || parse.GetValue(indexPath) is not null))
@@ -51,7 +59,8 @@ static class NeighborsCommand
             using var kv = VectorOptions.Load(parse, vectors);
             if (approximate)
             {
-                var index = kv.OpenIndex(parse.GetValue(indexPath) ?? ApproximateIndex.PathBeside(VectorOptions.Resolve(parse.GetValue(vectors)!)));
+                var index = kv.OpenIndex(parse.GetValue(indexPath)
+                    ?? ApproximateIndex.PathBeside(VectorOptions.Resolve(parse.GetValue(vectors)!)));
                 if (parse.GetValue(expansion) is { } ef)
                 {
                     index.Expansion = ef >= 1 ? ef : throw new ArgumentException($"--expansion must be at least 1, got {ef}");
@@ -67,7 +76,8 @@ static class NeighborsCommand
             }
             var byVector = parse.GetValue(vector) is { } list ? ParseVector(list, kv.Dimensions) : null;
             if (queries.Count == 0 && byVector is null) throw new ArgumentException("give words, --positive/--negative keys or a --vector");
-            if (euclidean && (plus.Length + minus.Length > 0 || byVector is not null)) throw new ArgumentException("--positive, --negative and --vector go with --metric cosine");
+            if (euclidean && (plus.Length + minus.Length > 0
+                || byVector is not null)) throw new ArgumentException("--positive, --negative and --vector go with --metric cosine");
             int k = parse.GetValue(top);
             var errors = queries.Select(q => Unknown(kv, q.Positive.Concat(q.Negative))).ToList();
             var known = queries.Where((_, i) => errors[i] is null).ToList();
@@ -92,7 +102,8 @@ static class NeighborsCommand
                         ? (object)new
                         {
                             query = q.Name,
-                            neighbors = neighbors.Select(n => euclidean ? (object)new { key = n.Key, distance = n.Similarity } : new { key = n.Key, similarity = n.Similarity }),
+                            neighbors = neighbors.Select(n => euclidean ? (object)new { key = n.Key, distance = n.Similarity }
+                                : new { key = n.Key, similarity = n.Similarity }),
                         }
                         : new { query = q.Name, error = errors[i] }),
                 });
@@ -143,8 +154,10 @@ static class NeighborsCommand
     /// <summary>A ranked table of neighbours titled <paramref name="title"/>; keys shown visibly (<see cref="KeyText.Visible"/>).</summary>
     public static Table Table(string title, string scoreName, IReadOnlyList<Neighbor> neighbors)
     {
-        var table = new Table().Title(Markup.Escape(KeyText.Visible(title))).AddColumn("#").AddColumn("key").AddColumn(new TableColumn(scoreName).RightAligned());
-        for (int r = 0; r < neighbors.Count; r++) table.AddRow((r + 1).ToString(), Markup.Escape(KeyText.Visible(neighbors[r].Key)), neighbors[r].Similarity.ToString("F4"));
+        var table = new Table().Title(Markup.Escape(KeyText.Visible(title)))
+            .AddColumn("#").AddColumn("key").AddColumn(new TableColumn(scoreName).RightAligned());
+        for (int r = 0; r < neighbors.Count; r++) table.AddRow((r + 1).ToString(), Markup.Escape(KeyText.Visible(neighbors[r].Key)),
+            neighbors[r].Similarity.ToString("F4"));
         return table;
     }
 }

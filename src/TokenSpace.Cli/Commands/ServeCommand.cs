@@ -17,11 +17,15 @@ static class ServeCommand
             Description = VectorOptions.Vectors().Description + "; repeat it to serve several spaces",
             Required = true,
         };
-        var metadata = new Option<string?>("--metadata") { Description = "Metadata TSV with a header: key<TAB>column…; the page colours points by a column" };
-        var host = new Option<string>("--host") { Description = "Address to listen on (anything but loopback is reachable from the network)", DefaultValueFactory = _ => "127.0.0.1" };
+        var metadata = new Option<string?>("--metadata") { Description = "Metadata TSV with a header: key<TAB>column…; the page colours " +
+            "points by a column" };
+        var host = new Option<string>("--host") { Description = "Address to listen on (anything but loopback is reachable from the " +
+            "network)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "TCP port (0: any free one)", DefaultValueFactory = _ => 8080 };
-        var noBrowser = new Option<bool>("--no-browser") { Description = "Do not open the page in a browser (it opens only when there is a display)" };
-        var command = new Command("serve", "Serve the interactive explorer (JSON API under /api/, OpenAPI at /openapi/v1.json) until Ctrl-C")
+        var noBrowser = new Option<bool>("--no-browser") { Description = "Do not open the page in a browser (it opens only when there is " +
+            "a display)" };
+        var command = new Command("serve",
+            "Serve the interactive explorer (JSON API under /api/, OpenAPI at /openapi/v1.json) until Ctrl-C")
         {
             vectors, metadata, host, port, noBrowser,
         };
@@ -47,7 +51,8 @@ static class ServeCommand
                 };
                 if (!Explorer.IsLoopback(address))
                 {
-                    Console.Error.WriteLine($"warning: --host {address} is not a loopback address: anyone who can reach this machine on port {options.Port} can use the explorer");
+                    Console.Error.WriteLine($"warning: --host {address} is not a loopback address: anyone who can reach this machine on " +
+                        $"port {options.Port} can use the explorer");
                 }
                 bool json = parse.GetValue(CliOptions.Json);
                 Explorer.RunAsync(options, url =>
@@ -84,7 +89,8 @@ static class ServeCommand
         }
     }
 
-    /// <summary>The name requests use for <paramref name="source"/>: its file or folder name without extension, made unique with -2, -3, ….</summary>
+    /// <summary>The name requests use for <paramref name="source"/>: its file or folder name without extension, made unique with -2, -3,
+    /// ….</summary>
     static string UniqueName(string source, List<Space> taken)
     {
         string name = Path.GetFileNameWithoutExtension(VectorOptions.DisplayName(source));
@@ -95,7 +101,8 @@ static class ServeCommand
     }
 
     static bool HasDisplay() => OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()
-        || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY")) || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WAYLAND_DISPLAY"));
+        || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DISPLAY"))
+            || !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("WAYLAND_DISPLAY"));
 
     static void OpenBrowser(string url)
     {

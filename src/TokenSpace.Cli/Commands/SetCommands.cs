@@ -15,7 +15,8 @@ static class SetCommands
         [DoesntMatch(), RankByCentrality(), Rank(), CloserThan(), NSimilarity(), MeanVector(), Distances(), RelativeCosineSimilarity()];
 
     /// <summary>A verb over <c>--vectors</c> whose <paramref name="run"/> returns the JSON document and the human line(s).</summary>
-    static Command Verb(string name, string description, Func<ParseResult, KeyedVectors, (object Json, string Text)> run, params Symbol[] symbols)
+    static Command Verb(string name, string description, Func<ParseResult, KeyedVectors, (object Json, string Text)> run,
+        params Symbol[] symbols)
     {
         var vectors = VectorOptions.Vectors();
         var command = new Command(name, description) { vectors };
@@ -55,7 +56,8 @@ static class SetCommands
     static Command RankByCentrality()
     {
         var words = Words("Keys; unknown ones are ignored, as in gensim");
-        var raw = new Option<bool>("--raw") { Description = "Use the raw vectors for the centroid, not the unit vectors (gensim's use_norm=False)" };
+        var raw = new Option<bool>("--raw") { Description = "Use the raw vectors for the centroid, not the unit vectors (gensim's " +
+            "use_norm=False)" };
         return Verb("rank-by-centrality", "Words ranked by cosine similarity to their centroid, most central first", (p, kv) =>
         {
             var ranked = kv.RankByCentrality(p.GetValue(words)!, useNorm: !p.GetValue(raw));
@@ -101,13 +103,17 @@ static class SetCommands
     {
         var words = Words("Keys to average; unknown ones are ignored unless --strict");
         var weights = new Option<string?>("--weights") { Description = "One weight per key, comma-separated (default all 1)" };
-        var raw = new Option<bool>("--raw") { Description = "Average the raw vectors, not the unit vectors (gensim's pre_normalize=False)" };
+        var raw = new Option<bool>("--raw")
+        {
+            Description = "Average the raw vectors, not the unit vectors (gensim's pre_normalize=False)",
+        };
         var unit = new Option<bool>("--unit") { Description = "Scale the mean to unit length (gensim's post_normalize=True)" };
         var strict = new Option<bool>("--strict") { Description = "Fail on an unknown key (gensim's ignore_missing=False)" };
         return Verb("mean-vector", "The weighted mean of some keys' vectors (gensim's get_mean_vector)", (p, kv) =>
         {
             var w = p.GetValue(weights) is { } list ? CommaList.Numbers(list, "--weights") : null;
-            var mean = kv.GetMeanVector(p.GetValue(words)!, w, preNormalize: !p.GetValue(raw), postNormalize: p.GetValue(unit), ignoreMissing: !p.GetValue(strict));
+            var mean = kv.GetMeanVector(p.GetValue(words)!, w, preNormalize: !p.GetValue(raw), postNormalize: p.GetValue(unit),
+                ignoreMissing: !p.GetValue(strict));
             return (new { vector = mean }, string.Join(' ', mean.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
         }, words, weights, raw, unit, strict);
     }
@@ -115,7 +121,8 @@ static class SetCommands
     static Command Distances()
     {
         var word = Word("word", "The word to measure from");
-        var others = new Argument<string[]>("others") { Description = "Keys to measure to (default: every key, in row order)", Arity = ArgumentArity.ZeroOrMore };
+        var others = new Argument<string[]>("others") { Description = "Keys to measure to (default: every key, in row order)",
+            Arity = ArgumentArity.ZeroOrMore };
         return Verb("distances", "Cosine distances (1 − cos) from a word to others (gensim's distances)", (p, kv) =>
         {
             var to = p.GetValue(others)!;
@@ -131,7 +138,8 @@ static class SetCommands
         var a = Word("a", "The word whose neighbours set the scale");
         var b = Word("b", "The other word");
         var top = new Option<int>("--top") { Description = "How many of A's neighbours to sum", DefaultValueFactory = _ => 10 };
-        return Verb("relative-cosine-similarity", "cos(A, B) over the sum of A's top-N similarities (gensim's relative_cosine_similarity)", (p, kv) =>
+        return Verb("relative-cosine-similarity", "cos(A, B) over the sum of A's top-N similarities (gensim's relative_cosine_similarity)",
+            (p, kv) =>
         {
             double rcs = kv.RelativeCosineSimilarity(p.GetValue(a)!, p.GetValue(b)!, p.GetValue(top));
             return (new { a = p.GetValue(a), b = p.GetValue(b), top = p.GetValue(top), relative_cosine_similarity = rcs },

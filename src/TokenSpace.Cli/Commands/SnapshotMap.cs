@@ -24,17 +24,20 @@ static class SnapshotMap
     public static IReadOnlyList<Snapshot> Find(string run)
     {
         if (!Directory.Exists(run))
-            throw new DirectoryNotFoundException($"{run} does not exist; expected a training run's directory (train --snapshot-every N --out DIR)");
+            throw new DirectoryNotFoundException($"{run} does not exist; expected a training run's directory (train --snapshot-every N " +
+                "--out DIR)");
         var found = Snapshots.List(run);
         if (found.Count == 0)
         {
             string folder = Directory.Exists(Snapshots.Folder(run)) ? Snapshots.Folder(run) : run;
-            throw new FileNotFoundException($"{folder} holds no step-NNNNNN.safetensors snapshots; train with --snapshot-every N to save them", folder);
+            throw new FileNotFoundException($"{folder} holds no step-NNNNNN.safetensors snapshots; train with --snapshot-every N to save " +
+                "them", folder);
         }
         return found;
     }
 
-    /// <summary>The folder of frame SVGs that goes with the page <paramref name="page"/>: <c>training.html</c> → <c>training-frames</c>.</summary>
+    /// <summary>The folder of frame SVGs that goes with the page <paramref name="page"/>: <c>training.html</c> →
+    /// <c>training-frames</c>.</summary>
     public static string FramesDirectory(string page) => Path.ChangeExtension(page, null) + "-frames";
 
     /// <summary>
@@ -79,7 +82,8 @@ static class SnapshotMap
         {
             XAxis = x + of,
             YAxis = y + of,
-            Title = title ?? $"{VectorOptions.DisplayName(run)}: token embeddings (wte) forming during training · {(tsne ? "t-SNE" : "PCA")}",
+            Title = title ?? $"{VectorOptions.DisplayName(run)}: token embeddings (wte) forming during training · " +
+                $"{(tsne ? "t-SNE" : "PCA")}",
             Groups = groups(keys),
         });
         return new Result(TrainingAnimation.AlignToLast(frames), framesDir);

@@ -14,21 +14,29 @@ namespace TokenSpace.Cli.Commands;
 /// <summary><c>tokenspace train</c>: trains a GPT from scratch on a text file and writes a checkpoint directory.</summary>
 static class TrainCommand
 {
-    static readonly Option<string> Data = new("--data") { Description = "Training text (UTF-8): one document per line, or running text with --mode text; or a data set name (names, tinyshakespeare)", Required = true };
-    static readonly Option<string?> ValData = new("--val-data") { Description = "Validation text or data set name (default: a seeded 10 % of the documents, or the last 10 % of the text)" };
+    static readonly Option<string> Data = new("--data") { Description = "Training text (UTF-8): one document per line, or running text " +
+        "with --mode text; or a data set name (names, tinyshakespeare)", Required = true };
+    static readonly Option<string?> ValData = new("--val-data") { Description = "Validation text or data set name (default: a seeded 10 " +
+        "% " +
+        "of the documents, or the last 10 % of the text)" };
     static readonly Option<string> Tokenizer = new("--tokenizer")
     {
-        Description = "Tokenizer: char (the corpus's characters), gpt2 (GPT-2's BPE from the data cache; text mode unless --mode lines), or a checkpoint directory's",
+        Description = "Tokenizer: char (the corpus's characters), gpt2 (GPT-2's BPE from the data cache; text mode unless --mode lines), " +
+            "or a checkpoint directory's",
         DefaultValueFactory = _ => "char",
     };
-    static readonly Option<string?> InitFrom = new("--init-from") { Description = "Fine-tune: start from this checkpoint or Hugging Face GPT-2 directory (its architecture and tokenizer; --block-size may crop the context)" };
-    static readonly Option<string> PresetName = new("--preset") { Description = $"Model and recipe: {string.Join(", ", Presets.All.Keys)}", DefaultValueFactory = _ => "microgpt" };
-    static readonly Option<string> Out = new("--out") { Description = "Checkpoint directory", DefaultValueFactory = _ => Path.Combine("out", "train") };
+    static readonly Option<string?> InitFrom = new("--init-from") { Description = "Fine-tune: start from this checkpoint or Hugging Face " +
+        "GPT-2 directory (its architecture and tokenizer; --block-size may crop the context)" };
+    static readonly Option<string> PresetName = new("--preset") { Description = $"Model and recipe: {string.Join(", ", Presets.All.Keys)}",
+        DefaultValueFactory = _ => "microgpt" };
+    static readonly Option<string> Out = new("--out") { Description = "Checkpoint directory",
+        DefaultValueFactory = _ => Path.Combine("out", "train") };
     static readonly Option<bool> Resume = new("--resume") { Description = "Continue the run saved in --out, bit for bit" };
     static readonly Option<string?> Mode = new("--mode") { Description = "lines (each line a document) or text (random windows)" };
     static readonly Option<int?> Steps = new("--steps") { Description = "Optimizer steps" };
     static readonly Option<int?> BatchSize = new("--batch-size") { Description = "Sequences per step" };
-    static readonly Option<int?> BlockSize = new("--block-size") { Description = "Context length (n_positions); with --init-from, the context trained on (at most the model's)" };
+    static readonly Option<int?> BlockSize = new("--block-size") { Description = "Context length (n_positions); with --init-from, the " +
+        "context trained on (at most the model's)" };
     static readonly Option<int?> Layers = new("--n-layer") { Description = "Transformer blocks" };
     static readonly Option<int?> Heads = new("--n-head") { Description = "Attention heads" };
     static readonly Option<int?> Channels = new("--n-embd") { Description = "Embedding width" };
@@ -50,11 +58,13 @@ static class TrainCommand
     static readonly Option<ulong?> Seed = new("--seed") { Description = "Seed for weights, data order and batches" };
     static readonly Option<int?> LrDecaySteps = new("--lr-decay-steps")
     {
-        Description = "Step at which the decay reaches --min-lr (nanoGPT's lr_decay_iters; default: --steps, and on --resume the run's own)",
+        Description = "Step at which the decay reaches --min-lr (nanoGPT's lr_decay_iters; default: --steps, and on --resume the run's " +
+            "own)",
     };
     static readonly Option<int?> LogEvery = new("--log-every") { Description = "A progress line every N steps (default: about every 2 s)" };
     static readonly Option<bool> Overwrite = new("--overwrite") { Description = "Let a new run replace another run's checkpoint in --out" };
-    static readonly Option<bool> ReplaceInvalidUtf8 = new("--replace-invalid-utf8") { Description = "Read invalid UTF-8 in the text as U+FFFD instead of stopping" };
+    static readonly Option<bool> ReplaceInvalidUtf8 = new("--replace-invalid-utf8") { Description = "Read invalid UTF-8 in the text as " +
+        "U+FFFD instead of stopping" };
 
     public static Command Create()
     {
@@ -77,7 +87,8 @@ static class TrainCommand
             var preset = Presets.Get(parse.GetValue(PresetName)!);
             var o = preset.Options;
             if (parse.GetValue(Mode) is { } mode) o = o with { Mode = ParseMode(mode) };
-            else if (initFrom is not null) o = o with { Mode = TrainingState.ReadOptions(initFrom)?.Mode ?? DataMode.Text }; // as it was trained; GPT-2 reads running text
+            else if (initFrom is not null) o = o with { Mode = TrainingState.ReadOptions(initFrom)?.Mode
+                ?? DataMode.Text }; // as it was trained; GPT-2 reads running text
             else if (tokenizerSpec != "char") o = o with { Mode = DataMode.Text }; // BPE reads running text, as nanoGPT
             if (parse.GetValue(Steps) is { } steps) o = o with { Steps = steps };
             if (parse.GetValue(BatchSize) is { } batch) o = o with { BatchSize = batch };
@@ -113,9 +124,11 @@ static class TrainCommand
                 Overwrite = parse.GetValue(Overwrite),
                 LogEvery = parse.GetValue(LogEvery),
                 ReplaceInvalidUtf8 = parse.GetValue(ReplaceInvalidUtf8),
-                Resume = parse.GetValue(Resume) ? (saved, config, tokenizer) => ResumeOptions(parse, saved, config, tokenizer, o, Model) : null,
+                Resume = parse.GetValue(Resume) ? (saved, config, tokenizer) =>
+                    ResumeOptions(parse, saved, config, tokenizer, o, Model) : null,
             };
-            var run = Run(DataCache.ResolveFile(parse.GetValue(Data)!), parse.GetValue(ValData) is { } val ? DataCache.ResolveFile(val) : null, source, o, parse.GetValue(Out)!, settings);
+            var run = Run(DataCache.ResolveFile(parse.GetValue(Data)!), parse.GetValue(ValData) is { } val ? DataCache.ResolveFile(val)
+                : null, source, o, parse.GetValue(Out)!, settings);
             if (json) CliOptions.WriteJson(run.Summary);
             return run.Interrupted ? 130 : 0;
         }));
@@ -133,15 +146,19 @@ static class TrainCommand
         Func<int, GptConfig> model)
     {
         bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
-        if (Given(InitFrom)) throw new ArgumentException("--init-from starts a new run; --resume continues the one saved in --out, so drop --init-from");
+        if (Given(InitFrom)) throw new ArgumentException("--init-from starts a new run; --resume continues the one saved in --out, so " +
+            "drop --init-from");
         var fromCli = model(config.VocabSize);
         var savedTokenizer = tokenizer.Kind;
         (Option Option, object Given, object Saved)[] fixedByRun =
         [
-            (Tokenizer, parse.GetValue(Tokenizer)!, savedTokenizer), (Mode, given.Mode, saved.Mode), (BatchSize, given.BatchSize, saved.BatchSize),
+            (Tokenizer, parse.GetValue(Tokenizer)!, savedTokenizer), (Mode, given.Mode, saved.Mode),
+                (BatchSize, given.BatchSize, saved.BatchSize),
             (Lr, given.LearningRate, saved.LearningRate), (MinLr, given.MinLearningRate, saved.MinLearningRate),
-            (Warmup, given.WarmupSteps, saved.WarmupSteps), (Schedule, given.Schedule, saved.Schedule), (WeightDecay, given.WeightDecay, saved.WeightDecay),
-            (Beta1, given.Beta1, saved.Beta1), (Beta2, given.Beta2, saved.Beta2), (GradClip, given.GradClip, saved.GradClip), (Seed, given.Seed, saved.Seed),
+            (Warmup, given.WarmupSteps, saved.WarmupSteps), (Schedule, given.Schedule, saved.Schedule),
+                (WeightDecay, given.WeightDecay, saved.WeightDecay),
+            (Beta1, given.Beta1, saved.Beta1), (Beta2, given.Beta2, saved.Beta2), (GradClip, given.GradClip, saved.GradClip),
+                (Seed, given.Seed, saved.Seed),
             (BlockSize, fromCli.BlockSize, config.BlockSize), (Layers, fromCli.Layers, config.Layers), (Heads, fromCli.Heads, config.Heads),
             (Channels, fromCli.Channels, config.Channels), (Positions, fromCli.Positions, config.Positions),
             (Dropout, fromCli.Dropout, config.Dropout),
@@ -153,7 +170,8 @@ static class TrainCommand
             differing.Add($"--preset {parse.GetValue(PresetName)} (another architecture than the run's)");
         if (differing.Count > 0)
         {
-            throw new ArgumentException($"--resume continues the saved run with its own settings, and these differ: {string.Join(", ", differing)}; "
+            throw new ArgumentException($"--resume continues the saved run with its own settings, and these differ: " +
+                $"{string.Join(", ", differing)}; "
                 + "drop them (only --steps, --lr-decay-steps, --eval-every, --snapshot-every and --log-every may change)");
         }
         var continued = saved.Continued(parse.GetValue(Steps), parse.GetValue(LrDecaySteps));
@@ -172,7 +190,8 @@ static class TrainCommand
     /// <summary>The <c>--json</c> summary of a run.</summary>
     /// <param name="Seconds">Time spent in training steps.</param>
     /// <param name="SnapshotSeconds">Time spent saving snapshots and measuring their formation metrics.</param>
-    internal sealed record Summary(int Step, double TrainLoss, double ValLoss, double TokensPerSecond, double Seconds, double SnapshotSeconds);
+    internal sealed record Summary(int Step, double TrainLoss, double ValLoss, double TokensPerSecond, double Seconds,
+        double SnapshotSeconds);
 
     /// <param name="Interrupted">Ctrl-C stopped the run (after saving a checkpoint at <see cref="Summary.Step"/>).</param>
     internal sealed record Result(Summary Summary, Trainer Trainer, List<(int Step, double Train, double Val)> Log, bool Interrupted);
@@ -209,7 +228,8 @@ static class TrainCommand
     internal sealed record ModelSource(string Tokenizer, string? InitFrom, Func<int, GptConfig> ModelFor);
 
     /// <summary>Trains the character model <paramref name="modelFor"/> describes (the demo's and the tests' runs).</summary>
-    internal static Result Run(string dataPath, string? valPath, Func<int, GptConfig> modelFor, TrainOptions options, string outDir, RunSettings settings) =>
+    internal static Result Run(string dataPath, string? valPath, Func<int, GptConfig> modelFor, TrainOptions options, string outDir,
+        RunSettings settings) =>
         Run(dataPath, valPath, new ModelSource("char", null, modelFor), options, outDir, settings);
 
     /// <summary>
@@ -219,7 +239,8 @@ static class TrainCommand
     /// unless quiet, and a live bar on stderr when it is a terminal. A
     /// diverging run stops with an error before its bad numbers reach a checkpoint.
     /// </summary>
-    internal static Result Run(string dataPath, string? valPath, ModelSource source, TrainOptions options, string outDir, RunSettings settings)
+    internal static Result Run(string dataPath, string? valPath, ModelSource source, TrainOptions options, string outDir,
+        RunSettings settings)
     {
         // One writer per directory, for the whole run; what an interrupted save left is finished or cleared first.
         bool existed = Directory.Exists(outDir);
@@ -227,7 +248,8 @@ static class TrainCommand
         Checkpoint.Recover(outDir, writer);
         if (settings.Resume is null && !settings.Overwrite && Checkpoint.HoldsRun(outDir))
         {
-            throw new IOException($"{outDir} holds another run (a checkpoint or snapshots/); --resume continues it, --overwrite replaces it, "
+            throw new IOException($"{outDir} holds another run (a checkpoint or snapshots/); --resume continues it, --overwrite replaces " +
+                "it, "
                 + "or choose another --out");
         }
         Trainer trainer;
@@ -241,7 +263,8 @@ static class TrainCommand
         {
             // A run that could not start leaves no directory behind.
             writer.Dispose();
-            if (Directory.EnumerateFileSystemEntries(outDir).All(e => Path.GetFileName(e) == CheckpointLock.FileName)) Directory.Delete(outDir, true);
+            if (Directory.EnumerateFileSystemEntries(outDir).All(e => Path.GetFileName(e) == CheckpointLock.FileName))
+                Directory.Delete(outDir, true);
             throw;
         }
         var o = trainer.Options;
@@ -301,13 +324,15 @@ static class TrainCommand
 
         bool Loop(Action report)
         {
-            Line($"training {trainer.Model.Parameters.Length:N0} parameters for {o.Steps} steps from step {trainer.Step} ({trainer.Train.PredictedTokens:N0} training tokens)");
+            Line($"training {trainer.Model.Parameters.Length:N0} parameters for {o.Steps} steps from step {trainer.Step} " +
+                $"({trainer.Train.PredictedTokens:N0} training tokens)");
             if (trainer.Step < o.Steps)
             {
                 // Two timed passes (the first pays for JIT and cold caches); evaluations and saves come on top.
                 var step = TimeSpan.FromTicks(Math.Min(trainer.TimeStep().Ticks, trainer.TimeStep().Ticks));
                 double estimate = step.TotalSeconds * (o.Steps - trainer.Step);
-                if (estimate > 60) Line($"estimated time: {Duration(estimate)} ({step.TotalMilliseconds:F0} ms per step, evaluations not included)");
+                if (estimate > 60) Line($"estimated time: {Duration(estimate)} ({step.TotalMilliseconds:F0} ms per step, evaluations not " +
+                    "included)");
             }
             if (trainer.Step == 0 && o.EvalEvery > 0)
             {
@@ -340,7 +365,8 @@ static class TrainCommand
                 {
                     valLoss = trainer.ValidationLoss(all: last);
                     log.Add((trainer.Step, TrainLoss(), valLoss));
-                    Line($"step {trainer.Step,6}/{o.Steps} | train loss {TrainLoss():F4} | val loss {valLoss:F4} | lr {trainer.LastLearningRate:G3} | {Rates()}");
+                    Line($"step {trainer.Step,6}/{o.Steps} | train loss {TrainLoss():F4} | val loss {valLoss:F4} | lr " +
+                        $"{trainer.LastLearningRate:G3} | {Rates()}");
                     Save();
                 }
                 else if (LineDue())
@@ -367,7 +393,8 @@ static class TrainCommand
             if (progress)
             {
                 interrupted = err.Progress().AutoClear(true)
-                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new SpinnerColumn())
+                    .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                        new SpinnerColumn())
                     .Start(ctx =>
                     {
                         var task = ctx.AddTask("training", maxValue: Math.Max(1, o.Steps));
@@ -376,7 +403,8 @@ static class TrainCommand
                         {
                             task.Value = trainer.Step;
                             // The rate and ETA of the last progress line: the bar shows one ETA, the same as the lines.
-                            task.Description = $"step {trainer.Step}/{o.Steps} | loss {TrainLoss():F4}{(rates.Length > 0 ? " | " : "")}{rates}";
+                            task.Description = $"step {trainer.Step}/{o.Steps} | loss " +
+                                $"{TrainLoss():F4}{(rates.Length > 0 ? " | " : "")}{rates}";
                         });
                     });
             }
@@ -403,7 +431,8 @@ static class TrainCommand
     static string Duration(double seconds)
     {
         var t = TimeSpan.FromSeconds(Math.Round(Math.Min(seconds, TimeSpan.MaxValue.TotalSeconds / 2)));
-        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:D2}s" : $"{t.Seconds}s";
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m{t.Seconds:D2}s"
+            : $"{t.Seconds}s";
     }
 
     static Trainer CreateTrainer(string dataPath, string? valPath, ModelSource source, TrainOptions options, bool replaceInvalidUtf8)
@@ -424,26 +453,32 @@ static class TrainCommand
         string text = Utf8Text.ReadAll(dataPath, replaceInvalidUtf8);
         string? valText = valPath is null ? null : Utf8Text.ReadAll(valPath, replaceInvalidUtf8);
         if (string.IsNullOrWhiteSpace(text)) throw new FileFormatException(dataPath, "the corpus is empty; nothing to train on");
-        if (valText is not null && string.IsNullOrWhiteSpace(valText)) throw new FileFormatException(valPath!, "the validation corpus is empty");
+        if (valText is not null && string.IsNullOrWhiteSpace(valText)) throw new FileFormatException(valPath!,
+            "the validation corpus is empty");
         string vocabText = text + (valText ?? "");
         var tokenizer = options.Mode == DataMode.Lines ? CharTokenizer.Train(vocabText) : CharTokenizer.TrainStream(vocabText);
         var all = TextData.FromText(text, tokenizer, options.Mode, dataPath);
-        var (train, val) = valPath is null ? all.Split(options.Seed) : (all.Shuffle(options.Seed), TextData.FromText(valText!, tokenizer, options.Mode, valPath));
+        var (train, val) = valPath is null ? all.Split(options.Seed)
+            : (all.Shuffle(options.Seed), TextData.FromText(valText!, tokenizer, options.Mode, valPath));
         var model = new Gpt(source.ModelFor(tokenizer.VocabSize), options.BatchSize);
         return Trainer.Create(model, tokenizer, options, train, val);
     }
 
-    static Trainer ResumeTrainer(string dataPath, string? valPath, string outDir, Func<TrainOptions, GptConfig, ITokenizer, TrainOptions> continueWith,
+    static Trainer ResumeTrainer(string dataPath, string? valPath, string outDir, Func<TrainOptions, GptConfig, ITokenizer,
+        TrainOptions> continueWith,
         bool replaceInvalidUtf8)
     {
         var saved = TrainingState.ReadOptions(outDir)
-            ?? throw new FileNotFoundException($"{Path.Combine(outDir, Checkpoint.StateFile)} does not exist; --resume needs a checkpoint saved by `train` in --out", outDir);
+            ?? throw new FileNotFoundException($"{Path.Combine(outDir, Checkpoint.StateFile)} does not exist; --resume needs a " +
+                "checkpoint " +
+                "saved by `train` in --out", outDir);
         saved.Validate(Path.Combine(outDir, Checkpoint.StateFile));
         var (model, tokenizer) = Checkpoint.Load(outDir, saved.BatchSize, saved.Context, forTraining: true);
         var state = TrainingState.Load(outDir, model);
         var options = continueWith(state.Options, model.Config, tokenizer);
         var all = LoadData(dataPath, tokenizer, saved.Mode, replaceInvalidUtf8);
-        var (train, val) = valPath is null ? all.Split(saved.Seed) : (all.Shuffle(saved.Seed), LoadData(valPath, tokenizer, saved.Mode, replaceInvalidUtf8));
+        var (train, val) = valPath is null ? all.Split(saved.Seed)
+            : (all.Shuffle(saved.Seed), LoadData(valPath, tokenizer, saved.Mode, replaceInvalidUtf8));
         return Trainer.Resume(model, tokenizer, state, train, val, options);
     }
 

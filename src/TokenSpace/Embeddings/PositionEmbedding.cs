@@ -17,7 +17,8 @@ public sealed class PositionEmbedding
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         if (weight.Length != (long)blockSize * channels || (!grad.IsEmpty && grad.Length != weight.Length))
-            throw new ArgumentException($"weight must hold {blockSize} × {channels} floats and grad as many (or none), got {weight.Length} and {grad.Length}");
+            throw new ArgumentException($"weight must hold {blockSize} × {channels} floats and grad as many (or none), got " +
+                $"{weight.Length} and {grad.Length}");
         BlockSize = blockSize;
         Channels = channels;
         Weight = weight;
@@ -61,7 +62,8 @@ public sealed class PositionEmbedding
         return new PositionEmbedding(table, Memory<float>.Empty, blockSize, channels);
     }
 
-    /// <summary>Draws a learned table by <paramref name="init"/> from <paramref name="rng"/> (GPT-2 uses <see cref="EmbeddingInit.Gpt2Normal"/>).</summary>
+    /// <summary>Draws a learned table by <paramref name="init"/> from <paramref name="rng"/> (GPT-2 uses
+    /// <see cref="EmbeddingInit.Gpt2Normal"/>).</summary>
     /// <exception cref="InvalidOperationException">The table is fixed (sinusoidal).</exception>
     public void Initialize(EmbeddingInit init, Rng rng)
     {
@@ -84,7 +86,8 @@ public sealed class PositionEmbedding
         }
     }
 
-    /// <summary>The gradient of <see cref="AddTo"/>: <c>Grad[t] += Σ_b dOut[b, t]</c>, in increasing b. Nothing for a fixed table.</summary>
+    /// <summary>The gradient of <see cref="AddTo"/>: <c>Grad[t] += Σ_b dOut[b, t]</c>, in increasing b. Nothing for a fixed
+    /// table.</summary>
     /// <param name="dOut">(B, T, C).</param>
     /// <exception cref="ArgumentOutOfRangeException">T exceeds <see cref="BlockSize"/>. Nothing is added.</exception>
     public void Backward(ReadOnlySpan<float> dOut, int B, int T)
@@ -107,7 +110,9 @@ public sealed class PositionEmbedding
         if (T > BlockSize)
         {
             throw new ArgumentOutOfRangeException(nameof(T), T,
-                $"sequence of length {T} > block_size {BlockSize}: batch row 0, position {BlockSize} has no position embedding (positions run 0..{BlockSize - 1})");
+                $"sequence of length {T} > block_size {BlockSize}: batch row 0, position {BlockSize} has no position embedding " +
+                    "(positions " +
+                    $"run 0..{BlockSize - 1})");
         }
     }
 

@@ -42,7 +42,8 @@ public sealed class TokenEmbedding
         ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         if (weight.Length != (long)vocabSize * channels || (!grad.IsEmpty && grad.Length != weight.Length))
-            throw new ArgumentException($"weight must hold {vocabSize} × {channels} floats and grad as many (or none), got {weight.Length} and {grad.Length}");
+            throw new ArgumentException($"weight must hold {vocabSize} × {channels} floats and grad as many (or none), got " +
+                $"{weight.Length} and {grad.Length}");
         VocabSize = vocabSize;
         Channels = channels;
         Weight = weight;
@@ -79,7 +80,8 @@ public sealed class TokenEmbedding
     /// <summary>(V, C) row-major.</summary>
     public Memory<float> Weight { get; }
 
-    /// <summary>(V, C) row-major, accumulated into by <see cref="Backward"/>; empty for a table made frozen without gradient storage.</summary>
+    /// <summary>(V, C) row-major, accumulated into by <see cref="Backward"/>; empty for a table made frozen without gradient
+    /// storage.</summary>
     public Memory<float> Grad { get; }
 
     /// <summary>
@@ -98,12 +100,14 @@ public sealed class TokenEmbedding
         }
     }
 
-    /// <summary>When set, every row looked up by <see cref="Forward"/> whose <see cref="NormType"/>-norm exceeds it is first rescaled in place to this norm.</summary>
+    /// <summary>When set, every row looked up by <see cref="Forward"/> whose <see cref="NormType"/>-norm exceeds it is first rescaled in
+    /// place to this norm.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is negative or NaN.</exception>
     public float? MaxNorm
     {
         get => maxNorm;
-        set => maxNorm = value is float m && !(m >= 0) ? throw new ArgumentOutOfRangeException(nameof(value), m, "max_norm must be ≥ 0") : value;
+        set => maxNorm = value is float m && !(m >= 0) ? throw new ArgumentOutOfRangeException(nameof(value), m, "max_norm must be ≥ 0")
+            : value;
     }
 
     /// <summary>The p of the p-norm used with <see cref="MaxNorm"/>: any p &gt; 0 or +∞. Default 2.</summary>
@@ -111,7 +115,8 @@ public sealed class TokenEmbedding
     public float NormType
     {
         get => normType;
-        set => normType = !(value > 0) ? throw new ArgumentOutOfRangeException(nameof(value), value, "norm_type must be > 0 (or +∞)") : value;
+        set => normType = !(value > 0) ? throw new ArgumentOutOfRangeException(nameof(value), value, "norm_type must be > 0 (or +∞)")
+            : value;
     }
 
     /// <summary>Whether <see cref="Backward"/> divides each row's gradient by the number of times its id occurs in the batch.</summary>
@@ -122,10 +127,12 @@ public sealed class TokenEmbedding
     public bool Frozen
     {
         get => frozen;
-        set => frozen = !value && Grad.IsEmpty ? throw new InvalidOperationException("this table has no gradient storage, so it cannot be unfrozen") : value;
+        set => frozen = !value && Grad.IsEmpty
+            ? throw new InvalidOperationException("this table has no gradient storage, so it cannot be unfrozen") : value;
     }
 
-    /// <summary>Draws every weight by <paramref name="init"/> from <paramref name="rng"/>, then zeroes the <see cref="PaddingIdx"/> row.</summary>
+    /// <summary>Draws every weight by <paramref name="init"/> from <paramref name="rng"/>, then zeroes the <see cref="PaddingIdx"/>
+    /// row.</summary>
     public void Initialize(EmbeddingInit init, Rng rng)
     {
         EmbeddingInitializer.Fill(Weight.Span, Channels, init, rng);
@@ -138,7 +145,8 @@ public sealed class TokenEmbedding
     /// </summary>
     /// <param name="output">(B, T, C), overwritten.</param>
     /// <param name="ids">(B, T) token ids.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An id lies outside [0, V); names the batch row, position, value and limit. Nothing is written.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id lies outside [0, V); names the batch row, position, value and limit. Nothing is
+    /// written.</exception>
     /// <exception cref="ArgumentException"><paramref name="ids"/> or <paramref name="output"/> has the wrong length.</exception>
     public void Forward(Span<float> output, ReadOnlySpan<int> ids, int B, int T)
     {

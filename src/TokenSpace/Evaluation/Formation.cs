@@ -33,7 +33,8 @@ public sealed record FormationOptions
 }
 
 /// <summary>What one matrix (wte or wpe) looks like at one frame. Fields about other frames are null where there is none.</summary>
-/// <param name="DisparityToPrevious">scipy.spatial.procrustes disparity to the frame before (0: the same shape up to rotation and scale).</param>
+/// <param name="DisparityToPrevious">scipy.spatial.procrustes disparity to the frame before (0: the same shape up to rotation and
+/// scale).</param>
 /// <param name="DisparityToFinal">The same against the last frame; null while training still runs.</param>
 /// <param name="OverlapWithPrevious">Mean share of each row's nearest neighbours that are also its neighbours in the frame before.</param>
 /// <param name="OverlapWithFinal">Mean share of each row's nearest neighbours that are its neighbours in the last frame.</param>
@@ -41,8 +42,10 @@ public sealed record FormationOptions
 /// <param name="Silhouette">Mean silhouette (cosine distance) of the rows' groups; null without two groups.</param>
 /// <param name="MeanNorm">Mean Euclidean norm of the rows.</param>
 /// <param name="Anisotropy">Mean cosine similarity of random pairs of distinct rows (0: directions spread out).</param>
-/// <param name="EffectiveRank">exp of the entropy of the normalised singular values (Roy and Vetterli 2007), of the matrix as it is.</param>
-public sealed record SpaceMetrics(double? DisparityToPrevious, double? DisparityToFinal, double? OverlapWithPrevious, double? OverlapWithFinal,
+/// <param name="EffectiveRank">exp of the entropy of the normalised singular values (Roy and Vetterli 2007), of the matrix as it
+/// is.</param>
+public sealed record SpaceMetrics(double? DisparityToPrevious, double? DisparityToFinal, double? OverlapWithPrevious,
+    double? OverlapWithFinal,
     double? Settled, double? Silhouette, double MeanNorm, double Anisotropy, double EffectiveRank);
 
 /// <summary>The metrics of one frame.</summary>
@@ -50,7 +53,8 @@ public sealed record SpaceMetrics(double? DisparityToPrevious, double? Disparity
 public sealed record FormationStep(int Step, double? Loss, SpaceMetrics Wte, SpaceMetrics? Wpe);
 
 /// <summary>The metrics of every frame, and the step at which each row settled.</summary>
-/// <param name="WteSettled">Per token id (up to <see cref="FormationOptions.MaxRows"/>): the first step from which its neighbours stay settled.</param>
+/// <param name="WteSettled">Per token id (up to <see cref="FormationOptions.MaxRows"/>): the first step from which its neighbours stay
+/// settled.</param>
 /// <param name="WpeSettled">The same per position; null without learned positions.</param>
 public sealed record FormationReport(IReadOnlyList<FormationStep> Steps, int[] WteSettled, int[]? WpeSettled);
 
@@ -69,7 +73,8 @@ public static class Formation
     /// <param name="groups">Per wte row, its group for the silhouette (null: none), or null for no silhouette.</param>
     /// <param name="options">Null for the defaults.</param>
     /// <exception cref="ArgumentException">No frames, frames of different shapes, or steps out of order.</exception>
-    public static FormationReport Measure(IReadOnlyList<FormationFrame> frames, IReadOnlyList<string?>? groups = null, FormationOptions? options = null)
+    public static FormationReport Measure(IReadOnlyList<FormationFrame> frames, IReadOnlyList<string?>? groups = null,
+        FormationOptions? options = null)
     {
         var o = options ?? new FormationOptions();
         Check(frames, groups);
@@ -84,7 +89,8 @@ public static class Formation
     /// about the last frame (<see cref="SpaceMetrics.DisparityToFinal"/>, overlap with it, settled) are null.
     /// </summary>
     /// <exception cref="ArgumentException">The frames differ in shape or step order.</exception>
-    public static FormationStep Next(FormationFrame? previous, FormationFrame current, IReadOnlyList<string?>? groups = null, FormationOptions? options = null)
+    public static FormationStep Next(FormationFrame? previous, FormationFrame current, IReadOnlyList<string?>? groups = null,
+        FormationOptions? options = null)
     {
         var o = options ?? new FormationOptions();
         Check(previous is null ? [current] : [previous, current], groups);
@@ -148,7 +154,8 @@ public static class Formation
         return total / n;
     }
 
-    /// <summary>exp(−Σ pᵢ ln pᵢ) with pᵢ = σᵢ / Σσ, the singular values of <paramref name="x"/> as it is (not centred); 0 for a zero matrix.</summary>
+    /// <summary>exp(−Σ pᵢ ln pᵢ) with pᵢ = σᵢ / Σσ, the singular values of <paramref name="x"/> as it is (not centred); 0 for a zero
+    /// matrix.</summary>
     /// <param name="x">Rows <c>(n, dims)</c>.</param>
     public static double EffectiveRank(ReadOnlySpan<float> x, int dims)
     {
@@ -239,7 +246,8 @@ public static class Formation
         for (int f = 1; f < frames.Count; f++)
         {
             var frame = frames[f];
-            if (frame.Step <= frames[f - 1].Step) throw new ArgumentException($"frames must be in increasing step order; step {frame.Step} follows {frames[f - 1].Step}");
+            if (frame.Step <= frames[f - 1].Step) throw new ArgumentException($"frames must be in increasing step order; step " +
+                $"{frame.Step} follows {frames[f - 1].Step}");
             if (frame.Channels != first.Channels || frame.Wte.Length != first.Wte.Length || frame.Wpe?.Length != first.Wpe?.Length)
                 throw new ArgumentException($"step {frame.Step} has other shapes than step {first.Step}; are the frames from one run?");
         }
@@ -275,7 +283,8 @@ public static class Formation
         return (metrics, settled);
     }
 
-    /// <summary>Per row of <paramref name="a"/>, the share of its neighbours that are also its neighbours in <paramref name="b"/>.</summary>
+    /// <summary>Per row of <paramref name="a"/>, the share of its neighbours that are also its neighbours in
+    /// <paramref name="b"/>.</summary>
     static double[] Overlap(Frame a, Frame b)
     {
         int k = a.K;
@@ -316,7 +325,8 @@ public static class Formation
         public required int Dims { get; init; }
         public required int K { get; init; }
 
-        /// <summary>Per row, its K nearest other rows by cosine similarity, nearest first, ties to the lower index: <c>(rows, K)</c>.</summary>
+        /// <summary>Per row, its K nearest other rows by cosine similarity, nearest first, ties to the lower index: <c>(rows,
+        /// K)</c>.</summary>
         public required int[] Neighbours { get; init; }
 
         public int Rows => Rows32.Length / Dims;
@@ -335,8 +345,10 @@ public static class Formation
             return new Frame { Rows32 = matrix[..(rows * dims)], Dims = dims, K = k, Neighbours = Nearest(unit, rows, dims, k) };
         }
 
-        /// <summary>This frame's own metrics (silhouette, norm, anisotropy, effective rank) with the given comparisons; Settled left null.</summary>
-        public SpaceMetrics Metrics(IReadOnlyList<string?>? groups, FormationOptions o, double? toPrevious, double? toFinal, double? withPrevious, double? withFinal)
+        /// <summary>This frame's own metrics (silhouette, norm, anisotropy, effective rank) with the given comparisons; Settled left
+        /// null.</summary>
+        public SpaceMetrics Metrics(IReadOnlyList<string?>? groups, FormationOptions o, double? toPrevious, double? toFinal,
+            double? withPrevious, double? withFinal)
         {
             var x = Rows32.AsSpan();
             double norms = 0;

@@ -18,7 +18,8 @@ public sealed record AnalogySection(string Section, int Correct, int Incorrect)
 /// <param name="Skipped">Questions with a word outside the first restrictVocab keys (counted incorrect instead with dummy4unknown).</param>
 /// <param name="Questions">Well-formed questions read (gensim's quadruplets).</param>
 /// <param name="Sections">Per section, in file order.</param>
-public sealed record AnalogyResult(double Accuracy, int Correct, int Incorrect, int Skipped, int Questions, IReadOnlyList<AnalogySection> Sections);
+public sealed record AnalogyResult(double Accuracy, int Correct, int Incorrect, int Skipped, int Questions,
+    IReadOnlyList<AnalogySection> Sections);
 
 /// <summary>Analogy accuracy on a file in the Google format (<c>questions-words.txt</c>), gensim 4's protocol.</summary>
 public static class WordAnalogies
@@ -51,7 +52,8 @@ public static class WordAnalogies
                 sections.Add((line.TrimStart(':', ' ').Trim(), 0, 0));
                 continue;
             }
-            if (sections.Count == 0) throw new FileFormatException(path, "expected a section header ': name' before the first question", line: lineNo);
+            if (sections.Count == 0) throw new FileFormatException(path, "expected a section header ': name' before the first question",
+                line: lineNo);
             var words = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (words.Length != 4) continue;
             if (caseInsensitive) words = words.Select(PythonUpper).ToArray();

@@ -12,7 +12,8 @@ namespace TokenSpace.Evaluation;
 /// <param name="Oov">Pairs with an unknown word.</param>
 public sealed record WordPairsResult(double Pearson, double Spearman, double OovRatio, int Pairs, int Oov);
 
-/// <summary>Correlation with human similarity judgements (WordSim-353 style: <c>word1 TAB word2 TAB score</c>), gensim 4's protocol.</summary>
+/// <summary>Correlation with human similarity judgements (WordSim-353 style: <c>word1 TAB word2 TAB score</c>), gensim 4's
+/// protocol.</summary>
 public static class WordPairs
 {
     /// <summary>
@@ -56,7 +57,8 @@ public static class WordPairs
                 model.Add(VectorMath.Dot(vectors.Row(a, true), vectors.Row(b, true)));
             }
         }
-        if (gold.Count == 0) throw new InvalidOperationException($"no valid similarity judgements in {path}: wrong format, or every pair is out of vocabulary");
+        if (gold.Count == 0) throw new InvalidOperationException($"no valid similarity judgements in {path}: wrong format, or every pair " +
+            "is out of vocabulary");
         double ratio = dummy4unknown ? 100.0 * oov / gold.Count : 100.0 * oov / (gold.Count + oov);
         return new WordPairsResult(Pearson(gold, model), Spearman(gold, model), ratio, gold.Count, oov);
     }

@@ -15,7 +15,8 @@ namespace TokenSpace.Formats;
 /// the architecture lacks (RMSNorm has no weights; no biases without <c>bias</c>).</item>
 /// <item><c>config.json</c>: HF GPT-2 keys plus <c>norm</c>, <c>bias</c>, <c>embedding_norm</c>, <c>final_norm</c>,
 /// <c>scale_residual_init</c> and <c>positions</c> (learned, sinusoidal, rope or none; no <c>wpe.weight</c> unless learned).</item>
-/// <item><c>tokenizer.json</c>: the tokenizer (for GPT-2's BPE with <c>vocab.json</c> + <c>merges.txt</c>, see <see cref="CheckpointTokenizer"/>).</item>
+/// <item><c>tokenizer.json</c>: the tokenizer (for GPT-2's BPE with <c>vocab.json</c> + <c>merges.txt</c>, see
+/// <see cref="CheckpointTokenizer"/>).</item>
 /// <item>to resume training: <c>optimizer.safetensors</c> (tensors <c>m</c>, <c>v</c> over the flat parameter
 /// buffer) and <c>trainer.json</c> (step, Rng state, options, data hash), written by the trainer's state
 /// (<c>TokenSpace.Training.TrainingState</c>) through <see cref="Save"/>'s <c>writeState</c>.</item>
@@ -38,7 +39,8 @@ public static partial class Checkpoint
     /// <summary>The folder of wte/wpe snapshots inside a run's directory.</summary>
     public const string SnapshotsDir = "snapshots";
 
-    static readonly string[] Files = [ModelFile, ConfigFile, TokenizerFile, Gpt2BpeTokenizer.VocabFile, Gpt2BpeTokenizer.MergesFile, OptimizerFile, StateFile];
+    static readonly string[] Files = [ModelFile, ConfigFile, TokenizerFile, Gpt2BpeTokenizer.VocabFile, Gpt2BpeTokenizer.MergesFile,
+        OptimizerFile, StateFile];
 
     static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -47,7 +49,8 @@ public static partial class Checkpoint
     /// atomically (<see cref="AtomicDirectory"/>, which first finishes or clears what an interrupted save left inside).
     /// The caller holds the directory's <see cref="CheckpointLock"/> (a training run does, for its whole length).
     /// </summary>
-    /// <param name="writeState">Writes <see cref="OptimizerFile"/> and <see cref="StateFile"/> into the folder it is given, with the rest of the new set.</param>
+    /// <param name="writeState">Writes <see cref="OptimizerFile"/> and <see cref="StateFile"/> into the folder it is given, with the rest
+    /// of the new set.</param>
     public static void Save(string dir, Gpt model, ITokenizer tokenizer, Action<string>? writeState = null)
     {
         AtomicDirectory.Write(dir, Files, temp =>
@@ -69,7 +72,8 @@ public static partial class Checkpoint
     public static void Recover(string dir)
     {
         var (full, legacy) = Leftovers(dir);
-        bool snapshotLeftovers = Directory.Exists(Path.Combine(full, SnapshotsDir)) && Directory.EnumerateFiles(Path.Combine(full, SnapshotsDir), ".*.tmp").Any();
+        bool snapshotLeftovers = Directory.Exists(Path.Combine(full, SnapshotsDir))
+            && Directory.EnumerateFiles(Path.Combine(full, SnapshotsDir), ".*.tmp").Any();
         if (legacy.Length == 0 && !snapshotLeftovers && !AtomicDirectory.NeedsRecovery(full)) return;
         using var writer = CheckpointLock.TryAcquire(full);
         if (writer is not null) Recover(dir, writer);
@@ -82,7 +86,8 @@ public static partial class Checkpoint
         var (full, legacy) = Leftovers(dir);
         AtomicDirectory.Recover(full, Files);
         AtomicFile.DeleteLeftovers(Path.Combine(full, SnapshotsDir));
-        foreach (string old in legacy.Where(d => Path.GetFileName(d).StartsWith($".{Path.GetFileName(full)}.old-", StringComparison.Ordinal)))
+        foreach (string old in legacy.Where(d => Path.GetFileName(d).StartsWith($".{Path.GetFileName(full)}.old-",
+            StringComparison.Ordinal)))
         {
             // Whole when the crash struck between its two renames (the directory was then gone); else only what was
             // still to be carried over into the new directory, such as snapshots/.
@@ -97,7 +102,8 @@ public static partial class Checkpoint
         foreach (string leftover in legacy) Directory.Delete(leftover, recursive: true);
     }
 
-    /// <summary>The full path of <paramref name="dir"/> and the folders earlier saves, which swapped whole directories, left beside it.</summary>
+    /// <summary>The full path of <paramref name="dir"/> and the folders earlier saves, which swapped whole directories, left beside
+    /// it.</summary>
     static (string Full, string[] Legacy) Leftovers(string dir)
     {
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir));
@@ -179,7 +185,8 @@ public static partial class Checkpoint
     {
         try
         {
-            var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new FileFormatException(path, "config.json is not a JSON object");
+            var root = JsonNode.Parse(File.ReadAllText(path))?.AsObject()
+                ?? throw new FileFormatException(path, "config.json is not a JSON object");
             int Int(string key) => root[key]?.GetValue<int>() ?? throw new FileFormatException(path, $"missing \"{key}\"");
             bool Bool(string key, bool fallback) => root[key]?.GetValue<bool>() ?? fallback;
             string activation = root["activation_function"]?.GetValue<string>() ?? "gelu_new";
@@ -197,7 +204,8 @@ public static partial class Checkpoint
                 {
                     "gelu_new" or "gelu_pytorch_tanh" => Activation.Gelu,
                     "relu" => Activation.Relu,
-                    _ => throw new FileFormatException(path, $"activation_function \"{activation}\" is not supported; expected gelu_new or relu"),
+                    _ => throw new FileFormatException(path,
+                        $"activation_function \"{activation}\" is not supported; expected gelu_new or relu"),
                 },
                 Norm = norm switch
                 {
@@ -237,7 +245,8 @@ public static partial class Checkpoint
     /// (<paramref name="maxBatch"/>, <paramref name="maxT"/>) (0: block size), and its tokenizer. Dropout, gradients
     /// and the backward pass's buffers exist only <paramref name="forTraining"/> (inference needs none of them).
     /// </summary>
-    /// <exception cref="FileFormatException">A file is missing, truncated, or does not match config.json (names the tensor and both shapes).</exception>
+    /// <exception cref="FileFormatException">A file is missing, truncated, or does not match config.json (names the tensor and both
+    /// shapes).</exception>
     public static (Gpt Model, ITokenizer Tokenizer) Load(string dir, int maxBatch = 1, int maxT = 0, bool forTraining = false)
     {
         var config = ReadConfig(dir);
@@ -246,7 +255,8 @@ public static partial class Checkpoint
         if (!File.Exists(Path.Combine(dir, Gpt2BpeTokenizer.VocabFile))) CheckExists(dir, tokPath);
         var tokenizer = CheckpointTokenizer.Load(dir);
         if (tokenizer.VocabSize != config.VocabSize)
-            throw new FileFormatException(tokPath, $"the tokenizer has {tokenizer.VocabSize} tokens but config.json says vocab_size {config.VocabSize}");
+            throw new FileFormatException(tokPath,
+                $"the tokenizer has {tokenizer.VocabSize} tokens but config.json says vocab_size {config.VocabSize}");
         string modelPath = Path.Combine(dir, ModelFile);
         CheckExists(dir, modelPath);
         // Two bytes per parameter at the least (F16/BF16): a config that lies is caught before the model is allocated.
@@ -254,7 +264,8 @@ public static partial class Checkpoint
         if (2 * config.CoreParameters > modelBytes)
         {
             throw new FileFormatException(Path.Combine(dir, ConfigFile),
-                $"config.json describes at least {config.CoreParameters:G4} parameters, more than the {modelBytes} bytes of {ModelFile} hold; is this the checkpoint's own config?");
+                $"config.json describes at least {config.CoreParameters:G4} parameters, more than the {modelBytes} bytes of {ModelFile} " +
+                    "hold; is this the checkpoint's own config?");
         }
         var model = new Gpt(config, maxBatch, maxT, training: forTraining);
         ReadModel(modelPath, model);
@@ -277,18 +288,25 @@ public static partial class Checkpoint
             // Hugging Face may store the tied lm_head.weight as well; wte is the one that counts.
             if (MaskBuffer().IsMatch(plain) || (plain == "lm_head.weight" && model.Config.TiedLmHead)) continue;
             if (!allowExtra && !model.Slices.Any(s => s.Name == plain))
-                throw new FileFormatException(path, $"tensor '{name}' is not part of the architecture config.json describes; is this the checkpoint's own config?");
+                throw new FileFormatException(path,
+                    $"tensor '{name}' is not part of the architecture config.json describes; is this the checkpoint's own config?");
             entries[plain] = name;
         }
         foreach (var s in model.Slices)
         {
             if (!entries.TryGetValue(s.Name, out var stored) || !file.Entries.TryGetValue(stored, out var entry))
-                throw new FileFormatException(path, $"tensor '{s.Name}' [{string.Join(", ", s.FileShape)}] is missing; config.json and the weights disagree");
+                throw new FileFormatException(path,
+                    $"tensor '{s.Name}' [{string.Join(", ", s.FileShape)}] is missing; config.json and the weights disagree");
             if (!entry.Shape.SequenceEqual(s.FileShape))
-                throw new FileFormatException(path, $"tensor '{s.Name}' has shape [{string.Join(", ", entry.Shape)}], config.json implies [{string.Join(", ", s.FileShape)}]");
+                throw new FileFormatException(path,
+                    $"tensor '{s.Name}' has shape [{string.Join(", ", entry.Shape)}], config.json implies " +
+                    $"[{string.Join(", ", s.FileShape)}]");
             var data = file.ReadFloat32(stored);
             if (NonFinite.IndexOf(data) is var bad and >= 0)
-                throw new FileFormatException(path, $"tensor '{stored}' holds {data[bad]} at index {bad}; a model with NaN or infinite weights cannot be used (a diverged run?)");
+                throw new FileFormatException(path,
+                    $"tensor '{stored}' holds {data[bad]} at index {bad}; a model with NaN or infinite weights cannot be used (a " +
+                        "diverged " +
+                    "run?)");
             var dst = model.Parameters.AsSpan(s.Offset, s.Length);
             if (s.Conv1D) Transpose(data, s.Shape[1], s.Shape[0]).CopyTo(dst);
             else data.CopyTo(dst);
@@ -300,8 +318,10 @@ public static partial class Checkpoint
         if (File.Exists(path)) return;
         string? parent = Path.GetDirectoryName(Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar));
         string name = Path.GetFileName(Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar));
-        string? orphan = parent is null || !Directory.Exists(parent) ? null : Directory.EnumerateDirectories(parent, $".{name}.old-*").FirstOrDefault();
-        string hint = orphan is null ? "is this a checkpoint directory (written by Checkpoint.Save)?" : $"a save was interrupted; the previous checkpoint is in {orphan}";
+        string? orphan = parent is null || !Directory.Exists(parent) ? null
+            : Directory.EnumerateDirectories(parent, $".{name}.old-*").FirstOrDefault();
+        string hint = orphan is null ? "is this a checkpoint directory (written by Checkpoint.Save)?"
+            : $"a save was interrupted; the previous checkpoint is in {orphan}";
         throw new FileNotFoundException($"{path} does not exist; {hint}", path);
     }
 

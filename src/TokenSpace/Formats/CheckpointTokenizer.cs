@@ -18,10 +18,12 @@ public static class CheckpointTokenizer
     /// <exception cref="FileNotFoundException">The directory holds no tokenizer.</exception>
     /// <exception cref="FileFormatException">A tokenizer file is malformed or of an unknown type.</exception>
     public static ITokenizer Load(string dir) => Find(dir)?.Tokenizer ?? throw new FileNotFoundException(
-        $"{dir} holds no tokenizer: expected {Checkpoint.TokenizerFile} (written with the model by Checkpoint.Save) or {Gpt2BpeTokenizer.VocabFile} + {Gpt2BpeTokenizer.MergesFile} (a Hugging Face GPT-2 folder)",
+        $"{dir} holds no tokenizer: expected {Checkpoint.TokenizerFile} (written with the model by Checkpoint.Save) or " +
+            $"{Gpt2BpeTokenizer.VocabFile} + {Gpt2BpeTokenizer.MergesFile} (a Hugging Face GPT-2 folder)",
         Path.Combine(dir, Checkpoint.TokenizerFile));
 
-    /// <summary>The tokenizer of <paramref name="dir"/> (as <see cref="Load"/> reads it) and the file it came from, or null when there is none.</summary>
+    /// <summary>The tokenizer of <paramref name="dir"/> (as <see cref="Load"/> reads it) and the file it came from, or null when there is
+    /// none.</summary>
     /// <exception cref="FileFormatException">A tokenizer file is malformed or of an unknown type.</exception>
     public static (ITokenizer Tokenizer, string Source)? Find(string dir)
     {
@@ -44,7 +46,8 @@ public static class CheckpointTokenizer
         try
         {
             using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("type", out var t)
+                && t.ValueKind == JsonValueKind.String
                 ? t.GetString()
                 : null;
         }

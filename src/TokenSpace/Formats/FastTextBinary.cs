@@ -40,25 +40,32 @@ static class FastTextBinary
 
     const string EndOfSentence = "</s>";
 
-    /// <summary>Reads the model in <paramref name="file"/>; on success the returned vectors own the mapping (<paramref name="keepMapped"/>).</summary>
-    /// <exception cref="FileFormatException">A defect of the header, the dictionary or the matrix, a quantized model, a NaN or infinity.</exception>
+    /// <summary>Reads the model in <paramref name="file"/>; on success the returned vectors own the mapping
+    /// (<paramref name="keepMapped"/>).</summary>
+    /// <exception cref="FileFormatException">A defect of the header, the dictionary or the matrix, a quantized model, a NaN or
+    /// infinity.</exception>
     public static KeyedVectors Read(MappedFile file, VectorsLoadOptions options, out bool keepMapped)
     {
         keepMapped = false;
-        if (file.Length < EntriesOffset) throw Bad(file, $"the file is {file.Length} bytes, shorter than fastText's {EntriesOffset}-byte header; truncated?", file.Length);
+        if (file.Length < EntriesOffset) throw Bad(file,
+            $"the file is {file.Length} bytes, shorter than fastText's {EntriesOffset}-byte header; truncated?", file.Length);
         var h = file.Span(0, EntriesOffset);
         if (!h.StartsWith(Magic)) throw Bad(file, "expected fastText's magic number 793712314", 0);
         int version = Int32(h, 4);
         if (version is not (11 or 12)) throw Bad(file, $"fastText format version {version}; this reader knows versions 11 and 12", 4);
         int dim = Int32(h, 8), bucket = Int32(h, 40), minn = Int32(h, 44), maxn = Int32(h, 48);
         if (dim < 1) throw Bad(file, $"dim is {dim}; expected at least 1", 8);
-        if (bucket < 0 || minn < 0 || maxn < 0) throw Bad(file, $"bucket {bucket}, minn {minn}, maxn {maxn}: expected no negative value", 40);
+        if (bucket < 0 || minn < 0 || maxn < 0) throw Bad(file, $"bucket {bucket}, minn {minn}, maxn {maxn}: expected no negative value",
+            40);
         int size = Int32(h, DictionaryOffset), nwords = Int32(h, DictionaryOffset + 4), nlabels = Int32(h, DictionaryOffset + 8);
         long pruned = BinaryPrimitives.ReadInt64LittleEndian(h[84..]);
         if (nwords < 0 || nlabels < 0 || (long)nwords + nlabels != size)
-            throw Bad(file, $"the dictionary says {size} entries = {nwords} words + {nlabels} labels; that does not add up", DictionaryOffset);
+            throw Bad(file, $"the dictionary says {size} entries = {nwords} words + {nlabels} labels; that does not add up",
+                DictionaryOffset);
         if (size > (file.Length - EntriesOffset) / MinEntryBytes)
-            throw Bad(file, $"the dictionary says {size} entries, more than the {file.Length} bytes of the file can hold; truncated, or a wrong count?", DictionaryOffset);
+            throw Bad(file, $"the dictionary says {size} entries, more than the {file.Length} bytes of the file can hold; truncated, or " +
+                "a " +
+                "wrong count?", DictionaryOffset);
         if (pruned < -1 || pruned > (file.Length - EntriesOffset) / 8)
             throw Bad(file, $"pruneidx_size is {pruned}; expected −1 (not pruned) or a count of (bucket, row) pairs the file can hold", 84);
 
@@ -71,10 +78,12 @@ static class FastTextBinary
             var window = file.Span(pos, (int)Math.Min(file.Length - pos, MaxWordBytes));
             int nul = window.IndexOf((byte)0);
             if (nul < 0 || file.Length - (pos + nul + 1) < 9)
-                throw Bad(file, $"unexpected end of the dictionary in entry {i + 1} of {size} (a NUL-terminated word, its count and type); truncated?", pos);
+                throw Bad(file, $"unexpected end of the dictionary in entry {i + 1} of {size} (a NUL-terminated word, its count and " +
+                    "type); truncated?", pos);
             int type = file.At(pos + nul + 9);
             if (type != (i < nwords ? 0 : 1))
-                throw Bad(file, $"entry {i + 1} has type {type}; expected {(i < nwords ? "0 (a word)" : "1 (a label)")}: words come first, then labels", pos + nul + 9);
+                throw Bad(file, $"entry {i + 1} has type {type}; expected {(i < nwords ? "0 (a word)" : "1 (a label)")}: words come " +
+                    "first, then labels", pos + nul + 9);
             if (i < rows)
             {
                 offsets[i] = pos;
@@ -86,32 +95,43 @@ static class FastTextBinary
         Dictionary<int, int>? prune = null;
         if (pruned >= 0)
         {
-            if (file.Length - pos < 8 * pruned) throw Bad(file, $"unexpected end of file in the {pruned} pruned-bucket pairs; truncated?", pos);
+            if (file.Length - pos < 8 * pruned) throw Bad(file, $"unexpected end of file in the {pruned} pruned-bucket pairs; truncated?",
+                pos);
             prune = new Dictionary<int, int>((int)pruned);
             for (long p = 0; p < pruned; p++, pos += 8)
             {
-                int from = BinaryPrimitives.ReadInt32LittleEndian(file.Span(pos, 4)), to = BinaryPrimitives.ReadInt32LittleEndian(file.Span(pos + 4, 4));
+                int from = BinaryPrimitives.ReadInt32LittleEndian(file.Span(pos, 4)),
+                    to = BinaryPrimitives.ReadInt32LittleEndian(file.Span(pos + 4, 4));
                 if (from < 0 || from >= bucket || to < 0 || to >= pruned || !prune.TryAdd(from, to))
-                    throw Bad(file, $"pruned pair {p + 1} maps bucket {from} to row {to}; expected a new bucket below {bucket} and a row below {pruned}", pos);
+                    throw Bad(file, $"pruned pair {p + 1} maps bucket {from} to row {to}; expected a new bucket below {bucket} and a row " +
+                        $"below {pruned}", pos);
             }
         }
 
         if (file.Length - pos < 17) throw Bad(file, "unexpected end of file before the input matrix; truncated?", pos);
         byte quant = file.At(pos);
         if (quant == 1)
-            throw Bad(file, "a quantized model (fastText quantize, usually .ftz): its input matrix is product-quantized; TokenSpace reads full-precision .bin models only", pos);
+            throw Bad(file, "a quantized model (fastText quantize, usually .ftz): its input matrix is product-quantized; TokenSpace " +
+                "reads " +
+                "full-precision .bin models only", pos);
         if (quant != 0) throw Bad(file, $"quant_input is {quant}; expected 0 or 1", pos);
-        long m = BinaryPrimitives.ReadInt64LittleEndian(file.Span(pos + 1, 8)), n = BinaryPrimitives.ReadInt64LittleEndian(file.Span(pos + 9, 8));
+        long m = BinaryPrimitives.ReadInt64LittleEndian(file.Span(pos + 1, 8)),
+            n = BinaryPrimitives.ReadInt64LittleEndian(file.Span(pos + 9, 8));
         if (n != dim || m != nwords + ngramRows)
-            throw Bad(file, $"the input matrix is {m} × {n}; expected {nwords} words + {ngramRows} n-gram rows = {nwords + ngramRows} × dim {dim}", pos + 1);
+            throw Bad(file, $"the input matrix is {m} × {n}; expected {nwords} words + {ngramRows} n-gram rows = {nwords + ngramRows} × " +
+                $"dim {dim}", pos + 1);
         pos += 17;
-        if (m > int.MaxValue / n) throw Bad(file, $"the input matrix {m} × {n} has more than {int.MaxValue} values, too many for one matrix", pos - 16);
+        if (m > int.MaxValue / n) throw Bad(file,
+            $"the input matrix {m} × {n} has more than {int.MaxValue} values, too many for one matrix", pos - 16);
         if (file.Length - pos < m * n * sizeof(float))
-            throw Bad(file, $"the input matrix needs {m * n * sizeof(float)} bytes, the file has {file.Length - pos} left; truncated?", pos);
+            throw Bad(file, $"the input matrix needs {m * n * sizeof(float)} bytes, the file has {file.Length - pos} left; truncated?",
+                pos);
         var input = file.Elements<float>(pos, (int)(m * n));
         int bad = NonFinite.IndexOf(input.Span);
         if (bad >= 0)
-            throw Bad(file, $"input matrix element [{bad / dim}, {bad % dim}] is not finite; NaN and infinity are not allowed (a diverged training run?)", pos + 4L * bad);
+            throw Bad(file, $"input matrix element [{bad / dim}, {bad % dim}] is not finite; NaN and infinity are not allowed (a " +
+                "diverged " +
+                "training run?)", pos + 4L * bad);
 
         var model = new SubwordVectors(input[(nwords * dim)..], dim, minn, maxn, bucket, prune, file);
         var vectors = new float[(long)rows * dim];

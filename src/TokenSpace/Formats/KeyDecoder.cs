@@ -5,7 +5,8 @@ using TokenSpace.IO;
 
 namespace TokenSpace.Formats;
 
-/// <summary>Turns key bytes into strings and the keys of a file into the key → row map, reporting bad bytes and repeats where they are.</summary>
+/// <summary>Turns key bytes into strings and the keys of a file into the key → row map, reporting bad bytes and repeats where they
+/// are.</summary>
 static class KeyDecoder
 {
     /// <summary>
@@ -27,7 +28,8 @@ static class KeyDecoder
                 rest = rest[read..];
                 if (status != OperationStatus.DestinationTooSmall) break;
             }
-            string cause = $"invalid UTF-8 byte 0x{bytes[bad]:X2} in a key; is the file in another encoding (latin-1?) — load with encoding errors 'replace' to read it anyway";
+            string cause = $"invalid UTF-8 byte 0x{bytes[bad]:X2} in a key; is the file in another encoding (latin-1?) — load with " +
+                "encoding errors 'replace' to read it anyway";
             throw line is { } l
                 ? new FileFormatException(path, cause, line: l)
                 : new FileFormatException(path, cause, byteOffset: byteOffset + bad);
@@ -35,7 +37,8 @@ static class KeyDecoder
         return Encoding.UTF8.GetString(bytes);
     }
 
-    /// <summary>Builds key → row, throwing at the second occurrence of a key; <paramref name="where"/> describes a row's location for the message.</summary>
+    /// <summary>Builds key → row, throwing at the second occurrence of a key; <paramref name="where"/> describes a row's location for the
+    /// message.</summary>
     public static Dictionary<string, int> Index(string[] keys, string path, Func<int, (long? Line, long? Byte)> where)
     {
         var index = new Dictionary<string, int>(keys.Length, StringComparer.Ordinal);
@@ -46,7 +49,8 @@ static class KeyDecoder
             var (line, offset) = where(i);
             string first = firstLine is { } fl ? $"line {fl}" : $"byte {firstByte}";
             throw new FileFormatException(path,
-                $"duplicate key '{keys[i]}' (first at {first}); keys must be unique — are two files concatenated, or did 'replace' decoding merge two keys?",
+                $"duplicate key '{keys[i]}' (first at {first}); keys must be unique — are two files concatenated, or did 'replace' " +
+                    "decoding merge two keys?",
                 line, offset);
         }
         return index;

@@ -21,13 +21,15 @@ public sealed class KeyMetadata
     public IReadOnlyList<string> Columns { get; }
 
     /// <summary>Reads <paramref name="path"/>; the first line naming a key wins when a key repeats.</summary>
-    /// <exception cref="FileFormatException">The file is empty, the header has fewer than two columns, or a line has a different number of fields than the header.</exception>
+    /// <exception cref="FileFormatException">The file is empty, the header has fewer than two columns, or a line has a different number of
+    /// fields than the header.</exception>
     public static KeyMetadata Read(string path)
     {
         using var lines = File.ReadLines(path).GetEnumerator();
         if (!lines.MoveNext()) throw new FileFormatException(path, "empty; expected a header line: key<TAB>group…", 1);
         string[] header = lines.Current.Split('\t');
-        if (header.Length < 2) throw new FileFormatException(path, "expected at least two tab-separated columns in the header: key<TAB>group", 1);
+        if (header.Length < 2) throw new FileFormatException(path,
+            "expected at least two tab-separated columns in the header: key<TAB>group", 1);
         var rows = new Dictionary<string, string[]>(StringComparer.Ordinal);
         long line = 1;
         while (lines.MoveNext())
@@ -37,7 +39,8 @@ public sealed class KeyMetadata
             string[] fields = lines.Current.Split('\t');
             if (fields.Length != header.Length)
             {
-                throw new FileFormatException(path, $"expected {header.Length} tab-separated fields as in the header, found {fields.Length}", line);
+                throw new FileFormatException(path,
+                    $"expected {header.Length} tab-separated fields as in the header, found {fields.Length}", line);
             }
             rows.TryAdd(fields[0], fields[1..]);
         }

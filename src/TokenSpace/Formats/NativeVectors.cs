@@ -41,7 +41,8 @@ public static class NativeVectors
     internal static KeyedVectors Read(MappedFile file, VectorsLoadOptions options, out bool keepMapped)
     {
         keepMapped = false;
-        if (file.Length < HeaderBytes) throw Bad(file, $"the file is {file.Length} bytes, shorter than the {HeaderBytes}-byte header; truncated?", file.Length);
+        if (file.Length < HeaderBytes) throw Bad(file,
+            $"the file is {file.Length} bytes, shorter than the {HeaderBytes}-byte header; truncated?", file.Length);
         var h = file.Span(0, HeaderBytes);
         if (!h.StartsWith(Magic)) throw Bad(file, "expected the native magic 'TSVEC'", 0);
         int dtype = BinaryPrimitives.ReadInt32LittleEndian(h[8..]);
@@ -54,8 +55,11 @@ public static class NativeVectors
         if (dtype != Float32) throw Bad(file, $"dtype {dtype} is not supported; expected 1 (float32)", 8);
         // Every bound below is compared without overflow (each product is bounded first), so for any
         // header the reads that follow stay inside the mapping.
-        if (count < 0 || dims < 1 || dims > int.MaxValue || count > int.MaxValue / dims) throw Bad(file, $"shape {count} × {dims} is not a valid matrix", 16);
-        if (total != file.Length) throw Bad(file, $"the header says the file has {total} bytes, found {file.Length}; truncated or appended to?", Math.Min(Math.Max(total, 0), file.Length));
+        if (count < 0 || dims < 1 || dims > int.MaxValue || count > int.MaxValue / dims) throw Bad(file,
+            $"shape {count} × {dims} is not a valid matrix", 16);
+        if (total != file.Length) throw Bad(file,
+            $"the header says the file has {total} bytes, found {file.Length}; truncated or appended to?",
+            Math.Min(Math.Max(total, 0), file.Length));
         long matrixBytes = count * dims * sizeof(float);
         if (keysOffset != HeaderBytes || keysLength < 8 * count || keysLength > file.Length - keysOffset || matrixOffset % 64 != 0
             || matrixOffset < keysOffset + keysLength || matrixOffset > file.Length || file.Length - matrixOffset != matrixBytes)
@@ -81,12 +85,15 @@ public static class NativeVectors
                 // previous is checked too: a chunk starts from the end its neighbour has not validated yet.
                 if (previous < 0 || end < previous || end > blobLength || end - previous > MaxKeyBytes)
                 {
-                    errors[c] = Bad(file, $"key {r + 1} spans [{previous}, {end}), outside the {blobLength}-byte key section; the file is damaged", keysOffset + 8L * r);
+                    errors[c] = Bad(file, $"key {r + 1} spans [{previous}, {end}), outside the {blobLength}-byte key section; the file " +
+                        "is " +
+                        "damaged", keysOffset + 8L * r);
                     return;
                 }
                 try
                 {
-                    keys[r] = KeyDecoder.Decode(file.Span(blob + previous, (int)(end - previous)), options.Utf8Errors, file.Path, null, blob + previous);
+                    keys[r] = KeyDecoder.Decode(file.Span(blob + previous, (int)(end - previous)), options.Utf8Errors, file.Path, null,
+                        blob + previous);
                 }
                 catch (FileFormatException e)
                 {
@@ -97,12 +104,14 @@ public static class NativeVectors
             }
         });
         if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
-        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the native format maps little-endian floats; this machine is big-endian");
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the native format maps little-endian floats; this " +
+            "machine is big-endian");
         var matrix = file.Elements<float>(matrixOffset, (int)(rows * dims));
         int bad = NonFinite.IndexOfParallel(matrix);
         if (bad >= 0)
         {
-            throw Bad(file, $"value {bad % dims + 1} of row {bad / dims + 1} ('{keys[bad / dims]}') is not finite; NaN and infinity are not allowed (a damaged file?)",
+            throw Bad(file, $"value {bad % dims + 1} of row {bad / dims + 1} ('{keys[bad / dims]}') is not finite; NaN and infinity are " +
+                "not allowed (a damaged file?)",
                 matrixOffset + (long)bad * sizeof(float));
         }
         // The writer never stores a key twice, so the key → row map (the costliest part of a load)
@@ -117,7 +126,8 @@ public static class NativeVectors
     public static void Write(KeyedVectors vectors, string path)
     {
         int bad = NonFinite.IndexOf(vectors.Vectors);
-        if (bad >= 0) throw new ArgumentException($"row {bad / vectors.Dimensions} ('{vectors.Keys[bad / vectors.Dimensions]}') holds a NaN or infinite value; refusing to write it");
+        if (bad >= 0) throw new ArgumentException($"row {bad / vectors.Dimensions} ('{vectors.Keys[bad / vectors.Dimensions]}') holds a " +
+            "NaN or infinite value; refusing to write it");
         var keyBytes = vectors.Keys.Select(Encoding.UTF8.GetBytes).ToArray();
         long count = vectors.Count;
         long keysLength = 8 * count + keyBytes.Sum(k => (long)k.Length);
@@ -150,7 +160,8 @@ public static class NativeVectors
     }
 
     /// <summary>The end of key <paramref name="row"/> within the key bytes (cumulative, little-endian int64).</summary>
-    static long End(MappedFile file, long keysOffset, int row) => BinaryPrimitives.ReadInt64LittleEndian(file.Span(keysOffset + 8L * row, 8));
+    static long End(MappedFile file, long keysOffset, int row) =>
+        BinaryPrimitives.ReadInt64LittleEndian(file.Span(keysOffset + 8L * row, 8));
 
     static FileFormatException Bad(MappedFile file, string cause, long offset) => new(file.Path, cause, byteOffset: offset);
 }

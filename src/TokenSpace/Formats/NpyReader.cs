@@ -39,17 +39,22 @@ static partial class NpyReader
         };
         if (file.Length < 8 + lengthBytes) throw Bad(file, "the header is truncated", file.Length);
         var lengthSpan = file.Span(8, lengthBytes);
-        long headerLength = lengthBytes == 2 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthSpan) : BinaryPrimitives.ReadUInt32LittleEndian(lengthSpan);
+        long headerLength = lengthBytes == 2 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthSpan)
+            : BinaryPrimitives.ReadUInt32LittleEndian(lengthSpan);
         long dataOffset = 8 + lengthBytes + headerLength;
-        if (headerLength > MaxHeader) throw Bad(file, $"the header claims {headerLength} bytes; NumPy writes a few hundred (at most {MaxHeader}); is the file damaged?", 8);
-        if (dataOffset > file.Length) throw Bad(file, $"the header claims {headerLength} bytes but the file ends first; truncated?", file.Length);
+        if (headerLength > MaxHeader) throw Bad(file,
+            $"the header claims {headerLength} bytes; NumPy writes a few hundred (at most {MaxHeader}); is the file damaged?", 8);
+        if (dataOffset > file.Length) throw Bad(file, $"the header claims {headerLength} bytes but the file ends first; truncated?",
+            file.Length);
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(file.Span(8 + lengthBytes, (int)headerLength));
 
         var descr = DescrPattern().Match(header);
         var order = FortranPattern().Match(header);
         var shape = ShapePattern().Match(header);
-        if (!descr.Success || !order.Success || !shape.Success) throw Bad(file, $"expected a header dict with 'descr', 'fortran_order' and 'shape', found {header.Trim()}", 8 + lengthBytes);
-        if (order.Groups[1].Value == "True") throw Bad(file, "the array is in Fortran order; expected C order (save it with np.ascontiguousarray)", 8 + lengthBytes);
+        if (!descr.Success || !order.Success || !shape.Success) throw Bad(file,
+            $"expected a header dict with 'descr', 'fortran_order' and 'shape', found {header.Trim()}", 8 + lengthBytes);
+        if (order.Groups[1].Value == "True") throw Bad(file,
+            "the array is in Fortran order; expected C order (save it with np.ascontiguousarray)", 8 + lengthBytes);
         string type = descr.Groups[1].Value;
         bool little = type[0] is '<' or '|' || (type[0] == '=' && BitConverter.IsLittleEndian);
         int itemSize = type[1..] switch
@@ -57,13 +62,16 @@ static partial class NpyReader
             "f2" => 2,
             "f4" => 4,
             "f8" => 8,
-            _ => throw Bad(file, $"dtype '{type}' is not supported; expected float16, float32 or float64 ('<f2', '<f4', '<f8')", 8 + lengthBytes),
+            _ => throw Bad(file, $"dtype '{type}' is not supported; expected float16, float32 or float64 ('<f2', '<f4', '<f8')", 8
+                + lengthBytes),
         };
         // Python 2 wrote long integers with an L suffix: (341479L, 100L).
-        var dimsText = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => t.TrimEnd('L')).ToArray();
+        var dimsText = shape.Groups[1].Value.Split(',',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t => t.TrimEnd('L')).ToArray();
         if (dimsText.Length != 2 || !long.TryParse(dimsText[0], out long count) || !long.TryParse(dimsText[1], out long dims))
         {
-            throw Bad(file, $"shape ({shape.Groups[1].Value}) is not two 64-bit integers; expected a 2-D (count, dimensions)", 8 + lengthBytes);
+            throw Bad(file, $"shape ({shape.Groups[1].Value}) is not two 64-bit integers; expected a 2-D (count, dimensions)", 8
+                + lengthBytes);
         }
         // count ≤ int.MaxValue / dims bounds the product before it is formed, so it cannot wrap.
         if (count < 0 || dims < 1 || count > int.MaxValue / dims)
@@ -71,7 +79,8 @@ static partial class NpyReader
         long needed = count * dims * itemSize;
         if (file.Length - dataOffset != needed)
         {
-            throw Bad(file, $"expected {needed} bytes of data for shape ({count}, {dims}) {type}, found {file.Length - dataOffset}; truncated or not this shape?",
+            throw Bad(file, $"expected {needed} bytes of data for shape ({count}, {dims}) {type}, found {file.Length - dataOffset}; " +
+                "truncated or not this shape?",
                 Math.Min(file.Length, dataOffset + needed));
         }
         return new Header(type, itemSize, little, count, dims, dataOffset);
@@ -94,20 +103,25 @@ static partial class NpyReader
             var bytes = data.Slice(i * itemSize, itemSize);
             float v = itemSize switch
             {
-                2 => (float)BitConverter.Int16BitsToHalf(swap ? BinaryPrimitives.ReverseEndianness(MemoryMarshal.Read<short>(bytes)) : MemoryMarshal.Read<short>(bytes)),
-                4 => BitConverter.Int32BitsToSingle(swap ? BinaryPrimitives.ReverseEndianness(MemoryMarshal.Read<int>(bytes)) : MemoryMarshal.Read<int>(bytes)),
-                _ => (float)BitConverter.Int64BitsToDouble(swap ? BinaryPrimitives.ReverseEndianness(MemoryMarshal.Read<long>(bytes)) : MemoryMarshal.Read<long>(bytes)),
+                2 => (float)BitConverter.Int16BitsToHalf(swap ? BinaryPrimitives.ReverseEndianness(MemoryMarshal.Read<short>(bytes))
+                    : MemoryMarshal.Read<short>(bytes)),
+                4 => BitConverter.Int32BitsToSingle(swap ? BinaryPrimitives.ReverseEndianness(MemoryMarshal.Read<int>(bytes))
+                    : MemoryMarshal.Read<int>(bytes)),
+                _ => (float)BitConverter.Int64BitsToDouble(swap ? BinaryPrimitives.ReverseEndianness(MemoryMarshal.Read<long>(bytes))
+                    : MemoryMarshal.Read<long>(bytes)),
             };
             if (!float.IsFinite(v))
             {
-                throw Bad(file, $"value {i % dims + 1} of row {i / dims + 1} ('{keys[i / dims]}') is not finite{(itemSize == 8 ? " in float32" : "")}; NaN and infinity are not allowed",
+                throw Bad(file, $"value {i % dims + 1} of row {i / dims + 1} ('{keys[i / dims]}') is not " +
+                    $"finite{(itemSize == 8 ? " in float32" : "")}; NaN and infinity are not allowed",
                     dataOffset + (long)i * itemSize);
             }
             if (keepHalf) halves[i] = BitConverter.HalfToUInt16Bits((Half)v); // exact: v is a widened float16
             else matrix[i] = v;
         }
         var index = KeyDecoder.Index(keys, keysPath, r => (r + 1, null));
-        return keepHalf ? new KeyedVectors(keys, new Lazy<Dictionary<string, int>>(index), halves, VectorStorage.Float16, (int)dims, owner: null)
+        return keepHalf ? new KeyedVectors(keys, new Lazy<Dictionary<string, int>>(index), halves, VectorStorage.Float16, (int)dims,
+            owner: null)
             : new KeyedVectors(keys, index, matrix, (int)dims, owner: null);
     }
 
@@ -119,11 +133,13 @@ static partial class NpyReader
         {
             if (File.Exists(candidate)) return candidate;
         }
-        throw new FileNotFoundException($"{npyPath}: no keys file beside it; expected {Path.GetFileName(KeysFile.Beside(npyPath))} (one key per line) or give one (VectorsLoadOptions.KeysPath)",
+        throw new FileNotFoundException($"{npyPath}: no keys file beside it; expected {Path.GetFileName(KeysFile.Beside(npyPath))} (one " +
+            "key per line) or give one (VectorsLoadOptions.KeysPath)",
             KeysFile.Beside(npyPath));
     }
 
-    /// <summary>One key per line; exactly <paramref name="count"/> of them (a final newline and trailing blank lines are allowed); the first <paramref name="rows"/> are returned.</summary>
+    /// <summary>One key per line; exactly <paramref name="count"/> of them (a final newline and trailing blank lines are allowed); the
+    /// first <paramref name="rows"/> are returned.</summary>
     internal static string[] ReadKeys(string path, long count, int rows, Utf8Errors errors)
     {
         var bytes = File.ReadAllBytes(path);
@@ -142,7 +158,8 @@ static partial class NpyReader
             if (line > count) throw new FileFormatException(path, $"more keys than the {count} rows of the matrix", line: line);
             if (keys.Count < rows) keys.Add(KeyDecoder.Decode(text, errors, path, line, pos));
         }
-        if (line < count) throw new FileFormatException(path, $"found {line} keys for the {count} rows of the matrix; is this the right keys file?", line: line + 1);
+        if (line < count) throw new FileFormatException(path,
+            $"found {line} keys for the {count} rows of the matrix; is this the right keys file?", line: line + 1);
         return keys.ToArray();
     }
 

@@ -33,7 +33,8 @@ public static class PretrainedVectors
     /// <exception cref="InvalidOperationException">The fetch failed or the checksum differs.</exception>
     public static string Fetch(string name, Action<double>? progress = null)
     {
-        if (!Sets.TryGetValue(name, out var format)) throw new ArgumentException($"unknown pretrained vectors '{name}'; known: {string.Join(", ", Sets.Keys)}");
+        if (!Sets.TryGetValue(name, out var format)) throw new ArgumentException($"unknown pretrained vectors '{name}'; known: " +
+            $"{string.Join(", ", Sets.Keys)}");
         string target = CachedPath(name);
         if (File.Exists(target)) return target;
         string source = DataCache.Fetch(DataCache.Find(name)!);

@@ -17,7 +17,8 @@ static class ProjectorTsv
     {
         foreach (string key in vectors.Keys)
         {
-            if (key.AsSpan().IndexOfAny("\t\n\r") >= 0) throw new ArgumentException($"key '{key}' contains a tab or newline, which metadata.tsv cannot hold");
+            if (key.AsSpan().IndexOfAny("\t\n\r") >= 0) throw new ArgumentException($"key '{key}' contains a tab or newline, which " +
+                "metadata.tsv cannot hold");
         }
         Directory.CreateDirectory(folder);
         AtomicFile.Write(Path.Combine(folder, "vectors.tsv"), stream =>

@@ -13,7 +13,8 @@ namespace TokenSpace.Formats;
 /// GPT-2 folder). The keys are, in this order of preference:
 /// <list type="bullet">
 /// <item>the lines of <see cref="VectorsLoadOptions.KeysPath"/> when given;</item>
-/// <item>for <c>wte</c> (and an untied <c>lm_head</c>, also one row per token), the token strings of the tokenizer beside the file: a TokenSpace character
+/// <item>for <c>wte</c> (and an untied <c>lm_head</c>, also one row per token), the token strings of the tokenizer beside the file: a
+/// TokenSpace character
 /// <c>tokenizer.json</c> (the character, BOS as <c>&lt;BOS&gt;</c>), GPT-2's <c>vocab.json</c> +
 /// <c>merges.txt</c>, or, for a 50,257-row wte with neither, GPT-2's own vocabulary (<see cref="Tokenization.Gpt2BpeTokenizer.Create"/>)
 /// (token bytes decoded to text, <c>" king"</c>);</item>
@@ -42,17 +43,23 @@ static class SafetensorsVectors
     /// checkpoint (a directory with <c>model.safetensors.index.json</c>, or that index file). A BF16 or F16 tensor is kept
     /// as stored, memory-mapped; F32 and F64 are read into float32.
     /// </summary>
-    /// <exception cref="FileFormatException">No such tensor, not 2-D, an unsupported dtype, a NaN or infinity, shards that disagree, or a tokenizer whose size differs from the rows.</exception>
+    /// <exception cref="FileFormatException">No such tensor, not 2-D, an unsupported dtype, a NaN or infinity, shards that disagree, or a
+    /// tokenizer whose size differs from the rows.</exception>
     /// <exception cref="FileNotFoundException">A directory without <c>model.safetensors</c> or an index.</exception>
     public static KeyedVectors Read(string path, VectorsLoadOptions options)
     {
         var (tensors, entry) = Locate(path, options.Tensor);
         string file = tensors.Path;
         if (entry.Shape.Length != 2)
-            throw new FileFormatException(file, $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}]; vectors need a 2-D tensor (rows, dimensions)", byteOffset: 8);
-        if (entry.Shape[1] < 1) throw new FileFormatException(file, $"tensor '{entry.Name}' has 0 columns; vectors need at least one dimension", byteOffset: 8);
+            throw new FileFormatException(file,
+                $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}]; vectors need a 2-D tensor (rows, dimensions)",
+                byteOffset: 8);
+        if (entry.Shape[1] < 1) throw new FileFormatException(file,
+            $"tensor '{entry.Name}' has 0 columns; vectors need at least one dimension", byteOffset: 8);
         if (entry.Shape[0] > int.MaxValue / entry.Shape[1])
-            throw new FileFormatException(file, $"tensor '{entry.Name}' [{entry.Shape[0]}, {entry.Shape[1]}] has more than {int.MaxValue} values, too many for one matrix", byteOffset: 8);
+            throw new FileFormatException(file,
+                $"tensor '{entry.Name}' [{entry.Shape[0]}, {entry.Shape[1]}] has more than {int.MaxValue} values, too many for one matrix",
+                byteOffset: 8);
         int count = (int)entry.Shape[0], dims = (int)entry.Shape[1];
         int rows = Math.Min(count, options.Limit ?? int.MaxValue);
         string dir = Path.GetDirectoryName(Path.GetFullPath(file))!;
@@ -101,8 +108,10 @@ static class SafetensorsVectors
         SafetensorsFile.Write(path, [("vectors", [vectors.Count, vectors.Dimensions], vectors.Vectors.ToArray())]);
     }
 
-    /// <summary>The first <paramref name="rows"/> rows of a 16-bit tensor as a view of the mapped file, every value checked finite.</summary>
-    static KeyedVectors Mapped(string file, SafetensorsEntry entry, long offset, string[] keys, Dictionary<string, int> index, int rows, int dims)
+    /// <summary>The first <paramref name="rows"/> rows of a 16-bit tensor as a view of the mapped file, every value checked
+    /// finite.</summary>
+    static KeyedVectors Mapped(string file, SafetensorsEntry entry, long offset, string[] keys, Dictionary<string, int> index, int rows,
+        int dims)
     {
         var mapped = new MappedFile(file);
         try
@@ -114,7 +123,8 @@ static class SafetensorsVectors
             // a row holds a NaN or infinity exactly when its (double) norm is not finite.
             int row = kv.FirstNonFiniteRow();
             if (row < 0) return kv;
-            int bad = row * dims + NonFinite.IndexOf16(bits.Slice(row * dims, dims), kind == VectorStorage.BFloat16 ? NonFinite.BFloat16Exponent : NonFinite.Float16Exponent);
+            int bad = row * dims + NonFinite.IndexOf16(bits.Slice(row * dims, dims), kind == VectorStorage.BFloat16
+                ? NonFinite.BFloat16Exponent : NonFinite.Float16Exponent);
             throw NotFinite(file, entry, keys, bad, dims, offset + 2L * bad);
         }
         catch
@@ -125,12 +135,16 @@ static class SafetensorsVectors
     }
 
     static FileFormatException NotFinite(string file, SafetensorsEntry entry, string[] keys, long bad, int dims, long offset) =>
-        new(file, $"tensor '{entry.Name}' element [{bad / dims}, {bad % dims}] (row '{keys[bad / dims]}') is not finite; NaN and infinity are not allowed", byteOffset: offset);
+        new(file, $"tensor '{entry.Name}' element [{bad / dims}, {bad % dims}] (row '{keys[bad / dims]}') is not finite; NaN and " +
+            "infinity " +
+            "are not allowed", byteOffset: offset);
 
-    /// <summary>The file and entry of the tensor <paramref name="wanted"/> names in <paramref name="path"/> (a file, a checkpoint folder, a sharded checkpoint).</summary>
+    /// <summary>The file and entry of the tensor <paramref name="wanted"/> names in <paramref name="path"/> (a file, a checkpoint folder, a
+    /// sharded checkpoint).</summary>
     static (SafetensorsFile File, SafetensorsEntry Entry) Locate(string path, string? wanted)
     {
-        string? indexPath = Directory.Exists(path) ? (File.Exists(Path.Combine(path, SafetensorsIndex.FileName)) ? Path.Combine(path, SafetensorsIndex.FileName) : null)
+        string? indexPath = Directory.Exists(path)
+            ? (File.Exists(Path.Combine(path, SafetensorsIndex.FileName)) ? Path.Combine(path, SafetensorsIndex.FileName) : null)
             : SafetensorsIndex.LooksLikeIndex(path) ? path : null;
         if (indexPath is not null)
         {
@@ -139,15 +153,20 @@ static class SafetensorsVectors
             {
                 if (sharded.Find(name) is { } found) return found;
             }
-            throw new FileFormatException(indexPath, $"no tensor {(wanted is null ? $"named {string.Join(", ", DefaultNames.Take(4))}…; choose one with VectorsLoadOptions.Tensor" : $"'{wanted}'")} "
-                + $"(the index lists {string.Join(", ", sharded.Names.Take(12))}{(sharded.Names.Count() > 12 ? ", …" : "")})", byteOffset: 0);
+            throw new FileFormatException(indexPath,
+                (wanted is null
+                    ? $"no tensor named {string.Join(", ", DefaultNames.Take(4))}…; choose one with VectorsLoadOptions.Tensor "
+                    : $"no tensor '{wanted}' ")
+                + $"(the index lists {string.Join(", ", sharded.Names.Take(12))}{(sharded.Names.Count() > 12 ? ", …" : "")})",
+                    byteOffset: 0);
         }
         string file = path;
         if (Directory.Exists(path))
         {
             file = Path.Combine(path, Checkpoint.ModelFile);
             if (!File.Exists(file))
-                throw new FileNotFoundException($"{path} is a directory without {Checkpoint.ModelFile} or {SafetensorsIndex.FileName}; expected a TokenSpace checkpoint or a Hugging Face model folder", file);
+                throw new FileNotFoundException($"{path} is a directory without {Checkpoint.ModelFile} or {SafetensorsIndex.FileName}; " +
+                    "expected a TokenSpace checkpoint or a Hugging Face model folder", file);
         }
         var tensors = SafetensorsFile.Open(file);
         return (tensors, FindTensor(tensors, wanted));
@@ -163,13 +182,15 @@ static class SafetensorsVectors
         "model.decoder.embed_tokens.weight", "gpt_neox.embed_in.weight", "transformer.word_embeddings.weight",
     ];
 
-    /// <summary>The names <paramref name="wanted"/> may be stored under: itself, with <c>.weight</c>, with <c>transformer.</c> or <c>model.</c> before it.</summary>
+    /// <summary>The names <paramref name="wanted"/> may be stored under: itself, with <c>.weight</c>, with <c>transformer.</c> or
+    /// <c>model.</c> before it.</summary>
     static string[] Candidates(string? wanted) => wanted is null ? DefaultNames
         : [.. from prefix in NamePrefixes from suffix in NameSuffixes select prefix + wanted + suffix];
 
     static readonly string[] NamePrefixes = ["", Checkpoint.HuggingFacePrefix, "model."], NameSuffixes = ["", ".weight"];
 
-    /// <summary>A <c>config.json</c> beside the tensor whose <c>hidden_size</c> (or <c>n_embd</c>) differs from the tensor's width is the wrong checkpoint part.</summary>
+    /// <summary>A <c>config.json</c> beside the tensor whose <c>hidden_size</c> (or <c>n_embd</c>) differs from the tensor's width is the
+    /// wrong checkpoint part.</summary>
     static void CheckWidth(string dir, SafetensorsEntry entry, int dims)
     {
         string config = Path.Combine(dir, "config.json");
@@ -182,7 +203,8 @@ static class SafetensorsVectors
                 if (doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object && doc.RootElement.TryGetProperty(field, out var v)
                     && v.TryGetInt64(out long width) && width != dims)
                 {
-                    throw new FileFormatException(config, $"{field} is {width} but tensor '{entry.Name}' is {dims} wide; do the shards and config.json come from one model?");
+                    throw new FileFormatException(config,
+                        $"{field} is {width} but tensor '{entry.Name}' is {dims} wide; do the shards and config.json come from one model?");
                 }
             }
         }
@@ -195,14 +217,17 @@ static class SafetensorsVectors
     /// <summary>The names of the 2-D tensors of <paramref name="file"/>.</summary>
     static IEnumerable<string> MatrixNames(SafetensorsFile file) => file.Entries.Values.Where(e => e.Shape.Length == 2).Select(e => e.Name);
 
-    /// <summary>Key → row for keys made from a tokenizer or from row numbers; two tokens with one text are the tokenizer's defect.</summary>
+    /// <summary>Key → row for keys made from a tokenizer or from row numbers; two tokens with one text are the tokenizer's
+    /// defect.</summary>
     static Dictionary<string, int> UniqueIndex(string[] keys, string source)
     {
         var index = new Dictionary<string, int>(keys.Length, StringComparer.Ordinal);
         for (int i = 0; i < keys.Length; i++)
         {
             if (!index.TryAdd(keys[i], i))
-                throw new FileFormatException(source, $"tokens {index[keys[i]]} and {i} both read as '{keys[i]}'; keys must be unique — give a keys file (VectorsLoadOptions.KeysPath)");
+                throw new FileFormatException(source,
+                    $"tokens {index[keys[i]]} and {i} both read as '{keys[i]}'; keys must be unique — give a keys file " +
+                    "(VectorsLoadOptions.KeysPath)");
         }
         return index;
     }
@@ -220,13 +245,16 @@ static class SafetensorsVectors
         }
         var matrices = MatrixNames(file).ToList();
         if (wanted is null && matrices.Count == 1) return file.Entries[matrices[0]];
-        string listed = matrices.Count == 0 ? "it has no 2-D tensor" : $"its 2-D tensors: {string.Join(", ", matrices.Take(12))}{(matrices.Count > 12 ? $" and {matrices.Count - 12} more" : "")}";
+        string listed = matrices.Count == 0 ? "it has no 2-D tensor"
+            : $"its 2-D tensors: {string.Join(", ", matrices.Take(12))}{(matrices.Count > 12 ? $" and {matrices.Count - 12} more" : "")}";
         throw new FileFormatException(file.Path, wanted is null
-            ? $"no token embedding ({string.Join(", ", DefaultNames.Take(4))}, …); choose a tensor with VectorsLoadOptions.Tensor ({listed})"
+            ? $"no token embedding ({string.Join(", ", DefaultNames.Take(4))}, …); choose a tensor with VectorsLoadOptions.Tensor " +
+                $"({listed})"
             : $"no tensor '{wanted}' ({listed})", byteOffset: 8);
     }
 
-    /// <summary>"wte" (any token embedding of <see cref="DefaultNames"/>), "wpe", "lm_head" or the name itself, once the Hugging Face prefix and suffix are stripped.</summary>
+    /// <summary>"wte" (any token embedding of <see cref="DefaultNames"/>), "wpe", "lm_head" or the name itself, once the Hugging Face
+    /// prefix and suffix are stripped.</summary>
     static string Role(string name)
     {
         if (DefaultNames.Contains(name)) return "wte";
@@ -235,7 +263,8 @@ static class SafetensorsVectors
         return name;
     }
 
-    /// <summary>The token texts of the tokenizer in <paramref name="dir"/>, or null when there is none for <paramref name="rows"/> rows.</summary>
+    /// <summary>The token texts of the tokenizer in <paramref name="dir"/>, or null when there is none for <paramref name="rows"/>
+    /// rows.</summary>
     /// <exception cref="FileFormatException">The tokenizer found has another number of tokens than wte has rows.</exception>
     static (Func<int, string> Text, string Source)? Tokenizer(string dir, int rows)
     {

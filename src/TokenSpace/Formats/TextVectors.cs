@@ -25,13 +25,15 @@ static class TextVectors
         int dims = 0;
         if (hasHeader)
         {
-            if (!NextLine(file, ref pos, out var header)) throw new FileFormatException(file.Path, "the file is empty; expected a header 'count dimensions'", line: 1);
+            if (!NextLine(file, ref pos, out var header)) throw new FileFormatException(file.Path,
+                "the file is empty; expected a header 'count dimensions'", line: 1);
             line = 1;
             if (!TryParseHeader(header, out long count, out dims))
             {
                 if (IsTwoIntegers(header)) throw new FileFormatException(file.Path, HeaderProblem(header), line: 1);
                 throw new FileFormatException(file.Path,
-                    $"expected a header 'count dimensions' (two positive integers), found '{Preview(header)}'; is this a GloVe file without header? (read it as VectorFormat.GloVe)", line: 1);
+                    $"expected a header 'count dimensions' (two positive integers), found '{Preview(header)}'; is this a GloVe file " +
+                        "without header? (read it as VectorFormat.GloVe)", line: 1);
             }
             declared = count;
         }
@@ -49,17 +51,20 @@ static class TextVectors
             if (IsBlank(text))
             {
                 if (RestIsBlank(file, pos)) break;
-                throw new FileFormatException(file.Path, $"empty line; expected a key and {(dims > 0 ? dims.ToString() : "its")} values", line: line);
+                throw new FileFormatException(file.Path, $"empty line; expected a key and {(dims > 0 ? dims.ToString() : "its")} values",
+                    line: line);
             }
             starts.Add(start);
             ends.Add(start + text.Length);
             if ((starts.Count & 0xFFFF) == 0) options.Progress?.Invoke(0.2 * pos / file.Length);
         }
-        if (starts.Count > int.MaxValue / Math.Max(1, dims)) throw new FileFormatException(file.Path, "too many rows to hold in one matrix", line: line);
+        if (starts.Count > int.MaxValue / Math.Max(1, dims)) throw new FileFormatException(file.Path,
+            "too many rows to hold in one matrix", line: line);
         if (declared is { } n && starts.Count < wanted)
         {
             throw new FileFormatException(file.Path,
-                $"unexpected end of file after {starts.Count} of {n} rows; is the count in the header wrong, or the file truncated?", line: line + 1);
+                $"unexpected end of file after {starts.Count} of {n} rows; is the count in the header wrong, or the file truncated?",
+                    line: line + 1);
         }
         if (declared is { } m && options.Limit is null && !RestIsBlank(file, pos))
         {
@@ -71,7 +76,8 @@ static class TextVectors
         {
             if (rows == 0) throw new FileFormatException(file.Path, "no rows; expected lines 'key v1 … vD'", line: 1);
             dims = CountFields(file.Span(starts[0], (int)(ends[0] - starts[0]))) - 1;
-            if (dims < 1) throw new FileFormatException(file.Path, "expected a key and at least one value on the first line", line: firstRowLine);
+            if (dims < 1) throw new FileFormatException(file.Path, "expected a key and at least one value on the first line",
+                line: firstRowLine);
         }
 
         // Pass 2: parse rows in parallel; each unit remembers its first error.
@@ -129,14 +135,17 @@ static class TextVectors
             {
                 if (!Utf8Parser.TryParse(field, out float v, out int used) || used != field.Length)
                 {
-                    if (field.IsEmpty) return $"empty value {found + 1} (two spaces in a row?); expected {dims} values separated by single spaces";
+                    if (field.IsEmpty) return $"empty value {found + 1} (two spaces in a row?); expected {dims} values separated by " +
+                        "single spaces";
                     if (!float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out v))
                     {
-                        if (IsPythonNonFinite(field)) return $"value {found + 1} is '{Preview(field)}'; NaN and infinity are not allowed (a diverged training run?)";
+                        if (IsPythonNonFinite(field)) return $"value {found + 1} is '{Preview(field)}'; NaN and infinity are not allowed " +
+                            "(a diverged training run?)";
                         return $"value {found + 1} '{Preview(field)}' is not a number; does the key contain a space?";
                     }
                 }
-                if (!float.IsFinite(v)) return $"value {found + 1} is '{Preview(field)}'; NaN and infinity are not allowed (a diverged training run?)";
+                if (!float.IsFinite(v)) return $"value {found + 1} is '{Preview(field)}'; NaN and infinity are not allowed (a diverged " +
+                    "training run?)";
                 values[found] = v;
             }
             found++;
@@ -188,12 +197,14 @@ static class TextVectors
         return $"header says {(dims.Length == 0 ? "0" : dims)} dimensions; expected 1 to {int.MaxValue}";
     }
 
-    /// <summary>True when <paramref name="bytes"/> hold a byte below 0x20 other than tab, newline and carriage return (or DEL): not text.</summary>
+    /// <summary>True when <paramref name="bytes"/> hold a byte below 0x20 other than tab, newline and carriage return (or DEL): not
+    /// text.</summary>
     public static bool HasControlBytes(ReadOnlySpan<byte> bytes) =>
         bytes.IndexOfAnyInRange((byte)0, (byte)8) >= 0 || bytes.IndexOfAny((byte)11, (byte)12, (byte)127) >= 0
             || bytes.IndexOfAnyInRange((byte)14, (byte)31) >= 0;
 
-    /// <summary>True when the first line of <paramref name="bytes"/> is a key and exactly <paramref name="dims"/> numbers separated by spaces.</summary>
+    /// <summary>True when the first line of <paramref name="bytes"/> is a key and exactly <paramref name="dims"/> numbers separated by
+    /// spaces.</summary>
     public static bool IsTextRow(ReadOnlySpan<byte> bytes, int dims)
     {
         int nl = bytes.IndexOf((byte)'\n');
@@ -246,7 +257,9 @@ static class TextVectors
         {
             if (key.Length == 0 || key.AsSpan().IndexOfAny(" \t\n\r") >= 0)
             {
-                throw new ArgumentException($"key '{key}' is empty or contains whitespace, which the {what} format uses as separator; use the native format instead");
+                throw new ArgumentException($"key '{key}' is empty or contains whitespace, which the {what} format uses as separator; " +
+                    "use " +
+                    "the native format instead");
             }
         }
     }

@@ -40,7 +40,8 @@ static class TokenizerJsonKeys
         using (doc)
         {
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("model", out var model)
+                || model.ValueKind != JsonValueKind.Object
                 || !model.TryGetProperty("vocab", out var vocab))
             {
                 return null;
@@ -51,7 +52,8 @@ static class TokenizerJsonKeys
             {
                 foreach (var p in vocab.EnumerateObject())
                 {
-                    if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id)) throw Bad(path, $"model.vocab '{p.Name}' must map to an integer id");
+                    if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id)) throw Bad(path,
+                        $"model.vocab '{p.Name}' must map to an integer id");
                     Set(keys, id, show(p.Name), path);
                 }
             }
@@ -106,11 +108,13 @@ static class TokenizerJsonKeys
         Collect(decoder);
         if (types.Any(t => t.Type == "ByteLevel")) return ByteLevelText;
         bool metaspace = types.Any(t => t.Type == "Metaspace" || (t.Type == "Replace" && t.Element.TryGetProperty("pattern", out var p)
-            && p.ValueKind == JsonValueKind.Object && p.TryGetProperty("String", out var s) && s.ValueKind == JsonValueKind.String && s.GetString() == "▁"));
+            && p.ValueKind == JsonValueKind.Object && p.TryGetProperty("String", out var s) && s.ValueKind == JsonValueKind.String
+                && s.GetString() == "▁"));
         return metaspace ? piece => piece.Replace('▁', ' ') : piece => piece;
     }
 
-    /// <summary>A byte-level piece as text (<c>Ġthe</c> → <c>" the"</c>); a piece with a character outside the byte table stays as written.</summary>
+    /// <summary>A byte-level piece as text (<c>Ġthe</c> → <c>" the"</c>); a piece with a character outside the byte table stays as
+    /// written.</summary>
     static string ByteLevelText(string piece)
     {
         var bytes = new byte[piece.Length];

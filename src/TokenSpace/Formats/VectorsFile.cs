@@ -62,7 +62,8 @@ public sealed record VectorsLoadOptions
     /// <summary>Invalid UTF-8 in keys: strict (default) or replace.</summary>
     public Utf8Errors Utf8Errors { get; init; } = Utf8Errors.Strict;
 
-    /// <summary>The keys file of an <c>.npy</c> matrix; by default <c>X.keys.txt</c>, <c>X.vocab</c> or <c>X.txt</c> beside <c>X.npy</c>.</summary>
+    /// <summary>The keys file of an <c>.npy</c> matrix; by default <c>X.keys.txt</c>, <c>X.vocab</c> or <c>X.txt</c> beside
+    /// <c>X.npy</c>.</summary>
     public string? KeysPath { get; init; }
 
     /// <summary>
@@ -90,7 +91,8 @@ public sealed record VectorsLoadOptions
 public static class VectorsFile
 {
     /// <summary>Names accepted by <c>--format</c> and <c>--to</c>.</summary>
-    public static readonly IReadOnlyDictionary<string, VectorFormat> FormatNames = new Dictionary<string, VectorFormat>(StringComparer.OrdinalIgnoreCase)
+    public static readonly IReadOnlyDictionary<string, VectorFormat> FormatNames = new Dictionary<string,
+        VectorFormat>(StringComparer.OrdinalIgnoreCase)
     {
         ["word2vec-bin"] = VectorFormat.Word2VecBinary,
         ["word2vec"] = VectorFormat.Word2VecText,
@@ -126,7 +128,8 @@ public static class VectorsFile
     /// using var positions = VectorsFile.Load("out/demo", options: new() { Tensor = "wpe" }); // keys "pos:0", "pos:1", …
     /// </code>
     /// </example>
-    /// <exception cref="FileFormatException">The file is malformed (truncated, wrong counts, bad numbers, NaN/Inf, duplicate keys, invalid UTF-8).</exception>
+    /// <exception cref="FileFormatException">The file is malformed (truncated, wrong counts, bad numbers, NaN/Inf, duplicate keys, invalid
+    /// UTF-8).</exception>
     /// <exception cref="FileNotFoundException">The file does not exist and is not a fetched pretrained set.</exception>
     public static KeyedVectors Load(string path, VectorFormat? format = null, VectorsLoadOptions? options = null)
     {
@@ -134,7 +137,8 @@ public static class VectorsFile
         if (options.Limit is < 0) throw new ArgumentException($"limit must be at least 0, got {options.Limit}");
         if (Directory.Exists(path))
         {
-            if (format is not (null or VectorFormat.Safetensors)) throw new ArgumentException($"{path} is a directory; only a checkpoint directory (safetensors) can be read as vectors");
+            if (format is not (null or VectorFormat.Safetensors)) throw new ArgumentException($"{path} is a directory; only a checkpoint " +
+                "directory (safetensors) can be read as vectors");
             var checkpoint = SafetensorsVectors.Read(path, options);
             options.Progress?.Invoke(1.0);
             return Stored(checkpoint, options.Storage);
@@ -221,7 +225,8 @@ public static class VectorsFile
         int firstEnd = head.IndexOf((byte)'\n');
         var first = firstEnd < 0 ? head : head[..firstEnd];
         // Two integers that fail as a header (dimensions 0 or too many) are still a broken header, not a GloVe row.
-        if (!TextVectors.TryParseHeader(first, out _, out int dims)) return TextVectors.IsTwoIntegers(first) ? VectorFormat.Word2VecText : VectorFormat.GloVe;
+        if (!TextVectors.TryParseHeader(first, out _, out int dims)) return TextVectors.IsTwoIntegers(first) ? VectorFormat.Word2VecText
+            : VectorFormat.GloVe;
         // A header: binary rows hold raw float32 bytes, which (unlike any text) almost surely include
         // control bytes within the first row (key, space, 4·dims bytes) and never read as dims numbers;
         // a text row with a NUL or DEL in its key still does.
@@ -251,7 +256,8 @@ public static class VectorsFile
         ".npy" => VectorFormat.Npy,
         ".safetensors" => VectorFormat.Safetensors,
         ".tsv" or "" => VectorFormat.ProjectorTsv,
-        var other => throw new ArgumentException($"cannot tell the format from the extension '{other}'; name the format ({string.Join(", ", WritableFormats)})"),
+        var other => throw new ArgumentException($"cannot tell the format from the extension '{other}'; name the format " +
+            $"({string.Join(", ", WritableFormats)})"),
     };
 
     /// <summary>
@@ -260,7 +266,8 @@ public static class VectorsFile
     /// receives <c>vectors.tsv</c> and <c>metadata.tsv</c>; <see cref="VectorFormat.Npy"/> and
     /// <see cref="VectorFormat.Safetensors"/> (one tensor, <c>vectors</c>) get their keys beside them in <c>NAME.keys.txt</c>.
     /// </summary>
-    /// <exception cref="ArgumentException">The format cannot be written, or a key cannot be stored in it (whitespace in a text-format key).</exception>
+    /// <exception cref="ArgumentException">The format cannot be written, or a key cannot be stored in it (whitespace in a text-format
+    /// key).</exception>
     public static void Save(KeyedVectors vectors, string path, VectorFormat format)
     {
         switch (format)

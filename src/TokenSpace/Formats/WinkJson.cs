@@ -38,22 +38,27 @@ static class WinkJson
                             throw Bad(file, reader, $"expected \"dimensions\" to be a positive integer of at most {int.MaxValue}");
                         break;
                     case "words":
-                        if (reader.TokenType != JsonTokenType.StartArray) throw Bad(file, reader, "expected \"words\" to be an array of strings");
+                        if (reader.TokenType != JsonTokenType.StartArray) throw Bad(file, reader,
+                            "expected \"words\" to be an array of strings");
                         words = [];
                         while (Next(ref reader, file) && reader.TokenType == JsonTokenType.String) words.Add(reader.GetString()!);
-                        if (reader.TokenType != JsonTokenType.EndArray) throw Bad(file, reader, $"expected \"words\" to hold only strings, found {reader.TokenType}");
+                        if (reader.TokenType != JsonTokenType.EndArray) throw Bad(file, reader,
+                            $"expected \"words\" to hold only strings, found {reader.TokenType}");
                         if (options.Limit is { } limit && words.Count > limit) words.RemoveRange(limit, words.Count - limit);
                         index = KeyDecoder.Index(words.ToArray(), file.Path, r => (null, null));
                         break;
                     case "vectors":
-                        if (words is null || index is null || dims < 1) throw Bad(file, reader, "expected \"dimensions\" and \"words\" before \"vectors\"");
-                        if (reader.TokenType != JsonTokenType.StartObject) throw Bad(file, reader, "expected \"vectors\" to be an object of arrays");
+                        if (words is null || index is null || dims < 1) throw Bad(file, reader,
+                            "expected \"dimensions\" and \"words\" before \"vectors\"");
+                        if (reader.TokenType != JsonTokenType.StartObject) throw Bad(file, reader,
+                            "expected \"vectors\" to be an object of arrays");
                         // Each value takes at least two bytes ("0,"): what the header asks for must fit in the rest of the file.
                         long values = (long)words.Count * dims;
                         if (values > (file.Length - reader.TokenStartIndex) / 2 || values > Array.MaxLength)
                         {
                             throw Bad(file, reader,
-                                $"{words.Count} words × {dims} dimensions need {values} numbers but only {file.Length - reader.TokenStartIndex} bytes follow; is \"dimensions\" wrong?");
+                                $"{words.Count} words × {dims} dimensions need {values} numbers but only " +
+                                    $"{file.Length - reader.TokenStartIndex} bytes follow; is \"dimensions\" wrong?");
                         }
                         matrix = new float[values];
                         ReadVectors(ref reader, file, options, words, index, dims, matrix, ref filled);
@@ -63,22 +68,26 @@ static class WinkJson
                         break;
                 }
             }
-            if (JsonEnd.HasTrailingData(ref reader)) throw Bad(file, reader, "unexpected data after the JSON document; are two documents concatenated?");
+            if (JsonEnd.HasTrailingData(ref reader)) throw Bad(file, reader,
+                "unexpected data after the JSON document; are two documents concatenated?");
         }
         catch (JsonException e)
         {
-            throw new FileFormatException(file.Path, $"invalid JSON ({e.Message}); is the file truncated?", byteOffset: reader.BytesConsumed, inner: e);
+            throw new FileFormatException(file.Path, $"invalid JSON ({e.Message}); is the file truncated?",
+                byteOffset: reader.BytesConsumed, inner: e);
         }
         catch (Exception e) when (e is InvalidOperationException or FormatException and not FileFormatException)
         {
             throw new FileFormatException(file.Path, $"unexpected JSON value ({e.Message})", byteOffset: reader.BytesConsumed, inner: e);
         }
-        if (words is null || index is null || matrix is null) throw new FileFormatException(file.Path, "expected \"dimensions\", \"words\" and \"vectors\"", byteOffset: reader.BytesConsumed);
+        if (words is null || index is null || matrix is null) throw new FileFormatException(file.Path,
+            "expected \"dimensions\", \"words\" and \"vectors\"", byteOffset: reader.BytesConsumed);
         return new KeyedVectors(words.ToArray(), index, matrix, dims, owner: null);
     }
 
     /// <summary>The members of "vectors" into the rows of <paramref name="matrix"/> (words.Count × dims), each key once.</summary>
-    static void ReadVectors(ref Utf8JsonReader reader, MappedFile file, VectorsLoadOptions options, List<string> words, Dictionary<string, int> index,
+    static void ReadVectors(ref Utf8JsonReader reader, MappedFile file, VectorsLoadOptions options, List<string> words, Dictionary<string,
+        int> index,
         int dims, float[] matrix, ref int filled)
     {
         var seen = new bool[words.Count];
@@ -100,7 +109,8 @@ static class WinkJson
                 }
                 j++;
             }
-            if (reader.TokenType != JsonTokenType.EndArray) throw Bad(file, reader, $"expected numbers in the vector of '{key}', found {reader.TokenType}");
+            if (reader.TokenType != JsonTokenType.EndArray) throw Bad(file, reader,
+                $"expected numbers in the vector of '{key}', found {reader.TokenType}");
             if (j < dims) throw Bad(file, reader, $"the vector of '{key}' has {j} numbers; expected {dims} values (+ norm and index)");
             if (keep)
             {
@@ -128,5 +138,6 @@ static class WinkJson
         if (reader.TokenType != type) throw Bad(file, reader, $"expected {what} ({type}), found {reader.TokenType}");
     }
 
-    static FileFormatException Bad(MappedFile file, Utf8JsonReader reader, string cause) => new(file.Path, cause, byteOffset: reader.TokenStartIndex);
+    static FileFormatException Bad(MappedFile file, Utf8JsonReader reader, string cause) =>
+        new(file.Path, cause, byteOffset: reader.TokenStartIndex);
 }

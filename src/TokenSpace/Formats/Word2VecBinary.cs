@@ -25,7 +25,8 @@ static class Word2VecBinary
         {
             throw new FileFormatException(file.Path, "expected a header line 'count dimensions' (two positive integers)", byteOffset: pos);
         }
-        if (dims > int.MaxValue / sizeof(float)) throw new FileFormatException(file.Path, $"the header says {dims} dimensions; a row of float32 must fit in 2 GB", byteOffset: pos);
+        if (dims > int.MaxValue / sizeof(float)) throw new FileFormatException(file.Path,
+            $"the header says {dims} dimensions; a row of float32 must fit in 2 GB", byteOffset: pos);
         pos += nl + 1;
         long rowsLong = Math.Min(declared, options.Limit ?? long.MaxValue);
         // Each row holds at least a 1-byte key, a space and 4·dims bytes, so no more than `capacity` rows
@@ -33,7 +34,8 @@ static class Word2VecBinary
         // loop below then fails at the exact byte where the file ends, at the latest in row `capacity`).
         long rowBytes = 2 + 4L * dims;
         int capacity = (int)Math.Min(rowsLong, (file.Length - pos) / rowBytes + 1);
-        if ((long)capacity * dims > int.MaxValue) throw new FileFormatException(file.Path, $"{declared} × {dims} is too large for one matrix", byteOffset: 0);
+        if ((long)capacity * dims > int.MaxValue) throw new FileFormatException(file.Path,
+            $"{declared} × {dims} is too large for one matrix", byteOffset: 0);
         int rows = capacity;
         int vectorBytes = dims * sizeof(float);
         var keys = new string[rows];
@@ -47,8 +49,10 @@ static class Word2VecBinary
             if (space < 0)
             {
                 string cause = window.Length < MaxKeyBytes
-                    ? $"unexpected end of file in row {r + 1} of {declared} (no key followed by a space); is the count in the header wrong, or the file truncated?"
-                    : $"no space after a key within {MaxKeyBytes} bytes in row {r + 1}; is this really word2vec binary (or is the dimension in the header wrong)?";
+                    ? $"unexpected end of file in row {r + 1} of {declared} (no key followed by a space); is the count in the header " +
+                        "wrong, or the file truncated?"
+                    : $"no space after a key within {MaxKeyBytes} bytes in row {r + 1}; is this really word2vec binary (or is the " +
+                        "dimension in the header wrong)?";
                 throw new FileFormatException(file.Path, cause, byteOffset: pos);
             }
             offsets[r] = pos;
@@ -57,7 +61,8 @@ static class Word2VecBinary
             if (file.Length - pos < vectorBytes)
             {
                 throw new FileFormatException(file.Path,
-                    $"unexpected end of file in the vector of row {r + 1} of {declared}: needed {vectorBytes} bytes, found {file.Length - pos}; is the count or dimension in the header wrong, or the file truncated?",
+                    $"unexpected end of file in the vector of row {r + 1} of {declared}: needed {vectorBytes} bytes, found " +
+                        $"{file.Length - pos}; is the count or dimension in the header wrong, or the file truncated?",
                     byteOffset: pos);
             }
             var dst = matrix.AsSpan(r * dims, dims);
@@ -66,7 +71,9 @@ static class Word2VecBinary
             int bad = NonFinite.IndexOf(dst);
             if (bad >= 0)
             {
-                throw new FileFormatException(file.Path, $"value {bad + 1} of row {r + 1} ('{keys[r]}') is {dst[bad]}; NaN and infinity are not allowed (a diverged training run?)",
+                throw new FileFormatException(file.Path,
+                    $"value {bad + 1} of row {r + 1} ('{keys[r]}') is {dst[bad]}; NaN and infinity are not allowed (a diverged training " +
+                    "run?)",
                     byteOffset: pos + bad * sizeof(float));
             }
             pos += vectorBytes;
@@ -79,7 +86,8 @@ static class Word2VecBinary
             if (extra >= 0)
             {
                 throw new FileFormatException(file.Path,
-                    $"unexpected data after the last of the {declared} rows the header declares; is the count in the header wrong?", byteOffset: pos + extra);
+                    $"unexpected data after the last of the {declared} rows the header declares; is the count in the header wrong?",
+                        byteOffset: pos + extra);
             }
         }
         var index = KeyDecoder.Index(keys, file.Path, r => (null, offsets[r]));

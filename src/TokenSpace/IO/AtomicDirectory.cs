@@ -19,7 +19,8 @@ public static class AtomicDirectory
     /// save at every one. The environment variable <c>TOKENSPACE_CRASH_AT=N</c> kills the process at the N-th step
     /// (counted from 1), which is how the tests crash a real <c>tokenspace</c> process.
     /// </summary>
-    internal static Action<string>? Step = Environment.GetEnvironmentVariable("TOKENSPACE_CRASH_AT") is { } at && int.TryParse(at, out int n)
+    internal static Action<string>? Step = Environment.GetEnvironmentVariable("TOKENSPACE_CRASH_AT") is { } at
+        && int.TryParse(at, out int n)
         ? KillAt(n)
         : null;
 
@@ -69,7 +70,8 @@ public static class AtomicDirectory
 
     /// <summary>Whether <paramref name="dir"/> holds an interrupted save (a cheap check: two directory lookups).</summary>
     public static bool NeedsRecovery(string dir) =>
-        Directory.Exists(dir) && (Directory.Exists(Path.Combine(dir, CommitName)) || Directory.EnumerateDirectories(dir, StagingPrefix + "*").Any());
+        Directory.Exists(dir) && (Directory.Exists(Path.Combine(dir, CommitName))
+            || Directory.EnumerateDirectories(dir, StagingPrefix + "*").Any());
 
     static void Finish(string dir, IReadOnlyCollection<string> owned)
     {
@@ -77,7 +79,8 @@ public static class AtomicDirectory
         if (File.Exists(manifest))
         {
             // Names are bare file names this class wrote; anything else (a hand-made .commit) is not followed.
-            var names = File.ReadAllLines(manifest).Where(n => n.Length > 0 && Path.GetFileName(n) == n && n is not ("." or "..")).ToHashSet();
+            var names = File.ReadAllLines(manifest).Where(n => n.Length > 0 && Path.GetFileName(n) == n
+                && n is not ("." or "..")).ToHashSet();
             foreach (string name in names)
             {
                 string from = Path.Combine(commit, name);

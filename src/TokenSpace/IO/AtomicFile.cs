@@ -6,7 +6,8 @@ namespace TokenSpace.IO;
 /// </summary>
 public static partial class AtomicFile
 {
-    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>; the old file (if any) stays intact until the rename.</summary>
+    /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>; the old file (if any) stays intact until the
+    /// rename.</summary>
     public static void Write(string path, Action<Stream> write)
     {
         string full = Path.GetFullPath(path);
@@ -37,7 +38,8 @@ public static partial class AtomicFile
     public static void DeleteLeftovers(string dir)
     {
         if (!Directory.Exists(dir)) return;
-        foreach (string path in Directory.EnumerateFiles(dir, ".*.tmp").Where(p => Leftover().IsMatch(Path.GetFileName(p)))) File.Delete(path);
+        foreach (string path in Directory.EnumerateFiles(dir,
+            ".*.tmp").Where(p => Leftover().IsMatch(Path.GetFileName(p)))) File.Delete(path);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^\..+\.\d+\.[0-9a-f]{32}\.tmp$")]

@@ -22,7 +22,8 @@ public sealed class CheckpointLock : IDisposable
     /// <summary>Locks <paramref name="dir"/> (creating it), or fails at once when another writer holds it.</summary>
     /// <exception cref="IOException">Another process (or another writer in this one) holds the lock.</exception>
     public static CheckpointLock Acquire(string dir) => TryAcquire(dir) ?? throw new IOException(
-        $"{dir} is being written by another process (it holds {Path.Combine(dir, FileName)}); wait for it to finish, or choose another directory");
+        $"{dir} is being written by another process (it holds {Path.Combine(dir, FileName)}); wait for it to finish, or choose another " +
+            "directory");
 
     /// <summary>Locks <paramref name="dir"/> (creating it), or returns null when another writer holds it.</summary>
     public static CheckpointLock? TryAcquire(string dir)

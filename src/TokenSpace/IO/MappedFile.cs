@@ -42,8 +42,10 @@ sealed unsafe class MappedFile : IDisposable
     /// <summary>The address of the byte at <paramref name="offset"/>, for native code that reads the mapping in place.</summary>
     public byte* Address(long offset) => pointer + offset;
 
-    /// <summary>Values of <typeparamref name="T"/> (float, or 16-bit patterns) starting at <paramref name="offset"/> as memory owned by this mapping.</summary>
-    public ReadOnlyMemory<T> Elements<T>(long offset, int count) where T : unmanaged => new ElementManager<T>((T*)(pointer + offset), count).Memory;
+    /// <summary>Values of <typeparamref name="T"/> (float, or 16-bit patterns) starting at <paramref name="offset"/> as memory owned by
+    /// this mapping.</summary>
+    public ReadOnlyMemory<T> Elements<T>(long offset, int count) where T : unmanaged =>
+        new ElementManager<T>((T*)(pointer + offset), count).Memory;
 
     /// <summary>Unmaps the file; idempotent (releasing the view's pointer twice would corrupt its handle count).</summary>
     public void Dispose()

@@ -47,14 +47,18 @@ public sealed class SafetensorsFile
     {
         using var file = File.OpenHandle(path);
         long length = RandomAccess.GetLength(file);
-        if (length < 8) throw new FileFormatException(path, $"file has {length} bytes; a safetensors file starts with an 8-byte header length", byteOffset: 0);
+        if (length < 8) throw new FileFormatException(path,
+            $"file has {length} bytes; a safetensors file starts with an 8-byte header length", byteOffset: 0);
         Span<byte> prefix = stackalloc byte[8];
         RandomAccess.Read(file, prefix, 0);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength > MaxHeader)
-            throw new FileFormatException(path, $"header length {headerLength} is over the {MaxHeader >> 20} MB limit of safetensors; is this a safetensors file?", byteOffset: 0);
+            throw new FileFormatException(path,
+                $"header length {headerLength} is over the {MaxHeader >> 20} MB limit of safetensors; is this a safetensors file?",
+                byteOffset: 0);
         if (8 + (long)headerLength > length)
-            throw new FileFormatException(path, $"header length {headerLength} does not fit in a file of {length} bytes; is this a safetensors file?", byteOffset: 0);
+            throw new FileFormatException(path,
+                $"header length {headerLength} does not fit in a file of {length} bytes; is this a safetensors file?", byteOffset: 0);
         var header = new byte[headerLength];
         RandomAccess.Read(file, header, 8);
         long dataStart = 8 + (long)headerLength;
@@ -73,7 +77,8 @@ public sealed class SafetensorsFile
             {
                 string name = reader.GetString()!;
                 if (name == "__metadata__" ? sawMetadata : entries.ContainsKey(name))
-                    throw new FileFormatException(path, $"tensor '{name}' is listed twice in the header; names must be unique", byteOffset: 8 + reader.TokenStartIndex);
+                    throw new FileFormatException(path, $"tensor '{name}' is listed twice in the header; names must be unique",
+                        byteOffset: 8 + reader.TokenStartIndex);
                 Expect(ref reader, JsonTokenType.StartObject, $"an object for '{name}'", path);
                 if (name == "__metadata__")
                 {
@@ -83,7 +88,8 @@ public sealed class SafetensorsFile
                         string key = reader.GetString()!;
                         Expect(ref reader, JsonTokenType.String, $"a string for __metadata__ '{key}'", path);
                         if (!metadata.TryAdd(key, reader.GetString()!))
-                            throw new FileFormatException(path, $"__metadata__ '{key}' is listed twice", byteOffset: 8 + reader.TokenStartIndex);
+                            throw new FileFormatException(path, $"__metadata__ '{key}' is listed twice", byteOffset: 8
+                                + reader.TokenStartIndex);
                     }
                     continue;
                 }
@@ -92,16 +98,20 @@ public sealed class SafetensorsFile
                 if (entry.Begin < 0 || entry.End < entry.Begin || entry.End > dataLength || entry.End - entry.Begin != bytes)
                 {
                     throw new FileFormatException(path,
-                        $"tensor '{name}' ({entry.DType} [{string.Join(", ", entry.Shape)}] = {bytes} bytes) has data_offsets [{entry.Begin}, {entry.End}] in a data section of {dataLength} bytes; the file is truncated or its header is wrong",
+                        $"tensor '{name}' ({entry.DType} [{string.Join(", ", entry.Shape)}] = {bytes} bytes) has data_offsets " +
+                            $"[{entry.Begin}, {entry.End}] in a data section of {dataLength} bytes; the file is truncated or its header " +
+                            "is wrong",
                         byteOffset: 8);
                 }
                 entries.Add(name, entry);
             }
-            if (JsonEnd.HasTrailingData(ref reader)) throw new FileFormatException(path, "unexpected data after the header object", byteOffset: 8 + reader.TokenStartIndex);
+            if (JsonEnd.HasTrailingData(ref reader)) throw new FileFormatException(path, "unexpected data after the header object",
+                byteOffset: 8 + reader.TokenStartIndex);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new FileFormatException(path, $"the header is not a valid safetensors JSON header: {e.Message}", byteOffset: 8 + reader.BytesConsumed, inner: e);
+            throw new FileFormatException(path, $"the header is not a valid safetensors JSON header: {e.Message}", byteOffset: 8
+                + reader.BytesConsumed, inner: e);
         }
         CheckDisjoint(entries.Values, path);
         return new SafetensorsFile(path, dataStart, entries, metadata);
@@ -120,12 +130,14 @@ public sealed class SafetensorsFile
             string field = reader.GetString()!;
             long at = 8 + reader.TokenStartIndex;
             Next(ref reader, path);
-            if ((field == "dtype" && dtype is not null) || (field == "shape" && shape is not null) || (field == "data_offsets" && offsets is not null))
+            if ((field == "dtype" && dtype is not null) || (field == "shape" && shape is not null)
+                || (field == "data_offsets" && offsets is not null))
                 throw new FileFormatException(path, $"tensor '{name}': \"{field}\" is listed twice", byteOffset: at);
             switch (field)
             {
                 case "dtype":
-                    if (reader.TokenType != JsonTokenType.String) throw new FileFormatException(path, $"tensor '{name}': dtype must be a string", byteOffset: at);
+                    if (reader.TokenType != JsonTokenType.String) throw new FileFormatException(path,
+                        $"tensor '{name}': dtype must be a string", byteOffset: at);
                     dtype = reader.GetString()!;
                     break;
                 case "shape":
@@ -140,7 +152,8 @@ public sealed class SafetensorsFile
             }
         }
         if (dtype is null || shape is null || offsets is null)
-            throw new FileFormatException(path, $"tensor '{name}' needs \"dtype\", \"shape\" and \"data_offsets\"", byteOffset: 8 + reader.TokenStartIndex);
+            throw new FileFormatException(path, $"tensor '{name}' needs \"dtype\", \"shape\" and \"data_offsets\"", byteOffset: 8
+                + reader.TokenStartIndex);
         if (offsets.Length != 2) throw new FileFormatException(path, $"tensor '{name}': data_offsets must be [begin, end]", byteOffset: 8);
         return new SafetensorsEntry(name, dtype, shape, offsets[0], offsets[1]);
     }
@@ -148,24 +161,28 @@ public sealed class SafetensorsFile
     /// <summary>An array of at most <paramref name="max"/> 64-bit integers, the reader on its StartArray.</summary>
     static long[] Integers(ref Utf8JsonReader reader, int max, string what, string path)
     {
-        if (reader.TokenType != JsonTokenType.StartArray) throw new FileFormatException(path, $"{what} must be an array of integers", byteOffset: 8 + reader.TokenStartIndex);
+        if (reader.TokenType != JsonTokenType.StartArray) throw new FileFormatException(path, $"{what} must be an array of integers",
+            byteOffset: 8 + reader.TokenStartIndex);
         var values = new List<long>();
         while (Next(ref reader, path) && reader.TokenType != JsonTokenType.EndArray)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out long v) || values.Count == max)
-                throw new FileFormatException(path, $"{what} must hold at most {max} 64-bit integers", byteOffset: 8 + reader.TokenStartIndex);
+                throw new FileFormatException(path, $"{what} must hold at most {max} 64-bit integers", byteOffset: 8
+                    + reader.TokenStartIndex);
             values.Add(v);
         }
         return [.. values];
     }
 
     static bool Next(ref Utf8JsonReader reader, string path) =>
-        reader.Read() ? true : throw new FileFormatException(path, "the header JSON ends early; is the file truncated?", byteOffset: 8 + reader.BytesConsumed);
+        reader.Read() ? true : throw new FileFormatException(path, "the header JSON ends early; is the file truncated?", byteOffset: 8
+            + reader.BytesConsumed);
 
     static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string what, string path)
     {
         Next(ref reader, path);
-        if (reader.TokenType != type) throw new FileFormatException(path, $"expected {what}, found {reader.TokenType}", byteOffset: 8 + reader.TokenStartIndex);
+        if (reader.TokenType != type) throw new FileFormatException(path, $"expected {what}, found {reader.TokenType}", byteOffset: 8
+            + reader.TokenStartIndex);
     }
 
     /// <summary>
@@ -180,7 +197,8 @@ public sealed class SafetensorsFile
             if (d < 0 || (d > 0 && bytes > long.MaxValue / d))
             {
                 throw new FileFormatException(path,
-                    $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}], {(d < 0 ? "a negative dimension" : "more bytes than any file holds")}", byteOffset: 8);
+                    $"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}], " +
+                        $"{(d < 0 ? "a negative dimension" : "more bytes than any file holds")}", byteOffset: 8);
             }
             bytes *= d;
         }
@@ -196,7 +214,8 @@ public sealed class SafetensorsFile
             if (previous is not null && e.Begin < previous.End)
             {
                 throw new FileFormatException(path,
-                    $"tensors '{previous.Name}' [{previous.Begin}, {previous.End}) and '{e.Name}' [{e.Begin}, {e.End}) overlap in the data section; the header is wrong", byteOffset: 8);
+                    $"tensors '{previous.Name}' [{previous.Begin}, {previous.End}) and '{e.Name}' [{e.Begin}, {e.End}) overlap in the " +
+                        "data section; the header is wrong", byteOffset: 8);
             }
             previous = e;
         }
@@ -207,12 +226,15 @@ public sealed class SafetensorsFile
     public float[] ReadFloat32(string name)
     {
         if (!Entries.TryGetValue(name, out var entry))
-            throw new KeyNotFoundException($"{Path}: no tensor named '{name}' (it has {string.Join(", ", Entries.Keys.Take(8))}{(Entries.Count > 8 ? ", …" : "")})");
+            throw new KeyNotFoundException($"{Path}: no tensor named '{name}' (it has " +
+                $"{string.Join(", ", Entries.Keys.Take(8))}{(Entries.Count > 8 ? ", …" : "")})");
         long offset = DataStart + entry.Begin;
         if (entry.DType is not ("F32" or "F16" or "BF16" or "F64"))
-            throw new FileFormatException(Path, $"tensor '{name}' has dtype {entry.DType}; expected F32, F16, BF16 or F64", byteOffset: offset);
+            throw new FileFormatException(Path, $"tensor '{name}' has dtype {entry.DType}; expected F32, F16, BF16 or F64",
+                byteOffset: offset);
         if (entry.Count > Array.MaxLength)
-            throw new FileFormatException(Path, $"tensor '{name}' has {entry.Count} values, more than one array holds ({Array.MaxLength})", byteOffset: offset);
+            throw new FileFormatException(Path, $"tensor '{name}' has {entry.Count} values, more than one array holds ({Array.MaxLength})",
+                byteOffset: offset);
         var result = new float[entry.Count];
         using var file = File.OpenHandle(Path);
         switch (entry.DType)
@@ -255,7 +277,8 @@ public sealed class SafetensorsFile
         foreach (var (name, shape, data) in list)
         {
             long count = shape.Aggregate(1L, (a, b) => a * b);
-            if (count != data.Length) throw new ArgumentException($"tensor '{name}': shape [{string.Join(", ", shape)}] needs {count} floats, got {data.Length}");
+            if (count != data.Length) throw new ArgumentException($"tensor '{name}': shape [{string.Join(", ", shape)}] needs {count} " +
+                $"floats, got {data.Length}");
             header[name] = new { dtype = "F32", shape, data_offsets = new[] { offset, offset + count * 4 } };
             offset += count * 4;
         }
@@ -300,7 +323,8 @@ public sealed class SafetensorsFile
         while (!destination.IsEmpty)
         {
             int read = RandomAccess.Read(file, destination[..Math.Min(destination.Length, 1 << 30)], offset);
-            if (read == 0) throw new FileFormatException(Path, "unexpected end of file inside tensor data; the file is truncated", byteOffset: offset);
+            if (read == 0) throw new FileFormatException(Path, "unexpected end of file inside tensor data; the file is truncated",
+                byteOffset: offset);
             destination = destination[read..];
             offset += read;
         }

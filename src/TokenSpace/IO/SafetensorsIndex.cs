@@ -28,9 +28,11 @@ public sealed class SafetensorsIndex
     /// Whether <paramref name="head"/>, a file's first bytes, starts like an index: a JSON object naming <c>"weight_map"</c>
     /// (a safetensors file itself starts with its 8-byte header length, never with '{').
     /// </summary>
-    public static bool LooksLikeIndex(ReadOnlySpan<byte> head) => head.TrimStart(" \t\r\n"u8).StartsWith("{"u8) && head.IndexOf("\"weight_map\""u8) >= 0;
+    public static bool LooksLikeIndex(ReadOnlySpan<byte> head) =>
+        head.TrimStart(" \t\r\n"u8).StartsWith("{"u8) && head.IndexOf("\"weight_map\""u8) >= 0;
 
-    /// <summary>Whether the file at <paramref name="path"/> starts like an index (its first megabyte, see <see cref="LooksLikeIndex(ReadOnlySpan{byte})"/>).</summary>
+    /// <summary>Whether the file at <paramref name="path"/> starts like an index (its first megabyte, see
+    /// <see cref="LooksLikeIndex(ReadOnlySpan{byte})"/>).</summary>
     public static bool LooksLikeIndex(string path)
     {
         using var file = File.OpenHandle(path);
@@ -67,16 +69,20 @@ public sealed class SafetensorsIndex
         {
             if (shards.ContainsKey(shard)) continue;
             if (shard.Length == 0 || shard != System.IO.Path.GetFileName(shard))
-                throw new FileFormatException(path, $"tensor '{name}' is given to shard '{shard}'; expected a file name in the index's folder", byteOffset: offset);
+                throw new FileFormatException(path,
+                    $"tensor '{name}' is given to shard '{shard}'; expected a file name in the index's folder", byteOffset: offset);
             string file = System.IO.Path.Combine(dir, shard);
             if (!File.Exists(file))
-                throw new FileFormatException(path, $"shard '{shard}' (named for tensor '{name}') does not exist beside the index; is the download incomplete?", byteOffset: offset);
+                throw new FileFormatException(path,
+                    $"shard '{shard}' (named for tensor '{name}') does not exist beside the index; is the download incomplete?",
+                    byteOffset: offset);
             shards[shard] = SafetensorsFile.Open(file);
         }
         foreach (var (name, (shard, offset)) in weightMap)
         {
             if (!shards[shard].Entries.ContainsKey(name))
-                throw new FileFormatException(path, $"the index gives tensor '{name}' to shard '{shard}', which does not hold it", byteOffset: offset);
+                throw new FileFormatException(path, $"the index gives tensor '{name}' to shard '{shard}', which does not hold it",
+                    byteOffset: offset);
         }
         string? dtype = null, dtypeShard = null;
         foreach (var (shard, file) in shards)
@@ -88,14 +94,17 @@ public sealed class SafetensorsIndex
                 {
                     throw new FileFormatException(path, owner is null
                         ? $"shard '{shard}' holds tensor '{entry.Name}', which the index does not list"
-                        : $"tensor '{entry.Name}' is in shard '{shard}' and in shard '{owner}' (where the index puts it): a tensor split across shards is not supported",
+                        : $"tensor '{entry.Name}' is in shard '{shard}' and in shard '{owner}' (where the index puts it): a tensor split " +
+                            "across shards is not supported",
                         byteOffset: offset);
                 }
                 if (entry.Shape.Length != 2 || entry.DType is not ("F32" or "F16" or "BF16" or "F64")) continue;
                 dtype ??= entry.DType;
                 dtypeShard ??= shard;
                 if (entry.DType != dtype)
-                    throw new FileFormatException(path, $"the shards disagree: '{dtypeShard}' holds {dtype} matrices, '{shard}' holds '{entry.Name}' as {entry.DType}", byteOffset: offset);
+                    throw new FileFormatException(path,
+                        $"the shards disagree: '{dtypeShard}' holds {dtype} matrices, '{shard}' holds '{entry.Name}' as {entry.DType}",
+                        byteOffset: offset);
             }
         }
         return new SafetensorsIndex(path, weightMap, shards);
@@ -109,7 +118,8 @@ public sealed class SafetensorsIndex
         bool found = false;
         try
         {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw Bad("expected a JSON object", reader.TokenStartIndex);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw Bad("expected a JSON object",
+                reader.TokenStartIndex);
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 bool isMap = reader.ValueTextEquals("weight_map");
@@ -120,13 +130,15 @@ public sealed class SafetensorsIndex
                     continue;
                 }
                 if (found) throw Bad("\"weight_map\" is listed twice", reader.TokenStartIndex);
-                if (reader.TokenType != JsonTokenType.StartObject) throw Bad("\"weight_map\" must be an object {tensor: shard file}", reader.TokenStartIndex);
+                if (reader.TokenType != JsonTokenType.StartObject) throw Bad("\"weight_map\" must be an object {tensor: shard file}",
+                    reader.TokenStartIndex);
                 found = true;
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
                     long at = reader.TokenStartIndex;
                     string name = reader.GetString()!;
-                    if (!reader.Read() || reader.TokenType != JsonTokenType.String) throw Bad($"tensor '{name}': expected the shard's file name, a string", reader.TokenStartIndex);
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String) throw Bad($"tensor '{name}': expected the shard's " +
+                        "file name, a string", reader.TokenStartIndex);
                     if (!map.TryAdd(name, (reader.GetString()!, at))) throw Bad($"tensor '{name}' is listed twice in \"weight_map\"", at);
                 }
             }

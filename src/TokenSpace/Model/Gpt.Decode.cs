@@ -20,7 +20,8 @@ public sealed class KvCache
         Packed = packed;
     }
 
-    /// <summary>Per layer its c_attn, attn.c_proj, c_fc and mlp.c_proj weights, then lm_head, packed by <see cref="MatMul.Pack"/>.</summary>
+    /// <summary>Per layer its c_attn, attn.c_proj, c_fc and mlp.c_proj weights, then lm_head, packed by
+    /// <see cref="MatMul.Pack"/>.</summary>
     internal float[][] Packed { get; }
 
     /// <summary>Per layer (block_size, C): the keys of positions 0 … Length − 1.</summary>
@@ -44,9 +45,11 @@ public sealed partial class Gpt
     /// <summary>One position's activations, reused by every <see cref="Decode"/>.</summary>
     sealed class DecodeBuffers(GptConfig c)
     {
-        public readonly float[] X = new float[c.Channels], Ln = new float[c.Channels], Qkv = new float[3 * c.Channels], Atty = new float[c.Channels];
+        public readonly float[] X = new float[c.Channels], Ln = new float[c.Channels], Qkv = new float[3 * c.Channels],
+            Atty = new float[c.Channels];
         public readonly float[] Branch = new float[c.Channels], Fch = new float[4 * c.Channels], FchAct = new float[4 * c.Channels];
-        public readonly float[] Logits = new float[c.VocabSize], Scores = new float[c.Heads * c.BlockSize], Mean = new float[1], Rstd = new float[1];
+        public readonly float[] Logits = new float[c.VocabSize], Scores = new float[c.Heads * c.BlockSize], Mean = new float[1],
+            Rstd = new float[1];
     }
 
     readonly DecodeBuffers decode;
@@ -79,7 +82,8 @@ public sealed partial class Gpt
     {
         int C = Config.Channels, V = Config.VocabSize, NH = Config.Heads, t = cache.Length;
         if ((uint)token >= (uint)V) throw new ArgumentOutOfRangeException(nameof(token), token, $"token id {token} is outside [0, {V})");
-        if (t >= Config.BlockSize) throw new ArgumentOutOfRangeException(nameof(cache), $"sequence of length {t + 1} > block_size {Config.BlockSize}");
+        if (t >= Config.BlockSize) throw new ArgumentOutOfRangeException(nameof(cache),
+            $"sequence of length {t + 1} > block_size {Config.BlockSize}");
         var d = decode;
         var positions = PositionEmbeddings;
         if (positions.IsEmpty) TokenEmbeddings.Slice(token * C, C).CopyTo(d.X);

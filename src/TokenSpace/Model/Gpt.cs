@@ -450,7 +450,8 @@ public sealed partial class Gpt
     /// Adds the gradient of the last <see cref="Forward"/>'s mean loss with respect to every parameter
     /// into <see cref="Gradients"/>.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The model was built for inference, or the last forward had no targets, or none that counted.</exception>
+    /// <exception cref="InvalidOperationException">The model was built for inference, or the last forward had no targets, or none that
+    /// counted.</exception>
     public void Backward()
     {
         if (!Training) throw new InvalidOperationException("this model was built for inference (training: false); it has no gradients");

@@ -135,7 +135,8 @@ public sealed record GptConfig
         if (CoreParameters > Array.MaxLength)
         {
             throw new ArgumentException(
-                $"vocab_size {VocabSize}, n_positions {BlockSize}, n_embd {Channels} and n_layer {Layers} make at least {CoreParameters:G3} parameters, more than one array holds ({Array.MaxLength})");
+                $"vocab_size {VocabSize}, n_positions {BlockSize}, n_embd {Channels} and n_layer {Layers} make at least " +
+                    $"{CoreParameters:G3} parameters, more than one array holds ({Array.MaxLength})");
         }
     }
 

@@ -19,7 +19,8 @@ public static class Sampler
     /// so <paramref name="kvCache"/> false (recompute always) draws the same tokens, only slower.
     /// </remarks>
     /// <exception cref="ArgumentException">Empty prompt or negative temperature.</exception>
-    public static int[] Generate(Gpt model, ReadOnlySpan<int> prompt, int maxNewTokens, float temperature, int topK, Rng rng, int stopId = -1,
+    public static int[] Generate(Gpt model, ReadOnlySpan<int> prompt, int maxNewTokens, float temperature, int topK, Rng rng,
+        int stopId = -1,
         bool kvCache = true)
     {
         if (prompt.IsEmpty) throw new ArgumentException("the prompt must hold at least one token (e.g. BOS)");

@@ -85,7 +85,8 @@ public static class HeatmapPlot
         {
             for (int j = 0; j < n; j++)
             {
-                cosine[i * n + j] = TensorPrimitives.Dot(new ReadOnlySpan<double>(unit, i * d, d), new ReadOnlySpan<double>(unit, j * d, d));
+                cosine[i * n + j] = TensorPrimitives.Dot(new ReadOnlySpan<double>(unit, i * d, d),
+                    new ReadOnlySpan<double>(unit, j * d, d));
             }
         }
         return cosine;
@@ -97,11 +98,13 @@ public static class HeatmapPlot
     /// </summary>
     /// <example><code>string svg = HeatmapPlot.Render(words, words, HeatmapPlot.CosineSimilarity(m, n, d));</code></example>
     /// <exception cref="ArgumentException">The label counts and the matrix disagree, or Min ≥ Max.</exception>
-    public static string Render(IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, ReadOnlySpan<double> values, HeatmapOptions? options = null)
+    public static string Render(IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, ReadOnlySpan<double> values,
+        HeatmapOptions? options = null)
     {
         options ??= new HeatmapOptions();
         int rows = rowLabels.Count, columns = columnLabels.Count;
-        if (values.Length != rows * columns) throw new ArgumentException($"{rows} x {columns} labels need {rows * columns} values, got {values.Length}", nameof(values));
+        if (values.Length != rows * columns) throw new ArgumentException($"{rows} x {columns} labels need {rows * columns} values, got " +
+            $"{values.Length}", nameof(values));
         var (min, max, diverging) = ScaleOf(values);
         (min, max) = (options.Min ?? min, options.Max ?? max);
         if (!(min < max)) throw new ArgumentException($"Min ({min}) must be below Max ({max})", nameof(options));
@@ -121,12 +124,14 @@ public static class HeatmapPlot
         double gridRight = gridLeft + columns * cell, gridBottom = gridTop + rows * cell;
         double barLeft = Math.Max(gridRight + columnLabelWidth * 0.71, gridRight) + 24;
         // Wide enough for the heading too (bold text runs about 8 % wider than TextWidth's estimate).
-        double headingWidth = Math.Max(options.Title is null ? 0 : Svg.TextWidth(options.Title, 18) * 1.08, options.Subtitle is null ? 0 : Svg.TextWidth(options.Subtitle, 12));
+        double headingWidth = Math.Max(options.Title is null ? 0 : Svg.TextWidth(options.Title, 18) * 1.08, options.Subtitle is null ? 0
+            : Svg.TextWidth(options.Subtitle, 12));
         double width = Math.Max(barLeft + 16 + 40 + 22, Margin + headingWidth) + Margin;
         double height = Math.Max(gridBottom, top + 200) + Margin;
 
         var svg = new StringBuilder();
-        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Svg.N(width)}\" height=\"{Svg.N(height)}\" viewBox=\"0 0 {Svg.N(width)} {Svg.N(height)}\" font-family=\"{Svg.Font}\">\n");
+        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Svg.N(width)}\" height=\"{Svg.N(height)}\" viewBox=\"0 0 " +
+            $"{Svg.N(width)} {Svg.N(height)}\" font-family=\"{Svg.Font}\">\n");
         svg.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         ScatterPlot.Header(svg, options.Title, options.Subtitle, Margin);
 
@@ -136,9 +141,11 @@ public static class HeatmapPlot
             for (int c = 0; c < columns; c++)
             {
                 double v = values[r * columns + c];
-                svg.Append($"<rect class=\"cell\" x=\"{Svg.N(gridLeft + c * cell)}\" y=\"{Svg.N(gridTop + r * cell)}\" width=\"{Svg.N(cell)}\" height=\"{Svg.N(cell)}\" ");
+                svg.Append($"<rect class=\"cell\" x=\"{Svg.N(gridLeft + c * cell)}\" y=\"{Svg.N(gridTop + r * cell)}\" " +
+                    $"width=\"{Svg.N(cell)}\" height=\"{Svg.N(cell)}\" ");
                 svg.Append($"fill=\"{Colour(scale, v, min, max)}\" data-value=\"{v.ToString("R", CultureInfo.InvariantCulture)}\">");
-                svg.Append($"<title>{Svg.Escape(rowLabels[r], true)} · {Svg.Escape(columnLabels[c], true)}: {v.ToString("0.###", CultureInfo.InvariantCulture)}</title></rect>\n");
+                svg.Append($"<title>{Svg.Escape(rowLabels[r], true)} · {Svg.Escape(columnLabels[c], true)}: " +
+                    $"{v.ToString("0.###", CultureInfo.InvariantCulture)}</title></rect>\n");
             }
         }
         svg.Append("</g>\n");
@@ -147,14 +154,16 @@ public static class HeatmapPlot
         svg.Append($"<g class=\"row-labels\" font-size=\"{Svg.N(font)}\" fill=\"#222\" text-anchor=\"end\">\n");
         for (int r = 0; r < rows; r += step)
         {
-            svg.Append($"<text x=\"{Svg.N(gridLeft - 4)}\" y=\"{Svg.N(gridTop + (r + 0.5) * cell + font * 0.35)}\">{Svg.Escape(rowLabels[r], true)}</text>\n");
+            svg.Append($"<text x=\"{Svg.N(gridLeft - 4)}\" " +
+                $"y=\"{Svg.N(gridTop + (r + 0.5) * cell + font * 0.35)}\">{Svg.Escape(rowLabels[r], true)}</text>\n");
         }
         svg.Append("</g>\n");
         svg.Append($"<g class=\"column-labels\" font-size=\"{Svg.N(font)}\" fill=\"#222\">\n");
         for (int c = 0; c < columns; c += step)
         {
             double x = gridLeft + (c + 0.5) * cell + font * 0.3, y = gridTop - 4;
-            svg.Append($"<text x=\"{Svg.N(x)}\" y=\"{Svg.N(y)}\" transform=\"rotate(-45 {Svg.N(x)} {Svg.N(y)})\">{Svg.Escape(columnLabels[c], true)}</text>\n");
+            svg.Append($"<text x=\"{Svg.N(x)}\" y=\"{Svg.N(y)}\" transform=\"rotate(-45 {Svg.N(x)} " +
+                $"{Svg.N(y)})\">{Svg.Escape(columnLabels[c], true)}</text>\n");
         }
         svg.Append("</g>\n");
 
@@ -165,7 +174,8 @@ public static class HeatmapPlot
 
     /// <summary>Renders the heatmap and writes it to <paramref name="path"/> atomically.</summary>
     /// <exception cref="IOException">The file cannot be written.</exception>
-    public static void Write(string path, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, ReadOnlySpan<double> values, HeatmapOptions? options = null) =>
+    public static void Write(string path, IReadOnlyList<string> rowLabels, IReadOnlyList<string> columnLabels, ReadOnlySpan<double> values,
+        HeatmapOptions? options = null) =>
         AtomicFile.WriteAllText(path, Render(rowLabels, columnLabels, values, options));
 
     /// <summary>
@@ -227,15 +237,19 @@ public static class HeatmapPlot
         }
         svg.Append("</linearGradient></defs>\n");
         svg.Append($"<g class=\"colour-bar\" font-size=\"11\" fill=\"#222\">\n");
-        svg.Append($"<rect x=\"{Svg.N(left)}\" y=\"{Svg.N(top)}\" width=\"{width}\" height=\"{Svg.N(height)}\" fill=\"url(#colour-scale)\" stroke=\"#999\" stroke-width=\"0.5\"/>\n");
+        svg.Append($"<rect x=\"{Svg.N(left)}\" y=\"{Svg.N(top)}\" width=\"{width}\" height=\"{Svg.N(height)}\" " +
+            "fill=\"url(#colour-scale)\" stroke=\"#999\" stroke-width=\"0.5\"/>\n");
         for (int t = 0; t <= 4; t++)
         {
             double value = max - t * (max - min) / 4, y = top + t * height / 4;
-            svg.Append($"<line x1=\"{Svg.N(left + width)}\" y1=\"{Svg.N(y)}\" x2=\"{Svg.N(left + width + 4)}\" y2=\"{Svg.N(y)}\" stroke=\"#444\"/>");
-            svg.Append($"<text x=\"{Svg.N(left + width + 6)}\" y=\"{Svg.N(y + 4)}\">{value.ToString("0.##", CultureInfo.InvariantCulture)}</text>\n");
+            svg.Append($"<line x1=\"{Svg.N(left + width)}\" y1=\"{Svg.N(y)}\" x2=\"{Svg.N(left + width + 4)}\" y2=\"{Svg.N(y)}\" " +
+                "stroke=\"#444\"/>");
+            svg.Append($"<text x=\"{Svg.N(left + width + 6)}\" " +
+                $"y=\"{Svg.N(y + 4)}\">{value.ToString("0.##", CultureInfo.InvariantCulture)}</text>\n");
         }
         double labelX = left + width + 50, labelY = top + height / 2;
-        svg.Append($"<text x=\"{Svg.N(labelX)}\" y=\"{Svg.N(labelY)}\" text-anchor=\"middle\" transform=\"rotate(-90 {Svg.N(labelX)} {Svg.N(labelY)})\">{Svg.Escape(valueName)}</text>\n");
+        svg.Append($"<text x=\"{Svg.N(labelX)}\" y=\"{Svg.N(labelY)}\" text-anchor=\"middle\" transform=\"rotate(-90 {Svg.N(labelX)} " +
+            $"{Svg.N(labelY)})\">{Svg.Escape(valueName)}</text>\n");
         svg.Append("</g>\n");
     }
 

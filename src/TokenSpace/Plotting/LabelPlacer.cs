@@ -47,7 +47,8 @@ sealed class LabelPlacer
 
     /// <summary>Makes point i an obstacle in every cell its circle touches.</summary>
     void Block(int i) =>
-        ForCells(points[2 * i] - radius, points[2 * i + 1] - radius, points[2 * i] + radius, points[2 * i + 1] + radius, c => pointCells[c].Add(i));
+        ForCells(points[2 * i] - radius, points[2 * i + 1] - radius, points[2 * i] + radius, points[2 * i + 1] + radius,
+            c => pointCells[c].Add(i));
 
 
     /// <summary>Keeps labels out of a rectangle (the legend).</summary>
@@ -56,7 +57,8 @@ sealed class LabelPlacer
         if (box.X1 > box.X0) ForCells(box.X0, box.Y0, box.X1, box.Y1, c => labelCells[c].Add(box));
     }
 
-    /// <summary>Finds a place for point <paramref name="i"/>'s label of the given size; returns the text's start x and baseline y.</summary>
+    /// <summary>Finds a place for point <paramref name="i"/>'s label of the given size; returns the text's start x and baseline
+    /// y.</summary>
     public bool TryPlace(int i, double textWidth, double fontSize, out double x, out double y)
     {
         double px = points[2 * i], py = points[2 * i + 1];

@@ -52,7 +52,8 @@ public static class LineChart
         if (panels.Count == 0) throw new ArgumentException("a line chart needs at least one panel", nameof(panels));
         foreach (var s in panels.SelectMany(p => p.Series))
         {
-            if (s.X.Count != s.Y.Count) throw new ArgumentException($"series '{s.Name}' has {s.X.Count} x values and {s.Y.Count} y values", nameof(panels));
+            if (s.X.Count != s.Y.Count) throw new ArgumentException($"series '{s.Name}' has {s.X.Count} x values and {s.Y.Count} y values",
+                nameof(panels));
         }
         var names = panels.SelectMany(p => p.Series).Select(s => s.Name).Distinct().ToList();
         var xs = panels.SelectMany(p => p.Series).SelectMany(s => s.X).DefaultIfEmpty(0).ToList();
@@ -60,12 +61,14 @@ public static class LineChart
         int columns = Math.Max(1, Math.Min(options.Columns, panels.Count)), rows = (panels.Count + columns - 1) / columns;
         double cellWidth = AxisLeft + options.PanelWidth + Gap, cellHeight = TitleHeight + options.PanelHeight + AxisBottom + Gap;
         double top = Margin + (options.Title is null ? 0 : 26) + (options.Subtitle is null ? 0 : 18) + 34;
-        double headingWidth = Math.Max(options.Title is null ? 0 : Svg.TextWidth(options.Title, 18) * 1.08, options.Subtitle is null ? 0 : Svg.TextWidth(options.Subtitle, 12));
+        double headingWidth = Math.Max(options.Title is null ? 0 : Svg.TextWidth(options.Title, 18) * 1.08, options.Subtitle is null ? 0
+            : Svg.TextWidth(options.Subtitle, 12));
         double width = Math.Max(Margin + columns * cellWidth, Margin + headingWidth) + Margin;
         double height = top + rows * cellHeight + 16 + Margin;
 
         var svg = new StringBuilder();
-        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Svg.N(width)}\" height=\"{Svg.N(height)}\" viewBox=\"0 0 {Svg.N(width)} {Svg.N(height)}\" font-family=\"{Svg.Font}\">\n");
+        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{Svg.N(width)}\" height=\"{Svg.N(height)}\" viewBox=\"0 0 " +
+            $"{Svg.N(width)} {Svg.N(height)}\" font-family=\"{Svg.Font}\">\n");
         svg.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         ScatterPlot.Header(svg, options.Title, options.Subtitle, Margin);
         Legend(svg, names, Margin, top - 14);
@@ -74,7 +77,8 @@ public static class LineChart
             double left = Margin + p % columns * cellWidth + AxisLeft, panelTop = top + p / columns * cellHeight + TitleHeight;
             Panel(svg, panels[p], names, left, panelTop, options, xMin, xMax);
         }
-        svg.Append($"<text x=\"{Svg.N(width / 2)}\" y=\"{Svg.N(height - Margin)}\" font-size=\"12\" fill=\"#444\" text-anchor=\"middle\">{Svg.Escape(options.XLabel)}</text>\n");
+        svg.Append($"<text x=\"{Svg.N(width / 2)}\" y=\"{Svg.N(height - Margin)}\" font-size=\"12\" fill=\"#444\" " +
+            $"text-anchor=\"middle\">{Svg.Escape(options.XLabel)}</text>\n");
         svg.Append("</svg>\n");
         return svg.ToString();
     }
@@ -90,14 +94,16 @@ public static class LineChart
         double x = left;
         for (int s = 0; s < names.Count; s++)
         {
-            svg.Append($"<line x1=\"{Svg.N(x)}\" y1=\"{Svg.N(y - 4)}\" x2=\"{Svg.N(x + 18)}\" y2=\"{Svg.N(y - 4)}\" stroke=\"{Colour(s)}\" stroke-width=\"2.5\"/>");
+            svg.Append($"<line x1=\"{Svg.N(x)}\" y1=\"{Svg.N(y - 4)}\" x2=\"{Svg.N(x + 18)}\" y2=\"{Svg.N(y - 4)}\" " +
+                $"stroke=\"{Colour(s)}\" stroke-width=\"2.5\"/>");
             svg.Append($"<text x=\"{Svg.N(x + 23)}\" y=\"{Svg.N(y)}\">{Svg.Escape(names[s])}</text>\n");
             x += 23 + Svg.TextWidth(names[s], 12) + 18;
         }
         svg.Append("</g>\n");
     }
 
-    static void Panel(StringBuilder svg, LinePanel panel, List<string> names, double left, double top, LineChartOptions o, double xMin, double xMax)
+    static void Panel(StringBuilder svg, LinePanel panel, List<string> names, double left, double top, LineChartOptions o, double xMin,
+        double xMax)
     {
         double w = o.PanelWidth, h = o.PanelHeight;
         var ys = panel.Series.SelectMany(s => s.Y).OfType<double>().Where(double.IsFinite).DefaultIfEmpty(0).ToList();
@@ -106,8 +112,10 @@ public static class LineChart
         double Y(double y) => top + h - (y - yMin) / (yMax - yMin) * h;
 
         svg.Append("<g class=\"panel\">\n");
-        svg.Append($"<text class=\"panel-title\" x=\"{Svg.N(left)}\" y=\"{Svg.N(top - 8)}\" font-size=\"13\" font-weight=\"bold\" fill=\"#222\">{Svg.Escape(panel.Title)}</text>\n");
-        svg.Append($"<rect x=\"{Svg.N(left)}\" y=\"{Svg.N(top)}\" width=\"{Svg.N(w)}\" height=\"{Svg.N(h)}\" fill=\"none\" stroke=\"#bbb\"/>\n");
+        svg.Append($"<text class=\"panel-title\" x=\"{Svg.N(left)}\" y=\"{Svg.N(top - 8)}\" font-size=\"13\" font-weight=\"bold\" " +
+            $"fill=\"#222\">{Svg.Escape(panel.Title)}</text>\n");
+        svg.Append($"<rect x=\"{Svg.N(left)}\" y=\"{Svg.N(top)}\" width=\"{Svg.N(w)}\" height=\"{Svg.N(h)}\" fill=\"none\" " +
+            "stroke=\"#bbb\"/>\n");
         svg.Append("<g font-size=\"10\" fill=\"#444\">\n");
         foreach (double t in Ticks(yMin, yMax))
         {
@@ -116,14 +124,16 @@ public static class LineChart
         }
         foreach (double t in Ticks(xMin, xMax))
         {
-            svg.Append($"<line x1=\"{Svg.N(X(t))}\" y1=\"{Svg.N(top + h)}\" x2=\"{Svg.N(X(t))}\" y2=\"{Svg.N(top + h + 4)}\" stroke=\"#444\"/>");
+            svg.Append($"<line x1=\"{Svg.N(X(t))}\" y1=\"{Svg.N(top + h)}\" x2=\"{Svg.N(X(t))}\" y2=\"{Svg.N(top + h + 4)}\" " +
+                "stroke=\"#444\"/>");
             svg.Append($"<text x=\"{Svg.N(X(t))}\" y=\"{Svg.N(top + h + 15)}\" text-anchor=\"middle\">{Label(t)}</text>\n");
         }
         svg.Append("</g>\n");
         foreach (var series in panel.Series)
         {
             string colour = Colour(names.IndexOf(series.Name));
-            var points = series.X.Zip(series.Y).Where(p => p.Second is { } y && double.IsFinite(y)).Select(p => (X: p.First, Y: p.Second!.Value)).ToList();
+            var points = series.X.Zip(series.Y).Where(p => p.Second is { } y
+                && double.IsFinite(y)).Select(p => (X: p.First, Y: p.Second!.Value)).ToList();
             svg.Append($"<g class=\"series\" data-name=\"{Svg.Escape(series.Name)}\" fill=\"{colour}\">\n");
             if (points.Count > 1)
             {
@@ -132,8 +142,10 @@ public static class LineChart
             }
             foreach (var (x, y) in points)
             {
-                svg.Append($"<circle class=\"point\" cx=\"{Svg.N(X(x))}\" cy=\"{Svg.N(Y(y))}\" r=\"2.5\" data-y=\"{y.ToString("R", CultureInfo.InvariantCulture)}\">");
-                svg.Append($"<title>{Svg.Escape(series.Name)} at {Label(x)}: {y.ToString("0.####", CultureInfo.InvariantCulture)}</title></circle>\n");
+                svg.Append($"<circle class=\"point\" cx=\"{Svg.N(X(x))}\" cy=\"{Svg.N(Y(y))}\" r=\"2.5\" " +
+                    $"data-y=\"{y.ToString("R", CultureInfo.InvariantCulture)}\">");
+                svg.Append($"<title>{Svg.Escape(series.Name)} at {Label(x)}: " +
+                    $"{y.ToString("0.####", CultureInfo.InvariantCulture)}</title></circle>\n");
             }
             svg.Append("</g>\n");
         }

@@ -10,7 +10,8 @@ public readonly record struct Extent(double MinX, double MinY, double MaxX, doub
     public static Extent Of(ReadOnlySpan<double> xy)
     {
         if (xy.Length < 2) return new Extent(-1, -1, 1, 1);
-        double minX = double.PositiveInfinity, minY = double.PositiveInfinity, maxX = double.NegativeInfinity, maxY = double.NegativeInfinity;
+        double minX = double.PositiveInfinity, minY = double.PositiveInfinity, maxX = double.NegativeInfinity,
+            maxY = double.NegativeInfinity;
         for (int t = 0; t + 1 < xy.Length; t += 2)
         {
             minX = Math.Min(minX, xy[t]);
@@ -100,7 +101,8 @@ public static class ScatterPlot
         options ??= new ScatterOptions();
         int n = keys.Count;
         if (xy.Length != 2 * n) throw new ArgumentException($"{n} keys need {2 * n} coordinates, got {xy.Length}", nameof(xy));
-        if (options.Groups is { } g && g.Count != n) throw new ArgumentException($"{n} points need {n} groups, got {g.Count}", nameof(options));
+        if (options.Groups is { } g && g.Count != n) throw new ArgumentException($"{n} points need {n} groups, got {g.Count}",
+            nameof(options));
         foreach (double v in xy)
         {
             if (!double.IsFinite(v)) throw new ArgumentException("coordinates must be finite", nameof(xy));
@@ -116,7 +118,8 @@ public static class ScatterPlot
         double boxBottom = options.Height - Margin - (options.XAxis is null ? 0 : AxisSpace);
         var frame = Frame.Fit(options.Extent ?? Extent.Of(xy), boxLeft + 8, top + 8, boxRight - 8, boxBottom - 8);
 
-        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{options.Width}\" height=\"{options.Height}\" viewBox=\"0 0 {options.Width} {options.Height}\" font-family=\"{Svg.Font}\">\n");
+        svg.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{options.Width}\" height=\"{options.Height}\" viewBox=\"0 0 " +
+            $"{options.Width} {options.Height}\" font-family=\"{Svg.Font}\">\n");
         svg.Append($"<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         Header(svg, options.Title, options.Subtitle, Margin);
         Axes(svg, options.XAxis, options.YAxis, boxLeft, top, boxRight, boxBottom);
@@ -126,7 +129,8 @@ public static class ScatterPlot
         for (int i = 0; i < n; i++)
         {
             (screen[2 * i], screen[2 * i + 1]) = frame.Map(xy[2 * i], xy[2 * i + 1]);
-            svg.Append($"<circle class=\"point\" cx=\"{Svg.N(screen[2 * i])}\" cy=\"{Svg.N(screen[2 * i + 1])}\" r=\"{Svg.N(radius)}\" fill=\"{groups.Colours[i]}\">");
+            svg.Append($"<circle class=\"point\" cx=\"{Svg.N(screen[2 * i])}\" cy=\"{Svg.N(screen[2 * i + 1])}\" r=\"{Svg.N(radius)}\" " +
+                $"fill=\"{groups.Colours[i]}\">");
             svg.Append($"<title>{Svg.Escape(keys[i], visibleWhitespace: true)}</title></circle>\n");
         }
         svg.Append("</g>\n");
@@ -136,7 +140,8 @@ public static class ScatterPlot
         {
             var placer = new LabelPlacer(options.Width, options.Height, top, screen, radius, options.LabelsAvoidPoints ?? n <= 1000);
             placer.Block(groups.Box(boxRight + 8, top));
-            svg.Append($"<g class=\"labels\" font-size=\"{Svg.N(options.FontSize)}\" fill=\"#222\" stroke=\"white\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">\n");
+            svg.Append($"<g class=\"labels\" font-size=\"{Svg.N(options.FontSize)}\" fill=\"#222\" stroke=\"white\" stroke-width=\"3\" " +
+                "stroke-linejoin=\"round\" paint-order=\"stroke\">\n");
             for (int i = 0; i < Math.Min(n, options.MaxLabels); i++)
             {
                 string text = Svg.Escape(keys[i], visibleWhitespace: true);
@@ -173,13 +178,15 @@ public static class ScatterPlot
         if (title is not null)
         {
             y += 18;
-            svg.Append($"<text class=\"title\" x=\"{Svg.N(left)}\" y=\"{Svg.N(y)}\" font-size=\"18\" font-weight=\"bold\" fill=\"#222\">{Svg.Escape(title)}</text>\n");
+            svg.Append($"<text class=\"title\" x=\"{Svg.N(left)}\" y=\"{Svg.N(y)}\" font-size=\"18\" font-weight=\"bold\" " +
+                $"fill=\"#222\">{Svg.Escape(title)}</text>\n");
             y += 8;
         }
         if (subtitle is not null)
         {
             y += 14;
-            svg.Append($"<text class=\"subtitle\" x=\"{Svg.N(left)}\" y=\"{Svg.N(y)}\" font-size=\"12\" fill=\"#666\">{Svg.Escape(subtitle)}</text>\n");
+            svg.Append($"<text class=\"subtitle\" x=\"{Svg.N(left)}\" y=\"{Svg.N(y)}\" font-size=\"12\" " +
+                $"fill=\"#666\">{Svg.Escape(subtitle)}</text>\n");
         }
     }
 

@@ -81,7 +81,8 @@ static class Svg
     /// <summary>A coordinate with two decimals, invariant culture.</summary>
     public static string N(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 
-    /// <summary>Estimated width of <paramref name="text"/> in a sans-serif font of <paramref name="fontSize"/>: wide enough not to undercount.</summary>
+    /// <summary>Estimated width of <paramref name="text"/> in a sans-serif font of <paramref name="fontSize"/>: wide enough not to
+    /// undercount.</summary>
     public static double TextWidth(string text, double fontSize)
     {
         double units = 0;

@@ -65,8 +65,11 @@ public static class TrainingAnimation
         int n = last.Keys.Count;
         foreach (var frame in frames)
         {
-            if (frame.Coordinates.Length != 2 * n) throw new ArgumentException($"frame at step {frame.Step} has {frame.Coordinates.Length / 2} points, the last frame {n}", nameof(frames));
-            if (!frame.Keys.SequenceEqual(last.Keys)) throw new ArgumentException($"frame at step {frame.Step} has other keys (or another order) than the last frame", nameof(frames));
+            if (frame.Coordinates.Length != 2 * n) throw new ArgumentException($"frame at step {frame.Step} has " +
+                $"{frame.Coordinates.Length / 2} points, the last frame {n}", nameof(frames));
+            if (!frame.Keys.SequenceEqual(last.Keys)) throw new ArgumentException($"frame at step {frame.Step} has other keys (or " +
+                "another " +
+                "order) than the last frame", nameof(frames));
         }
         double target = Spread(last.Coordinates);
         var aligned = new MapFrame[frames.Count];
@@ -143,7 +146,8 @@ public static class TrainingAnimation
         for (int f = 0; f < frames.Count; f++)
         {
             var screen = new double[2 * n];
-            for (int i = 0; i < n; i++) (screen[2 * i], screen[2 * i + 1]) = frame.Map(frames[f].Coordinates[2 * i], frames[f].Coordinates[2 * i + 1]);
+            for (int i = 0; i < n; i++) (screen[2 * i], screen[2 * i + 1]) = frame.Map(frames[f].Coordinates[2 * i],
+                frames[f].Coordinates[2 * i + 1]);
             screens[f] = screen;
             var placed = new double?[2 * n];
             if (options.Labels)
@@ -152,7 +156,8 @@ public static class TrainingAnimation
                 placer.Block(groups.Box(legendLeft, edge));
                 for (int i = 0; i < n; i++)
                 {
-                    if (placer.TryPlace(i, Svg.TextWidth(keys[i], font), font, out double x, out double y)) (placed[2 * i], placed[2 * i + 1]) = (x, y);
+                    if (placer.TryPlace(i, Svg.TextWidth(keys[i], font), font, out double x, out double y)) (placed[2 * i],
+                        placed[2 * i + 1]) = (x, y);
                 }
             }
             placements[f] = placed;
@@ -182,29 +187,35 @@ public static class TrainingAnimation
         html.Append("#label { font-variant-numeric: tabular-nums; width: 16em; white-space: nowrap; }\n");
         html.Append("button { font-size: 14px; padding: 4px 0; width: 7.5em; flex: none; } svg { border: 1px solid #eee; }\n");
         html.Append("</style>\n</head>\n<body>\n");
-        html.Append($"<h1>{title}</h1>\n<p>{n} embeddings, {frames.Count} snapshots from step {frames[0].Step:N0} to {frames[^1].Step:N0}; each aligned to the last (orthogonal Procrustes). It plays once from the first step; drag the slider to look at one. Labels that would overlap are hidden; hover a point for its name.</p>\n");
+        html.Append($"<h1>{title}</h1>\n<p>{n} embeddings, {frames.Count} snapshots from step {frames[0].Step:N0} to " +
+            $"{frames[^1].Step:N0}; each aligned to the last (orthogonal Procrustes). It plays once from the first step; drag the slider " +
+            "to look at one. Labels that would overlap are hidden; hover a point for its name.</p>\n");
         html.Append($"<div class=\"controls\"><button id=\"play\" type=\"button\">▶ Play</button>");
         html.Append($"<input id=\"step\" type=\"range\" min=\"0\" max=\"{frames.Count - 1}\" value=\"{frames.Count - 1}\">");
         html.Append($"<span id=\"label\">step {frames[^1].Step:N0}{LossText(frames[^1].Loss)}</span></div>\n");
 
         // The static picture is the last frame, so the page shows the result even without script; the script starts at the first.
-        html.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"map\" width=\"{options.Width}\" height=\"{options.Height}\" viewBox=\"0 0 {options.Width} {options.Height}\" font-family=\"{Svg.Font}\">\n");
+        html.Append($"<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"map\" width=\"{options.Width}\" height=\"{options.Height}\" " +
+            $"viewBox=\"0 0 {options.Width} {options.Height}\" font-family=\"{Svg.Font}\">\n");
         html.Append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
         ScatterPlot.Axes(html, options.XAxis, options.YAxis, boxLeft, edge, boxRight, boxBottom);
         html.Append("<g stroke=\"white\" stroke-width=\"0.8\">\n");
         var last = screens[^1];
         for (int i = 0; i < n; i++)
         {
-            html.Append($"<circle class=\"point\" cx=\"{Svg.N(last[2 * i])}\" cy=\"{Svg.N(last[2 * i + 1])}\" r=\"{radius}\" fill=\"{groups.Colours[i]}\"><title>{Svg.Escape(keys[i], true)}</title></circle>\n");
+            html.Append($"<circle class=\"point\" cx=\"{Svg.N(last[2 * i])}\" cy=\"{Svg.N(last[2 * i + 1])}\" r=\"{radius}\" " +
+                $"fill=\"{groups.Colours[i]}\"><title>{Svg.Escape(keys[i], true)}</title></circle>\n");
         }
         html.Append("</g>\n");
         if (options.Labels)
         {
-            html.Append($"<g font-size=\"{font}\" fill=\"#222\" stroke=\"white\" stroke-width=\"3\" stroke-linejoin=\"round\" paint-order=\"stroke\">\n");
+            html.Append($"<g font-size=\"{font}\" fill=\"#222\" stroke=\"white\" stroke-width=\"3\" stroke-linejoin=\"round\" " +
+                "paint-order=\"stroke\">\n");
             var placed = placements[^1];
             for (int i = 0; i < n; i++)
             {
-                string position = placed[2 * i] is { } x ? $"x=\"{Svg.N(x)}\" y=\"{Svg.N(placed[2 * i + 1]!.Value)}\"" : "x=\"0\" y=\"0\" visibility=\"hidden\"";
+                string position = placed[2 * i] is { } x ? $"x=\"{Svg.N(x)}\" y=\"{Svg.N(placed[2 * i + 1]!.Value)}\""
+                    : "x=\"0\" y=\"0\" visibility=\"hidden\"";
                 html.Append($"<text class=\"label\" {position}>{Svg.Escape(keys[i], true)}</text>\n");
             }
             html.Append("</g>\n");

@@ -109,7 +109,8 @@ static class Affinities
     /// The sparse joint P over each point's <c>k</c> nearest neighbours (k = min(n - 1, floor(3 perplexity + 1))):
     /// conditional probabilities on the neighbours, then (P + Pᵀ) / sum.
     /// </summary>
-    public static Sparse FromNeighbours(ReadOnlySpan<float> x, int n, int d, double perplexity, CancellationToken cancellationToken = default)
+    public static Sparse FromNeighbours(ReadOnlySpan<float> x, int n, int d, double perplexity,
+        CancellationToken cancellationToken = default)
     {
         int k = Math.Min(n - 1, (int)(3 * perplexity + 1));
         var (neighbours, squared) = NearestNeighbours.Search(x, n, d, k, cancellationToken);

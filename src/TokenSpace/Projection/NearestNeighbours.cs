@@ -21,7 +21,8 @@ static class NearestNeighbours
     /// brute force search: the same neighbours, the same distances, for any <see cref="Threads.Count"/>.
     /// </remarks>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static (int[] Indices, double[] Squared) Search(ReadOnlySpan<float> x, int n, int d, int k, CancellationToken cancellationToken = default)
+    public static (int[] Indices, double[] Squared) Search(ReadOnlySpan<float> x, int n, int d, int k,
+        CancellationToken cancellationToken = default)
     {
         var rows = x.ToArray();
         var indices = new int[n * k];
@@ -121,7 +122,8 @@ static class NearestNeighbours
         return indices;
     }
 
-    /// <summary>Keeps the k smallest (distance, index) pairs sorted; j arrives in increasing order, so equal distances keep the lower index first.</summary>
+    /// <summary>Keeps the k smallest (distance, index) pairs sorted; j arrives in increasing order, so equal distances keep the lower index
+    /// first.</summary>
     static void Insert(Span<int> index, Span<double> distance, ref int found, int j, double dist)
     {
         int k = index.Length;

@@ -12,7 +12,8 @@ namespace TokenSpace.Projection;
 /// <param name="ExplainedVariance">The variance along each component (sample variance, divided by n - 1), <c>(k)</c>.</param>
 /// <param name="ExplainedVarianceRatio">Each component's share of the total variance, <c>(k)</c>.</param>
 /// <param name="Mean">The mean row that was subtracted, <c>(d)</c>.</param>
-public sealed record PcaResult(double[] Coordinates, double[] Components, double[] ExplainedVariance, double[] ExplainedVarianceRatio, double[] Mean);
+public sealed record PcaResult(double[] Coordinates, double[] Components, double[] ExplainedVariance, double[] ExplainedVarianceRatio,
+    double[] Mean);
 
 /// <summary>Principal component analysis through the symmetric eigendecomposition of the covariance matrix (MathNet.Numerics).</summary>
 public static class Pca
@@ -33,7 +34,8 @@ public static class Pca
     {
         if (n < 2) throw new ArgumentException($"PCA needs at least 2 rows, got {n}", nameof(n));
         if (d < 1) throw new ArgumentException($"PCA needs rows of dimension at least 1, got {d}", nameof(d));
-        if (matrix.Length != (long)n * d) throw new ArgumentException($"matrix has {matrix.Length} values, expected n*d = {n}*{d}", nameof(matrix));
+        if (matrix.Length != (long)n * d) throw new ArgumentException($"matrix has {matrix.Length} values, expected n*d = {n}*{d}",
+            nameof(matrix));
         if (k < 1 || k > Math.Min(n, d)) throw new ArgumentException($"k = {k} must be in [1, min(n, d) = {Math.Min(n, d)}]", nameof(k));
 
         // Centred columns in double, column-major (d, n): each covariance entry is then one contiguous dot product.

@@ -4,7 +4,8 @@ namespace TokenSpace.Projection;
 
 /// <summary>The orthogonal map that best lays one point set onto another.</summary>
 /// <param name="Aligned">The source points after the map, <c>(n, dims)</c> row-major.</param>
-/// <param name="Rotation">The orthogonal matrix R, <c>(dims, dims)</c> row-major: aligned = scale · (source − source mean) · R + target mean.</param>
+/// <param name="Rotation">The orthogonal matrix R, <c>(dims, dims)</c> row-major: aligned = scale · (source − source mean) · R + target
+/// mean.</param>
 /// <param name="Scale">The uniform scale (1 without scaling).</param>
 /// <param name="Residual">Σ |aligned − target|², the squared distance left.</param>
 public sealed record ProcrustesResult(double[] Aligned, double[] Rotation, double Scale, double Residual);
@@ -28,7 +29,9 @@ public static class Procrustes
         if (dims < 1) throw new ArgumentException($"dims must be at least 1, got {dims}", nameof(dims));
         if (source.Length != target.Length || source.Length % dims != 0 || source.Length == 0)
         {
-            throw new ArgumentException($"source ({source.Length} values) and target ({target.Length}) must hold the same non-zero number of {dims}-D points");
+            throw new ArgumentException($"source ({source.Length} values) and target ({target.Length}) must hold the same non-zero " +
+                "number " +
+                $"of {dims}-D points");
         }
         int n = source.Length / dims;
         var meanA = new double[dims];

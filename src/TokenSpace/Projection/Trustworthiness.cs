@@ -3,7 +3,8 @@ using TokenSpace.Tensors;
 
 namespace TokenSpace.Projection;
 
-/// <summary>How well a low-dimensional map keeps neighbourhoods (Venna and Kaski 2001), as <c>sklearn.manifold.trustworthiness</c>.</summary>
+/// <summary>How well a low-dimensional map keeps neighbourhoods (Venna and Kaski 2001), as
+/// <c>sklearn.manifold.trustworthiness</c>.</summary>
 public static class Trustworthiness
 {
     const int RowsPerUnit = 32;
@@ -29,7 +30,8 @@ public static class Trustworthiness
     {
         if (original.Length != (long)n * d || embedded.Length != (long)n * dims)
         {
-            throw new ArgumentException($"expected {n}x{d} original and {n}x{dims} embedded values, got {original.Length} and {embedded.Length}");
+            throw new ArgumentException($"expected {n}x{d} original and {n}x{dims} embedded values, got {original.Length} and " +
+                $"{embedded.Length}");
         }
         if (k < 1 || k >= n / 2.0) throw new ArgumentException($"k = {k} must be in [1, n/2 = {n / 2.0})", nameof(k));
         sample ??= Enumerable.Range(0, n).ToArray();

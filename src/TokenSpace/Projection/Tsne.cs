@@ -18,7 +18,8 @@ public enum TsneMethod
 /// <summary>Where t-SNE starts.</summary>
 public enum TsneInit
 {
-    /// <summary>The first two principal components, scaled so the first has standard deviation 1e-4 (scikit-learn's <c>init="pca"</c>).</summary>
+    /// <summary>The first two principal components, scaled so the first has standard deviation 1e-4 (scikit-learn's
+    /// <c>init="pca"</c>).</summary>
     Pca,
 
     /// <summary>Gaussian noise with standard deviation 1e-4, from the seed.</summary>
@@ -55,12 +56,14 @@ public sealed record TsneOptions
 
 /// <summary>A t-SNE embedding.</summary>
 /// <param name="Coordinates">The points in 2-D, <c>(n, 2)</c> row-major.</param>
-/// <param name="KlDivergence">KL(P ‖ Q) at the last iteration (for Barnes–Hut, with its approximate normaliser, as scikit-learn reports it).</param>
+/// <param name="KlDivergence">KL(P ‖ Q) at the last iteration (for Barnes–Hut, with its approximate normaliser, as scikit-learn reports
+/// it).</param>
 /// <param name="Iterations">Iterations run (fewer than MaxIter if the optimisation stopped making progress).</param>
 /// <param name="Method">The gradient used.</param>
 public sealed record TsneResult(double[] Coordinates, double KlDivergence, int Iterations, TsneMethod Method);
 
-/// <summary>Called by <see cref="Tsne.Fit"/> after each iteration with the number done and the layout then, <c>(n, 2)</c> row-major (valid only during the call).</summary>
+/// <summary>Called by <see cref="Tsne.Fit"/> after each iteration with the number done and the layout then, <c>(n, 2)</c> row-major (valid
+/// only during the call).</summary>
 public delegate void TsneProgress(int iteration, ReadOnlySpan<double> layout);
 
 /// <summary>
@@ -94,19 +97,24 @@ public static class Tsne
     /// <param name="n">Number of rows.</param>
     /// <param name="d">Dimension of a row.</param>
     /// <param name="options">Settings; null for the defaults.</param>
-    /// <param name="onIteration">Called after each iteration with the number done and the layout, for progress display or a live map.</param>
-    /// <param name="cancellationToken">Checked while the affinities are computed and before each iteration; cancelling never changes the result of a run that completes.</param>
-    /// <exception cref="ArgumentException">The sizes disagree, the perplexity is not in (0, n), a setting is out of range, or the exact gradient is asked for more than <see cref="ExactMaxPoints"/> points.</exception>
+    /// <param name="onIteration">Called after each iteration with the number done and the layout, for progress display or a live
+    /// map.</param>
+    /// <param name="cancellationToken">Checked while the affinities are computed and before each iteration; cancelling never changes the
+    /// result of a run that completes.</param>
+    /// <exception cref="ArgumentException">The sizes disagree, the perplexity is not in (0, n), a setting is out of range, or the exact
+    /// gradient is asked for more than <see cref="ExactMaxPoints"/> points.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static TsneResult Fit(ReadOnlySpan<float> matrix, int n, int d, TsneOptions? options = null, TsneProgress? onIteration = null,
         CancellationToken cancellationToken = default)
     {
         options ??= new TsneOptions();
         if (n < 2) throw new ArgumentException($"t-SNE needs at least 2 points, got {n}", nameof(n));
-        if (matrix.Length != (long)n * d) throw new ArgumentException($"matrix has {matrix.Length} values, expected n*d = {n}*{d}", nameof(matrix));
+        if (matrix.Length != (long)n * d) throw new ArgumentException($"matrix has {matrix.Length} values, expected n*d = {n}*{d}",
+            nameof(matrix));
         if (!(options.Perplexity > 0 && options.Perplexity < n))
         {
-            throw new ArgumentException($"perplexity must be in (0, n = {n}), got {options.Perplexity}; lower it for few points", nameof(options));
+            throw new ArgumentException($"perplexity must be in (0, n = {n}), got {options.Perplexity}; lower it for few points",
+                nameof(options));
         }
         if (options.MaxIter < 1) throw new ArgumentException($"MaxIter must be at least 1, got {options.MaxIter}", nameof(options));
         if (options.Theta < 0) throw new ArgumentException($"Theta must be non-negative, got {options.Theta}", nameof(options));
@@ -114,7 +122,8 @@ public static class Tsne
         var method = options.Method == TsneMethod.Auto ? (n <= ExactLimit ? TsneMethod.Exact : TsneMethod.BarnesHut) : options.Method;
         if (method == TsneMethod.Exact && n > ExactMaxPoints)
         {
-            throw new ArgumentException($"the exact gradient keeps two n x n matrices; {n:N0} points are too many (at most {ExactMaxPoints:N0}), use Barnes-Hut", nameof(options));
+            throw new ArgumentException($"the exact gradient keeps two n x n matrices; {n:N0} points are too many (at most " +
+                $"{ExactMaxPoints:N0}), use Barnes-Hut", nameof(options));
         }
         double learningRate = options.LearningRate ?? Math.Max(n / options.EarlyExaggeration / 4, 50);
 
@@ -135,7 +144,8 @@ public static class Tsne
 
         double[] y = Initial(matrix, n, d, options);
         int exploration = Math.Min(ExplorationIterations, options.MaxIter);
-        var (kl, last) = Descend(gradient, y, 0, exploration, 0.5, options.EarlyExaggeration, learningRate, ExplorationIterations, onIteration,
+        var (kl, last) = Descend(gradient, y, 0, exploration, 0.5, options.EarlyExaggeration, learningRate, ExplorationIterations,
+            onIteration,
             cancellationToken);
         if (last < exploration - 1 || options.MaxIter > exploration)
         {
@@ -167,7 +177,8 @@ public static class Tsne
         return y;
     }
 
-    /// <summary>scikit-learn's <c>_gradient_descent</c> from iteration <paramref name="from"/> up to <paramref name="to"/>; returns the last error and iteration.</summary>
+    /// <summary>scikit-learn's <c>_gradient_descent</c> from iteration <paramref name="from"/> up to <paramref name="to"/>; returns the
+    /// last error and iteration.</summary>
     static (double Error, int Last) Descend(GradientFunction gradient, double[] y, int from, int to, double momentum, double exaggeration,
         double learningRate, int iterationsWithoutProgress, TsneProgress? onIteration, CancellationToken cancellationToken)
     {
@@ -277,7 +288,8 @@ public static class Tsne
     /// The Barnes–Hut gradient: attraction exactly over the sparse P, repulsion Σ_j w_ij² (y_i − y_j) / Z
     /// with the sums of far cells taken at their centre of mass (<see cref="QuadTree.Repulsion"/>).
     /// </summary>
-    /// <returns>Σ p log(p / q) over the stored entries of P, with Z from the tree, when <paramref name="computeError"/>; else NaN.</returns>
+    /// <returns>Σ p log(p / q) over the stored entries of P, with Z from the tree, when <paramref name="computeError"/>; else
+    /// NaN.</returns>
     internal static double BarnesHutGradient(Affinities.Sparse p, double[] y, int n, double squaredTheta, double scale, double[] grad,
         bool computeError, QuadTree tree)
     {

@@ -62,17 +62,20 @@ public static class Attention
                 {
                     int rows = Math.Min(QueryRows, T - t0), seen = t0 + rows;
                     // att[t, t2] = q[t] · k[t2] for the rows of this block and every t2 < seen.
-                    Gemm.RunPacked(p + (long)t0 * T, T, q + (long)t0 * C3, C3, 1, keys, (long)hs * Gemm.PanelWidth, accumulate: false, rows, hs, seen);
+                    Gemm.RunPacked(p + (long)t0 * T, T, q + (long)t0 * C3, C3, 1, keys, (long)hs * Gemm.PanelWidth, accumulate: false,
+                        rows, hs, seen);
                     for (int t = t0; t < seen; t++)
                     {
                         // Zeros up to the block's edge, which the products read; past it row t is neither read nor written.
                         var row = new Span<float>(p + (long)t * T, seen);
                         Softmax(row[..(t + 1)], scale);
                         row[(t + 1)..].Clear();
-                        if (dm != 0) TensorPrimitives.Multiply(row, new ReadOnlySpan<float>((float*)dm + ((long)unit * T + t) * T, seen), new Span<float>(weights + (long)t * T, seen));
+                        if (dm != 0) TensorPrimitives.Multiply(row, new ReadOnlySpan<float>((float*)dm + ((long)unit * T + t) * T, seen),
+                            new Span<float>(weights + (long)t * T, seen));
                     }
                     // out[t] = Σ_{t2 < seen} weights[t, t2] · v[t2] (the weights are zero past t).
-                    Gemm.RunPacked(y + (long)t0 * C, C, weights + (long)t0 * T, T, 1, values, (long)T * Gemm.PanelWidth, accumulate: false, rows, seen, hs);
+                    Gemm.RunPacked(y + (long)t0 * C, C, weights + (long)t0 * T, T, 1, values, (long)T * Gemm.PanelWidth, accumulate: false,
+                        rows, seen, hs);
                 }
             });
         }
@@ -155,12 +158,14 @@ public static class Attention
                 Gemm.Pack(keys, k, C3, 1, T, hs);
                 Gemm.Pack(queries, q, C3, 1, T, hs);
                 Gemm.Pack(values, v, 1, C3, hs, T);
-                if (mask != null) TensorPrimitives.Multiply(new ReadOnlySpan<float>(p, T * T), new ReadOnlySpan<float>(mask, T * T), new Span<float>(weights, T * T));
+                if (mask != null) TensorPrimitives.Multiply(new ReadOnlySpan<float>(p, T * T), new ReadOnlySpan<float>(mask, T * T),
+                    new Span<float>(weights, T * T));
                 for (int t0 = 0; t0 < T; t0 += QueryRows)
                 {
                     int rows = Math.Min(QueryRows, T - t0), seen = t0 + rows;
                     // dv[t2] = Σ_{t ≥ t0} weights[t, t2] · dy[t], for t2 in this block (the weights are zero for t < t2).
-                    Gemm.RunPacked(dv + (long)t0 * C3, C3, weights + (long)t0 * T + t0, 1, T, dys + (long)t0 * Gemm.PanelWidth, rowsStride, accumulate: false, rows, T - t0, hs);
+                    Gemm.RunPacked(dv + (long)t0 * C3, C3, weights + (long)t0 * T + t0, 1, T, dys + (long)t0 * Gemm.PanelWidth, rowsStride,
+                        accumulate: false, rows, T - t0, hs);
                     // d(att)[t, t2] = dy[t] · v[t2], then the softmax backward in O(T) a row:
                     // d(pre)[t2] = att[t2] · (d(att)[t2] − Σ att·d(att)) (d(att) through the mask first).
                     Gemm.RunPacked(ds + (long)t0 * T, T, dy + (long)t0 * C, C, 1, values, valuesStride, accumulate: false, rows, hs, seen);
@@ -179,7 +184,8 @@ public static class Attention
                 for (int t0 = 0; t0 < T; t0 += QueryRows)
                 {
                     int rows = Math.Min(QueryRows, T - t0);
-                    Gemm.RunPacked(dk + (long)t0 * C3, C3, ds + (long)t0 * T + t0, 1, T, queries + (long)t0 * Gemm.PanelWidth, rowsStride, accumulate: false, rows, T - t0, hs);
+                    Gemm.RunPacked(dk + (long)t0 * C3, C3, ds + (long)t0 * T + t0, 1, T, queries + (long)t0 * Gemm.PanelWidth, rowsStride,
+                        accumulate: false, rows, T - t0, hs);
                 }
             });
         }
@@ -238,7 +244,8 @@ public static class Attention
         for (; i < row.Length; i++) row[i] = (row[i] - weighted) * att[i] * scale;
     }
 
-    /// <summary>This thread's work space of at least <paramref name="length"/> floats (pinned, see <see cref="Tensors.Scratch"/>).</summary>
+    /// <summary>This thread's work space of at least <paramref name="length"/> floats (pinned, see
+    /// <see cref="Tensors.Scratch"/>).</summary>
     static unsafe float* WorkSpace(long length) =>
         (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Scratch.Get(ref scratch, length)));
 
@@ -256,14 +263,16 @@ public static class Attention
                     for (int t2 = 0; t2 <= t; t2++)
                     {
                         double dot = 0;
-                        for (int i = 0; i < hs; i++) dot += (double)qkv[(b * T + t) * 3 * C + h * hs + i] * qkv[(b * T + t2) * 3 * C + C + h * hs + i];
+                        for (int i = 0; i < hs; i++) dot += (double)qkv[(b * T + t) * 3 * C + h * hs + i] * qkv[(b * T + t2) * 3 * C + C
+                            + h * hs + i];
                         scores[t2] = dot / Math.Sqrt(hs);
                     }
                     double max = scores.Max(), sum = scores.Sum(s => Math.Exp(s - max));
                     for (int i = 0; i < hs; i++)
                     {
                         double y = 0;
-                        for (int t2 = 0; t2 <= t; t2++) y += Math.Exp(scores[t2] - max) / sum * qkv[(b * T + t2) * 3 * C + 2 * C + h * hs + i];
+                        for (int t2 = 0; t2 <= t; t2++) y += Math.Exp(scores[t2] - max) / sum * qkv[(b * T + t2) * 3 * C + 2 * C + h * hs
+                            + i];
                         output[(b * T + t) * C + h * hs + i] = (float)y;
                     }
                 }
@@ -272,7 +281,8 @@ public static class Attention
     }
 
     /// <summary>
-    /// Plain scalar <see cref="Backward"/> in double precision, adding into <paramref name="dQkv"/> and recomputing the attention weights from
+    /// Plain scalar <see cref="Backward"/> in double precision, adding into <paramref name="dQkv"/> and recomputing the attention weights
+    /// from
     /// <paramref name="qkv"/>: the test oracle.
     /// </summary>
     public static void BackwardScalar(Span<float> dQkv, ReadOnlySpan<float> dOut, ReadOnlySpan<float> qkv, int B, int T, int C, int NH,

@@ -9,12 +9,14 @@ namespace TokenSpace.Tensors;
 /// </summary>
 public static class CrossEntropy
 {
-    /// <summary>The target value of a position that is not predicted (PyTorch's <c>ignore_index</c> is −100; any negative works here).</summary>
+    /// <summary>The target value of a position that is not predicted (PyTorch's <c>ignore_index</c> is −100; any negative works
+    /// here).</summary>
     public const int Ignore = -1;
 
     const int RowsPerUnit = 16;
 
-    /// <summary>Writes the softmax of every row and the per-row loss (0 for ignored rows); returns the mean loss over the rows with a target and how many there were.</summary>
+    /// <summary>Writes the softmax of every row and the per-row loss (0 for ignored rows); returns the mean loss over the rows with a
+    /// target and how many there were.</summary>
     /// <param name="probs">(N, V), overwritten.</param>
     /// <param name="losses">(N), overwritten.</param>
     /// <param name="logits">(N, V).</param>

@@ -86,7 +86,8 @@ public static class Embedding
     /// count, cut only between runs: no two units write the same row, no locks, and the split depends on
     /// the ids alone. Steady-state calls do not allocate (the sort's buffers are kept per thread).
     /// </remarks>
-    public static unsafe void ScatterAdd(Span<float> dTable, ReadOnlySpan<float> dOut, ReadOnlySpan<int> ids, int C, int skipId, bool scaleByFrequency)
+    public static unsafe void ScatterAdd(Span<float> dTable, ReadOnlySpan<float> dOut, ReadOnlySpan<int> ids, int C, int skipId,
+        bool scaleByFrequency)
     {
         int N = ids.Length;
         if (N == 0 || C == 0) return;
@@ -165,8 +166,10 @@ public static class Embedding
         }
     }
 
-    /// <summary>Plain scalar <see cref="ScatterAdd(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, int, int, bool)"/>: the test oracle.</summary>
-    public static void ScatterAddScalar(Span<float> dTable, ReadOnlySpan<float> dOut, ReadOnlySpan<int> ids, int C, int skipId, bool scaleByFrequency)
+    /// <summary>Plain scalar <see cref="ScatterAdd(Span{float}, ReadOnlySpan{float}, ReadOnlySpan{int}, int, int, bool)"/>: the test
+    /// oracle.</summary>
+    public static void ScatterAddScalar(Span<float> dTable, ReadOnlySpan<float> dOut, ReadOnlySpan<int> ids, int C, int skipId,
+        bool scaleByFrequency)
     {
         var counts = new Dictionary<int, int>();
         foreach (int id in ids) counts[id] = counts.GetValueOrDefault(id) + 1;

@@ -65,7 +65,8 @@ public static class Gelu
                     var sigma = Sigma(v);
                     var slope = v * (Vector<float>.One + new Vector<float>(3 * A) * v * v) * new Vector<float>(TwoS);
                     var derivative = sigma + slope * sigma * (Vector<float>.One - sigma);
-                    Vector.FusedMultiplyAdd(Vector.Load(dy + i), derivative, accumulate ? Vector.Load(dx + i) : Vector<float>.Zero).Store(dx + i);
+                    Vector.FusedMultiplyAdd(Vector.Load(dy + i), derivative, accumulate ? Vector.Load(dx + i)
+                        : Vector<float>.Zero).Store(dx + i);
                 }
                 for (; i < end; i++)
                 {
@@ -81,7 +82,8 @@ public static class Gelu
     /// exponential, saturating cleanly to 0 or 1 where exp overflows.
     /// </summary>
     static Vector<float> Sigma(Vector<float> x) =>
-        Vector<float>.One / (Vector<float>.One + Exponential.Exp(-(x * (Vector<float>.One + new Vector<float>(A) * x * x) * new Vector<float>(TwoS))));
+        Vector<float>.One / (Vector<float>.One
+            + Exponential.Exp(-(x * (Vector<float>.One + new Vector<float>(A) * x * x) * new Vector<float>(TwoS))));
 
     /// <summary>The scalar <see cref="Sigma(Vector{float})"/>, for the elements after the last whole vector.</summary>
     static float Sigma(float x) => 1f / (1f + Exponential.Exp(-(x * (1f + A * x * x) * TwoS)));

@@ -41,7 +41,8 @@ static unsafe class Gemm
     public static void Run(float* output, int ldo, float* a, nint aRow, nint aK, float* b, nint bK, nint bJ,
         float* bias, bool accumulate, int M, int K, int Ncols)
     {
-        if (Vector512.IsHardwareAccelerated) Run<Vector512<float>, Ops512>(output, ldo, a, aRow, aK, b, bK, bJ, bias, accumulate, M, K, Ncols);
+        if (Vector512.IsHardwareAccelerated) Run<Vector512<float>,
+            Ops512>(output, ldo, a, aRow, aK, b, bK, bJ, bias, accumulate, M, K, Ncols);
         else if (Wide256) Run<Vector256<float>, Ops256>(output, ldo, a, aRow, aK, b, bK, bJ, bias, accumulate, M, K, Ncols);
         else Run<float, OpsScalar>(output, ldo, a, aRow, aK, b, bK, bJ, bias, accumulate, M, K, Ncols);
     }
@@ -99,7 +100,8 @@ static unsafe class Gemm
         bool accumulate, int M, int K, int Ncols)
     {
         if (M == 0 || Ncols == 0) return;
-        if (Vector512.IsHardwareAccelerated) Multiply<Vector512<float>, Ops512>(output, ldo, a, aRow, aK, packed, panelStride, null, accumulate, M, K, Ncols);
+        if (Vector512.IsHardwareAccelerated) Multiply<Vector512<float>,
+            Ops512>(output, ldo, a, aRow, aK, packed, panelStride, null, accumulate, M, K, Ncols);
         else if (Wide256) Multiply<Vector256<float>, Ops256>(output, ldo, a, aRow, aK, packed, panelStride, null, accumulate, M, K, Ncols);
         else Multiply<float, OpsScalar>(output, ldo, a, aRow, aK, packed, panelStride, null, accumulate, M, K, Ncols);
     }
@@ -166,7 +168,8 @@ static unsafe class Gemm
         {
             int serialPanelBlocks = (panels + panelsPer - 1) / panelsPer;
             for (int unit = 0; unit < (M + rowsPer - 1) / rowsPer * serialPanelBlocks; unit++)
-                Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, panelStride, init, accumulate, unit, rowsPer, panelsPer, serialPanelBlocks, M, panels, K, Ncols);
+                Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, panelStride, init, accumulate, unit, rowsPer, panelsPer,
+                    serialPanelBlocks, M, panels, K, Ncols);
             return;
         }
         // Few large blocks would leave a thread idle (dW of a 128 × 128 layer is 3 blocks): below MinBlocks, cut them smaller.
@@ -175,10 +178,12 @@ static unsafe class Gemm
         int rowBlocks = (M + rowsPer - 1) / rowsPer, panelBlocks = (panels + panelsPer - 1) / panelsPer;
         nint o = (nint)output, pa = (nint)a, pp = (nint)packed, pi = (nint)init;
         Threads.For(rowBlocks * panelBlocks, unit =>
-            Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, panelStride, (float*)pi, accumulate, unit, rowsPer, panelsPer, panelBlocks, M, panels, K, Ncols));
+            Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, panelStride, (float*)pi, accumulate, unit, rowsPer,
+                panelsPer, panelBlocks, M, panels, K, Ncols));
     }
 
-    /// <summary>One output block of the grid (<paramref name="rowsPer"/> rows × <paramref name="panelsPer"/> panels), over all of K in blocks of KC.</summary>
+    /// <summary>One output block of the grid (<paramref name="rowsPer"/> rows × <paramref name="panelsPer"/> panels), over all of K in
+    /// blocks of KC.</summary>
     [SkipLocalsInit] // the edge tile and row table are written before they are read
     static void Block<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, float* init,
         bool accumulate, int unit, int rowsPer, int panelsPer, int panelBlocks, int M, int panels, int K, int Ncols)
@@ -336,7 +341,8 @@ static unsafe class Gemm
         Avx.Store(dst + 7 * ldDst, Avx.Permute2x128(u3, u7, 0x31));
     }
 
-    static int Blocks(int M, int rowsPer, int panels, int panelsPer) => (M + rowsPer - 1) / rowsPer * ((panels + panelsPer - 1) / panelsPer);
+    static int Blocks(int M, int rowsPer, int panels, int panelsPer) =>
+        (M + rowsPer - 1) / rowsPer * ((panels + panelsPer - 1) / panelsPer);
 
     static void CopyTile(float* dst, nint ldDst, float* src, nint ldSrc, int rows, int cols)
     {

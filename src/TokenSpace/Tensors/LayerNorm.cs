@@ -32,7 +32,8 @@ public static class LayerNorm
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)
                 {
-                    ForwardRow((float*)o + (long)n * C, (float*)m + n, (float*)r + n, (float*)x + (long)n * C, (float*)w, (float*)b, C, eps);
+                    ForwardRow((float*)o + (long)n * C, (float*)m + n, (float*)r + n, (float*)x + (long)n * C, (float*)w, (float*)b, C,
+                        eps);
                 }
             });
         }
@@ -84,13 +85,15 @@ public static class LayerNorm
     {
         fixed (float* pDin = dInput, pDw = dWeight, pDb = dBias, pDout = dOut, pInp = input, pW = weight, pMean = mean, pRstd = rstd)
         {
-            nint din = (nint)pDin, dw = (nint)pDw, db = (nint)pDb, dout = (nint)pDout, x = (nint)pInp, w = (nint)pW, m = (nint)pMean, r = (nint)pRstd;
+            nint din = (nint)pDin, dw = (nint)pDw, db = (nint)pDb, dout = (nint)pDout, x = (nint)pInp, w = (nint)pW, m = (nint)pMean,
+                r = (nint)pRstd;
             Threads.For((N + RowsPerUnit - 1) / RowsPerUnit, (long)N * C, unit =>
             {
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)
                 {
-                    BackwardRow((float*)din + (long)n * C, (float*)dout + (long)n * C, (float*)x + (long)n * C, (float*)w, ((float*)m)[n], ((float*)r)[n], C);
+                    BackwardRow((float*)din + (long)n * C, (float*)dout + (long)n * C, (float*)x + (long)n * C, (float*)w, ((float*)m)[n],
+                        ((float*)r)[n], C);
                 }
             });
             if (dw == 0 && db == 0) return;
@@ -112,7 +115,8 @@ public static class LayerNorm
                         for (; c + Vector<float>.Count <= width; c += Vector<float>.Count)
                         {
                             var gv = Vector.Load(g + c);
-                            Vector.FusedMultiplyAdd((Vector.Load(xs + c) - new Vector<float>(mean)) * new Vector<float>(s), gv, Vector.Load(pw + c)).Store(pw + c);
+                            Vector.FusedMultiplyAdd((Vector.Load(xs + c) - new Vector<float>(mean)) * new Vector<float>(s), gv,
+                                Vector.Load(pw + c)).Store(pw + c);
                             (Vector.Load(pb + c) + gv).Store(pb + c);
                         }
                         for (; c < width; c++)

@@ -43,13 +43,15 @@ public static class MatMul
         return packed;
     }
 
-    /// <summary><see cref="Forward"/> with the weight given as <see cref="Pack"/> made it: the same sums in the same order, bit for bit.</summary>
+    /// <summary><see cref="Forward"/> with the weight given as <see cref="Pack"/> made it: the same sums in the same order, bit for
+    /// bit.</summary>
     /// <param name="output">(N, OC), overwritten.</param>
     /// <param name="input">(N, C).</param>
     /// <param name="packed">From <see cref="Pack"/> of an (OC, C) weight.</param>
     /// <param name="bias">(OC), or empty for no bias.</param>
     /// <exception cref="ArgumentException">A span's length does not match N, C, OC.</exception>
-    public static unsafe void ForwardPacked(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> packed, ReadOnlySpan<float> bias,
+    public static unsafe void ForwardPacked(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> packed,
+        ReadOnlySpan<float> bias,
         int N, int C, int OC)
     {
         CheckShapes(output.Length, input.Length, OC * C, bias.Length, N, C, OC);

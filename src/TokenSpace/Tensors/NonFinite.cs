@@ -49,7 +49,8 @@ public static class NonFinite
         return -1;
     }
 
-    /// <summary><see cref="IndexOf"/> over fixed units of <paramref name="values"/> spread over the threads (a mapped matrix is read once).</summary>
+    /// <summary><see cref="IndexOf"/> over fixed units of <paramref name="values"/> spread over the threads (a mapped matrix is read
+    /// once).</summary>
     public static int IndexOfParallel(ReadOnlyMemory<float> values)
     {
         int units = (values.Length + UnitLength - 1) / UnitLength;

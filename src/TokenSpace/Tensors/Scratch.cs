@@ -7,7 +7,8 @@ namespace TokenSpace.Tensors;
 /// </summary>
 static class Scratch
 {
-    /// <summary><paramref name="buffer"/>, first replaced by a larger one when it holds fewer than <paramref name="length"/> elements.</summary>
+    /// <summary><paramref name="buffer"/>, first replaced by a larger one when it holds fewer than <paramref name="length"/>
+    /// elements.</summary>
     public static T[] Get<T>(ref T[]? buffer, long length) where T : unmanaged
     {
         if (buffer is null || buffer.Length < length)

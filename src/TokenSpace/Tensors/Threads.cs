@@ -36,7 +36,8 @@ public static class Threads
     const long SmallWork = 1 << 15;
 
     /// <summary>
-    /// Whether <see cref="For(int, long, Action{int})"/> would run a loop of <paramref name="work"/> on the calling thread alone: one thread
+    /// Whether <see cref="For(int, long, Action{int})"/> would run a loop of <paramref name="work"/> on the calling thread alone: one
+    /// thread
     /// allowed, called from inside a loop's body, or too little work.
     /// </summary>
     internal static bool Serial(long work) => count <= 1 || Pool.InLoop || work < SmallWork;
@@ -93,7 +94,8 @@ public static class Threads
         /// <summary>Whether the current thread is running a unit (so a nested loop must not wait on the pool).</summary>
         public static bool InLoop => inLoop;
 
-        /// <summary>Runs the loop on the calling thread and up to <paramref name="helpers"/> workers; returns when every unit is done.</summary>
+        /// <summary>Runs the loop on the calling thread and up to <paramref name="helpers"/> workers; returns when every unit is
+        /// done.</summary>
         public static void Run(int units, Action<int> body, int helpers)
         {
             for (; workers < helpers; workers++)
@@ -136,7 +138,8 @@ public static class Threads
                 this.units = units;
                 this.shares = shares;
                 ranges = new long[shares * Stride];
-                for (int t = 0; t < shares; t++) ranges[t * Stride] = Pack((int)((long)units * t / shares), (int)((long)units * (t + 1) / shares));
+                for (int t = 0; t < shares; t++) ranges[t * Stride] = Pack((int)((long)units * t / shares),
+                    (int)((long)units * (t + 1) / shares));
             }
 
             public Exception? Error { get; private set; }

@@ -121,7 +121,8 @@ public sealed class CharTokenizer : ITokenizer
         var sb = new StringBuilder(ids.Length);
         foreach (int id in ids)
         {
-            if ((uint)id > (uint)vocab.Length) throw new ArgumentOutOfRangeException(nameof(ids), id, $"token id {id} is outside [0, {VocabSize})");
+            if ((uint)id > (uint)vocab.Length) throw new ArgumentOutOfRangeException(nameof(ids), id,
+                $"token id {id} is outside [0, {VocabSize})");
             if (id != BosId) sb.Append(vocab[id]);
         }
         return sb.ToString();
@@ -151,7 +152,8 @@ public sealed class CharTokenizer : ITokenizer
     }
 
     /// <summary>Reads a tokenizer.json written by <see cref="Save"/>.</summary>
-    /// <exception cref="FileFormatException">Not JSON, not of type "char", a vocabulary entry that is not one character, or bos_id ≠ n.</exception>
+    /// <exception cref="FileFormatException">Not JSON, not of type "char", a vocabulary entry that is not one character, or bos_id ≠
+    /// n.</exception>
     public static CharTokenizer Load(string path)
     {
         try
@@ -164,11 +166,13 @@ public sealed class CharTokenizer : ITokenizer
             foreach (var e in root.GetProperty("vocab").EnumerateArray())
             {
                 string s = e.GetString() ?? "";
-                if (s.Length != 1) throw new FileFormatException(path, $"vocab entry {chars.Count} is \"{s}\"; each entry must be one character");
+                if (s.Length != 1) throw new FileFormatException(path,
+                    $"vocab entry {chars.Count} is \"{s}\"; each entry must be one character");
                 chars.Add(s[0]);
             }
             int bos = root.GetProperty("bos_id").GetInt32();
-            if (bos != chars.Count) throw new FileFormatException(path, $"bos_id is {bos}, expected {chars.Count} (one past the characters)");
+            if (bos != chars.Count) throw new FileFormatException(path,
+                $"bos_id is {bos}, expected {chars.Count} (one past the characters)");
             if (chars.Distinct().Count() != chars.Count) throw new FileFormatException(path, "the vocabulary repeats a character");
             return new CharTokenizer([.. chars]);
         }

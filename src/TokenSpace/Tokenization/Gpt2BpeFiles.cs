@@ -36,7 +36,8 @@ internal static class Gpt2BpeFiles
                 if (!vocabulary.TryAdd(symbol, id)) throw Error(path, json, at, $"symbol \"{symbol}\" appears twice");
                 offsets.Add(at);
             }
-            if (reader.TokenType != JsonTokenType.EndObject) throw Error(path, json, bom + reader.TokenStartIndex, "expected \"symbol\": id or the closing }");
+            if (reader.TokenType != JsonTokenType.EndObject) throw Error(path, json, bom + reader.TokenStartIndex,
+                "expected \"symbol\": id or the closing }");
             reader.Read(); // trailing content after the object is a JsonException
         }
         catch (JsonException e)
@@ -50,7 +51,10 @@ internal static class Gpt2BpeFiles
         {
             if (id >= seen.Length || seen[id])
             {
-                throw Error(path, json, offsets[entry], $"id {id} of \"{symbol}\" is {(id >= seen.Length ? "out of range" : "used twice")}; ids must be 0..{seen.Length - 1}, each once");
+                throw Error(path, json, offsets[entry],
+                    $"id {id} of \"{symbol}\" is {(id >= seen.Length ? "out of range" : "used twice")}; ids must be " +
+                        $"0..{seen.Length - 1}, " +
+                    "each once");
             }
             seen[id] = true;
             entry++;

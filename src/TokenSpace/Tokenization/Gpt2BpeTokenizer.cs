@@ -106,7 +106,8 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
         AtomicFile.WriteAllText(Path.Combine(dir, ITokenizer.FileName), node.ToJsonString() + "\n");
     }
 
-    /// <summary>Hex sha256 of the vocabulary and merges (as <see cref="SaveHuggingFace"/> writes them): equal for equal tokenizers.</summary>
+    /// <summary>Hex sha256 of the vocabulary and merges (as <see cref="SaveHuggingFace"/> writes them): equal for equal
+    /// tokenizers.</summary>
     public string Fingerprint => fingerprint ??= ComputeFingerprint();
 
     string? fingerprint;
@@ -133,7 +134,8 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
         var assembly = System.Reflection.Assembly.Load(RanksAssembly);
         using var stream = assembly.GetManifestResourceStream(RanksResource)
             ?? throw new InvalidDataException($"{RanksAssembly} holds no resource {RanksResource}");
-        using var reader = new StreamReader(new System.IO.Compression.DeflateStream(stream, System.IO.Compression.CompressionMode.Decompress));
+        using var reader = new StreamReader(new System.IO.Compression.DeflateStream(stream,
+            System.IO.Compression.CompressionMode.Decompress));
         var ranked = new List<byte[]>(50257);
         while (reader.ReadLine() is { } line)
         {
@@ -237,17 +239,20 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
             for (int i = 0; i < symbol.Length; i++)
             {
                 int b = ByteLevel.CharToByte(symbol[i]);
-                if (b < 0) throw new FileFormatException(vocabularyPath, $"symbol \"{symbol}\" (id {id}) holds '{symbol[i]}', which is not one of GPT-2's 256 byte characters");
+                if (b < 0) throw new FileFormatException(vocabularyPath,
+                    $"symbol \"{symbol}\" (id {id}) holds '{symbol[i]}', which is not one of GPT-2's 256 byte characters");
                 bytes[i] = (byte)b;
             }
             tokenBytes[id] = bytes;
         }
-        if (!vocabulary.TryGetValue(EndOfText, out int endOfTextId)) throw new FileFormatException(vocabularyPath, $"the special token {EndOfText} is missing");
+        if (!vocabulary.TryGetValue(EndOfText, out int endOfTextId)) throw new FileFormatException(vocabularyPath,
+            $"the special token {EndOfText} is missing");
         for (int b = 0; b < 256; b++)
         {
             if (!vocabulary.ContainsKey(ByteLevel.ByteToChar[b].ToString()))
             {
-                throw new FileFormatException(vocabularyPath, $"the one-byte symbol \"{ByteLevel.ByteToChar[b]}\" (byte 0x{b:X2}) is missing; every byte needs a token");
+                throw new FileFormatException(vocabularyPath,
+                    $"the one-byte symbol \"{ByteLevel.ByteToChar[b]}\" (byte 0x{b:X2}) is missing; every byte needs a token");
             }
         }
 
@@ -262,7 +267,8 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
             mergedIds[rank] = mergedId;
 
             int Lookup(string symbol) => vocabulary.TryGetValue(symbol, out int id) ? id
-                : throw new FileFormatException(mergesPath, $"symbol \"{symbol}\" of merge \"{left} {right}\" is not in {Path.GetFileName(vocabularyPath)}", line);
+                : throw new FileFormatException(mergesPath,
+                    $"symbol \"{symbol}\" of merge \"{left} {right}\" is not in {Path.GetFileName(vocabularyPath)}", line);
         }
         return new Gpt2BpeTokenizer(tokenBytes, endOfTextId, pairs, mergedIds);
     }
@@ -302,7 +308,8 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     /// </summary>
     public void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink) => Encode(reader, sink, BatchChars, ChunkChars);
 
-    /// <summary><see cref="Encode(TextReader, Action{ReadOnlySpan{int}})"/> with the batch and chunk sizes chosen (tests make them small).</summary>
+    /// <summary><see cref="Encode(TextReader, Action{ReadOnlySpan{int}})"/> with the batch and chunk sizes chosen (tests make them
+    /// small).</summary>
     internal void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink, int batchChars, int chunkChars)
     {
         var buffer = new char[batchChars];
@@ -337,7 +344,8 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
         int length = 0;
         foreach (int id in ids)
         {
-            if ((uint)id >= (uint)tokenBytes.Length) throw new ArgumentOutOfRangeException(nameof(ids), $"token id {id} is outside [0, {tokenBytes.Length})");
+            if ((uint)id >= (uint)tokenBytes.Length) throw new ArgumentOutOfRangeException(nameof(ids),
+                $"token id {id} is outside [0, {tokenBytes.Length})");
             length += tokenBytes[id].Length;
         }
         byte[] rented = ArrayPool<byte>.Shared.Rent(length);

@@ -75,11 +75,13 @@ public sealed class TokenFile : IDisposable
     {
         if (tokenizer.VocabSize > ushort.MaxValue + 1)
         {
-            throw new ArgumentException($"a vocabulary of {tokenizer.VocabSize} ids does not fit uint16 token files (at most 65536)", nameof(tokenizer));
+            throw new ArgumentException($"a vocabulary of {tokenizer.VocabSize} ids does not fit uint16 token files (at most 65536)",
+                nameof(tokenizer));
         }
         if (tokenizerName.Length == 0 || !tokenizerName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
-            throw new ArgumentException($"tokenizer name '{tokenizerName}' must be letters, digits, '-', '_' or '.'", nameof(tokenizerName));
+            throw new ArgumentException($"tokenizer name '{tokenizerName}' must be letters, digits, '-', '_' or '.'",
+                nameof(tokenizerName));
         }
 
         string hash;
@@ -110,7 +112,8 @@ public sealed class TokenFile : IDisposable
         long length = new FileInfo(path).Length;
         if (length % 2 != 0)
         {
-            throw new FileFormatException(path, $"length {length} is odd; expected little-endian uint16 token ids (2 bytes each)", byteOffset: length - 1);
+            throw new FileFormatException(path, $"length {length} is odd; expected little-endian uint16 token ids (2 bytes each)",
+                byteOffset: length - 1);
         }
         return new TokenFile(path, length / 2, length == 0 ? null : new MappedFile(path));
     }

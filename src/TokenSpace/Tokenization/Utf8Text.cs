@@ -83,6 +83,7 @@ public static class Utf8Text
     }
 
     static FileFormatException Invalid(string path, long offset) => new(path,
-        "invalid UTF-8; is the file in another encoding (Latin-1, UTF-16)? Convert it, or let invalid UTF-8 be replaced (replaceInvalidUtf8) to read each bad sequence as U+FFFD",
+        "invalid UTF-8; is the file in another encoding (Latin-1, UTF-16)? Convert it, or let invalid UTF-8 be replaced " +
+            "(replaceInvalidUtf8) to read each bad sequence as U+FFFD",
         byteOffset: offset);
 }

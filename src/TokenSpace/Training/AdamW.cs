@@ -12,7 +12,8 @@ namespace TokenSpace.Training;
 public sealed class AdamW
 {
     const int Chunk = 16384;
-    /// <summary>The units of an update: runs of at most <see cref="Chunk"/> floats inside one slice, and whether that slice is weight-decayed.</summary>
+    /// <summary>The units of an update: runs of at most <see cref="Chunk"/> floats inside one slice, and whether that slice is
+    /// weight-decayed.</summary>
     readonly (int Start, int End, bool Decayed)[] chunks;
 
     /// <summary>Zero moments for <paramref name="slices"/> (the model's layout).</summary>
@@ -70,7 +71,8 @@ public sealed class AdamW
                     var vi = new Vector<float>(beta2) * Vector.Load(Vo + i) + new Vector<float>(1f - beta2) * gi * gi;
                     mi.Store(Mo + i);
                     vi.Store(Vo + i);
-                    var step = new Vector<float>(rate) * (mi / new Vector<float>(c1)) / (Vector.SquareRoot(vi / new Vector<float>(c2)) + new Vector<float>(e));
+                    var step = new Vector<float>(rate) * (mi / new Vector<float>(c1)) / (Vector.SquareRoot(vi / new Vector<float>(c2))
+                        + new Vector<float>(e));
                     (Vector.Load(P + i) * new Vector<float>(keep) - step).Store(P + i);
                 }
                 for (; i < end; i++)

@@ -20,7 +20,8 @@ namespace TokenSpace.Training;
 /// </summary>
 public sealed class Batcher(TextData data, int batchSize, int blockSize, int bosId)
 {
-    /// <summary>Writes step <paramref name="step"/>'s batch into <paramref name="inputs"/>/<paramref name="targets"/> (both at least B·blockSize) and returns its (B, T).</summary>
+    /// <summary>Writes step <paramref name="step"/>'s batch into <paramref name="inputs"/>/<paramref name="targets"/> (both at least
+    /// B·blockSize) and returns its (B, T).</summary>
     public (int B, int T) Next(int step, Rng rng, int[] inputs, int[] targets)
     {
         if (data.Mode == DataMode.Text)

@@ -24,7 +24,8 @@ public readonly record struct Snapshot(int Step, string Path)
     /// The frame for formation metrics: <c>wte.weight</c> (V, C), <c>wpe.weight</c> (T, C) when positions were learned,
     /// and the metadata <c>step</c> and <c>train_loss</c> (absent in the first frame and in older snapshots).
     /// </summary>
-    /// <exception cref="FileFormatException">Not a snapshot: no 2-D wte, a wpe of another width, or a step that is not a number.</exception>
+    /// <exception cref="FileFormatException">Not a snapshot: no 2-D wte, a wpe of another width, or a step that is not a
+    /// number.</exception>
     public FormationFrame LoadFrame()
     {
         var file = SafetensorsFile.Open(Path);
@@ -35,11 +36,14 @@ public readonly record struct Snapshot(int Step, string Path)
         if (file.Entries.TryGetValue("wpe.weight", out var positions))
         {
             if (positions.Shape.Length != 2 || positions.Shape[1] != channels)
-                throw new FileFormatException(Path, $"wpe.weight has shape [{string.Join(", ", positions.Shape)}]; expected (T, {channels}) as wte");
+                throw new FileFormatException(Path,
+                    $"wpe.weight has shape [{string.Join(", ", positions.Shape)}]; expected (T, {channels}) as wte");
             wpe = file.ReadFloat32("wpe.weight");
         }
-        if (!file.Metadata.TryGetValue("step", out string? stepText) || !int.TryParse(stepText, NumberStyles.None, CultureInfo.InvariantCulture, out int step))
-            throw new FileFormatException(Path, $"metadata 'step' is {(stepText is null ? "missing" : $"'{stepText}'")}; expected the number of steps taken");
+        if (!file.Metadata.TryGetValue("step", out string? stepText)
+            || !int.TryParse(stepText, NumberStyles.None, CultureInfo.InvariantCulture, out int step))
+            throw new FileFormatException(Path,
+                $"metadata 'step' is {(stepText is null ? "missing" : $"'{stepText}'")}; expected the number of steps taken");
         return new FormationFrame(step, file.ReadFloat32("wte.weight"), wpe, channels, TrainLoss(file));
     }
 
@@ -100,7 +104,8 @@ public static partial class Snapshots
         string folder = Folder(run);
         if (!Directory.Exists(folder)) return;
         foreach (string old in Directory.EnumerateFiles(folder, "step-*.safetensors")) File.Delete(old);
-        foreach (string name in new[] { Checkpoint.TokenizerFile, Gpt2BpeTokenizer.VocabFile, Gpt2BpeTokenizer.MergesFile, FormationLogName })
+        foreach (string name in new[] { Checkpoint.TokenizerFile, Gpt2BpeTokenizer.VocabFile, Gpt2BpeTokenizer.MergesFile,
+            FormationLogName })
             File.Delete(System.IO.Path.Combine(folder, name));
     }
 

@@ -37,7 +37,8 @@ public sealed class TextData
     public long PredictedTokens => Mode == DataMode.Lines ? Documents.Sum(d => (long)d.Length - 1) : Math.Max(0, Stream.Length - 1);
 
     /// <summary>Reads <paramref name="path"/> (UTF-8, see <see cref="Utf8Text.ReadAll"/>) and tokenizes it.</summary>
-    /// <exception cref="FileFormatException">The file is not valid UTF-8 (unless <paramref name="replaceInvalidUtf8"/>), holds no document (lines) or fewer than 2 tokens (text), or a character is not in the vocabulary (names the line and column).</exception>
+    /// <exception cref="FileFormatException">The file is not valid UTF-8 (unless <paramref name="replaceInvalidUtf8"/>), holds no document
+    /// (lines) or fewer than 2 tokens (text), or a character is not in the vocabulary (names the line and column).</exception>
     public static TextData Load(string path, ITokenizer tokenizer, DataMode mode, bool replaceInvalidUtf8 = false) =>
         FromText(Utf8Text.ReadAll(path, replaceInvalidUtf8), tokenizer, mode, path);
 
@@ -51,28 +52,35 @@ public sealed class TextData
     /// <exception cref="ArgumentException">The tokenizer has no <see cref="ITokenizer.CacheKey"/>.</exception>
     public static TextData LoadCached(string path, ITokenizer tokenizer, string? cacheRoot = null, bool replaceInvalidUtf8 = false)
     {
-        string name = tokenizer.CacheKey ?? throw new ArgumentException($"a {tokenizer.Kind} tokenizer has no cache key", nameof(tokenizer));
+        string name = tokenizer.CacheKey
+            ?? throw new ArgumentException($"a {tokenizer.Kind} tokenizer has no cache key", nameof(tokenizer));
         if (!replaceInvalidUtf8) Utf8Text.Check(path);
         using var tokens = TokenFile.Open(TokenFile.Prepare(tokenizer, name, path, cacheRoot));
         if (tokens.Count == 0 && new FileInfo(path).Length > 0)
-            throw new FileFormatException(tokens.Path, $"the cached token file of {path} is empty, though the corpus is not; delete it and it is made again");
-        if (tokens.Count < 2) throw new FileFormatException(path, $"the corpus has {tokens.Count} tokens; training on text needs at least 2");
+            throw new FileFormatException(tokens.Path,
+                $"the cached token file of {path} is empty, though the corpus is not; delete it and it is made again");
+        if (tokens.Count < 2) throw new FileFormatException(path,
+            $"the corpus has {tokens.Count} tokens; training on text needs at least 2");
         return FromTokenFile(tokens, tokenizer.VocabSize);
     }
 
     /// <summary>A token stream (text mode): the whole of <paramref name="tokens"/>, read into memory.</summary>
-    /// <exception cref="FileFormatException">The file holds fewer than 2 tokens, or an id of <paramref name="vocabSize"/> or more.</exception>
+    /// <exception cref="FileFormatException">The file holds fewer than 2 tokens, or an id of <paramref name="vocabSize"/> or
+    /// more.</exception>
     public static TextData FromTokenFile(TokenFile tokens, int vocabSize)
     {
-        if (tokens.Count < 2) throw new FileFormatException(tokens.Path, $"the token file holds {tokens.Count} tokens; training on text needs at least 2");
-        if (tokens.Count > Array.MaxLength) throw new FileFormatException(tokens.Path, $"the token file holds {tokens.Count} tokens, more than one array can hold");
+        if (tokens.Count < 2) throw new FileFormatException(tokens.Path,
+            $"the token file holds {tokens.Count} tokens; training on text needs at least 2");
+        if (tokens.Count > Array.MaxLength) throw new FileFormatException(tokens.Path,
+            $"the token file holds {tokens.Count} tokens, more than one array can hold");
         var ids = new int[tokens.Count];
         tokens.Read(0, ids);
         int bad = ids.AsSpan().IndexOfAnyInRange(vocabSize, int.MaxValue);
         if (bad >= 0)
         {
             throw new FileFormatException(tokens.Path,
-                $"token {bad} is id {ids[bad]}, outside the vocabulary of {vocabSize}; the file is damaged or was made by another tokenizer (a cached file may be deleted: it is made again)",
+                $"token {bad} is id {ids[bad]}, outside the vocabulary of {vocabSize}; the file is damaged or was made by another " +
+                    "tokenizer (a cached file may be deleted: it is made again)",
                 byteOffset: 2L * bad);
         }
         return FromIds(ids);
@@ -98,7 +106,8 @@ public sealed class TextData
         if (mode == DataMode.Text)
         {
             var stream = tokenizer.Encode(text, source, line: 1);
-            if (stream.Length < 2) throw new FileFormatException(source, $"the corpus has {stream.Length} tokens; training on text needs at least 2");
+            if (stream.Length < 2) throw new FileFormatException(source,
+                $"the corpus has {stream.Length} tokens; training on text needs at least 2");
             return new TextData(mode, [], stream);
         }
         var docs = new List<int[]>();
@@ -129,11 +138,13 @@ public sealed class TextData
     {
         if (Mode == DataMode.Text)
         {
-            if (Stream.Length < 20) throw new ArgumentException($"the corpus has {Stream.Length} tokens, too few to split off 10 % for validation; give validation data of their own");
+            if (Stream.Length < 20) throw new ArgumentException($"the corpus has {Stream.Length} tokens, too few to split off 10 % for " +
+                "validation; give validation data of their own");
             int cut = Stream.Length - Stream.Length / 10;
             return (new TextData(Mode, [], Stream[..cut]), new TextData(Mode, [], Stream[cut..]));
         }
-        if (Documents.Count < 2) throw new ArgumentException($"the corpus has {Documents.Count} document, too few to split off 10 % for validation; give validation data of their own");
+        if (Documents.Count < 2) throw new ArgumentException($"the corpus has {Documents.Count} document, too few to split off 10 % for " +
+            "validation; give validation data of their own");
         var order = Shuffled(seed);
         int val = Math.Max(1, Documents.Count / 10);
         return (new TextData(Mode, order.Skip(val).ToList(), []), new TextData(Mode, order.Take(val).ToList(), []));

@@ -59,7 +59,8 @@ public sealed record TrainOptions
     /// <summary>Save wte/wpe snapshots every this many steps (0: never).</summary>
     public int SnapshotEvery { get; init; }
 
-    /// <summary>Positions per training window when fewer than the model's block size (fine-tuning with a cropped context); 0: the block size.</summary>
+    /// <summary>Positions per training window when fewer than the model's block size (fine-tuning with a cropped context); 0: the block
+    /// size.</summary>
     public int Context { get; init; }
 
     /// <summary>The step at which decay ends.</summary>
@@ -77,7 +78,8 @@ public sealed record TrainOptions
     /// Checks the options are usable. Errors name the options as this type does (<c>TrainOptions.Steps</c>), or, for
     /// options read back from a saved run's <paramref name="file"/> (<c>trainer.json</c>), that file and its keys.
     /// </summary>
-    /// <exception cref="ArgumentException">A count is negative or a rate out of range (a <see cref="FileFormatException"/> for a file).</exception>
+    /// <exception cref="ArgumentException">A count is negative or a rate out of range (a <see cref="FileFormatException"/> for a
+    /// file).</exception>
     public void Validate(string? file = null)
     {
         void Check(bool ok, string option, string key, string rule, object value)
@@ -88,7 +90,8 @@ public sealed record TrainOptions
         }
         Check(Steps >= 0, nameof(Steps), "steps", "must not be negative", Steps);
         Check(BatchSize >= 1, nameof(BatchSize), "batch_size", "must be at least 1", BatchSize);
-        Check(LearningRate > 0 && float.IsFinite(LearningRate), nameof(LearningRate), "learning_rate", "must be positive and finite", LearningRate);
+        Check(LearningRate > 0 && float.IsFinite(LearningRate), nameof(LearningRate), "learning_rate", "must be positive and finite",
+            LearningRate);
         Check(MinLearningRate >= 0 && MinLearningRate <= LearningRate, nameof(MinLearningRate), "min_learning_rate",
             "must lie in [0, the learning rate]", MinLearningRate);
         Check(WarmupSteps >= 0, nameof(WarmupSteps), "warmup_steps", "must not be negative", WarmupSteps);

@@ -68,7 +68,8 @@ public sealed class Trainer
     /// <paramref name="initialize"/>, kept as loaded (fine-tuning, as nanoGPT's <c>init_from</c>).
     /// </summary>
     /// <exception cref="ArgumentException">Invalid options, or the model's buffers are smaller than the batch.</exception>
-    public static Trainer Create(Gpt model, ITokenizer tokenizer, TrainOptions options, TextData train, TextData validation, bool initialize = true)
+    public static Trainer Create(Gpt model, ITokenizer tokenizer, TrainOptions options, TextData train, TextData validation,
+        bool initialize = true)
     {
         options.Validate();
         if (model.MaxBatch < options.BatchSize)
@@ -83,18 +84,23 @@ public sealed class Trainer
     /// Continues a run from <paramref name="state"/> with its saved options, or with <paramref name="options"/>: the saved
     /// ones changed only where the numbers stay those of the saved run (see <see cref="TrainOptions.Continued"/>).
     /// </summary>
-    /// <exception cref="ArgumentException">The training data differ from the saved run's, or <paramref name="options"/> change more.</exception>
-    public static Trainer Resume(Gpt model, ITokenizer tokenizer, TrainingState state, TextData train, TextData validation, TrainOptions? options = null)
+    /// <exception cref="ArgumentException">The training data differ from the saved run's, or <paramref name="options"/> change
+    /// more.</exception>
+    public static Trainer Resume(Gpt model, ITokenizer tokenizer, TrainingState state, TextData train, TextData validation,
+        TrainOptions? options = null)
     {
         options ??= state.Options;
         options.Validate();
-        if (options with { Steps = state.Options.Steps, DecaySteps = state.Options.DecaySteps, EvalEvery = state.Options.EvalEvery, SnapshotEvery = state.Options.SnapshotEvery }
+        if (options with { Steps = state.Options.Steps, DecaySteps = state.Options.DecaySteps, EvalEvery = state.Options.EvalEvery,
+            SnapshotEvery = state.Options.SnapshotEvery }
             != state.Options)
-            throw new ArgumentException("a resumed run keeps its settings; only the steps, the decay horizon and the eval and snapshot intervals may change");
+            throw new ArgumentException("a resumed run keeps its settings; only the steps, the decay horizon and the eval and snapshot " +
+                "intervals may change");
         if (options.Steps < state.Step)
             throw new ArgumentException($"the run is at step {state.Step}; TrainOptions.Steps {options.Steps} would not extend it");
         if (Hash(train) != state.DataHash)
-            throw new ArgumentException("the training data differ from those of the run being resumed; resume it on the same training data (and validation data)");
+            throw new ArgumentException("the training data differ from those of the run being resumed; resume it on the same training " +
+                "data (and validation data)");
         var rng = new Rng(options.Seed) { State = state.RngState };
         var optimizer = new AdamW(model.Slices, options.Beta1, options.Beta2, options.Eps, options.WeightDecay) { Steps = state.Step };
         state.M.CopyTo(optimizer.M, 0);
@@ -103,7 +109,8 @@ public sealed class Trainer
     }
 
     /// <summary>The learning rate of the next step.</summary>
-    public float LearningRateNow => LearningRate.At(Step, Options.Schedule, Options.LearningRate, Options.MinLearningRate, Options.WarmupSteps, Options.DecayEnd);
+    public float LearningRateNow =>
+        LearningRate.At(Step, Options.Schedule, Options.LearningRate, Options.MinLearningRate, Options.WarmupSteps, Options.DecayEnd);
 
     /// <summary>
     /// Takes one optimizer step and returns its training loss and the gradient norm before clipping. A loss or
@@ -155,7 +162,8 @@ public sealed class Trainer
     /// <exception cref="TrainingDivergedException">A weight or optimizer moment is NaN or infinite; nothing is written.</exception>
     public void Save(string dir)
     {
-        foreach (var (what, values) in new[] { ("a weight", Model.Parameters), ("an optimizer moment", Optimizer.M), ("an optimizer moment", Optimizer.V) })
+        foreach (var (what, values) in new[] { ("a weight", Model.Parameters), ("an optimizer moment", Optimizer.M),
+            ("an optimizer moment", Optimizer.V) })
         {
             if (NonFinite.IndexOf(values) is var i and >= 0) throw new TrainingDivergedException(Step, $"{what} is {values[i]}");
         }

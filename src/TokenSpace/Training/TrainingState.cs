@@ -43,13 +43,15 @@ public sealed record TrainingState(int Step, ulong[] RngState, TrainOptions Opti
         Checkpoint.Recover(dir);
         string statePath = Path.Combine(dir, Checkpoint.StateFile), optPath = Path.Combine(dir, Checkpoint.OptimizerFile);
         if (!File.Exists(statePath) || !File.Exists(optPath))
-            throw new FileFormatException(dir, $"no training state ({Checkpoint.StateFile}, {Checkpoint.OptimizerFile}) to resume from; was it saved by `train`?");
+            throw new FileFormatException(dir,
+                $"no training state ({Checkpoint.StateFile}, {Checkpoint.OptimizerFile}) to resume from; was it saved by `train`?");
         TrainingState state;
         try
         {
             var root = JsonNode.Parse(File.ReadAllText(statePath))!.AsObject();
             var rng = root["rng_state"]!.AsArray().Select(w => ulong.Parse(w!.GetValue<string>(), CultureInfo.InvariantCulture)).ToArray();
-            var options = root["options"].Deserialize<TrainOptions>(Json) ?? throw new FileFormatException(statePath, "missing \"options\"");
+            var options = root["options"].Deserialize<TrainOptions>(Json)
+                ?? throw new FileFormatException(statePath, "missing \"options\"");
             if (rng.Length != 4 || rng.All(w => w == 0))
                 throw new FileFormatException(statePath, "\"rng_state\" must be four 64-bit words, not all zero; the file is damaged");
             var opt = SafetensorsFile.Open(optPath);
@@ -62,16 +64,19 @@ public sealed record TrainingState(int Step, ulong[] RngState, TrainOptions Opti
             throw new FileFormatException(statePath, $"unreadable training state: {e.Message}", inner: e);
         }
         if (state.M.Length != model.Parameters.Length || state.V.Length != model.Parameters.Length)
-            throw new FileFormatException(optPath, $"optimizer moments hold {state.M.Length} values but the model has {model.Parameters.Length} parameters");
+            throw new FileFormatException(optPath,
+                $"optimizer moments hold {state.M.Length} values but the model has {model.Parameters.Length} parameters");
         // Checked like CLI input: a hand-edited or damaged file must not start a run that fails deep inside.
         state.Options.Validate(statePath);
-        if (state.Step < 0) throw new FileFormatException(statePath, $"\"step\" must not be negative, got {state.Step}; was the file edited?");
+        if (state.Step < 0) throw new FileFormatException(statePath,
+            $"\"step\" must not be negative, got {state.Step}; was the file edited?");
         foreach (var (name, values) in new[] { ("m", state.M), ("v", state.V) })
         {
             int bad = NonFinite.IndexOf(values);
             if (bad < 0 && name == "v") bad = Array.FindIndex(values, x => x < 0);
             if (bad >= 0)
-                throw new FileFormatException(optPath, $"tensor '{name}' holds {values[bad]} at index {bad}; Adam's moments are finite (and v is never negative)");
+                throw new FileFormatException(optPath,
+                    $"tensor '{name}' holds {values[bad]} at index {bad}; Adam's moments are finite (and v is never negative)");
         }
         return state;
     }

@@ -121,7 +121,8 @@ public sealed unsafe class ApproximateIndex : IDisposable
     /// <summary>The version of the USearch library in use.</summary>
     public static string LibraryVersion => USearchNative.Version();
 
-    /// <summary>Where the index of the vectors at <paramref name="vectorsPath"/> lives by default: beside them, with ".ann" appended.</summary>
+    /// <summary>Where the index of the vectors at <paramref name="vectorsPath"/> lives by default: beside them, with ".ann"
+    /// appended.</summary>
     public static string PathBeside(string vectorsPath) => Path.TrimEndingDirectorySeparator(vectorsPath) + ".ann";
 
     /// <summary>Searches allowed at once: at least one per thread of the machine, more for a server's request threads.</summary>
@@ -133,7 +134,8 @@ public sealed unsafe class ApproximateIndex : IDisposable
     /// rows added. Returns the written file opened for <paramref name="vectors"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Connectivity is below 2 or expansion below 1.</exception>
-    public static ApproximateIndex Build(KeyedVectors vectors, string path, ApproximateIndexOptions? options = null, Action<double>? progress = null)
+    public static ApproximateIndex Build(KeyedVectors vectors, string path, ApproximateIndexOptions? options = null,
+        Action<double>? progress = null)
     {
         options ??= new ApproximateIndexOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Connectivity, 2, "connectivity");
@@ -182,35 +184,45 @@ public sealed unsafe class ApproximateIndex : IDisposable
         {
             if (file.Length < HeaderBytes || !file.Span(0, Magic.Length).SequenceEqual(Magic))
             {
-                throw new FileFormatException(path, "not a TokenSpace index file (expected the magic TSANN); build one with ApproximateIndex.Build", byteOffset: 0);
+                throw new FileFormatException(path,
+                    "not a TokenSpace index file (expected the magic TSANN); build one with ApproximateIndex.Build", byteOffset: 0);
             }
             var h = file.Span(0, HeaderBytes);
             int version = BinaryPrimitives.ReadInt32LittleEndian(h[8..]);
             if (version != FormatVersion)
             {
-                throw new FileFormatException(path, $"index format version {version}, this build reads version {FormatVersion}; rebuild it with ApproximateIndex.Build", byteOffset: 8);
+                throw new FileFormatException(path,
+                    $"index format version {version}, this build reads version {FormatVersion}; rebuild it with ApproximateIndex.Build",
+                    byteOffset: 8);
             }
             int dtype = BinaryPrimitives.ReadInt32LittleEndian(h[12..]);
             long count = BinaryPrimitives.ReadInt64LittleEndian(h[16..]);
             int dims = BinaryPrimitives.ReadInt32LittleEndian(h[24..]);
             var options = new ApproximateIndexOptions
             {
-                Dtype = Enum.IsDefined((IndexDtype)dtype) ? (IndexDtype)dtype : throw new FileFormatException(path, $"unknown dtype code {dtype}", byteOffset: 12),
+                Dtype = Enum.IsDefined((IndexDtype)dtype) ? (IndexDtype)dtype
+                    : throw new FileFormatException(path, $"unknown dtype code {dtype}", byteOffset: 12),
                 Connectivity = BinaryPrimitives.ReadInt32LittleEndian(h[28..]),
                 ExpansionAdd = BinaryPrimitives.ReadInt32LittleEndian(h[32..]),
             };
             long length = BinaryPrimitives.ReadInt64LittleEndian(h[56..]);
             if (length != file.Length - HeaderBytes)
             {
-                throw new FileFormatException(path, $"header promises {length} bytes of index after byte {HeaderBytes}, the file has {file.Length - HeaderBytes}; is it truncated?", byteOffset: 56);
+                throw new FileFormatException(path,
+                    $"header promises {length} bytes of index after byte {HeaderBytes}, the file has {file.Length - HeaderBytes}; is it " +
+                    "truncated?", byteOffset: 56);
             }
             if (count != vectors.Count || dims != vectors.Dimensions)
             {
-                throw new FileFormatException(path, $"built for {count} × {dims} vectors, these are {vectors.Count} × {vectors.Dimensions}; rebuild it with ApproximateIndex.Build");
+                throw new FileFormatException(path,
+                    $"built for {count} × {dims} vectors, these are {vectors.Count} × {vectors.Dimensions}; rebuild it with " +
+                    "ApproximateIndex.Build");
             }
             if (!h.Slice(40, 16).SequenceEqual(Fingerprint(vectors)))
             {
-                throw new FileFormatException(path, "built for other vectors of the same shape (their keys or values differ); rebuild it with ApproximateIndex.Build", byteOffset: 40);
+                throw new FileFormatException(path,
+                    "built for other vectors of the same shape (their keys or values differ); rebuild it with ApproximateIndex.Build",
+                    byteOffset: 40);
             }
             nint native = Create(options, dims);
             try
@@ -218,7 +230,8 @@ public sealed unsafe class ApproximateIndex : IDisposable
                 USearchNative.View(native, file.Address(HeaderBytes), length);
                 if (USearchNative.Size(native) != count)
                 {
-                    throw new FileFormatException(path, $"the USearch index holds {USearchNative.Size(native)} vectors, the header says {count}", byteOffset: HeaderBytes);
+                    throw new FileFormatException(path,
+                        $"the USearch index holds {USearchNative.Size(native)} vectors, the header says {count}", byteOffset: HeaderBytes);
                 }
                 USearchNative.SetSearchThreads(native, SlotCount);
             }
@@ -241,7 +254,8 @@ public sealed unsafe class ApproximateIndex : IDisposable
         }
     }
 
-    /// <summary>Up to <paramref name="k"/> rows below <paramref name="rowEnd"/> nearest to the unit vector <paramref name="query"/>, nearest first.</summary>
+    /// <summary>Up to <paramref name="k"/> rows below <paramref name="rowEnd"/> nearest to the unit vector <paramref name="query"/>,
+    /// nearest first.</summary>
     internal int[] Search(ReadOnlySpan<float> query, int k, int rowEnd)
     {
         Span<ulong> keys = k <= 256 ? stackalloc ulong[k] : new ulong[k];

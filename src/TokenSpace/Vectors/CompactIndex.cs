@@ -241,7 +241,8 @@ sealed class CompactIndex
     }
 
     /// <summary><see cref="BlockDots1"/> for four queries sharing each widened block; dots is (4, 16).</summary>
-    internal static void BlockDots4(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q0, ReadOnlySpan<int> q1, ReadOnlySpan<int> q2, ReadOnlySpan<int> q3, Span<int> dots)
+    internal static void BlockDots4(ReadOnlySpan<sbyte> block, ReadOnlySpan<int> q0, ReadOnlySpan<int> q1, ReadOnlySpan<int> q2,
+        ReadOnlySpan<int> q3, Span<int> dots)
     {
         if (Avx512BW.IsSupported)
         {
@@ -282,7 +283,8 @@ sealed class CompactIndex
     }
 
     /// <summary>The exact oracle: every row scored with <see cref="VectorMath.Dot"/>.</summary>
-    public static (int Row, float Score)[][] SearchExact(ReadOnlyMemory<float> unit, int dims, float[] queries, int k, int rowEnd, int[][] exclude)
+    public static (int Row, float Score)[][] SearchExact(ReadOnlyMemory<float> unit, int dims, float[] queries, int k, int rowEnd,
+        int[][] exclude)
     {
         int count = queries.Length / dims;
         var results = new (int Row, float Score)[count][];

@@ -40,7 +40,8 @@ public sealed partial class KeyedVectors
             norm += direction[j] * direction[j];
         }
         norm = Math.Sqrt(norm);
-        if (norm == 0) throw new ArgumentException($"'{axis.From}' and '{axis.To}' have the same direction; an axis needs two different ones");
+        if (norm == 0) throw new ArgumentException($"'{axis.From}' and '{axis.To}' have the same direction; an axis needs two different " +
+            "ones");
         for (int j = 0; j < direction.Length; j++) direction[j] /= norm;
         return direction;
     }

@@ -19,7 +19,8 @@ public sealed partial class KeyedVectors
         return ClosestRows(Row(row).ToArray(), row, topN);
     }
 
-    /// <summary>The <paramref name="topN"/> keys whose raw vectors are closest to <paramref name="vector"/> by Euclidean distance (nothing left out).</summary>
+    /// <summary>The <paramref name="topN"/> keys whose raw vectors are closest to <paramref name="vector"/> by Euclidean distance (nothing
+    /// left out).</summary>
     /// <exception cref="ArgumentException">The vector's length is not <see cref="Dimensions"/>.</exception>
     public IReadOnlyList<KeyDistance> ClosestByDistance(ReadOnlySpan<float> vector, int topN = 10)
     {

@@ -13,7 +13,8 @@ public enum VectorStorage
     /// <summary>2 bytes per value (IEEE half): half the memory; every query widens the stored values to float32.</summary>
     Float16,
 
-    /// <summary>2 bytes per value (bfloat16, the upper half of a float32), as large language models store their embeddings; widened like float16.</summary>
+    /// <summary>2 bytes per value (bfloat16, the upper half of a float32), as large language models store their embeddings; widened like
+    /// float16.</summary>
     BFloat16,
 }
 
@@ -32,7 +33,8 @@ public sealed partial class KeyedVectors
     /// For readers that already checked the keys: a 16-bit matrix (keys.Length × dimensions) of <paramref name="kind"/>,
     /// held without widening; memory-mapped when <paramref name="owner"/> (the mapping) is given.
     /// </summary>
-    internal KeyedVectors(string[] keys, Lazy<Dictionary<string, int>> index, ReadOnlyMemory<ushort> vectors, VectorStorage kind, int dimensions, IDisposable? owner)
+    internal KeyedVectors(string[] keys, Lazy<Dictionary<string, int>> index, ReadOnlyMemory<ushort> vectors, VectorStorage kind,
+        int dimensions, IDisposable? owner)
         : this(keys, index, ReadOnlyMemory<float>.Empty, dimensions, owner)
     {
         if (kind == VectorStorage.Float32) throw new ArgumentException("a 16-bit matrix is float16 or bfloat16", nameof(kind));
@@ -40,7 +42,8 @@ public sealed partial class KeyedVectors
         halfKind = kind;
     }
 
-    /// <summary>How the raw matrix is held: float32, float16 (after <see cref="ToFloat16"/> or a load with <c>Storage = Float16</c>) or bfloat16 (a mapped BF16 tensor).</summary>
+    /// <summary>How the raw matrix is held: float32, float16 (after <see cref="ToFloat16"/> or a load with <c>Storage = Float16</c>) or
+    /// bfloat16 (a mapped BF16 tensor).</summary>
     public VectorStorage Storage => half is null ? VectorStorage.Float32 : halfKind;
 
     /// <summary>The 16-bit matrix (Count × Dimensions) as bit patterns when <see cref="Storage"/> is 16-bit, else empty.</summary>
@@ -68,7 +71,9 @@ public sealed partial class KeyedVectors
                 var h = (Half)row[j];
                 if (Half.IsInfinity(h))
                 {
-                    throw new ArgumentException($"value {j + 1} of row {r} ('{keys[r]}') is {row[j]}, beyond float16's range ±65504; keep float32 storage");
+                    throw new ArgumentException($"value {j + 1} of row {r} ('{keys[r]}') is {row[j]}, beyond float16's range ±65504; " +
+                        "keep " +
+                        "float32 storage");
                 }
                 result[(long)r * Dimensions + j] = BitConverter.HalfToUInt16Bits(h);
             }
@@ -76,7 +81,8 @@ public sealed partial class KeyedVectors
         return new KeyedVectors(keys, index, result, VectorStorage.Float16, Dimensions, owner: null);
     }
 
-    /// <summary>Row <paramref name="row"/> as float32: a slice of the matrix, or the 16-bit row widened into <paramref name="scratch"/> (length Dimensions).</summary>
+    /// <summary>Row <paramref name="row"/> as float32: a slice of the matrix, or the 16-bit row widened into <paramref name="scratch"/>
+    /// (length Dimensions).</summary>
     ReadOnlySpan<float> RawRow(int row, Span<float> scratch)
     {
         var matrix = Matrix; // checks for Dispose
@@ -88,7 +94,8 @@ public sealed partial class KeyedVectors
     /// <summary>The unit rows as queries read them; take once per query, not per row.</summary>
     UnitRows Units() => Streamed ? new UnitRows(this, default, RowNorms) : new UnitRows(this, UnitMemory, null);
 
-    /// <summary>Unit rows: slices of the held unit matrix, or (streamed) each row widened into a scratch span and divided by its norm there.</summary>
+    /// <summary>Unit rows: slices of the held unit matrix, or (streamed) each row widened into a scratch span and divided by its norm
+    /// there.</summary>
     readonly struct UnitRows(KeyedVectors owner, ReadOnlyMemory<float> held, double[]? norms)
     {
         /// <summary>Unit row <paramref name="row"/>; <paramref name="scratch"/> (length Dimensions) is needed only when streamed.</summary>
@@ -126,7 +133,8 @@ public sealed partial class KeyedVectors
         }
     }
 
-    /// <summary>The first row whose norm is not finite (it holds a NaN or an infinity), or -1; computes (and keeps) every row's norm.</summary>
+    /// <summary>The first row whose norm is not finite (it holds a NaN or an infinity), or -1; computes (and keeps) every row's
+    /// norm.</summary>
     internal int FirstNonFiniteRow() => Array.FindIndex(RowNorms, n => !double.IsFinite(n));
 
     /// <summary>The whole raw matrix as float32: the matrix itself, or a widened copy of the 16-bit one.</summary>
@@ -208,7 +216,8 @@ public sealed partial class KeyedVectors
         return result;
     }
 
-    /// <summary>16-bit values (float16 or bfloat16 bit patterns) as float32; bfloat16 is the upper half of a float32, widened 16 at a time.</summary>
+    /// <summary>16-bit values (float16 or bfloat16 bit patterns) as float32; bfloat16 is the upper half of a float32, widened 16 at a
+    /// time.</summary>
     internal static void Widen(ReadOnlySpan<ushort> src, VectorStorage kind, Span<float> dst)
     {
         if (kind == VectorStorage.Float16)

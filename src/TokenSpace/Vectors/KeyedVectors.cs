@@ -58,7 +58,8 @@ public sealed partial class KeyedVectors : IDisposable
         Dimensions = dimensions;
     }
 
-    /// <summary>For readers that already checked the keys: wraps them without copying (the matrix may be memory-mapped, kept alive by <paramref name="owner"/>).</summary>
+    /// <summary>For readers that already checked the keys: wraps them without copying (the matrix may be memory-mapped, kept alive by
+    /// <paramref name="owner"/>).</summary>
     internal KeyedVectors(string[] keys, Dictionary<string, int> index, ReadOnlyMemory<float> vectors, int dimensions, IDisposable? owner)
         : this(keys, new Lazy<Dictionary<string, int>>(index), vectors, dimensions, owner)
     {
@@ -68,7 +69,8 @@ public sealed partial class KeyedVectors : IDisposable
     /// As above, with the key → row map built on first use by <paramref name="index"/> (which may
     /// throw for duplicate keys then): a memory-mapped load does not pay for it up front.
     /// </summary>
-    internal KeyedVectors(string[] keys, Lazy<Dictionary<string, int>> index, ReadOnlyMemory<float> vectors, int dimensions, IDisposable? owner)
+    internal KeyedVectors(string[] keys, Lazy<Dictionary<string, int>> index, ReadOnlyMemory<float> vectors, int dimensions,
+        IDisposable? owner)
     {
         this.keys = keys;
         this.index = index;
@@ -86,7 +88,8 @@ public sealed partial class KeyedVectors : IDisposable
     /// <summary>The keys in row order.</summary>
     public IReadOnlyList<string> Keys => keys;
 
-    /// <summary>The raw matrix (Count × Dimensions), row-major; with float16 <see cref="Storage"/>, a widened copy made on each call.</summary>
+    /// <summary>The raw matrix (Count × Dimensions), row-major; with float16 <see cref="Storage"/>, a widened copy made on each
+    /// call.</summary>
     /// <exception cref="ObjectDisposedException">The vectors were disposed.</exception>
     public ReadOnlySpan<float> Vectors => RawVectors();
 
@@ -103,14 +106,16 @@ public sealed partial class KeyedVectors : IDisposable
     /// <exception cref="KeyNotFoundException">The key is unknown (the message suggests close spellings).</exception>
     public int IndexOf(string key) => index.Value.TryGetValue(key, out int i) ? i : throw KeySuggestions.NotFound(key, keys);
 
-    /// <summary>The vector of <paramref name="key"/>, raw or scaled to unit length; with <see cref="Subwords"/>, also of a word outside the vocabulary.</summary>
+    /// <summary>The vector of <paramref name="key"/>, raw or scaled to unit length; with <see cref="Subwords"/>, also of a word outside the
+    /// vocabulary.</summary>
     /// <exception cref="KeyNotFoundException">The key is unknown (and there are no n-gram vectors).</exception>
     public ReadOnlySpan<float> GetVector(string key, bool normalized = false) =>
         index.Value.TryGetValue(key, out int row) ? Row(row, normalized) : OutOfVocabulary(key, normalized);
 
     /// <summary>Row <paramref name="row"/>, raw or unit-norm (a raw float16 row is widened into a new array).</summary>
     public ReadOnlySpan<float> Row(int row, bool normalized = false) =>
-        normalized ? Units().Get(row, Streamed ? new float[Dimensions] : default) : RawRow(row, half is null ? default : new float[Dimensions]);
+        normalized ? Units().Get(row, Streamed ? new float[Dimensions] : default)
+            : RawRow(row, half is null ? default : new float[Dimensions]);
 
     // Every read of the matrix goes through here: after Dispose a mapped matrix points at unmapped memory.
     ReadOnlyMemory<float> Matrix
@@ -209,18 +214,22 @@ public sealed partial class KeyedVectors : IDisposable
     /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
     /// <exception cref="ArgumentException">No key was given.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is attached.</exception>
-    public IReadOnlyList<Neighbor> MostSimilar(IEnumerable<string> positive, IEnumerable<string>? negative = null, int topN = 10, int? restrictVocab = null,
+    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is
+    /// attached.</exception>
+    public IReadOnlyList<Neighbor> MostSimilar(IEnumerable<string> positive, IEnumerable<string>? negative = null, int topN = 10,
+        int? restrictVocab = null,
         bool approximate = false)
     {
         var (query, rows) = MeanQuery(positive, negative ?? []);
         return Search(query, [rows], topN, restrictVocab, approximate)[0];
     }
 
-    /// <summary>The neighbours of one key: <c>kv.MostSimilar("frog")</c>; <c>kv.MostSimilar("frog", approximate: true)</c> asks the <see cref="Index"/>.</summary>
+    /// <summary>The neighbours of one key: <c>kv.MostSimilar("frog")</c>; <c>kv.MostSimilar("frog", approximate: true)</c> asks the
+    /// <see cref="Index"/>.</summary>
     /// <exception cref="KeyNotFoundException">The key is unknown.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is attached.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is
+    /// attached.</exception>
     public IReadOnlyList<Neighbor> MostSimilar(string key, int topN = 10, int? restrictVocab = null, bool approximate = false) =>
         MostSimilar([key], null, topN, restrictVocab, approximate);
 
@@ -230,8 +239,10 @@ public sealed partial class KeyedVectors : IDisposable
     /// </summary>
     /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is attached.</exception>
-    public IReadOnlyList<Neighbor>[] MostSimilarBatch(IReadOnlyList<(IReadOnlyList<string> Positive, IReadOnlyList<string> Negative)> queries, int topN = 10,
+    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is
+    /// attached.</exception>
+    public IReadOnlyList<Neighbor>[] MostSimilarBatch(IReadOnlyList<(IReadOnlyList<string> Positive,
+        IReadOnlyList<string> Negative)> queries, int topN = 10,
         int? restrictVocab = null, bool approximate = false)
     {
         var flat = new float[(long)queries.Count * Dimensions];
@@ -245,10 +256,13 @@ public sealed partial class KeyedVectors : IDisposable
         return Search(flat, exclude, topN, restrictVocab, approximate);
     }
 
-    /// <summary>The <paramref name="topN"/> keys whose unit vectors are most similar to <paramref name="vector"/> (nothing left out).</summary>
+    /// <summary>The <paramref name="topN"/> keys whose unit vectors are most similar to <paramref name="vector"/> (nothing left
+    /// out).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
-    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is attached.</exception>
-    public IReadOnlyList<Neighbor> SimilarByVector(ReadOnlySpan<float> vector, int topN = 10, int? restrictVocab = null, bool approximate = false)
+    /// <exception cref="InvalidOperationException"><paramref name="approximate"/> is set and no <see cref="Index"/> is
+    /// attached.</exception>
+    public IReadOnlyList<Neighbor> SimilarByVector(ReadOnlySpan<float> vector, int topN = 10, int? restrictVocab = null,
+        bool approximate = false)
     {
         if (vector.Length != Dimensions) throw new ArgumentException($"vector has {vector.Length} dimensions, expected {Dimensions}");
         var query = vector.ToArray();
@@ -295,7 +309,8 @@ public sealed partial class KeyedVectors : IDisposable
     /// </summary>
     /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
-    public IReadOnlyList<Neighbor> MostSimilarCosMul(IEnumerable<string> positive, IEnumerable<string>? negative = null, int topN = 10, int? restrictVocab = null)
+    public IReadOnlyList<Neighbor> MostSimilarCosMul(IEnumerable<string> positive, IEnumerable<string>? negative = null, int topN = 10,
+        int? restrictVocab = null)
     {
         var pos = positive.Select(IndexOf).ToArray();
         var neg = (negative ?? []).Select(IndexOf).ToArray();
@@ -353,11 +368,13 @@ public sealed partial class KeyedVectors : IDisposable
         return result;
     }
 
-    /// <summary>1 + the number of keys closer to <paramref name="a"/> than <paramref name="b"/> is: <c>kv.Rank("king", "queen")</c>.</summary>
+    /// <summary>1 + the number of keys closer to <paramref name="a"/> than <paramref name="b"/> is: <c>kv.Rank("king",
+    /// "queen")</c>.</summary>
     /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
     public int Rank(string a, string b) => CloserThan(a, b).Count + 1;
 
-    /// <summary>The key of <paramref name="candidates"/> most similar to <paramref name="key"/> (gensim's <c>most_similar_to_given</c>); the first wins ties.</summary>
+    /// <summary>The key of <paramref name="candidates"/> most similar to <paramref name="key"/> (gensim's <c>most_similar_to_given</c>);
+    /// the first wins ties.</summary>
     /// <exception cref="KeyNotFoundException">A key is unknown.</exception>
     /// <exception cref="ArgumentException">No candidate was given.</exception>
     public string ClosestTo(string key, IEnumerable<string> candidates)
@@ -378,7 +395,8 @@ public sealed partial class KeyedVectors : IDisposable
     /// rows. The int8 scan with exact re-ranking gives the same answer as <paramref name="exact"/>;
     /// <paramref name="approximate"/> asks the <see cref="Index"/> for the rows instead.
     /// </summary>
-    internal (int Row, float Score)[][] SearchRows(float[] queries, int[][] exclude, int k, int rowEnd, bool exact = false, bool approximate = false)
+    internal (int Row, float Score)[][] SearchRows(float[] queries, int[][] exclude, int k, int rowEnd, bool exact = false,
+        bool approximate = false)
     {
         if (approximate) return SearchIndex(queries, exclude, k, rowEnd);
         if (Streamed) return SearchStreamed(queries, exclude, k, rowEnd);
@@ -425,7 +443,8 @@ public sealed partial class KeyedVectors : IDisposable
     {
         var weighted = positive.Select(k => (Key: k, Weight: 1.0)).Concat(negative.Select(k => (Key: k, Weight: -1.0))).ToList();
         if (weighted.Count == 0) throw new ArgumentException("cannot compute similarity with no input");
-        var query = MeanVector(weighted.Select(w => (GetVector(w.Key, normalized: true).ToArray(), w.Weight)).ToList(), postNormalize: true);
+        var query = MeanVector(weighted.Select(w => (GetVector(w.Key, normalized: true).ToArray(), w.Weight)).ToList(),
+            postNormalize: true);
         return (query, weighted.Select(w => TryGetIndex(w.Key)).Where(r => r >= 0).Distinct().ToArray());
     }
 
@@ -437,13 +456,15 @@ public sealed partial class KeyedVectors : IDisposable
         return MeanVector(weighted.Select(w => (Row(w.Row, normalized: true).ToArray(), w.Weight)).ToList(), postNormalize: true);
     }
 
-    /// <summary>The end of the searched rows: the first <paramref name="restrictVocab"/> keys, or all when null (gensim's <c>restrict_vocab=None</c>).</summary>
+    /// <summary>The end of the searched rows: the first <paramref name="restrictVocab"/> keys, or all when null (gensim's
+    /// <c>restrict_vocab=None</c>).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="restrictVocab"/> is less than 1.</exception>
     internal int RowEnd(int? restrictVocab)
     {
         // gensim slices vectors[:restrict_vocab]: 0 finds nothing and a negative count silently drops the last keys.
         if (restrictVocab < 1)
-            throw new ArgumentOutOfRangeException(nameof(restrictVocab), $"restrict-vocab must be at least 1, got {restrictVocab} (leave it out to search every key)");
+            throw new ArgumentOutOfRangeException(nameof(restrictVocab),
+                $"restrict-vocab must be at least 1, got {restrictVocab} (leave it out to search every key)");
         return restrictVocab is { } n ? Math.Min(Count, n) : Count;
     }
 
@@ -486,7 +507,8 @@ public sealed partial class KeyedVectors : IDisposable
 
     static (int Start, int End) ChunkRange(int chunk, int rows) => (chunk * 8192, Math.Min(rows, (chunk + 1) * 8192));
 
-    /// <summary>Releases the memory-mapped file, if any; afterwards every access to the vectors throws <see cref="ObjectDisposedException"/>. Idempotent.</summary>
+    /// <summary>Releases the memory-mapped file, if any; afterwards every access to the vectors throws
+    /// <see cref="ObjectDisposedException"/>. Idempotent.</summary>
     public void Dispose()
     {
         lock (gate)

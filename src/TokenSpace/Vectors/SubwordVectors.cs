@@ -20,7 +20,8 @@ public sealed class SubwordVectors : IDisposable
     /// N-gram rows <paramref name="rows"/> (bucket rows × <paramref name="dimensions"/>, or one row per kept bucket of a
     /// pruned model, <paramref name="pruned"/> mapping bucket → row), kept alive by <paramref name="owner"/>.
     /// </summary>
-    internal SubwordVectors(ReadOnlyMemory<float> rows, int dimensions, int minN, int maxN, int buckets, IReadOnlyDictionary<int, int>? pruned, IDisposable? owner)
+    internal SubwordVectors(ReadOnlyMemory<float> rows, int dimensions, int minN, int maxN, int buckets, IReadOnlyDictionary<int,
+        int>? pruned, IDisposable? owner)
     {
         this.rows = rows;
         this.pruned = pruned;
@@ -57,7 +58,8 @@ public sealed class SubwordVectors : IDisposable
         return result;
     }
 
-    /// <summary>Adds the row of every n-gram of <paramref name="word"/> to <paramref name="sum"/>, in fastText's order; returns how many.</summary>
+    /// <summary>Adds the row of every n-gram of <paramref name="word"/> to <paramref name="sum"/>, in fastText's order; returns how
+    /// many.</summary>
     internal int AddNgrams(string word, Span<double> sum)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
