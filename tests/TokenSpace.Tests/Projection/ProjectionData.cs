@@ -32,4 +32,22 @@ static class ProjectionData
     public static double[] Doubles(JsonElement e) => e.EnumerateArray().Select(v => v.GetDouble()).ToArray();
 
     public static float[] Floats(JsonElement e) => e.EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
+
+    /// <summary>Every point of a 2-D map of <see cref="Clusters"/> lies nearer its own cluster's centroid than any other.</summary>
+    public static void AssertEachPointNearestItsClusterCentroid(double[] coordinates, int clusters, int per)
+    {
+        int n = clusters * per;
+        var centroids = new double[clusters * 2];
+        for (int i = 0; i < n; i++)
+        {
+            centroids[i / per * 2] += coordinates[2 * i] / per;
+            centroids[i / per * 2 + 1] += coordinates[2 * i + 1] / per;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            int nearest = Enumerable.Range(0, clusters).MinBy(c =>
+                Math.Pow(coordinates[2 * i] - centroids[2 * c], 2) + Math.Pow(coordinates[2 * i + 1] - centroids[2 * c + 1], 2));
+            Assert.Equal(i / per, nearest);
+        }
+    }
 }

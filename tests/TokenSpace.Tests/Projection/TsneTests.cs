@@ -18,19 +18,7 @@ public class TsneTests
 
         Assert.Equal(method, result.Method);
         Assert.True(Trustworthiness.Compute(x, n, d, result.Coordinates, 2, 10) >= 0.9);
-        // Every point lies nearer its own cluster's centroid in the map than any other centroid.
-        var centroids = new double[clusters * 2];
-        for (int i = 0; i < n; i++)
-        {
-            centroids[i / per * 2] += result.Coordinates[2 * i] / per;
-            centroids[i / per * 2 + 1] += result.Coordinates[2 * i + 1] / per;
-        }
-        for (int i = 0; i < n; i++)
-        {
-            int nearest = Enumerable.Range(0, clusters).MinBy(c =>
-                Math.Pow(result.Coordinates[2 * i] - centroids[2 * c], 2) + Math.Pow(result.Coordinates[2 * i + 1] - centroids[2 * c + 1], 2));
-            Assert.Equal(i / per, nearest);
-        }
+        ProjectionData.AssertEachPointNearestItsClusterCentroid(result.Coordinates, clusters, per);
         Assert.True(result.KlDivergence is > 0 and < 2, $"KL {result.KlDivergence}");
     }
 
