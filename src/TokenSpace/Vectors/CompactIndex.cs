@@ -107,22 +107,21 @@ sealed class CompactIndex
         var prepared = new PreparedQuery[count];
         for (int b = 0; b < count; b++) prepared[b] = PreparedQuery.Create(queries.AsSpan(b * dims, dims), pairs);
 
-        // Many queries: each unit scans all rows for one group (rows stream once per group). Few
-        // queries: the rows are split into chunks so every thread has work. Either partition gives
-        // the same answer: the final filter below only depends on the set of bounds.
-        int span = count >= 16 * QueryGroup ? (rowEnd + BlockRows - 1) / BlockRows * BlockRows : ChunkRows;
-        int rowChunks = Math.Max(1, (rowEnd + span - 1) / span);
+        // Units are chunk-major: one thread scores every query group against a chunk of rows while the chunk's codes sit in its
+        // core's L2, so the codes stream from memory once per batch, not once per group. Any partition gives the same answer:
+        // the final filter below only depends on the set of bounds.
+        int rowChunks = Math.Max(1, (rowEnd + ChunkRows - 1) / ChunkRows);
         int groups = (count + QueryGroup - 1) / QueryGroup;
         var states = new ChunkState[count, rowChunks];
         var bars = new SharedBar[count];
         for (int b = 0; b < count; b++) bars[b] = new SharedBar();
         Threads.For(groups * rowChunks, unitId =>
         {
-            int g = unitId / rowChunks, rc = unitId % rowChunks;
+            int rc = unitId / groups, g = unitId % groups;
             int q0 = g * QueryGroup, q1 = Math.Min(count, q0 + QueryGroup);
             var group = new ChunkState[q1 - q0];
             for (int b = q0; b < q1; b++) group[b - q0] = states[b, rc] = new ChunkState(prepared[b], k, exclude[b], bars[b]);
-            ScanChunk(group, rc * span / BlockRows, Math.Min(rowEnd, (rc + 1) * span), rowEnd);
+            ScanChunk(group, rc * ChunkRows / BlockRows, Math.Min(rowEnd, (rc + 1) * ChunkRows), rowEnd);
         });
 
         var results = new (int Row, float Score)[count][];
@@ -162,39 +161,42 @@ sealed class CompactIndex
             var blockCodes = codes.AsSpan(block * pairs * 2 * BlockRows, pairs * 2 * BlockRows);
             if (group.Length == 1) BlockDots1(blockCodes, q0, dots);
             else BlockDots4(blockCodes, q0, q1, q2, q3, dots);
-            for (int g = 0; g < group.Length; g++) Admit(group[g], block, dots.Slice(g * BlockRows, BlockRows), rowEnd);
+            for (int g = 0; g < group.Length; g++)
+            {
+                var state = group[g];
+                var blockDots = dots.Slice(g * BlockRows, BlockRows);
+                uint maybe = Maybe(state, block * BlockRows, blockDots);
+                if (maybe != 0) Admit(state, block * BlockRows, maybe, blockDots, rowEnd);
+            }
         }
     }
 
     /// <summary>
-    /// Turns 16 int dots into bounds and keeps the rows that may still be in the top k. The error
+    /// One bit per row of the block at <paramref name="first"/> whose upper bound may reach the query's bar (every bit without
+    /// 512-bit vectors; <see cref="Admit"/> checks each exactly). Most blocks hold none: this is the scan's per-block cost.
+    /// </summary>
+    uint Maybe(ChunkState state, int first, ReadOnlySpan<int> dots)
+    {
+        if (!Vector512.IsHardwareAccelerated) return 0xFFFF;
+        var approx = Vector512.ConvertToSingle(Vector512.Create(dots)) * state.Query.Scale * Vector512.Create(scales.AsSpan(first, BlockRows));
+        var upper = approx + Vector512.Create(residuals.AsSpan(first, BlockRows)) * state.Slope + Vector512.Create(state.Offset);
+        return (uint)Vector512.GreaterThanOrEqual(upper, Vector512.Create(state.Bar)).ExtractMostSignificantBits();
+    }
+
+    /// <summary>
+    /// Turns the flagged rows' int dots into bounds and keeps the rows that may still be in the top k. The error
     /// bound (‖q‖·res + ‖rq‖·(1 + res))·(1 + 1e-4) + rounding is regrouped as slope·res + offset;
     /// the 1e-4 margin absorbs the float rounding of either form.
     /// </summary>
-    void Admit(ChunkState state, int block, ReadOnlySpan<int> dots, int rowEnd)
+    void Admit(ChunkState state, int first, uint maybe, ReadOnlySpan<int> dots, int rowEnd)
     {
-        var q = state.Query;
-        int first = block * BlockRows;
-        float slope = (q.Norm + q.ResidualNorm) * 1.0001f;
-        float offset = q.ResidualNorm * 1.0002f + q.Rounding;
-        uint maybe;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var approx = Vector512.ConvertToSingle(Vector512.Create(dots)) * q.Scale * Vector512.Create(scales.AsSpan(first, BlockRows));
-            var upper = approx + Vector512.Create(residuals.AsSpan(first, BlockRows)) * slope + Vector512.Create(offset);
-            maybe = (uint)Vector512.GreaterThanOrEqual(upper, Vector512.Create(state.Bar)).ExtractMostSignificantBits();
-        }
-        else
-        {
-            maybe = 0xFFFF;
-        }
         while (maybe != 0)
         {
             int lane = System.Numerics.BitOperations.TrailingZeroCount(maybe);
             maybe &= maybe - 1;
             int i = first + lane;
-            float approx = dots[lane] * q.Scale * scales[i];
-            float error = residuals[i] * slope + offset;
+            float approx = dots[lane] * state.Query.Scale * scales[i];
+            float error = residuals[i] * state.Slope + state.Offset;
             float upper = approx + error;
             if (upper < state.Bar || i >= rowEnd || Array.IndexOf(state.Exclude, i) >= 0) continue;
             state.Offer(approx - error, upper, i);
@@ -357,15 +359,21 @@ sealed class CompactIndex
         public readonly int[] Exclude = exclude;
         public readonly TopK Lowers = new(k);
         public readonly List<(int Row, float Upper)> Candidates = [];
+
+        /// <summary>The error bound of a row with residual norm res is Slope·res + Offset.</summary>
+        public readonly float Slope = (query.Norm + query.ResidualNorm) * 1.0001f, Offset = query.ResidualNorm * 1.0002f + query.Rounding;
+
         int pruneAt = Math.Max(256, 4 * k);
+        float own = float.NegativeInfinity; // Lowers.Threshold, kept here: it only changes in Offer
 
         /// <summary>Rows whose upper bound is below this cannot be in the top k.</summary>
-        public float Bar => Math.Max(Lowers.Threshold, shared.Value);
+        public float Bar => Math.Max(own, shared.Value);
 
         public void Offer(float lower, float upper, int row)
         {
             Lowers.Offer(lower, row);
-            shared.Raise(Lowers.Threshold);
+            own = Lowers.Threshold;
+            shared.Raise(own);
             Candidates.Add((row, upper));
             if (Candidates.Count < pruneAt) return;
             // Drop candidates whose upper bound fell below the bar.
