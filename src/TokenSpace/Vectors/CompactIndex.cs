@@ -18,11 +18,12 @@ namespace TokenSpace.Vectors;
 /// </para>
 /// <para>
 /// Layout: rows in blocks of 16; within a block, for each quad of dimensions (4t … 4t+3), 64 bytes
-/// hold the four codes of each of the 16 rows, stored as unsigned bytes code + 128. One <c>vpmaddubsw</c>
-/// against the query quad broadcast to every lane and one <c>vpmaddwd</c> by ones give 16 rows' partial
-/// dot products at once, one per int32 lane: no widening, no horizontal sums. vpmaddubsw saturates its
-/// int16 pair sums, so the query is quantised to ±63 (2·255·63 &lt; 2¹⁵, always exact); the +128 of the rows
-/// adds 128·Σ q8 to every dot, subtracted once per block.
+/// hold the four codes of each of the 16 rows, stored as unsigned bytes code + 128. For two quads, two
+/// <c>vpmaddubsw</c> against the query quads broadcast to every lane, one int16 add and one <c>vpmaddwd</c> by
+/// ones give 16 rows' partial dot products over 8 dimensions at once, one per int32 lane: no widening, no
+/// horizontal sums, 3 multiplies per 8 dimensions. The int16 sums must not overflow, so the query is quantised
+/// to ±31 (2 quads · 2 · 255 · 31 ≤ 2¹⁵ − 1: always exact; its larger residual only widens the bounds a little);
+/// the +128 of the rows adds 128·Σ q8 to every dot, subtracted per block.
 /// </para>
 /// </summary>
 sealed class CompactIndex
@@ -35,8 +36,8 @@ sealed class CompactIndex
 
     const int BlockRows = 16;
 
-    /// <summary>Largest query code: keeps vpmaddubsw's int16 pair sums exact (2 · 255 · 63 ≤ 32767).</summary>
-    const int QueryLevels = 63;
+    /// <summary>Largest query code: keeps the int16 sums of two vpmaddubsw exact (2 · 2 · 255 · 31 ≤ 32767).</summary>
+    const int QueryLevels = 31;
 
     readonly int dims, quads, blocks;
     readonly byte[] codes;      // (blocks, quads, 16 rows, 4) code + 128
@@ -210,7 +211,7 @@ sealed class CompactIndex
 
     /// <summary>
     /// dots[r] = Σ_j (code_rj + 128)·q_j for the 16 rows of one block (the stored bytes times the query codes); q holds the query's
-    /// codes (each within ±63), four per int, lowest dimension in the lowest byte.
+    /// codes (each within ±31), four per int, lowest dimension in the lowest byte.
     /// </summary>
     internal static void BlockDots1(ReadOnlySpan<byte> block, ReadOnlySpan<int> q, Span<int> dots)
     {
@@ -219,10 +220,14 @@ sealed class CompactIndex
             ref byte c = ref MemoryMarshal.GetReference(block);
             var ones = Vector512.Create((short)1);
             var acc = Vector512<int>.Zero;
-            for (int t = 0; t < q.Length; t++)
+            for (int t = 0; t < q.Length; t += 2)
             {
-                var rows = Vector512.LoadUnsafe(ref c, (nuint)(t * 64));
-                acc += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(rows, Vector512.Create(q[t]).AsSByte()), ones);
+                var sum = Avx512BW.MultiplyAddAdjacent(Vector512.LoadUnsafe(ref c, (nuint)(t * 64)), Vector512.Create(q[t]).AsSByte());
+                if (t + 1 < q.Length)
+                {
+                    sum += Avx512BW.MultiplyAddAdjacent(Vector512.LoadUnsafe(ref c, (nuint)(t * 64 + 64)), Vector512.Create(q[t + 1]).AsSByte());
+                }
+                acc += Avx512BW.MultiplyAddAdjacent(sum, ones);
             }
             acc.CopyTo(dots);
             return;
@@ -244,6 +249,7 @@ sealed class CompactIndex
         var high = Vector256<int>.Zero;
         for (int t = 0; t < q.Length; t++)
         {
+            // One quad at a time: 256-bit registers are not this kernel's hot path.
             var quad = Vector256.Create(q[t]).AsSByte();
             low += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref c, (nuint)(t * 64)), quad), ones);
             high += Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Vector256.LoadUnsafe(ref c, (nuint)(t * 64 + 32)), quad), ones);
@@ -261,13 +267,23 @@ sealed class CompactIndex
             ref byte c = ref MemoryMarshal.GetReference(block);
             var ones = Vector512.Create((short)1);
             Vector512<int> a0 = default, a1 = default, a2 = default, a3 = default;
-            for (int t = 0; t < q0.Length; t++)
+            int t = 0;
+            for (; t + 1 < q0.Length; t += 2)
             {
-                var rows = Vector512.LoadUnsafe(ref c, (nuint)(t * 64));
-                a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(rows, Vector512.Create(q0[t]).AsSByte()), ones);
-                a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(rows, Vector512.Create(q1[t]).AsSByte()), ones);
-                a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(rows, Vector512.Create(q2[t]).AsSByte()), ones);
-                a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(rows, Vector512.Create(q3[t]).AsSByte()), ones);
+                var r0 = Vector512.LoadUnsafe(ref c, (nuint)(t * 64));
+                var r1 = Vector512.LoadUnsafe(ref c, (nuint)(t * 64 + 64));
+                a0 += Avx512BW.MultiplyAddAdjacent(Quads(r0, r1, q0[t], q0[t + 1]), ones);
+                a1 += Avx512BW.MultiplyAddAdjacent(Quads(r0, r1, q1[t], q1[t + 1]), ones);
+                a2 += Avx512BW.MultiplyAddAdjacent(Quads(r0, r1, q2[t], q2[t + 1]), ones);
+                a3 += Avx512BW.MultiplyAddAdjacent(Quads(r0, r1, q3[t], q3[t + 1]), ones);
+            }
+            if (t < q0.Length)
+            {
+                var r0 = Vector512.LoadUnsafe(ref c, (nuint)(t * 64));
+                a0 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(r0, Vector512.Create(q0[t]).AsSByte()), ones);
+                a1 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(r0, Vector512.Create(q1[t]).AsSByte()), ones);
+                a2 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(r0, Vector512.Create(q2[t]).AsSByte()), ones);
+                a3 += Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(r0, Vector512.Create(q3[t]).AsSByte()), ones);
             }
             a0.CopyTo(dots);
             a1.CopyTo(dots[16..]);
@@ -280,6 +296,11 @@ sealed class CompactIndex
         BlockDots1(block, q2, dots[32..]);
         BlockDots1(block, q3, dots[48..]);
     }
+
+    /// <summary>The int16 sums, per pair of dimensions, of two quads of 16 rows times a query's two quads.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    static Vector512<short> Quads(Vector512<byte> rows0, Vector512<byte> rows1, int q0, int q1) =>
+        Avx512BW.MultiplyAddAdjacent(rows0, Vector512.Create(q0).AsSByte()) + Avx512BW.MultiplyAddAdjacent(rows1, Vector512.Create(q1).AsSByte());
 
     /// <summary>The oracle (and fallback without AVX2) for the block kernels.</summary>
     internal static void BlockDotsScalar(ReadOnlySpan<byte> block, ReadOnlySpan<int> q, Span<int> dots)
