@@ -54,6 +54,10 @@ static class TrainCommand
     static readonly Option<float?> Beta2 = new("--beta2") { Description = "Adam β2" };
     static readonly Option<float?> GradClip = new("--grad-clip") { Description = "Clip the gradient norm to this (0: off)" };
     static readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Validation loss (and checkpoint) every N steps" };
+    static readonly Option<long?> EvalTokens = new("--eval-tokens")
+    {
+        Description = "Validation tokens each evaluation reads (0: all; default 65,536); the last evaluation reads all",
+    };
     static readonly Option<int?> SnapshotEvery = new("--snapshot-every") { Description = "Save wte/wpe to OUT/snapshots every N steps" };
     static readonly Option<ulong?> Seed = new("--seed") { Description = "Seed for weights, data order and batches" };
     static readonly Option<int?> LrDecaySteps = new("--lr-decay-steps")
@@ -71,8 +75,8 @@ static class TrainCommand
         var command = new Command("train", "Train a GPT from scratch; its wte is the learned token embedding")
         {
             Data, ValData, Tokenizer, InitFrom, PresetName, Out, Resume, Mode, Steps, BatchSize, BlockSize, Layers, Heads, Channels,
-            Positions, Dropout, Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed,
-            LrDecaySteps, LogEvery, Overwrite, ReplaceInvalidUtf8,
+            Positions, Dropout, Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, EvalTokens, SnapshotEvery,
+            Seed, LrDecaySteps, LogEvery, Overwrite, ReplaceInvalidUtf8,
         };
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
@@ -101,6 +105,7 @@ static class TrainCommand
             if (parse.GetValue(Beta2) is { } b2) o = o with { Beta2 = b2 };
             if (parse.GetValue(GradClip) is { } clip) o = o with { GradClip = clip };
             if (parse.GetValue(EvalEvery) is { } every) o = o with { EvalEvery = every };
+            if (parse.GetValue(EvalTokens) is { } evalTokens) o = o with { EvalTokens = evalTokens };
             if (parse.GetValue(SnapshotEvery) is { } snap) o = o with { SnapshotEvery = snap };
             if (parse.GetValue(Seed) is { } seed) o = o with { Seed = seed };
             if (parse.GetValue(LrDecaySteps) is { } decay) o = o with { DecaySteps = decay };
@@ -138,8 +143,8 @@ static class TrainCommand
     /// <summary>
     /// <c>--resume</c> continues the saved run with its own settings; an option given anyway must agree with them (so
     /// the command that started a run, with <c>--resume</c> added, continues it), <c>--preset</c> must describe the
-    /// saved architecture, and only <c>--steps</c>, <c>--lr-decay-steps</c>, <c>--eval-every</c>, <c>--snapshot-every</c>
-    /// and <c>--log-every</c> may change (see <see cref="TrainOptions.Continued"/>).
+    /// saved architecture, and only <c>--steps</c>, <c>--lr-decay-steps</c>, <c>--eval-every</c>, <c>--eval-tokens</c>,
+    /// <c>--snapshot-every</c> and <c>--log-every</c> may change (see <see cref="TrainOptions.Continued"/>).
     /// </summary>
     /// <param name="given">The options as a fresh run would take them from the preset and the command line.</param>
     static TrainOptions ResumeOptions(ParseResult parse, TrainOptions saved, GptConfig config, ITokenizer tokenizer, TrainOptions given,
@@ -172,10 +177,11 @@ static class TrainCommand
         {
             throw new ArgumentException($"--resume continues the saved run with its own settings, and these differ: " +
                 $"{string.Join(", ", differing)}; "
-                + "drop them (only --steps, --lr-decay-steps, --eval-every, --snapshot-every and --log-every may change)");
+                + "drop them (only --steps, --lr-decay-steps, --eval-every, --eval-tokens, --snapshot-every and --log-every may change)");
         }
         var continued = saved.Continued(parse.GetValue(Steps), parse.GetValue(LrDecaySteps));
         if (parse.GetValue(EvalEvery) is { } every) continued = continued with { EvalEvery = every };
+        if (parse.GetValue(EvalTokens) is { } evalTokens) continued = continued with { EvalTokens = evalTokens };
         if (parse.GetValue(SnapshotEvery) is { } snap) continued = continued with { SnapshotEvery = snap };
         return continued;
     }

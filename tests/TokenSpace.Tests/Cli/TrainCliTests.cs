@@ -56,6 +56,17 @@ public sealed class TrainCliTests : IDisposable
     }
 
     [Fact]
+    public void Train_EvalTokens_SavedWithTheRunAndChangeableOnResume()
+    {
+        string[] start = ["train", "--data", Data(), "--steps", "2", "--eval-tokens", "16", "--out", Out, "--json", "--threads", "1"];
+        Assert.Equal(0, VectorsCliTests.Run(start).Code);
+        Assert.Equal(16, State(Out)["options"]!["eval_tokens"]!.GetValue<long>());
+        var (code, _, error) = VectorsCliTests.Run([.. start[..4], "4", .. start[5..6], "0", .. start[7..], "--resume"]);
+        Assert.True(code == 0, error);
+        Assert.Equal(0, State(Out)["options"]!["eval_tokens"]!.GetValue<long>());
+    }
+
+    [Fact]
     public void TrainResume_AnotherPreset_RefusedNamingIt()
     {
         Assert.Equal(0, VectorsCliTests.Run("train", "--data", Data(), "--steps", "2", "--out", Out, "--json").Code);
