@@ -2,10 +2,12 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text.Json.Serialization;
 using Spectre.Console;
 using TokenSpace.Formats;
 using TokenSpace.IO;
 using TokenSpace.Model;
+using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
 
@@ -66,6 +68,10 @@ static class TrainCommand
             "own)",
     };
     static readonly Option<int?> LogEvery = new("--log-every") { Description = "A progress line every N steps (default: about every 2 s)" };
+    static readonly Option<bool> ProfileSteps = new("--profile")
+    {
+        Description = "At the end, print where a training step's time went (matmuls, attention, norms, optimizer, data, …)",
+    };
     static readonly Option<bool> Overwrite = new("--overwrite") { Description = "Let a new run replace another run's checkpoint in --out" };
     static readonly Option<bool> ReplaceInvalidUtf8 = new("--replace-invalid-utf8") { Description = "Read invalid UTF-8 in the text as " +
         "U+FFFD instead of stopping" };
@@ -76,7 +82,7 @@ static class TrainCommand
         {
             Data, ValData, Tokenizer, InitFrom, PresetName, Out, Resume, Mode, Steps, BatchSize, BlockSize, Layers, Heads, Channels,
             Positions, Dropout, Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, EvalTokens, SnapshotEvery,
-            Seed, LrDecaySteps, LogEvery, Overwrite, ReplaceInvalidUtf8,
+            Seed, LrDecaySteps, LogEvery, ProfileSteps, Overwrite, ReplaceInvalidUtf8,
         };
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
@@ -128,6 +134,7 @@ static class TrainCommand
                 Quiet = json,
                 Overwrite = parse.GetValue(Overwrite),
                 LogEvery = parse.GetValue(LogEvery),
+                Profile = parse.GetValue(ProfileSteps),
                 ReplaceInvalidUtf8 = parse.GetValue(ReplaceInvalidUtf8),
                 Resume = parse.GetValue(Resume) ? (saved, config, tokenizer) =>
                     ResumeOptions(parse, saved, config, tokenizer, o, Model) : null,
@@ -196,8 +203,18 @@ static class TrainCommand
     /// <summary>The <c>--json</c> summary of a run.</summary>
     /// <param name="Seconds">Time spent in training steps.</param>
     /// <param name="SnapshotSeconds">Time spent saving snapshots and measuring their formation metrics.</param>
+    /// <param name="Profile">With <c>--profile</c>: where a step's time went.</param>
     internal sealed record Summary(int Step, double TrainLoss, double ValLoss, double TokensPerSecond, double Seconds,
-        double SnapshotSeconds);
+        double SnapshotSeconds,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        IReadOnlyList<StepShare>? Profile = null);
+
+    /// <summary>One part of a training step's time (<c>--profile</c>).</summary>
+    /// <param name="Part">What the time went to (matmul forward, attention, …; "other": the step's time outside the timed kernels).</param>
+    /// <param name="MsPerStep">Milliseconds per step, averaged over the run's steps.</param>
+    /// <param name="Share">Its fraction of the step's time.</param>
+    /// <param name="CallsPerStep">Kernel calls per step.</param>
+    internal sealed record StepShare(string Part, double MsPerStep, double Share, double CallsPerStep);
 
     /// <param name="Interrupted">Ctrl-C stopped the run (after saving a checkpoint at <see cref="Summary.Step"/>).</param>
     internal sealed record Result(Summary Summary, Trainer Trainer, List<(int Step, double Train, double Val)> Log, bool Interrupted);
@@ -213,6 +230,9 @@ static class TrainCommand
 
         /// <summary>A progress line every this many steps; null: about every <see cref="LogInterval"/>.</summary>
         public int? LogEvery { get; init; }
+
+        /// <summary>Time the kernels of each step and report the split (<c>--profile</c>).</summary>
+        public bool Profile { get; init; }
 
         /// <summary>Read invalid UTF-8 in the text as U+FFFD instead of refusing it.</summary>
         public bool ReplaceInvalidUtf8 { get; init; }
@@ -280,6 +300,8 @@ static class TrainCommand
         double recentSum = 0;
         long tokens = 0;
         var clock = new Stopwatch(); // time spent in training steps
+        int stepsRun = 0; // steps this run took (for --profile's per-step split)
+        KernelProfile.Reset();
         double valLoss = double.NaN;
         bool progress = !quiet && !Console.IsErrorRedirected;
         var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -360,8 +382,11 @@ static class TrainCommand
                 }
                 if (o.SnapshotEvery > 0 && trainer.Step % o.SnapshotEvery == 0) formation!.Snapshot();
                 clock.Start();
+                KernelProfile.Enabled = settings.Profile; // the steps only: evaluations and saves are not in the split
                 var (loss, _) = trainer.TrainStep();
+                KernelProfile.Enabled = false;
                 clock.Stop();
+                stepsRun++;
                 tokens += trainer.LastTokens;
                 recent.Enqueue(loss);
                 recentSum += loss;
@@ -429,8 +454,42 @@ static class TrainCommand
                 + $"continue with `tokenspace train --data {dataPath} --out {outDir} --resume`");
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        var summary = new Summary(trainer.Step, TrainLoss(), valLoss, seconds > 0 ? tokens / seconds : 0, seconds, formation?.Seconds ?? 0);
+        var split = settings.Profile ? StepSplit(clock.Elapsed, stepsRun) : null;
+        if (split is not null && !settings.Quiet) PrintSplit(split, stepsRun);
+        var summary = new Summary(trainer.Step, TrainLoss(), valLoss, seconds > 0 ? tokens / seconds : 0, seconds, formation?.Seconds ?? 0,
+            split);
         return new Result(summary, trainer, log, interrupted);
+    }
+
+    /// <summary>
+    /// The kernels' timers (<see cref="KernelProfile"/>) over <paramref name="steps"/> steps that took <paramref name="total"/>,
+    /// largest first, with "other" the rest of the steps' time (residual adds, buffer clears inside the passes, bookkeeping).
+    /// </summary>
+    static List<StepShare> StepSplit(TimeSpan total, int steps)
+    {
+        int n = Math.Max(1, steps);
+        double all = Math.Max(1e-9, total.TotalMilliseconds);
+        var parts = KernelProfile.Totals().Where(p => p.Calls > 0).Select(p => new StepShare(PartName(p.Part), p.Time.TotalMilliseconds / n,
+            p.Time.TotalMilliseconds / all, (double)p.Calls / n)).OrderByDescending(p => p.MsPerStep).ToList();
+        double other = all - parts.Sum(p => p.MsPerStep * n);
+        parts.Add(new StepShare("other", other / n, other / all, 0));
+        return parts;
+    }
+
+    static string PartName(KernelProfile.Part part) => part switch
+    {
+        KernelProfile.Part.MatMulForward => "matmul forward",
+        KernelProfile.Part.MatMulBackward => "matmul backward",
+        _ => part.ToString().ToLowerInvariant(),
+    };
+
+    static void PrintSplit(List<StepShare> split, int steps)
+    {
+        var table = new Table().AddColumns("part", "ms / step", "share", "calls / step");
+        foreach (var p in split)
+            table.AddRow(p.Part, $"{p.MsPerStep:F2}", $"{p.Share:P1}", p.Part == "other" ? "" : $"{p.CallsPerStep:N0}");
+        AnsiConsole.MarkupLine($"where a step's time went ({steps:N0} steps, {split.Sum(p => p.MsPerStep):F1} ms each):");
+        AnsiConsole.Write(table);
     }
 
     /// <summary>A duration as a person reads it: 42s, 3m05s, 1h12m.</summary>

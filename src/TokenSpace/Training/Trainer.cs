@@ -119,7 +119,8 @@ public sealed class Trainer
     /// <exception cref="TrainingDivergedException">The loss or the gradient norm is NaN or infinite.</exception>
     public (float Loss, float GradNorm) TrainStep()
     {
-        var (B, T) = batcher.Next(Step, Rng, inputs, targets);
+        int B, T;
+        using (KernelProfile.Time(KernelProfile.Part.Data)) (B, T) = batcher.Next(Step, Rng, inputs, targets);
         Model.ZeroGrad();
         float loss = Model.Forward(inputs.AsSpan(0, B * T), targets.AsSpan(0, B * T), B, T, Rng);
         LastTokens = Model.TargetCount;
