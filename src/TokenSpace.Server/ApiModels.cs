@@ -92,7 +92,7 @@ public sealed record ProjectionQuery(
     [FromQuery(Name = "words")] [property: Description("Comma-separated keys to map (at most 100)")] string? Words,
     [FromQuery(Name = "around")] [property: Description("Map this key and its k nearest neighbours")] string? Around,
     [FromQuery(Name = "k")] [property: Description("With around: neighbours to map, 2–1000 (default 100)")] string? K,
-    [FromQuery(Name = "dims")] [property: Description("2 (default) or 3 (PCA only): 3-D points carry z")] string? Dims,
+    [FromQuery(Name = "dims")] [property: Description("2 (default) or 3 (PCA and t-SNE): 3-D points carry z")] string? Dims,
     [FromQuery(Name = "neighbors")] [property: Description("UMAP neighbourhood, the point itself counted: 2 to the points (default 15)")]
     string? Neighbors,
     [FromQuery(Name = "min_dist")] [property: Description("UMAP min_dist, 0 to 0.99 (default 0.1)")] string? MinDist,

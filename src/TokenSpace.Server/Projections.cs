@@ -47,7 +47,7 @@ sealed class Projections(Catalog catalog) : IDisposable
         var s = catalog.Get(query.Space);
         string how = Bounds.Choice(query.Method, "method", "pca", "tsne", "umap");
         int dimensions = Bounds.Int(query.Dims, "dims", 2, 2, 3);
-        if (how != "pca" && dimensions == 3) throw new ApiException("dims", $"{how} maps to 2-D only; use method=pca for 3-D");
+        if (how == "umap" && dimensions == 3) throw new ApiException("dims", "umap maps to 2-D only; use method=pca or tsne for 3-D");
         var (keys, marked) = Select(s, query.Top, query.Words, query.Around, query.K);
         int n = keys.Length;
         if (n < 3)
@@ -81,6 +81,7 @@ sealed class Projections(Catalog catalog) : IDisposable
             tsne = new TsneOptions
             {
                 Perplexity = p,
+                Dimensions = dimensions,
                 MaxIter = Bounds.Int(query.Iterations, "iterations", 1000, 1, MaxIterations),
                 Seed = (ulong)Bounds.Int(query.Seed, "seed", 0, 0, int.MaxValue),
             };
@@ -101,7 +102,7 @@ sealed class Projections(Catalog catalog) : IDisposable
         var kv = space.Vectors;
         if (words is not null)
         {
-            string[] list = Bounds.Keys(words, "words");
+            string[] list = Bounds.Keys(words, "words", kv);
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (string w in list)
             {
@@ -174,7 +175,7 @@ sealed class Projections(Catalog catalog) : IDisposable
         {
             if (clock.Elapsed - last < FrameInterval) return;
             last = clock.Elapsed;
-            frames.Writer.TryWrite(new ProjectionFrame(iteration, total, Points(request, layout, 2, withMeta: false)));
+            frames.Writer.TryWrite(new ProjectionFrame(iteration, total, Points(request, layout, request.Dimensions, withMeta: false)));
         }
         yield return new SseItem<object>(new ProjectionStart(request.Keys.Length, total), "start");
         var work = ComputeAsync(request, OnIteration, cancellationToken);
@@ -200,8 +201,8 @@ sealed class Projections(Catalog catalog) : IDisposable
             return new ProjectionResult("umap", 2, Points(request, umap.Coordinates, 2, withMeta: true), columns, Iterations: umap.Epochs);
         }
         var tsne = Tsne.Fit(request.Matrix, n, d, request.Tsne, progress, cancellationToken);
-        return new ProjectionResult("tsne", 2, Points(request, tsne.Coordinates, 2, withMeta: true), columns,
-            KlDivergence: tsne.KlDivergence, Iterations: tsne.Iterations);
+        return new ProjectionResult("tsne", request.Dimensions, Points(request, tsne.Coordinates, request.Dimensions, withMeta: true),
+            columns, KlDivergence: tsne.KlDivergence, Iterations: tsne.Iterations);
     }
 
     /// <summary>The points of a layout <c>(n, dims)</c>, with each key's metadata when asked and there is some.</summary>

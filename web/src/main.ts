@@ -65,8 +65,8 @@ async function loadView() {
       return;
     }
     const tsne = state.method === 'tsne';
-    // t-SNE and UMAP map to 2-D only.
-    const dims = state.dims === 3 && state.method === 'pca' ? 3 : 2;
+    // UMAP maps to 2-D only.
+    const dims = state.dims === 3 && state.method !== 'umap' ? 3 : 2;
     const common = { space: state.space, method: state.method, dims: dims === 3 ? 3 : undefined };
     // The isolated word and its k neighbours (at least 2: the server's bound), or the view's own choice of points.
     const choice = pointChoice();
@@ -75,7 +75,7 @@ async function loadView() {
       : tsne
         ? await api.streamProjection({ ...common, ...choice }, (list, iteration, total) => {
           if (token !== loadToken) return;
-          setPoints(list, 2, metadata);
+          setPoints(list, dims, metadata);
           status(`t-SNE iteration ${iteration} of ${total}`);
         }, abort.signal)
         : await api.get<api.Projection>('/api/projection', { ...common, ...choice }, abort.signal);

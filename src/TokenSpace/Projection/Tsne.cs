@@ -11,15 +11,16 @@ public enum TsneMethod
     /// <summary>All pairs, O(n²) per iteration; P over all points.</summary>
     Exact,
 
-    /// <summary>P over the 3·perplexity nearest neighbours, repulsion through a quadtree; O(n log n) per iteration.</summary>
+    /// <summary>P over the 3·perplexity nearest neighbours, repulsion through a quadtree (an octree in 3-D); O(n log n) per
+    /// iteration; at most <see cref="Tsne.BarnesHutMaxDimensions"/> output dimensions.</summary>
     BarnesHut,
 }
 
 /// <summary>Where t-SNE starts.</summary>
 public enum TsneInit
 {
-    /// <summary>The first two principal components, scaled so the first has standard deviation 1e-4 (scikit-learn's
-    /// <c>init="pca"</c>).</summary>
+    /// <summary>The first <see cref="TsneOptions.Dimensions"/> principal components, scaled so the first has standard deviation 1e-4
+    /// (scikit-learn's <c>init="pca"</c>); random when the rows have fewer dimensions than the map.</summary>
     Pca,
 
     /// <summary>Gaussian noise with standard deviation 1e-4, from the seed.</summary>
@@ -29,6 +30,11 @@ public enum TsneInit
 /// <summary>t-SNE settings; the defaults are scikit-learn 1.2's.</summary>
 public sealed record TsneOptions
 {
+    /// <summary>Dimensions of the map (scikit-learn's <c>n_components</c>): any from 1 with the exact gradient, 2 or 3 with
+    /// Barnes–Hut. The kernel is the Cauchy 1/(1 + d²) in every dimension (one degree of freedom, as in van der Maaten's
+    /// bhtsne and openTSNE; scikit-learn uses n_components − 1 degrees of freedom).</summary>
+    public int Dimensions { get; init; } = 2;
+
     /// <summary>Effective number of neighbours each point's Gaussian covers; must be less than the number of points.</summary>
     public double Perplexity { get; init; } = 30;
 
@@ -55,19 +61,19 @@ public sealed record TsneOptions
 }
 
 /// <summary>A t-SNE embedding.</summary>
-/// <param name="Coordinates">The points in 2-D, <c>(n, 2)</c> row-major.</param>
+/// <param name="Coordinates">The points, <c>(n, dims)</c> row-major, dims = <see cref="TsneOptions.Dimensions"/>.</param>
 /// <param name="KlDivergence">KL(P ‖ Q) at the last iteration (for Barnes–Hut, with its approximate normaliser, as scikit-learn reports
 /// it).</param>
 /// <param name="Iterations">Iterations run (fewer than MaxIter if the optimisation stopped making progress).</param>
 /// <param name="Method">The gradient used.</param>
 public sealed record TsneResult(double[] Coordinates, double KlDivergence, int Iterations, TsneMethod Method);
 
-/// <summary>Called by <see cref="Tsne.Fit"/> after each iteration with the number done and the layout then, <c>(n, 2)</c> row-major (valid
-/// only during the call).</summary>
+/// <summary>Called by <see cref="Tsne.Fit"/> after each iteration with the number done and the layout then, <c>(n, dims)</c> row-major
+/// (valid only during the call).</summary>
 public delegate void TsneProgress(int iteration, ReadOnlySpan<double> layout);
 
 /// <summary>
-/// t-distributed stochastic neighbour embedding into 2-D (van der Maaten and Hinton 2008; Barnes–Hut after
+/// t-distributed stochastic neighbour embedding into 2-D, 3-D or more (van der Maaten and Hinton 2008; Barnes–Hut after
 /// van der Maaten 2014), optimised as scikit-learn 1.2 does: early exaggeration 12 for 250 iterations with
 /// momentum 0.5, then momentum 0.8; per-parameter gains (delta-bar-delta, +0.2 / ×0.8, at least 0.01);
 /// progress checked every 50 iterations. Deterministic for a seed, whatever <see cref="Threads.Count"/>.
@@ -80,6 +86,9 @@ public static class Tsne
     /// <summary>Most points the exact gradient accepts (it keeps two n × n matrices of doubles: 800 MB at this size).</summary>
     public const int ExactMaxPoints = 7_000;
 
+    /// <summary>Most output dimensions of the Barnes–Hut gradient (its tree has 2^dims children a cell: a quadtree, an octree).</summary>
+    public const int BarnesHutMaxDimensions = 3;
+
     /// <summary>Iterations with early exaggeration and momentum 0.5.</summary>
     public const int ExplorationIterations = 250;
 
@@ -90,9 +99,9 @@ public static class Tsne
     const int PointsPerUnit = 64;
 
     /// <summary>
-    /// Embeds the rows of <paramref name="matrix"/> in 2-D.
+    /// Embeds the rows of <paramref name="matrix"/> in <see cref="TsneOptions.Dimensions"/> dimensions (2 by default).
     /// </summary>
-    /// <example><code>var map = Tsne.Fit(vectors, n, d, new TsneOptions { Perplexity = 30, Seed = 0 });</code></example>
+    /// <example><code>var map = Tsne.Fit(vectors, n, d, new TsneOptions { Perplexity = 30, Dimensions = 3, Seed = 0 });</code></example>
     /// <param name="matrix">The rows, <c>(n, d)</c> row-major.</param>
     /// <param name="n">Number of rows.</param>
     /// <param name="d">Dimension of a row.</param>
@@ -101,8 +110,9 @@ public static class Tsne
     /// map.</param>
     /// <param name="cancellationToken">Checked while the affinities are computed and before each iteration; cancelling never changes the
     /// result of a run that completes.</param>
-    /// <exception cref="ArgumentException">The sizes disagree, the perplexity is not in (0, n), a setting is out of range, or the exact
-    /// gradient is asked for more than <see cref="ExactMaxPoints"/> points.</exception>
+    /// <exception cref="ArgumentException">The sizes disagree, the perplexity is not in (0, n), a setting is out of range, the exact
+    /// gradient is asked for more than <see cref="ExactMaxPoints"/> points, or Barnes–Hut for more than
+    /// <see cref="BarnesHutMaxDimensions"/> dimensions.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public static TsneResult Fit(ReadOnlySpan<float> matrix, int n, int d, TsneOptions? options = null, TsneProgress? onIteration = null,
         CancellationToken cancellationToken = default)
@@ -118,12 +128,19 @@ public static class Tsne
         }
         if (options.MaxIter < 1) throw new ArgumentException($"MaxIter must be at least 1, got {options.MaxIter}", nameof(options));
         if (options.Theta < 0) throw new ArgumentException($"Theta must be non-negative, got {options.Theta}", nameof(options));
+        int dims = options.Dimensions;
+        if (dims < 1) throw new ArgumentException($"Dimensions must be at least 1, got {dims}", nameof(options));
 
         var method = options.Method == TsneMethod.Auto ? (n <= ExactLimit ? TsneMethod.Exact : TsneMethod.BarnesHut) : options.Method;
         if (method == TsneMethod.Exact && n > ExactMaxPoints)
         {
             throw new ArgumentException($"the exact gradient keeps two n x n matrices; {n:N0} points are too many (at most " +
                 $"{ExactMaxPoints:N0}), use Barnes-Hut", nameof(options));
+        }
+        if (method == TsneMethod.BarnesHut && dims is < 2 or > BarnesHutMaxDimensions)
+        {
+            throw new ArgumentException($"Barnes-Hut maps to 2 or 3 dimensions (a quadtree or an octree), got {dims}; use the exact " +
+                $"gradient (at most {ExactMaxPoints:N0} points)", nameof(options));
         }
         double learningRate = options.LearningRate ?? Math.Max(n / options.EarlyExaggeration / 4, 50);
 
@@ -132,14 +149,13 @@ public static class Tsne
         {
             double[] p = Affinities.Dense(matrix, n, d, options.Perplexity, cancellationToken);
             var w = new double[n * n];
-            gradient = (y, grad, scale, error) => ExactGradient(p, y, n, scale, grad, error, w);
+            gradient = (y, grad, scale, error) => ExactGradient(p, y, n, dims, scale, grad, error, w);
         }
         else
         {
             var p = Affinities.FromNeighbours(matrix, n, d, options.Perplexity, cancellationToken);
-            var tree = new QuadTree();
             double squaredTheta = options.Theta * options.Theta;
-            gradient = (y, grad, scale, error) => BarnesHutGradient(p, y, n, squaredTheta, scale, grad, error, tree);
+            gradient = dims == 2 ? BarnesHut<Point2>(p, n, squaredTheta) : BarnesHut<Point3>(p, n, squaredTheta);
         }
 
         double[] y = Initial(matrix, n, d, options);
@@ -157,23 +173,30 @@ public static class Tsne
     /// <summary>Writes ∂KL/∂y into grad for P scaled by <c>scale</c>; returns KL when asked, else NaN.</summary>
     delegate double GradientFunction(double[] y, double[] grad, double scale, bool computeError);
 
+    static GradientFunction BarnesHut<T>(Affinities.Sparse p, int n, double squaredTheta) where T : struct, ITreePoint<T>
+    {
+        var tree = new BarnesHutTree<T>();
+        return (y, grad, scale, error) => BarnesHutGradient(p, y, n, squaredTheta, scale, grad, error, tree);
+    }
+
     static double[] Initial(ReadOnlySpan<float> matrix, int n, int d, TsneOptions options)
     {
-        var y = new double[2 * n];
-        if (options.Init == TsneInit.Pca && d >= 2)
+        int dims = options.Dimensions;
+        var y = new double[dims * n];
+        if (options.Init == TsneInit.Pca && d >= dims && n >= dims)
         {
-            var coordinates = Pca.Fit(matrix, n, d, 2).Coordinates;
+            var coordinates = Pca.Fit(matrix, n, d, dims).Coordinates;
             double mean = 0, variance = 0;
-            for (int i = 0; i < n; i++) mean += coordinates[2 * i];
+            for (int i = 0; i < n; i++) mean += coordinates[dims * i];
             mean /= n;
-            for (int i = 0; i < n; i++) variance += (coordinates[2 * i] - mean) * (coordinates[2 * i] - mean);
+            for (int i = 0; i < n; i++) variance += (coordinates[dims * i] - mean) * (coordinates[dims * i] - mean);
             double std = Math.Sqrt(variance / n);
             double factor = std > 0 ? 1e-4 / std : 1;
-            for (int t = 0; t < 2 * n; t++) y[t] = coordinates[t] * factor;
+            for (int t = 0; t < dims * n; t++) y[t] = coordinates[t] * factor;
             return y;
         }
         var rng = new Rng(options.Seed);
-        for (int t = 0; t < 2 * n; t++) y[t] = rng.NextGaussian(0, 1e-4);
+        for (int t = 0; t < dims * n; t++) y[t] = rng.NextGaussian(0, 1e-4);
         return y;
     }
 
@@ -226,14 +249,16 @@ public static class Tsne
     /// ∂/∂y_i = 4 Σ_j (scale·p_ij − q_ij) w_ij (y_i − y_j), q_ij = max(w_ij / Σ_{k≠l} w_kl, ε).
     /// </summary>
     /// <param name="p">The joint P, <c>(n, n)</c>, zero diagonal.</param>
-    /// <param name="y">The layout, <c>(n, 2)</c>.</param>
+    /// <param name="y">The layout, <c>(n, dims)</c>.</param>
     /// <param name="n">Number of points.</param>
+    /// <param name="dims">Coordinates a point.</param>
     /// <param name="scale">Factor on P (the early exaggeration).</param>
-    /// <param name="grad">Output, <c>(n, 2)</c>.</param>
+    /// <param name="grad">Output, <c>(n, dims)</c>.</param>
     /// <param name="computeError">Also compute the KL divergence.</param>
     /// <returns>Σ_{i≠j} p log(p / q) when <paramref name="computeError"/>, else NaN.</returns>
     /// <param name="w">Scratch for the kernel values, <c>(n, n)</c>.</param>
-    internal static double ExactGradient(double[] p, double[] y, int n, double scale, double[] grad, bool computeError, double[] w)
+    internal static double ExactGradient(double[] p, double[] y, int n, int dims, double scale, double[] grad, bool computeError,
+        double[] w)
     {
         int units = (n + PointsPerUnit - 1) / PointsPerUnit;
         var partial = new double[units];
@@ -245,8 +270,7 @@ public static class Tsne
                 for (int j = 0; j < n; j++)
                 {
                     if (j == i) continue;
-                    double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
-                    double wij = 1 / (1 + dx * dx + dy * dy);
+                    double wij = 1 / Kernel(y, i, j, dims);
                     w[i * n + j] = wij;
                     sum += wij;
                 }
@@ -259,9 +283,10 @@ public static class Tsne
         Threads.For(units, unit =>
         {
             double kl = 0;
+            Span<double> g = stackalloc double[dims];
             for (int i = unit * PointsPerUnit, end = Math.Min(n, i + PointsPerUnit); i < end; i++)
             {
-                double gx = 0, gy = 0;
+                g.Clear();
                 for (int j = 0; j < n; j++)
                 {
                     if (j == i) continue;
@@ -269,12 +294,10 @@ public static class Tsne
                     double q = Math.Max(wij / z, MachineEpsilon);
                     double pij = scale * p[i * n + j];
                     double f = (pij - q) * wij;
-                    gx += f * (y[2 * i] - y[2 * j]);
-                    gy += f * (y[2 * i + 1] - y[2 * j + 1]);
+                    for (int k = 0; k < dims; k++) g[k] += f * (y[dims * i + k] - y[dims * j + k]);
                     if (computeError) kl += pij * Math.Log(Math.Max(pij, MachineEpsilon) / q);
                 }
-                grad[2 * i] = 4 * gx;
-                grad[2 * i + 1] = 4 * gy;
+                for (int k = 0; k < dims; k++) grad[dims * i + k] = 4 * g[k];
             }
             partial[unit] = kl;
         });
@@ -284,28 +307,38 @@ public static class Tsne
         return total;
     }
 
+    /// <summary>1 + |y_i − y_j|², the reciprocal of the Student-t kernel, for rows of <paramref name="dims"/> coordinates.</summary>
+    static double Kernel(double[] y, int i, int j, int dims)
+    {
+        double q = 1;
+        for (int k = 0; k < dims; k++)
+        {
+            double t = y[dims * i + k] - y[dims * j + k];
+            q += t * t;
+        }
+        return q;
+    }
+
     /// <summary>
     /// The Barnes–Hut gradient: attraction exactly over the sparse P, repulsion Σ_j w_ij² (y_i − y_j) / Z
-    /// with the sums of far cells taken at their centre of mass (<see cref="QuadTree.Repulsion"/>).
+    /// with the sums of far cells taken at their centre of mass (<see cref="BarnesHutTree{T}.Repulsion"/>).
     /// </summary>
+    /// <typeparam name="T">The point type, <see cref="Point2"/> or <see cref="Point3"/>: the layout's dimension d.</typeparam>
     /// <returns>Σ p log(p / q) over the stored entries of P, with Z from the tree, when <paramref name="computeError"/>; else
     /// NaN.</returns>
-    internal static double BarnesHutGradient(Affinities.Sparse p, double[] y, int n, double squaredTheta, double scale, double[] grad,
-        bool computeError, QuadTree tree)
+    internal static double BarnesHutGradient<T>(Affinities.Sparse p, double[] y, int n, double squaredTheta, double scale,
+        double[] grad, bool computeError, BarnesHutTree<T> tree) where T : struct, ITreePoint<T>
     {
         tree.Build(y, n);
         int units = (n + PointsPerUnit - 1) / PointsPerUnit;
         var partial = new double[units];
-        var repulsion = new double[2 * n];
+        var repulsion = new T[n];
         Threads.For(units, unit =>
         {
             double sum = 0;
             for (int i = unit * PointsPerUnit, end = Math.Min(n, i + PointsPerUnit); i < end; i++)
             {
-                tree.Repulsion(i, y[2 * i], y[2 * i + 1], squaredTheta, out double q, out double fx, out double fy);
-                sum += q;
-                repulsion[2 * i] = fx;
-                repulsion[2 * i + 1] = fy;
+                sum += tree.Repulsion(i, T.Read(y, i), squaredTheta, out repulsion[i]);
             }
             partial[unit] = sum;
         });
@@ -317,19 +350,16 @@ public static class Tsne
             double kl = 0;
             for (int i = unit * PointsPerUnit, end = Math.Min(n, i + PointsPerUnit); i < end; i++)
             {
-                double ax = 0, ay = 0;
+                T yi = T.Read(y, i), attraction = new();
                 for (int e = p.RowStart[i]; e < p.RowStart[i + 1]; e++)
                 {
-                    int j = p.Columns[e];
-                    double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
-                    double wij = 1 / (1 + dx * dx + dy * dy);
+                    T diff = yi - T.Read(y, p.Columns[e]);
+                    double wij = 1 / T.OnePlusSquaredNorm(diff);
                     double pij = scale * p.Values[e];
-                    ax += pij * wij * dx;
-                    ay += pij * wij * dy;
+                    attraction += diff * (pij * wij);
                     if (computeError) kl += pij * Math.Log(Math.Max(pij, Float32Tiny) / Math.Max(wij / z, Float32Tiny));
                 }
-                grad[2 * i] = 4 * (ax - repulsion[2 * i] / z);
-                grad[2 * i + 1] = 4 * (ay - repulsion[2 * i + 1] / z);
+                T.Write((attraction - repulsion[i] / z) * 4, grad, i);
             }
             partial[unit] = kl;
         });

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace TokenSpace.Tests.Projection;
 
-/// <summary>Inputs shared by the projection tests: planted clusters and the scikit-learn golden file.</summary>
+/// <summary>Inputs shared by the projection tests: planted clusters and the scikit-learn golden files.</summary>
 static class ProjectionData
 {
     /// <summary><paramref name="clusters"/> Gaussian blobs (σ = 1) of <paramref name="perCluster"/> points in d-D, centres 20 apart on the axes; rows grouped by cluster.</summary>
@@ -23,9 +23,9 @@ static class ProjectionData
 
     public static double Normal(Random random) => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
-    public static JsonElement Golden(string section)
+    public static JsonElement Golden(string section, string file = "projection_golden.json")
     {
-        string path = TestData.Golden("projection_golden.json");
+        string path = TestData.Golden(file);
         return JsonDocument.Parse(File.ReadAllText(path)).RootElement.GetProperty(section);
     }
 
@@ -33,20 +33,19 @@ static class ProjectionData
 
     public static float[] Floats(JsonElement e) => e.EnumerateArray().Select(v => (float)v.GetDouble()).ToArray();
 
-    /// <summary>Every point of a 2-D map of <see cref="Clusters"/> lies nearer its own cluster's centroid than any other.</summary>
-    public static void AssertEachPointNearestItsClusterCentroid(double[] coordinates, int clusters, int per)
+    /// <summary>Every point of a map of <see cref="Clusters"/>, <c>(n, dims)</c>, lies nearer its own cluster's centroid than any other.</summary>
+    public static void AssertEachPointNearestItsClusterCentroid(double[] coordinates, int clusters, int per, int dims = 2)
     {
         int n = clusters * per;
-        var centroids = new double[clusters * 2];
+        var centroids = new double[clusters * dims];
         for (int i = 0; i < n; i++)
         {
-            centroids[i / per * 2] += coordinates[2 * i] / per;
-            centroids[i / per * 2 + 1] += coordinates[2 * i + 1] / per;
+            for (int k = 0; k < dims; k++) centroids[i / per * dims + k] += coordinates[dims * i + k] / per;
         }
         for (int i = 0; i < n; i++)
         {
             int nearest = Enumerable.Range(0, clusters).MinBy(c =>
-                Math.Pow(coordinates[2 * i] - centroids[2 * c], 2) + Math.Pow(coordinates[2 * i + 1] - centroids[2 * c + 1], 2));
+                Enumerable.Range(0, dims).Sum(k => Math.Pow(coordinates[dims * i + k] - centroids[dims * c + k], 2)));
             Assert.Equal(i / per, nearest);
         }
     }

@@ -42,9 +42,9 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
     }
 
     [Fact]
-    public async Task Neighbors_PositiveNegative_EqualsLibraryQuery()
+    public async Task Neighbors_PositiveNegativeWithSpaces_TrimmedAsTheCliDoesAndEqualsLibraryQuery()
     {
-        var api = await Get("/api/neighbors?space=small&positive=paris,germany&negative=france&k=3");
+        var api = await Get("/api/neighbors?space=small&positive=paris,%20germany&negative=%20france&k=3");
         var expected = explorer.Options.Spaces[0].Vectors.MostSimilar(["paris", "germany"], ["france"], 3);
         Assert.Equal("paris + germany - france", api["query"]!.GetValue<string>());
         Assert.Equal(expected.Select(n => n.Key), api["neighbors"]!.AsArray().Select(n => n!["key"]!.GetValue<string>()));
@@ -84,7 +84,6 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
     [InlineData("/api/projection?space=small&top=100001", "top")]
     [InlineData("/api/projection?space=small&top=10&words=paris,big", "words")]
     [InlineData("/api/projection?space=small&top=2", "top")]
-    [InlineData("/api/projection?space=small&method=tsne&top=10&dims=3", "dims")]
     [InlineData("/api/projection?space=small&top=10&stream=1", "stream")]
     [InlineData("/api/projection?space=small&around=paris&k=1001", "k")]
     [InlineData("/api/projection?space=small&words=paris,paris,big", "words")]
@@ -93,6 +92,7 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
     [InlineData("/api/projection?space=small&method=umap&top=10&neighbors=11", "neighbors")]
     [InlineData("/api/projection?space=small&method=umap&top=10&min_dist=-0.5", "min_dist")]
     [InlineData("/api/projection?space=small&method=umap&top=10&dims=3", "dims")]
+    [InlineData("/api/projection?space=small&method=tsne&top=10&dims=4", "dims")]
     [InlineData("/api/axes?space=small&x=paris&y=big,small", "x")]
     [InlineData("/api/keys?space=small&limit=1001", "limit")]
     public async Task Endpoint_OutOfBounds_BadRequestNamingParameter(string url, string parameter) =>
@@ -257,11 +257,13 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
         await Problem("/api/export?space=small&top=10&color=nothing", HttpStatusCode.BadRequest, "color");
     }
 
-    [Fact]
-    public async Task Projection_TsneStreamDisconnected_ComputationStops()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Projection_TsneStreamDisconnected_ComputationStops(int dims)
     {
         var projections = explorer.Services.GetRequiredService<Projections>();
-        var response = await client.GetAsync("/api/projection?space=random&method=tsne&top=3000&iterations=5000&stream=1",
+        var response = await client.GetAsync($"/api/projection?space=random&method=tsne&top=3000&iterations=5000&dims={dims}&stream=1",
             HttpCompletionOption.ResponseHeadersRead, Cancel);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancel));
@@ -269,6 +271,7 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
         while ((line = await reader.ReadLineAsync(Cancel)) != "event: frame") Assert.NotNull(line);
         var frame = JsonNode.Parse((await reader.ReadLineAsync(Cancel))!["data: ".Length..])!;
         Assert.Equal(3000, frame["points"]!.AsArray().Count);
+        Assert.Equal(dims == 3, frame["points"]![0]!.AsObject().ContainsKey("z"));
         Assert.InRange(frame["iteration"]!.GetValue<int>(), 1, 4000);
         Assert.Equal(1, projections.Active);
 
@@ -276,6 +279,24 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         while (projections.Active > 0 && stopwatch.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(20, Cancel);
         Assert.Equal(0, projections.Active);
+    }
+
+    [Fact]
+    public async Task Projection_Tsne3d_EqualsLibraryTsne()
+    {
+        var result = await Get("/api/projection?space=small&method=tsne&top=12&dims=3&iterations=300&seed=2");
+        var kv = explorer.Options.Spaces[0].Vectors;
+        var matrix = kv.Keys.Take(12).SelectMany(w => kv.GetVector(w).ToArray()).ToArray();
+        var tsne = TokenSpace.Projection.Tsne.Fit(matrix, 12, kv.Dimensions,
+            new TokenSpace.Projection.TsneOptions { Perplexity = 11 / 3.0, Dimensions = 3, MaxIter = 300, Seed = 2 }, cancellationToken: Cancel);
+        var points = result["points"]!.AsArray();
+        Assert.Equal(3, result["dimensions"]!.GetValue<int>());
+        Assert.Equal(tsne.KlDivergence, result["kl_divergence"]!.GetValue<double>());
+        for (int i = 0; i < 12; i++)
+        {
+            Assert.Equal(tsne.Coordinates[3 * i], points[i]!["x"]!.GetValue<double>());
+            Assert.Equal(tsne.Coordinates[3 * i + 2], points[i]!["z"]!.GetValue<double>());
+        }
     }
 
     [Fact]

@@ -119,6 +119,29 @@ public sealed class ExplorerPageTests(Explorer explorer) : IClassFixture<Explore
     }
 
     [Fact]
+    public async Task ThreeD_TsnePermalink_StreamsA3dMapThatOrbits()
+    {
+        var page = await explorer.Open($"/?space={Fixture}&method=tsne&dims=3");
+        await page.WaitForFunctionAsync("() => document.getElementById('status').textContent.includes('points')");
+        Assert.Equal("true", await page.GetByTestId("dims-3").GetAttributeAsync("aria-pressed"));
+        const string offset = "() => { const a = window.tokenspace.pointAt('tiger'), b = window.tokenspace.pointAt('navy'); return [b[0] - a[0], b[1] - a[1]]; }";
+        var before = await page.EvaluateAsync<double[]>(offset);
+        var box = (await page.GetByTestId("map").BoundingBoxAsync())!;
+        await page.Mouse.MoveAsync(box.X + box.Width / 2, box.Y + box.Height / 2);
+        await page.Mouse.DownAsync();
+        await page.Mouse.MoveAsync(box.X + box.Width / 2 + 150, box.Y + box.Height / 2 + 40, new() { Steps = 8 });
+        await page.Mouse.UpAsync();
+        await page.WaitForTimeoutAsync(200);
+        var after = await page.EvaluateAsync<double[]>(offset);
+        // A 2-D map pans: every point moves alike. A 3-D one turns, and the two points' offset on screen changes.
+        Assert.True(Math.Abs(after[0] - before[0]) + Math.Abs(after[1] - before[1]) > 5, $"offset {before[0]},{before[1]} -> {after[0]},{after[1]}");
+        Assert.Contains("method=tsne", page.Url);
+        Assert.Contains("dims=3", page.Url);
+        Assert.Empty(Explorer.Errors(page));
+        await Explorer.Screenshot(page, "fixture-tsne-3d");
+    }
+
+    [Fact]
     public async Task MethodSelector_Umap_DrawsTheMapAndUrlSaysUmap()
     {
         var page = await explorer.Open($"/?space={Fixture}");
