@@ -2,12 +2,13 @@
 """hnswlib's and faiss's HNSW figures for the `ann` benchmark (bench/TokenSpace.Bench/AnnBench.cs runs it).
 
 usage: ann_bench.py UNIT_NPY QUERIES_NPY TRUTH_NPY --m M --ef-construction E --efs 16,32,... --threads 1,2 [--round R]
+       [--repeats P]
 
 UNIT_NPY holds the unit-norm rows (N, d) float32; QUERIES_NPY the query rows' numbers (Q,) int64;
 TRUTH_NPY TokenSpace's exact top-10 of each query with the query row left out (Q, 10) int64.
 Each system builds its index on all threads (cosine = inner product of unit rows), then answers the
 whole query batch at each expansion (ef) on each thread count; it asks for 11 neighbours and drops
-the query row, as TokenSpace does. Prints JSON lines
+the query row, as TokenSpace does; the query rate is the median of P passes over the batch. Prints JSON lines
 {"bench": "ann", "system", "phase": "build", "seconds", ...} and
 {"bench": "ann", "system", "expansion", "recall_at_10", "qps", "threads", ...}.
 """
@@ -20,7 +21,8 @@ import numpy as np
 
 
 def emit(**fields):
-    print(json.dumps({"bench": "ann", **fields}), flush=True)
+    load = " ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(json.dumps({"bench": "ann", **fields, "load": load}), flush=True)
 
 
 def recall(found, queries, truth):
@@ -29,6 +31,16 @@ def recall(found, queries, truth):
         kept = [r for r in found[q] if r != row and r >= 0][:10]
         hits += len(set(kept) & set(truth[q]))
     return hits / truth.size
+
+
+def timed(search, repeats):
+    """The last pass's answer and the median seconds of `repeats` passes."""
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        found = search()
+        seconds.append(time.perf_counter() - start)
+    return found, float(np.median(seconds))
 
 
 def run_hnswlib(unit, queries, truth, args):
@@ -43,9 +55,7 @@ def run_hnswlib(unit, queries, truth, args):
     for ef in args.efs:
         index.set_ef(max(ef, 11))
         for threads in args.threads:
-            start = time.perf_counter()
-            labels, _ = index.knn_query(q, k=11, num_threads=threads)
-            seconds = time.perf_counter() - start
+            (labels, _), seconds = timed(lambda: index.knn_query(q, k=11, num_threads=threads), args.repeats)
             emit(system="hnswlib", expansion=ef, recall_at_10=recall(labels, queries, truth), qps=len(q) / seconds,
                  threads=threads, round=args.round)
 
@@ -64,9 +74,7 @@ def run_faiss(unit, queries, truth, args):
         index.hnsw.efSearch = max(ef, 11)
         for threads in args.threads:
             faiss.omp_set_num_threads(threads)
-            start = time.perf_counter()
-            _, labels = index.search(q, 11)
-            seconds = time.perf_counter() - start
+            (_, labels), seconds = timed(lambda: index.search(q, 11), args.repeats)
             emit(system="faiss-hnsw", expansion=ef, recall_at_10=recall(labels, queries, truth), qps=len(q) / seconds,
                  threads=threads, round=args.round)
 
@@ -81,6 +89,7 @@ def main():
     parser.add_argument("--efs", type=lambda s: [int(x) for x in s.split(",")], required=True)
     parser.add_argument("--threads", type=lambda s: [int(x) for x in s.split(",")], required=True)
     parser.add_argument("--round", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--systems", default="hnswlib,faiss-hnsw")
     args = parser.parse_args()
     unit = np.load(args.unit)
