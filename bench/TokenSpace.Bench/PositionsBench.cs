@@ -21,10 +21,9 @@ static class PositionsBench
 {
     public static void Run(string[] args)
     {
-        int threads = Measure.Option(args, "--threads", Environment.ProcessorCount);
+        int threads = Threads.Count; // Program applies --threads before the bench runs
         int steps = Measure.Option(args, "--steps", 400);
         int rounds = Measure.Option(args, "--rounds", 5);
-        Threads.Count = threads;
         string data = Path.GetFullPath(Path.Combine(Measure.RepoRoot(), "..", "shared", "data", "tinyshakespeare.txt"));
         if (!File.Exists(data))
         {

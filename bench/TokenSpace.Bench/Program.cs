@@ -17,6 +17,7 @@ var benches = new Dictionary<string, Action<string[]>>
     ["serve"] = ServeBench.Run,
     ["web"] = WebBench.Run,
     ["hfvectors"] = HfVectorsBench.Run,
+    ["memory"] = MemoryBench.Run,
 };
 
 if (args.Length == 0 || !benches.TryGetValue(args[0], out var run))

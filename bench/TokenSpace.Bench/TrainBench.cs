@@ -21,12 +21,11 @@ static class TrainBench
 {
     public static void Run(string[] args)
     {
-        int threads = Measure.Option(args, "--threads", Environment.ProcessorCount);
+        int threads = Threads.Count; // Program applies --threads before the bench runs
         int steps = Measure.Option(args, "--steps", 1000);
         int smallSteps = Measure.Option(args, "--small-steps", 30);
         int rounds = Measure.Option(args, "--rounds", 3);
         bool torch = !args.Contains("--no-torch");
-        Threads.Count = threads;
         string root = Measure.RepoRoot();
         string names = Path.Combine(root, "src", "TokenSpace.Cli", "Data", "names.txt");
         string shakespeare = Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "tinyshakespeare.txt"));

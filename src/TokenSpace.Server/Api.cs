@@ -92,7 +92,7 @@ static class Api
         if (positive is null) throw new ApiException("word", "give word=KEY, positive=a,b[&negative=c] or vector=x1,x2,…");
         if (how != "cosine") throw new ApiException("metric",
             "metric=euclidean takes word= or vector=; positive/negative are a cosine query");
-        string[] plus = Bounds.Keys(positive, "positive"), minus = Bounds.Keys(negative, "negative");
+        string[] plus = Bounds.Keys(positive, "positive", kv), minus = Bounds.Keys(negative, "negative", kv);
         if (plus.Length == 0) throw new ApiException("positive", "positive lists no key");
         foreach (string key in plus) Catalog.Row(s, key, "positive");
         foreach (string key in minus) Catalog.Row(s, key, "negative");
@@ -183,7 +183,7 @@ static class Api
 
     static Axis AxisOf(Space space, string? pair, string parameter)
     {
-        string[] ends = Bounds.Keys(pair, parameter, 2);
+        string[] ends = Bounds.Keys(pair, parameter, space.Vectors, 2);
         if (ends.Length != 2 || ends[0] == ends[1]) throw new ApiException(parameter,
             $"{parameter} must name two different keys: {parameter}=A,B");
         foreach (string e in ends) Catalog.Row(space, e, parameter);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TokenSpace.Vectors;
 
 namespace TokenSpace.Server;
 
@@ -70,15 +71,15 @@ static class Bounds
     }
 
     /// <summary>
-    /// A comma-separated list of keys, split as <c>--words</c> is (entries kept exactly as written, empty ones
-    /// dropped), at most <paramref name="max"/> of them; empty when absent.
+    /// A comma-separated list of keys of <paramref name="vectors"/>, split as <c>--words</c> is
+    /// (<see cref="KeyText.SplitList"/>), at most <paramref name="max"/> of them; empty when absent.
     /// </summary>
-    public static string[] Keys(string? list, string name, int max = MaxWords)
+    public static string[] Keys(string? list, string name, KeyedVectors vectors, int max = MaxWords)
     {
         if (list is null) return [];
         if (list.Length > max * (MaxKeyLength + 1)) throw new ApiException(name,
             $"{name} is {list.Length} characters long; at most {max} keys fit");
-        string[] keys = list.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        string[] keys = KeyText.SplitList(list, vectors);
         if (keys.Length > max) throw new ApiException(name, $"{name} lists {keys.Length} keys; at most {max} are allowed");
         foreach (string key in keys) Key(key, name);
         return keys;

@@ -102,7 +102,7 @@ sealed class Projections(Catalog catalog) : IDisposable
         var kv = space.Vectors;
         if (words is not null)
         {
-            string[] list = Bounds.Keys(words, "words");
+            string[] list = Bounds.Keys(words, "words", kv);
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (string w in list)
             {

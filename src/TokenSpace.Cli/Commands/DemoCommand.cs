@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using Spectre.Console;
 using TokenSpace.Formats;
 using TokenSpace.IO;
@@ -30,6 +31,7 @@ static class DemoCommand
             "The main job: train microgpt on names, sample new names, show the letters' learned neighbours") { Data, Out, Steps, Seed };
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
+            long start = Stopwatch.GetTimestamp();
             string data = parse.GetValue(Data) is { } given ? DataCache.ResolveFile(given)
                 : Path.Combine(AppContext.BaseDirectory, "Data", "names.txt");
             string outDir = parse.GetValue(Out)!;
@@ -89,7 +91,10 @@ static class DemoCommand
             var losses = new Table().AddColumns("step", "train loss", "val loss");
             foreach (var (step, train, val) in run.Log) losses.AddRow($"{step}", double.IsNaN(train) ? "" : $"{train:F4}", $"{val:F4}");
             AnsiConsole.Write(losses);
-            AnsiConsole.MarkupLine($"[grey]{run.Summary.TokensPerSecond:N0} tokens/s, {run.Summary.Seconds:F1} s of training[/]");
+            // microgpt's steps are one name each: the whole run takes tens of milliseconds, so say it in ms.
+            double seconds = run.Summary.Seconds;
+            AnsiConsole.MarkupLine($"[grey]{run.Summary.TokensPerSecond:N0} tokens/s, " +
+                $"{(seconds < 10 ? $"{seconds * 1000:N0} ms" : $"{seconds:F1} s")} in training steps[/]");
             AnsiConsole.WriteLine();
             AnsiConsole.MarkupLine("[bold]10 new names[/] (temperature 0.5):");
             foreach (string name in names) AnsiConsole.WriteLine("  " + name);
@@ -104,6 +109,7 @@ static class DemoCommand
             foreach (var (what, path) in new[] { ("letter map", maps.EmbeddingsMap), ("positions", maps.Positions),
                 ("training", maps.Training) })
                 AnsiConsole.MarkupLine($"{what}: [blue]{Markup.Escape(Path.GetFullPath(path))}[/]");
+            AnsiConsole.MarkupLine($"[grey]the whole demo: {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s[/]");
             return 0;
         }));
         return command;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using TokenSpace.Plotting;
+using TokenSpace.Vectors;
 
 namespace TokenSpace.Cli.Commands;
 
@@ -33,7 +34,7 @@ static class HeatmapCommand
             if (parse.GetValue(count) < 2) throw new ArgumentException($"--count must be at least 2, got {parse.GetValue(count)}");
 
             using var all = VectorOptions.Load(parse, path, defaultTensor: byPosition ? "wpe" : null);
-            string[] keys = list is null ? [] : CommaList.Keys(list, all);
+            string[] keys = list is null ? [] : KeyText.SplitList(list, all);
             if (!byPosition && keys.Length < 2) throw new ArgumentException($"--words needs at least 2 words to compare, got " +
                 $"{keys.Length}");
             // Only a checkpoint's wpe (keys pos:0, pos:1, …) has positions; the first rows of word vectors do not.

@@ -194,7 +194,7 @@ static class MapCommand
     {
         int given = (words is null ? 0 : 1) + (top is null ? 0 : 1) + (wordsFile is null ? 0 : 1);
         if (given > 1) throw new ArgumentException("give at most one of --words, --top and --words-file");
-        if (words is not null) return LoadedVectors.Select(all, CommaList.Keys(words, all));
+        if (words is not null) return LoadedVectors.Select(all, KeyText.SplitList(words, all));
         if (top is { } count)
         {
             if (count < 1) throw new ArgumentException($"--top must be at least 1, got {count}");

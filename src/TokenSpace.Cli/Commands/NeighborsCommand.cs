@@ -67,9 +67,9 @@ static class NeighborsCommand
                 }
             }
             // One query per word, one for --positive/--negative, one for --vector; each answered or failed on its own.
-            var queries = parse.GetValue(words)!.Concat(CommaList.Keys(parse.GetValue(wordList) ?? "", kv))
+            var queries = parse.GetValue(words)!.Concat(KeyText.SplitList(parse.GetValue(wordList) ?? "", kv))
                 .Select(w => new Query(w, [w], [])).ToList();
-            string[] plus = CommaList.Keys(parse.GetValue(positive) ?? "", kv), minus = CommaList.Keys(parse.GetValue(negative) ?? "", kv);
+            string[] plus = KeyText.SplitList(parse.GetValue(positive) ?? "", kv), minus = KeyText.SplitList(parse.GetValue(negative) ?? "", kv);
             if (plus.Length + minus.Length > 0)
             {
                 queries.Add(new Query(string.Join(" ", plus.Select(w => "+" + w).Concat(minus.Select(w => "-" + w))), plus, minus));

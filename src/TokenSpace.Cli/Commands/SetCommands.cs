@@ -94,7 +94,7 @@ static class SetCommands
         var second = new Option<string>("--second") { Description = "Second set of keys, comma-separated", Required = true };
         return Verb("n-similarity", "Cosine similarity of the means of two sets of keys (gensim's n_similarity)", (p, kv) =>
         {
-            float s = kv.NSimilarity(CommaList.Keys(p.GetValue(first)!, kv), CommaList.Keys(p.GetValue(second)!, kv));
+            float s = kv.NSimilarity(KeyText.SplitList(p.GetValue(first)!, kv), KeyText.SplitList(p.GetValue(second)!, kv));
             return (new { similarity = s }, F(s));
         }, first, second);
     }

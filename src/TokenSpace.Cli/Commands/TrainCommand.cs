@@ -2,10 +2,12 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Text.Json.Serialization;
 using Spectre.Console;
 using TokenSpace.Formats;
 using TokenSpace.IO;
 using TokenSpace.Model;
+using TokenSpace.Tensors;
 using TokenSpace.Tokenization;
 using TokenSpace.Training;
 
@@ -54,6 +56,10 @@ static class TrainCommand
     static readonly Option<float?> Beta2 = new("--beta2") { Description = "Adam β2" };
     static readonly Option<float?> GradClip = new("--grad-clip") { Description = "Clip the gradient norm to this (0: off)" };
     static readonly Option<int?> EvalEvery = new("--eval-every") { Description = "Validation loss (and checkpoint) every N steps" };
+    static readonly Option<long?> EvalTokens = new("--eval-tokens")
+    {
+        Description = "Validation tokens each evaluation reads (0: all; default 65,536); the last evaluation reads all",
+    };
     static readonly Option<int?> SnapshotEvery = new("--snapshot-every") { Description = "Save wte/wpe to OUT/snapshots every N steps" };
     static readonly Option<ulong?> Seed = new("--seed") { Description = "Seed for weights, data order and batches" };
     static readonly Option<int?> LrDecaySteps = new("--lr-decay-steps")
@@ -62,6 +68,10 @@ static class TrainCommand
             "own)",
     };
     static readonly Option<int?> LogEvery = new("--log-every") { Description = "A progress line every N steps (default: about every 2 s)" };
+    static readonly Option<bool> ProfileSteps = new("--profile")
+    {
+        Description = "At the end, print where a training step's time went (matmuls, attention, norms, optimizer, data, …)",
+    };
     static readonly Option<bool> Overwrite = new("--overwrite") { Description = "Let a new run replace another run's checkpoint in --out" };
     static readonly Option<bool> ReplaceInvalidUtf8 = new("--replace-invalid-utf8") { Description = "Read invalid UTF-8 in the text as " +
         "U+FFFD instead of stopping" };
@@ -71,8 +81,8 @@ static class TrainCommand
         var command = new Command("train", "Train a GPT from scratch; its wte is the learned token embedding")
         {
             Data, ValData, Tokenizer, InitFrom, PresetName, Out, Resume, Mode, Steps, BatchSize, BlockSize, Layers, Heads, Channels,
-            Positions, Dropout, Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, SnapshotEvery, Seed,
-            LrDecaySteps, LogEvery, Overwrite, ReplaceInvalidUtf8,
+            Positions, Dropout, Lr, MinLr, Warmup, Schedule, WeightDecay, Beta1, Beta2, GradClip, EvalEvery, EvalTokens, SnapshotEvery,
+            Seed, LrDecaySteps, LogEvery, ProfileSteps, Overwrite, ReplaceInvalidUtf8,
         };
         command.SetAction(parse => CliOptions.Run(parse, () =>
         {
@@ -101,6 +111,7 @@ static class TrainCommand
             if (parse.GetValue(Beta2) is { } b2) o = o with { Beta2 = b2 };
             if (parse.GetValue(GradClip) is { } clip) o = o with { GradClip = clip };
             if (parse.GetValue(EvalEvery) is { } every) o = o with { EvalEvery = every };
+            if (parse.GetValue(EvalTokens) is { } evalTokens) o = o with { EvalTokens = evalTokens };
             if (parse.GetValue(SnapshotEvery) is { } snap) o = o with { SnapshotEvery = snap };
             if (parse.GetValue(Seed) is { } seed) o = o with { Seed = seed };
             if (parse.GetValue(LrDecaySteps) is { } decay) o = o with { DecaySteps = decay };
@@ -123,6 +134,7 @@ static class TrainCommand
                 Quiet = json,
                 Overwrite = parse.GetValue(Overwrite),
                 LogEvery = parse.GetValue(LogEvery),
+                Profile = parse.GetValue(ProfileSteps),
                 ReplaceInvalidUtf8 = parse.GetValue(ReplaceInvalidUtf8),
                 Resume = parse.GetValue(Resume) ? (saved, config, tokenizer) =>
                     ResumeOptions(parse, saved, config, tokenizer, o, Model) : null,
@@ -138,8 +150,8 @@ static class TrainCommand
     /// <summary>
     /// <c>--resume</c> continues the saved run with its own settings; an option given anyway must agree with them (so
     /// the command that started a run, with <c>--resume</c> added, continues it), <c>--preset</c> must describe the
-    /// saved architecture, and only <c>--steps</c>, <c>--lr-decay-steps</c>, <c>--eval-every</c>, <c>--snapshot-every</c>
-    /// and <c>--log-every</c> may change (see <see cref="TrainOptions.Continued"/>).
+    /// saved architecture, and only <c>--steps</c>, <c>--lr-decay-steps</c>, <c>--eval-every</c>, <c>--eval-tokens</c>,
+    /// <c>--snapshot-every</c> and <c>--log-every</c> may change (see <see cref="TrainOptions.Continued"/>).
     /// </summary>
     /// <param name="given">The options as a fresh run would take them from the preset and the command line.</param>
     static TrainOptions ResumeOptions(ParseResult parse, TrainOptions saved, GptConfig config, ITokenizer tokenizer, TrainOptions given,
@@ -172,10 +184,11 @@ static class TrainCommand
         {
             throw new ArgumentException($"--resume continues the saved run with its own settings, and these differ: " +
                 $"{string.Join(", ", differing)}; "
-                + "drop them (only --steps, --lr-decay-steps, --eval-every, --snapshot-every and --log-every may change)");
+                + "drop them (only --steps, --lr-decay-steps, --eval-every, --eval-tokens, --snapshot-every and --log-every may change)");
         }
         var continued = saved.Continued(parse.GetValue(Steps), parse.GetValue(LrDecaySteps));
         if (parse.GetValue(EvalEvery) is { } every) continued = continued with { EvalEvery = every };
+        if (parse.GetValue(EvalTokens) is { } evalTokens) continued = continued with { EvalTokens = evalTokens };
         if (parse.GetValue(SnapshotEvery) is { } snap) continued = continued with { SnapshotEvery = snap };
         return continued;
     }
@@ -190,8 +203,18 @@ static class TrainCommand
     /// <summary>The <c>--json</c> summary of a run.</summary>
     /// <param name="Seconds">Time spent in training steps.</param>
     /// <param name="SnapshotSeconds">Time spent saving snapshots and measuring their formation metrics.</param>
+    /// <param name="Profile">With <c>--profile</c>: where a step's time went.</param>
     internal sealed record Summary(int Step, double TrainLoss, double ValLoss, double TokensPerSecond, double Seconds,
-        double SnapshotSeconds);
+        double SnapshotSeconds,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        IReadOnlyList<StepShare>? Profile = null);
+
+    /// <summary>One part of a training step's time (<c>--profile</c>).</summary>
+    /// <param name="Part">What the time went to (matmul forward, attention, …; "other": the step's time outside the timed kernels).</param>
+    /// <param name="MsPerStep">Milliseconds per step, averaged over the run's steps.</param>
+    /// <param name="Share">Its fraction of the step's time.</param>
+    /// <param name="CallsPerStep">Kernel calls per step.</param>
+    internal sealed record StepShare(string Part, double MsPerStep, double Share, double CallsPerStep);
 
     /// <param name="Interrupted">Ctrl-C stopped the run (after saving a checkpoint at <see cref="Summary.Step"/>).</param>
     internal sealed record Result(Summary Summary, Trainer Trainer, List<(int Step, double Train, double Val)> Log, bool Interrupted);
@@ -207,6 +230,9 @@ static class TrainCommand
 
         /// <summary>A progress line every this many steps; null: about every <see cref="LogInterval"/>.</summary>
         public int? LogEvery { get; init; }
+
+        /// <summary>Time the kernels of each step and report the split (<c>--profile</c>).</summary>
+        public bool Profile { get; init; }
 
         /// <summary>Read invalid UTF-8 in the text as U+FFFD instead of refusing it.</summary>
         public bool ReplaceInvalidUtf8 { get; init; }
@@ -274,6 +300,8 @@ static class TrainCommand
         double recentSum = 0;
         long tokens = 0;
         var clock = new Stopwatch(); // time spent in training steps
+        int stepsRun = 0; // steps this run took (for --profile's per-step split)
+        KernelProfile.Reset();
         double valLoss = double.NaN;
         bool progress = !quiet && !Console.IsErrorRedirected;
         var err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -354,8 +382,11 @@ static class TrainCommand
                 }
                 if (o.SnapshotEvery > 0 && trainer.Step % o.SnapshotEvery == 0) formation!.Snapshot();
                 clock.Start();
+                KernelProfile.Enabled = settings.Profile; // the steps only: evaluations and saves are not in the split
                 var (loss, _) = trainer.TrainStep();
+                KernelProfile.Enabled = false;
                 clock.Stop();
+                stepsRun++;
                 tokens += trainer.LastTokens;
                 recent.Enqueue(loss);
                 recentSum += loss;
@@ -423,8 +454,42 @@ static class TrainCommand
                 + $"continue with `tokenspace train --data {dataPath} --out {outDir} --resume`");
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        var summary = new Summary(trainer.Step, TrainLoss(), valLoss, seconds > 0 ? tokens / seconds : 0, seconds, formation?.Seconds ?? 0);
+        var split = settings.Profile ? StepSplit(clock.Elapsed, stepsRun) : null;
+        if (split is not null && !settings.Quiet) PrintSplit(split, stepsRun);
+        var summary = new Summary(trainer.Step, TrainLoss(), valLoss, seconds > 0 ? tokens / seconds : 0, seconds, formation?.Seconds ?? 0,
+            split);
         return new Result(summary, trainer, log, interrupted);
+    }
+
+    /// <summary>
+    /// The kernels' timers (<see cref="KernelProfile"/>) over <paramref name="steps"/> steps that took <paramref name="total"/>,
+    /// largest first, with "other" the rest of the steps' time (residual adds, buffer clears inside the passes, bookkeeping).
+    /// </summary>
+    static List<StepShare> StepSplit(TimeSpan total, int steps)
+    {
+        int n = Math.Max(1, steps);
+        double all = Math.Max(1e-9, total.TotalMilliseconds);
+        var parts = KernelProfile.Totals().Where(p => p.Calls > 0).Select(p => new StepShare(PartName(p.Part), p.Time.TotalMilliseconds / n,
+            p.Time.TotalMilliseconds / all, (double)p.Calls / n)).OrderByDescending(p => p.MsPerStep).ToList();
+        double other = all - parts.Sum(p => p.MsPerStep * n);
+        parts.Add(new StepShare("other", other / n, other / all, 0));
+        return parts;
+    }
+
+    static string PartName(KernelProfile.Part part) => part switch
+    {
+        KernelProfile.Part.MatMulForward => "matmul forward",
+        KernelProfile.Part.MatMulBackward => "matmul backward",
+        _ => part.ToString().ToLowerInvariant(),
+    };
+
+    static void PrintSplit(List<StepShare> split, int steps)
+    {
+        var table = new Table().AddColumns("part", "ms / step", "share", "calls / step");
+        foreach (var p in split)
+            table.AddRow(p.Part, $"{p.MsPerStep:F2}", $"{p.Share:P1}", p.Part == "other" ? "" : $"{p.CallsPerStep:N0}");
+        AnsiConsole.MarkupLine($"where a step's time went ({steps:N0} steps, {split.Sum(p => p.MsPerStep):F1} ms each):");
+        AnsiConsole.Write(table);
     }
 
     /// <summary>A duration as a person reads it: 42s, 3m05s, 1h12m.</summary>

@@ -351,7 +351,11 @@ public sealed partial class Gpt
     }
 
     /// <summary>Sets every gradient to zero.</summary>
-    public void ZeroGrad() => Array.Clear(Gradients);
+    public void ZeroGrad()
+    {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Clears);
+        Array.Clear(Gradients);
+    }
 
     /// <summary>
     /// Runs the model on <paramref name="tokens"/> (B, T) and, when <paramref name="targetIds"/> (B, T) is

@@ -36,6 +36,7 @@ public static class Attention
     public static unsafe void Forward(Span<float> output, Span<float> att, ReadOnlySpan<float> qkv, int B, int T, int C, int NH,
         ReadOnlySpan<float> dropMask = default)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Attention);
         int hs = C / NH, C3 = 3 * C;
         float scale = 1f / MathF.Sqrt(hs);
         long keysLength = Gemm.PackedLength(hs, T), valuesLength = Gemm.PackedLength(T, hs);
@@ -95,6 +96,7 @@ public static class Attention
     public static void Decode(Span<float> output, Span<float> scores, ReadOnlySpan<float> q, ReadOnlySpan<float> keys,
         ReadOnlySpan<float> values, int T, int C, int NH)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Attention);
         int hs = C / NH;
         float scale = 1f / MathF.Sqrt(hs);
         for (int h = 0; h < NH; h++)
@@ -128,6 +130,7 @@ public static class Attention
     public static unsafe void Backward(Span<float> dQkv, ReadOnlySpan<float> dOut, ReadOnlySpan<float> qkv,
         ReadOnlySpan<float> att, int B, int T, int C, int NH, ReadOnlySpan<float> dropMask = default)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Attention);
         int hs = C / NH, C3 = 3 * C;
         float scale = 1f / MathF.Sqrt(hs);
         // Packed (T, hs) operands (dy, k, q) and the packed vᵀ (hs, T), as panels of NR columns.

@@ -24,6 +24,7 @@ public static class CrossEntropy
     public static unsafe (float Mean, int Count) Forward(Span<float> probs, Span<float> losses, ReadOnlySpan<float> logits,
         ReadOnlySpan<int> targets, int N, int V)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Loss);
         fixed (float* pProbs = probs, pLosses = losses, pLogits = logits)
         fixed (int* pTargets = targets)
         {
@@ -73,6 +74,7 @@ public static class CrossEntropy
     /// <param name="targets">(N).</param>
     public static unsafe void Backward(Span<float> dLogits, ReadOnlySpan<float> probs, ReadOnlySpan<int> targets, float scale, int N, int V)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Loss);
         fixed (float* pD = dLogits, pProbs = probs)
         fixed (int* pTargets = targets)
         {

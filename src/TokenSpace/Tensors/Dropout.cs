@@ -18,6 +18,7 @@ public static class Dropout
     /// <param name="input">(N).</param>
     public static void Forward(Span<float> output, Span<float> mask, ReadOnlySpan<float> input, float p, ulong seed)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Dropout);
         FillMask(mask, p, seed);
         System.Numerics.Tensors.TensorPrimitives.Multiply(input, mask, output);
     }
@@ -26,6 +27,7 @@ public static class Dropout
     /// <param name="mask">(N), overwritten.</param>
     public static unsafe void FillMask(Span<float> mask, float p, ulong seed)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Dropout);
         int N = mask.Length;
         float scale = 1f / (1f - p);
         // Keep when the top 24 bits of the hash, as a fraction of 2^24, are at least p.

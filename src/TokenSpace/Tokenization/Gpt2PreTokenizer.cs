@@ -57,6 +57,32 @@ internal static class Gpt2PreTokenizer
         return end < text.Length && end - i > 1 ? end - 1 : end;
     }
 
+    /// <summary>
+    /// The class of the run that the piece at <paramref name="start"/> is (a letter, number, symbol or whitespace
+    /// run; not a contraction) and in <paramref name="runStart"/> where the run begins: after the optional space.
+    /// </summary>
+    public static byte RunClass(ReadOnlySpan<char> text, int start, out int runStart)
+    {
+        runStart = start;
+        byte cls = Classify(text, start, out _);
+        if (text[start] != ' ' || start + 1 >= text.Length) return cls;
+        byte next = Classify(text, start + 1, out _);
+        if (next == Space) return cls;
+        runStart = start + 1;
+        return next;
+    }
+
+    /// <summary>
+    /// Where a piece that is a run of class <paramref name="cls"/> ends in <paramref name="segment"/>, the run going
+    /// on at <paramref name="from"/> (it may have begun before <paramref name="segment"/>), as <see cref="NextPiece"/>
+    /// ends it: a whitespace run (long, as every run given here) leaves its last character to a non-space after it.
+    /// </summary>
+    public static int RunPieceEnd(ReadOnlySpan<char> segment, int from, byte cls)
+    {
+        int end = RunEnd(segment, from, cls);
+        return cls == Space && end < segment.Length ? end - 1 : end;
+    }
+
     /// <summary>Whether <paramref name="c"/> is Unicode White_Space (the pattern's <c>\s</c>).</summary>
     public static bool IsSpace(char c) => c < 128 ? Ascii[c] == Space : char.IsWhiteSpace(c);
 

@@ -93,12 +93,15 @@ public sealed class TokenFile : IDisposable
         AtomicFile.Write(path, output =>
         {
             using var reader = new StreamReader(corpusPath, Encoding.UTF8);
-            byte[] buffer = [];
+            byte[] buffer = new byte[1 << 16];
             tokenizer.Encode(reader, ids =>
             {
-                if (buffer.Length < 2 * ids.Length) buffer = new byte[2 * ids.Length];
-                for (int i = 0; i < ids.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(2 * i), (ushort)ids[i]);
-                output.Write(buffer, 0, 2 * ids.Length);
+                for (int start = 0; start < ids.Length; start += buffer.Length / 2)
+                {
+                    var slice = ids.Slice(start, Math.Min(buffer.Length / 2, ids.Length - start));
+                    for (int i = 0; i < slice.Length; i++) BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(2 * i), (ushort)slice[i]);
+                    output.Write(buffer, 0, 2 * slice.Length);
+                }
             });
         });
         return path;

@@ -51,6 +51,7 @@ public sealed class AdamW
     /// </summary>
     public unsafe void Update(float[] parameters, float[] gradients, float lr)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Optimizer);
         Steps++;
         float bc1 = (float)(1 - Math.Pow(Beta1, Steps)), bc2 = (float)(1 - Math.Pow(Beta2, Steps));
         float b1 = Beta1, b2 = Beta2, eps = Eps, matrixDecay = 1f - lr * WeightDecay;
@@ -93,6 +94,7 @@ public sealed class AdamW
     /// </summary>
     public static unsafe float ClipGradNorm(float[] gradients, float maxNorm)
     {
+        using var timer = KernelProfile.Time(KernelProfile.Part.Optimizer);
         int units = (gradients.Length + Chunk - 1) / Chunk;
         var partial = new double[units];
         fixed (float* pg = gradients)

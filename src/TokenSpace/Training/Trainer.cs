@@ -92,10 +92,10 @@ public sealed class Trainer
         options ??= state.Options;
         options.Validate();
         if (options with { Steps = state.Options.Steps, DecaySteps = state.Options.DecaySteps, EvalEvery = state.Options.EvalEvery,
-            SnapshotEvery = state.Options.SnapshotEvery }
+            EvalTokens = state.Options.EvalTokens, SnapshotEvery = state.Options.SnapshotEvery }
             != state.Options)
-            throw new ArgumentException("a resumed run keeps its settings; only the steps, the decay horizon and the eval and snapshot " +
-                "intervals may change");
+            throw new ArgumentException("a resumed run keeps its settings; only the steps, the decay horizon, the eval interval and size " +
+                "and the snapshot interval may change");
         if (options.Steps < state.Step)
             throw new ArgumentException($"the run is at step {state.Step}; TrainOptions.Steps {options.Steps} would not extend it");
         if (Hash(train) != state.DataHash)
@@ -119,7 +119,8 @@ public sealed class Trainer
     /// <exception cref="TrainingDivergedException">The loss or the gradient norm is NaN or infinite.</exception>
     public (float Loss, float GradNorm) TrainStep()
     {
-        var (B, T) = batcher.Next(Step, Rng, inputs, targets);
+        int B, T;
+        using (KernelProfile.Time(KernelProfile.Part.Data)) (B, T) = batcher.Next(Step, Rng, inputs, targets);
         Model.ZeroGrad();
         float loss = Model.Forward(inputs.AsSpan(0, B * T), targets.AsSpan(0, B * T), B, T, Rng);
         LastTokens = Model.TargetCount;

@@ -30,6 +30,14 @@ public static class KeyText
         return sb.ToString();
     }
 
+    /// <summary>
+    /// The keys of a comma-separated list, the one way the CLI and the explorer split one: each item exactly as
+    /// written when <paramref name="vectors"/> has that key (a GPT-2 key such as <c>" king"</c> starts with a space),
+    /// else with the spaces around it trimmed (<c>"king, queen"</c> → king, queen); items empty after trimming are dropped.
+    /// </summary>
+    public static string[] SplitList(string list, KeyedVectors vectors) =>
+        list.Split(',').Select(item => vectors.Contains(item) ? item : item.Trim()).Where(item => item.Length > 0).ToArray();
+
     static bool Invisible(char c) =>
         char.IsWhiteSpace(c) || char.IsControl(c) || CharUnicodeInfo.GetUnicodeCategory(c) == UnicodeCategory.Format;
 }

@@ -156,12 +156,12 @@ public sealed class CliConventionsTests : IDisposable
         Assert.Equal(0, Run("neighbors", "--vectors", Small, "--words", "paris, big", "--json").Code);
 
     [Fact]
-    public void CommaList_SpacesAroundItems_TrimmedUnlessTheExactKeyExists()
+    public void SplitList_SpacesAroundItems_TrimmedUnlessTheExactKeyExists()
     {
         using var kv = new KeyedVectors([" king", "king", "queen"], [1, 0, 0, 1, 1, 1], 2);
-        Assert.Equal(["king", "queen"], CommaList.Keys("king, queen", kv));
-        Assert.Equal([" king", "queen"], CommaList.Keys(" king,  queen ,", kv));
-        Assert.Equal(["qwzx"], CommaList.Keys(" qwzx ", kv));
+        Assert.Equal(["king", "queen"], KeyText.SplitList("king, queen", kv));
+        Assert.Equal([" king", "queen"], KeyText.SplitList(" king,  queen ,", kv));
+        Assert.Equal(["qwzx"], KeyText.SplitList(" qwzx ", kv));
         Assert.Equal([1.5, -2], CommaList.Numbers("1.5, -2", "--vector"));
         Assert.Equal("--vector: 'x' is not a finite number", Assert.Throws<ArgumentException>(() => CommaList.Numbers("1, x", "--vector")).Message);
         Assert.Throws<ArgumentException>(() => CommaList.Numbers("1,,2", "--vector"));

@@ -119,7 +119,7 @@ public sealed class CliErrorTests : IDisposable
         Assert.Equal(0, VectorsCliTests.Run("train", "--data", data, "--steps", "2", "--out", run, "--json").Code);
         Assert.Equal(
             "error: --resume continues the saved run with its own settings, and these differ: --lr 0.1 (the run's: 0.01), --seed 3 (the run's: 42); "
-            + "drop them (only --steps, --lr-decay-steps, --eval-every, --snapshot-every and --log-every may change)",
+            + "drop them (only --steps, --lr-decay-steps, --eval-every, --eval-tokens, --snapshot-every and --log-every may change)",
             Error("train", "--data", data, "--out", run, "--resume", "--steps", "4", "--lr", "0.1", "--seed", "3"));
     }
 

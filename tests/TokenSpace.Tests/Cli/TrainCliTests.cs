@@ -56,6 +56,31 @@ public sealed class TrainCliTests : IDisposable
     }
 
     [Fact]
+    public void Train_EvalTokens_SavedWithTheRunAndChangeableOnResume()
+    {
+        string[] start = ["train", "--data", Data(), "--steps", "2", "--eval-tokens", "16", "--out", Out, "--json", "--threads", "1"];
+        Assert.Equal(0, VectorsCliTests.Run(start).Code);
+        Assert.Equal(16, State(Out)["options"]!["eval_tokens"]!.GetValue<long>());
+        var (code, _, error) = VectorsCliTests.Run([.. start[..4], "4", .. start[5..6], "0", .. start[7..], "--resume"]);
+        Assert.True(code == 0, error);
+        Assert.Equal(0, State(Out)["options"]!["eval_tokens"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public void Train_Profile_SplitsTheStepIntoKernelPartsAndOther()
+    {
+        var (code, output, error) = VectorsCliTests.Run("train", "--data", Data(), "--steps", "3", "--profile", "--out", Out, "--json", "--threads", "1");
+        Assert.True(code == 0, error);
+        var parts = JsonNode.Parse(output)!["profile"]!.AsArray();
+        var names = parts.Select(p => p!["part"]!.GetValue<string>()).ToList();
+        Assert.Superset(new HashSet<string> { "matmul forward", "matmul backward", "attention", "optimizer", "other" }, names.ToHashSet());
+        Assert.Equal(1, parts.Sum(p => p!["share"]!.GetValue<double>()), 1e-9);
+        // microgpt: 4 linear layers a block plus the lm head, forward and backward; one AdamW update and one clip a step.
+        Assert.Equal(5, parts.Single(p => p!["part"]!.GetValue<string>() == "matmul forward")!["calls_per_step"]!.GetValue<double>());
+        Assert.Equal(2, parts.Single(p => p!["part"]!.GetValue<string>() == "optimizer")!["calls_per_step"]!.GetValue<double>());
+    }
+
+    [Fact]
     public void TrainResume_AnotherPreset_RefusedNamingIt()
     {
         Assert.Equal(0, VectorsCliTests.Run("train", "--data", Data(), "--steps", "2", "--out", Out, "--json").Code);

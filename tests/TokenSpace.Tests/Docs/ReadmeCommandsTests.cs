@@ -151,7 +151,7 @@ public sealed class ReadmeCommandsTests : IDisposable
     }
 
     /// <summary>Runs <paramref name="command"/> in bash in <paramref name="dir"/>, with <c>tokenspace</c> the built CLI; two minutes at most.</summary>
-    static (int Exit, string Stdout, string Stderr) Bash(string cli, string command, string dir)
+    internal static (int Exit, string Stdout, string Stderr) Bash(string cli, string command, string dir)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
         start.ArgumentList.Add("-c");

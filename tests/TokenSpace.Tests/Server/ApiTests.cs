@@ -42,9 +42,9 @@ public sealed class ApiTests : IClassFixture<SmallExplorer>
     }
 
     [Fact]
-    public async Task Neighbors_PositiveNegative_EqualsLibraryQuery()
+    public async Task Neighbors_PositiveNegativeWithSpaces_TrimmedAsTheCliDoesAndEqualsLibraryQuery()
     {
-        var api = await Get("/api/neighbors?space=small&positive=paris,germany&negative=france&k=3");
+        var api = await Get("/api/neighbors?space=small&positive=paris,%20germany&negative=%20france&k=3");
         var expected = explorer.Options.Spaces[0].Vectors.MostSimilar(["paris", "germany"], ["france"], 3);
         Assert.Equal("paris + germany - france", api["query"]!.GetValue<string>());
         Assert.Equal(expected.Select(n => n.Key), api["neighbors"]!.AsArray().Select(n => n!["key"]!.GetValue<string>()));

@@ -135,8 +135,9 @@ public class Gpt2BpeTokenizerTests
     {
         var tokenizer = Gpt2Vocabulary.Real();
         // Every line ending the cut rule must handle: runs before '\n', CRLF, '\n' before a space or
-        // <|endoftext|>, blank lines; plus a line longer than a batch, which forces the buffer to grow.
-        string[] lines = ["plain line\n", "trailing  \n", "crlf\r\n", "\n", " lead\n", "<|endoftext|>\n", "x\n<|endoftext|>y\n", "\t\ttab\n", "I'M here\n", "😀 ok\n"];
+        // <|endoftext|>, blank lines; plus a line longer than a batch, cut between pieces or inside one.
+        string[] lines = ["plain line\n", "trailing  \n", "crlf\r\n", "\n", " lead\n", "<|endoftext|>\n", "x\n<|endoftext|>y\n", "\t\ttab\n", "I'M here\n", "😀 ok\n",
+            "a,b;c" + string.Concat(Enumerable.Repeat("d-e'f", 120)) + "\n"];
         var random = new Random(3);
         var text = new StringBuilder();
         for (int i = 0; i < 400; i++) text.Append(lines[random.Next(lines.Length)]);
@@ -147,9 +148,38 @@ public class Gpt2BpeTokenizerTests
         foreach (var (batch, chunk) in new[] { (256, 16), (512, 100), (4096, 1000) })
         {
             var streamed = new List<int>();
-            tokenizer.Encode(new StringReader(corpus), ids => streamed.AddRange(ids), batch, chunk);
+            tokenizer.Encode(new StringReader(corpus), ids => streamed.AddRange(ids), batch, chunk, pieceBytes: 64);
             Assert.Equal(single, streamed);
         }
+    }
+
+    [Fact]
+    public void Encode_PiecesLongerThanBatchAndWindow_EqualMergingEachPieceWhole()
+    {
+        // Each text is one long piece or a few (letters, CJK, symbols around <|endoftext|>, whitespace, letters
+        // outside the BMP, a two-letter alphabet whose merges reach far), read in batches shorter than a piece
+        // and merged in windows of a few bytes, so parts are cut, joined and, where incompatible, merged again.
+        var tokenizer = Gpt2Vocabulary.Real();
+        var random = new Random(5);
+        string[] texts =
+        [
+            new string('a', 3000), " " + new string('a', 2999) + " b",
+            string.Concat(Enumerable.Repeat("我能吞下玻璃而不伤身体", 150)),
+            new string('=', 1500) + "<|endoftext|>" + new string('=', 1500), new string(' ', 2000) + "x" + new string('\n', 900),
+            string.Concat(Enumerable.Repeat("𝐀b", 600)), string.Concat(Enumerable.Range(0, 4000).Select(_ => "ab"[random.Next(2)])),
+            string.Concat(Enumerable.Range(0, 4000).Select(_ => "thequickbrown"[random.Next(13)])), "x" + new string('7', 2500),
+        ];
+        foreach (string text in texts)
+        {
+            int[] whole = tokenizer.EncodeToIds(text);
+            foreach (var (batch, pieceBytes) in new[] { (256, 4), (300, 16), (1024, 100) })
+            {
+                var streamed = new List<int>();
+                tokenizer.Encode(new StringReader(text), ids => streamed.AddRange(ids), batch, chunkChars: 64, pieceBytes);
+                Assert.Equal(whole, streamed);
+            }
+        }
+        Assert.Equal(Gpt2Vocabulary.Reference().Encode(texts[^2]), tokenizer.EncodeToIds(texts[^2]));
     }
 
     [Fact]
