@@ -6,58 +6,114 @@ namespace TokenSpace.Bench;
 
 /// <summary>
 /// <c>serve</c>: the explorer on loopback with GloVe 100d (the real host, Kestrel, in this process), driven by
-/// Debian's <c>wrk</c> on <c>/api/neighbors</c> over 2,000 different words at 1, 16 and 64 connections; then a
-/// long run sampling the process's RSS; then 100 clients that open a t-SNE stream and leave, after which the
-/// process's CPU time is watched while idle. JSON lines on stdout; the load average is on each line. Each round also
+/// Debian's <c>wrk</c> on <c>/api/neighbors</c> over 2,000 different words at 1, 16 and 64 connections, on the exact path
+/// (<c>exact=1</c>: the full scan) and the approximate one (the <c>.ann</c> index beside the cached vectors, built there once
+/// if missing, as <c>tokenspace index build</c> does), alternating in each of several rounds, then one median line per path and
+/// connection count; then a long run sampling the process's RSS; then 100 clients that open a t-SNE stream and leave, after
+/// which the process's CPU time is watched while idle. JSON lines on stdout; the load average is on each line. Each round also
 /// reports the server's CPU time per request (this process serves, wrk is another): unlike requests/s it hardly moves when
 /// other jobs load the machine, and 2,000 / it is what two idle cores could serve.
 /// </summary>
 /// <remarks>
-/// Options: <c>--seconds N</c> per connection count (20), <c>--connections 1,16,64</c>, <c>--soak-seconds N</c> (300, 0 skips),
-/// <c>--streams N</c> (100).
+/// Options: <c>--seconds N</c> per round (20), <c>--rounds N</c> (3), <c>--connections 1,16,64</c>, <c>--soak-seconds N</c>
+/// (300, 0 skips), <c>--streams N</c> (100).
 /// </remarks>
 static class ServeBench
 {
     public static void Run(string[] args)
     {
         int seconds = Measure.Option(args, "--seconds", 20);
+        int rounds = Measure.Option(args, "--rounds", 3);
         int soak = Measure.Option(args, "--soak-seconds", 300);
         int streams = Measure.Option(args, "--streams", 100);
+        var connectionCounts = (Measure.Option(args, "--connections") ?? "1,16,64").Split(',').Select(int.Parse).ToArray();
         if (!File.Exists("/usr/bin/wrk")) throw new InvalidOperationException("wrk is not installed (apt-get install wrk)");
         using var host = ServeHost.Start();
+        OpenIndex(host.Vectors);
         string url = host.Url;
-        string script = WriteScript(host.Vectors.Keys);
-        // One warm-up round so the first measured round does not pay for the JIT.
-        Wrk(script, url, 4, 5);
-        foreach (int connections in (Measure.Option(args, "--connections") ?? "1,16,64").Split(',').Select(int.Parse))
+        var scripts = new Dictionary<string, string>
         {
-            long before = Rss();
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            var result = Wrk(script, url, connections, seconds);
-            double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
-            Measure.Emit(result with
+            ["exact"] = WriteScript(host.Vectors.Keys, "&exact=1"),
+            ["approximate"] = WriteScript(host.Vectors.Keys, ""),
+        };
+        // One warm-up run per path so the first measured round does not pay for the JIT.
+        foreach (string script in scripts.Values) Wrk(script, url, 4, 5);
+        var results = new List<WrkResult>();
+        for (int round = 1; round <= rounds; round++)
+        {
+            foreach (var (path, script) in scripts)
             {
-                RssBeforeMb = Mb(before),
-                RssAfterMb = Mb(Rss()),
-                ServerCpuMsPerRequest = Math.Round(cpuMs / Math.Max(1, result.Requests), 3),
-                LoadAverage = LoadAverage(),
+                foreach (int connections in connectionCounts)
+                {
+                    long before = Rss();
+                    var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                    var result = Wrk(script, url, connections, seconds);
+                    double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
+                    results.Add(result with
+                    {
+                        Path = path,
+                        Round = round,
+                        RssBeforeMb = Mb(before),
+                        RssAfterMb = Mb(Rss()),
+                        ServerCpuMsPerRequest = Math.Round(cpuMs / Math.Max(1, result.Requests), 3),
+                        LoadAverage = LoadAverage(),
+                    });
+                    Measure.Emit(results[^1]);
+                }
+            }
+        }
+        foreach (var same in results.GroupBy(r => (r.Path, r.Connections)))
+        {
+            Measure.Emit(new
+            {
+                bench = "serve-neighbors-median",
+                path = same.Key.Path,
+                connections = same.Key.Connections,
+                rounds = same.Count(),
+                requests_per_second = Measure.Median(same.Select(r => r.RequestsPerSecond).ToArray()),
+                p50_ms = Measure.Median(same.Select(r => r.P50Ms).ToArray()),
+                p99_ms = Measure.Median(same.Select(r => r.P99Ms).ToArray()),
+                p99_ms_max = same.Max(r => r.P99Ms),
+                errors = same.Sum(r => r.Errors + r.Non2xx),
+                server_cpu_ms_per_request = Measure.Median(same.Select(r => r.ServerCpuMsPerRequest!.Value).ToArray()),
+                rss_mb = same.Last().RssAfterMb,
+                load_averages = same.Select(r => r.LoadAverage).ToArray(),
             });
         }
-        if (soak > 0) Soak(script, url, soak);
+        if (soak > 0) Soak(scripts["exact"], url, soak);
         Streams(url, streams);
-        File.Delete(script);
+        foreach (string script in scripts.Values) File.Delete(script);
+    }
+
+    /// <summary>
+    /// Attaches the approximate index beside the cached vectors, building it there first when missing (minutes; once per
+    /// machine, as <c>tokenspace index build --vectors glove-100d</c> would).
+    /// </summary>
+    static void OpenIndex(TokenSpace.Vectors.KeyedVectors vectors)
+    {
+        string path = TokenSpace.Vectors.ApproximateIndex.PathBeside(TokenSpace.Formats.PretrainedVectors.Resolve(ServeHost.SpaceName)!);
+        if (File.Exists(path))
+        {
+            vectors.OpenIndex(path);
+            return;
+        }
+        Console.Error.WriteLine($"building the approximate index {path} (once)");
+        vectors.BuildIndex(path);
     }
 
     sealed record WrkResult(string Bench, int Connections, int Seconds, long Requests, double RequestsPerSecond, double P50Ms, double P99Ms,
         long Errors, long Non2xx)
     {
+        public string? Path { get; init; }
+        public int? Round { get; init; }
         public double? RssBeforeMb { get; init; }
         public double? RssAfterMb { get; init; }
         public double? ServerCpuMsPerRequest { get; init; }
         public string? LoadAverage { get; init; }
     }
 
-    /// <summary>wrk with two threads; its Lua <c>done</c> prints one JSON line, parsed here.</summary>
+    /// <summary>wrk with one thread (plenty for a few thousand requests/s, and it leaves the server more of two cores); its Lua
+    /// <c>done</c> prints one JSON line, parsed here.</summary>
     static WrkResult Wrk(string script, string url, int connections, int seconds)
     {
         var start = new ProcessStartInfo("/usr/bin/wrk")
@@ -66,7 +122,7 @@ static class ServeBench
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string a in new[] { "-t", Math.Min(2, connections).ToString(CultureInfo.InvariantCulture), "-c", connections.ToString(CultureInfo.InvariantCulture),
+        foreach (string a in new[] { "-t", "1", "-c", connections.ToString(CultureInfo.InvariantCulture),
             "-d", $"{seconds}s", "--timeout", "5s", "-s", script, url })
         {
             start.ArgumentList.Add(a);
@@ -82,7 +138,8 @@ static class ServeBench
             json.GetProperty("errors").GetInt64(), json.GetProperty("non2xx").GetInt64());
     }
 
-    /// <summary>16 connections for <paramref name="seconds"/>, the RSS sampled every 10 s: flat means within ±10 % of the first sample.</summary>
+    /// <summary>16 connections on the exact path for <paramref name="seconds"/>, the RSS sampled every 10 s: flat means within ±10 % of
+    /// the first sample.</summary>
     static void Soak(string script, string url, int seconds)
     {
         var samples = new List<double>();
@@ -114,6 +171,7 @@ static class ServeBench
             rss_max_mb = samples.Max(),
             rss_last_mb = samples[^1],
             rss_flat = samples.All(s => Math.Abs(s - first) <= 0.1 * first),
+            rss_samples_mb = samples,
             load_average = LoadAverage(),
         });
     }
@@ -169,18 +227,19 @@ static class ServeBench
         });
     }
 
-    /// <summary>A wrk script cycling through 2,000 alphabetic words of the first 50,000 keys, printing its summary as JSON.</summary>
-    static string WriteScript(IReadOnlyList<string> keys)
+    /// <summary>A wrk script cycling through 2,000 alphabetic words of the first 50,000 keys (with <paramref name="extra"/> appended to
+    /// each query), printing its summary as JSON.</summary>
+    static string WriteScript(IReadOnlyList<string> keys, string extra)
     {
         var words = keys.Take(50_000).Where(k => k.All(char.IsAsciiLetterLower)).Where((_, i) => i % 20 == 0).Take(2000).ToList();
-        string path = Path.Combine(Path.GetTempPath(), $"tokenspace-serve-{Environment.ProcessId}.lua");
+        string path = Path.Combine(Path.GetTempPath(), $"tokenspace-serve-{Environment.ProcessId}-{extra.Length}.lua");
         File.WriteAllText(path, $$"""
             local words = { {{string.Join(", ", words.Select(w => $"\"{w}\""))}} }
             local n = 0
             setup = function(thread) thread:set("offset", math.random(#words)) end
             request = function()
               n = n + 1
-              return wrk.format("GET", "/api/neighbors?space=glove-100d&k=10&word=" .. words[(n + (offset or 0)) % #words + 1])
+              return wrk.format("GET", "/api/neighbors?space=glove-100d&k=10{{extra}}&word=" .. words[(n + (offset or 0)) % #words + 1])
             end
             done = function(summary, latency, requests)
               local e = summary.errors
