@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using TokenSpace.Tensors;
 
 namespace TokenSpace.Projection;
@@ -7,6 +8,7 @@ namespace TokenSpace.Projection;
 static class NearestNeighbours
 {
     const int RowsPerUnit = 32;
+    const int Lanes = 8; // floats of a Vector256
 
     /// <summary>
     /// For every row, its <paramref name="k"/> nearest other rows by increasing distance.
@@ -55,9 +57,15 @@ static class NearestNeighbours
                     int i = first + r;
                     int found = 0;
                     var product = new ReadOnlySpan<float>(products, r * n, n);
-                    for (int j = 0; j < n; j++)
+                    for (int j = 0; j < n; j += Lanes)
                     {
-                        if (j != i) Insert(candidateIndex, candidateEstimate, ref found, j, norms[i] + norms[j] - 2.0 * product[j]);
+                        int stop = Math.Min(n, j + Lanes);
+                        bool full = found == candidates && stop - j == Lanes;
+                        if (full && !AnyBelow(product, norms, norms[i], j, candidateEstimate[^1])) continue;
+                        for (int t = j; t < stop; t++)
+                        {
+                            if (t != i) Insert(candidateIndex, candidateEstimate, ref found, t, norms[i] + norms[t] - 2.0 * product[t]);
+                        }
                     }
                     var xi = new ReadOnlySpan<float>(rows, i * d, d);
                     var bestIndex = new Span<int>(indices, i * k, k);
@@ -78,6 +86,19 @@ static class NearestNeighbours
             });
         }
         return (indices, squared);
+    }
+
+    /// <summary>Whether any of the <see cref="Lanes"/> estimates |x_i|² + |x_j|² − 2 x_i·x_j from column j on lies below
+    /// <paramref name="limit"/>, in the same double arithmetic as the scalar estimate: a block of columns that cannot enter the
+    /// candidates is passed over without a look at each.</summary>
+    static bool AnyBelow(ReadOnlySpan<float> product, double[] norms, double normI, int j, double limit)
+    {
+        var p = Vector256.Create(product.Slice(j, Lanes));
+        var own = Vector256.Create(normI);
+        var low = own + Vector256.Create(norms, j) - Vector256.Create(2.0) * Vector256.WidenLower(p);
+        var high = own + Vector256.Create(norms, j + Lanes / 2) - Vector256.Create(2.0) * Vector256.WidenUpper(p);
+        var bound = Vector256.Create(limit);
+        return Vector256.LessThanAny(low, bound) || Vector256.LessThanAny(high, bound);
     }
 
     /// <summary>Row i's k nearest other rows by measuring every one.</summary>
