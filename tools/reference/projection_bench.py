@@ -1,8 +1,9 @@
 """scikit-learn's side of `dotnet run -c Release --project bench/TokenSpace.Bench -- maps`.
 
 Reads a whitespace text file of vectors (`word v1 v2 ...`, one per line, written by the bench),
-runs PCA and TSNE(perplexity=30, init="pca", random_state=0) as the bench does, and prints one JSON
-line: wall times, KL divergence, trustworthiness(10). Run with /usr/bin/python3 (Debian python3-sklearn).
+runs PCA and TSNE(n_components=DIMS (2), perplexity=30, init="pca", random_state=0) as the bench does, and
+prints one JSON line: wall times, KL divergence, trustworthiness(10). Run with /usr/bin/python3 (Debian
+python3-sklearn): `projection_bench.py FILE [DIMS]`.
 """
 import json
 import sys
@@ -13,7 +14,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE, trustworthiness
 
 
-def main(path):
+def main(path, dims):
     rows = [line.rstrip("\n").split(" ") for line in open(path, encoding="utf-8")]
     x = np.array([[float(v) for v in r[1:]] for r in rows], dtype=np.float32)
 
@@ -23,7 +24,7 @@ def main(path):
     pca_ms = (time.perf_counter() - start) * 1000
 
     start = time.perf_counter()
-    tsne = TSNE(n_components=2, perplexity=30, init="pca", random_state=0)
+    tsne = TSNE(n_components=dims, perplexity=30, init="pca", random_state=0)
     y = tsne.fit_transform(x)
     tsne_ms = (time.perf_counter() - start) * 1000
 
@@ -41,4 +42,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 2)

@@ -40,10 +40,10 @@ static class TextVectors
         long wanted = Math.Min(declared ?? long.MaxValue, options.Limit ?? long.MaxValue);
         long firstRowLine = line + 1;
 
-        // Pass 1: where each row starts and ends.
-        var starts = new List<long>();
-        var ends = new List<long>();
-        while (starts.Count < wanted)
+        // Pass 1: count the rows and note where each unit of ChunkRows rows starts (8 bytes a unit, not a row).
+        var unitStarts = new List<long>();
+        long rows = 0;
+        while (rows < wanted)
         {
             long start = pos;
             if (!NextLine(file, ref pos, out var text)) break;
@@ -54,16 +54,16 @@ static class TextVectors
                 throw new FileFormatException(file.Path, $"empty line; expected a key and {(dims > 0 ? dims.ToString() : "its")} values",
                     line: line);
             }
-            starts.Add(start);
-            ends.Add(start + text.Length);
-            if ((starts.Count & 0xFFFF) == 0) options.Progress?.Invoke(0.2 * pos / file.Length);
+            if (rows % ChunkRows == 0) unitStarts.Add(start);
+            rows++;
+            if ((rows & 0xFFFF) == 0) options.Progress?.Invoke(0.2 * pos / file.Length);
         }
-        if (starts.Count > int.MaxValue / Math.Max(1, dims)) throw new FileFormatException(file.Path,
+        if (rows > int.MaxValue / Math.Max(1, dims)) throw new FileFormatException(file.Path,
             "too many rows to hold in one matrix", line: line);
-        if (declared is { } n && starts.Count < wanted)
+        if (declared is { } n && rows < wanted)
         {
             throw new FileFormatException(file.Path,
-                $"unexpected end of file after {starts.Count} of {n} rows; is the count in the header wrong, or the file truncated?",
+                $"unexpected end of file after {rows} of {n} rows; is the count in the header wrong, or the file truncated?",
                     line: line + 1);
         }
         if (declared is { } m && options.Limit is null && !RestIsBlank(file, pos))
@@ -71,34 +71,37 @@ static class TextVectors
             throw new FileFormatException(file.Path,
                 $"more rows than the {m} the header declares; is the count in the header wrong?", line: line + 1);
         }
-        int rows = starts.Count;
         if (!hasHeader)
         {
             if (rows == 0) throw new FileFormatException(file.Path, "no rows; expected lines 'key v1 … vD'", line: 1);
-            dims = CountFields(file.Span(starts[0], (int)(ends[0] - starts[0]))) - 1;
+            long firstStart = unitStarts[0];
+            NextLine(file, ref firstStart, out var firstRow);
+            dims = CountFields(firstRow) - 1;
             if (dims < 1) throw new FileFormatException(file.Path, "expected a key and at least one value on the first line",
                 line: firstRowLine);
         }
 
-        // Pass 2: parse rows in parallel; each unit remembers its first error.
+        // Pass 2: parse rows in parallel, a unit's lines in order; each unit remembers its first error.
         var keys = new string[rows];
-        var matrix = new float[(long)rows * dims];
-        int units = (rows + ChunkRows - 1) / ChunkRows;
+        var matrix = new float[rows * dims];
+        int units = unitStarts.Count;
         var errors = new FileFormatException?[units];
         int done = 0;
         Threads.For(units, u =>
         {
-            int end = Math.Min(rows, (u + 1) * ChunkRows);
+            int end = (int)Math.Min(rows, (u + 1L) * ChunkRows);
+            long pos = unitStarts[u];
             for (int r = u * ChunkRows; r < end; r++)
             {
-                var text = file.Span(starts[r], (int)(ends[r] - starts[r]));
+                long start = pos;
+                NextLine(file, ref pos, out var text);
                 var error = ParseRow(text, dims, hasHeader, matrix.AsSpan(r * dims, dims), out var keyBytes);
                 long lineNo = firstRowLine + r;
                 if (error is null)
                 {
                     try
                     {
-                        keys[r] = KeyDecoder.Decode(keyBytes, options.Utf8Errors, file.Path, lineNo, starts[r]);
+                        keys[r] = KeyDecoder.Decode(keyBytes, options.Utf8Errors, file.Path, lineNo, start);
                     }
                     catch (FileFormatException e)
                     {

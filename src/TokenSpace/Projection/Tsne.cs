@@ -256,7 +256,7 @@ public static class Tsne
     /// <param name="grad">Output, <c>(n, dims)</c>.</param>
     /// <param name="computeError">Also compute the KL divergence.</param>
     /// <returns>Σ_{i≠j} p log(p / q) when <paramref name="computeError"/>, else NaN.</returns>
-    /// <param name="w">Scratch for the kernel values, <c>(n, n)</c>.</param>
+    /// <param name="w">Scratch for the kernel values and force factors, <c>(n, n)</c>.</param>
     internal static double ExactGradient(double[] p, double[] y, int n, int dims, double scale, double[] grad, bool computeError,
         double[] w)
     {
@@ -283,21 +283,29 @@ public static class Tsne
         Threads.For(units, unit =>
         {
             double kl = 0;
-            Span<double> g = stackalloc double[dims];
             for (int i = unit * PointsPerUnit, end = Math.Min(n, i + PointsPerUnit); i < end; i++)
             {
-                g.Clear();
+                // Row i of w becomes the force factors (p_ij − q_ij) w_ij, then one plain loop over j per coordinate: a loop over the
+                // runtime dimension inside the j loop measured 17–26 % slower in 2-D than the former 2-D-only code, this 5–9 %.
+                var f = w.AsSpan(i * n, n);
                 for (int j = 0; j < n; j++)
                 {
-                    if (j == i) continue;
-                    double wij = w[i * n + j];
-                    double q = Math.Max(wij / z, MachineEpsilon);
+                    if (j == i)
+                    {
+                        f[j] = 0;
+                        continue;
+                    }
+                    double q = Math.Max(f[j] / z, MachineEpsilon);
                     double pij = scale * p[i * n + j];
-                    double f = (pij - q) * wij;
-                    for (int k = 0; k < dims; k++) g[k] += f * (y[dims * i + k] - y[dims * j + k]);
+                    f[j] = (pij - q) * f[j];
                     if (computeError) kl += pij * Math.Log(Math.Max(pij, MachineEpsilon) / q);
                 }
-                for (int k = 0; k < dims; k++) grad[dims * i + k] = 4 * g[k];
+                for (int k = 0; k < dims; k++)
+                {
+                    double yik = y[dims * i + k], g = 0;
+                    for (int j = 0; j < n; j++) g += f[j] * (yik - y[dims * j + k]);
+                    grad[dims * i + k] = 4 * g;
+                }
             }
             partial[unit] = kl;
         });

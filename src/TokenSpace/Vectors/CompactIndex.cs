@@ -156,16 +156,18 @@ sealed class CompactIndex
     {
         int lastBlock = (end + BlockRows - 1) / BlockRows;
         Span<int> dots = stackalloc int[QueryGroup * BlockRows];
-        var none = new int[quads];
-        var q0 = group[0].Query.Quads;
-        var q1 = group.Length > 1 ? group[1].Query.Quads : none;
-        var q2 = group.Length > 2 ? group[2].Query.Quads : none;
-        var q3 = group.Length > 3 ? group[3].Query.Quads : none;
         for (int block = firstBlock; block < lastBlock; block++)
         {
             var blockCodes = codes.AsSpan(block * quads * 4 * BlockRows, quads * 4 * BlockRows);
-            if (group.Length == 1) BlockDots1(blockCodes, q0, dots);
-            else BlockDots4(blockCodes, q0, q1, q2, q3, dots);
+            // A batch's last group may be short: its queries go one by one rather than beside idle lanes.
+            if (group.Length == QueryGroup)
+            {
+                BlockDots4(blockCodes, group[0].Query.Quads, group[1].Query.Quads, group[2].Query.Quads, group[3].Query.Quads, dots);
+            }
+            else
+            {
+                for (int g = 0; g < group.Length; g++) BlockDots1(blockCodes, group[g].Query.Quads, dots.Slice(g * BlockRows, BlockRows));
+            }
             for (int g = 0; g < group.Length; g++)
             {
                 var state = group[g];

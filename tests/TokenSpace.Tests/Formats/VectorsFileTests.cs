@@ -282,6 +282,23 @@ public sealed class VectorsFileTests : IDisposable
     }
 
     [Fact]
+    public void Load_TextOfManyParseUnits_RowsInOrderAndBadRowNamedByLine()
+    {
+        // 10,000 rows are three parse units of 4,096: each unit reads its lines from where the first pass noted it starts.
+        var rows = Enumerable.Range(0, 10_000).Select(i => $"w{i} {i} -{i}\n").ToArray();
+        using (var kv = VectorsFile.Load(Write("many.w2v.txt", "10000 2\n" + string.Concat(rows))))
+        {
+            Assert.Equal(10_000, kv.Count);
+            Assert.Equal("w9999", kv.Keys[9999]);
+            Assert.Equal([8200f, -8200f], kv.GetVector("w8200").ToArray());
+        }
+        rows[9000] = "w9000 1\n";
+        string path = Write("bad-many.w2v.txt", "10000 2\n" + string.Concat(rows));
+        var e = Assert.Throws<FileFormatException>(() => VectorsFile.Load(path));
+        Assert.Equal(9002, e.Line);
+    }
+
+    [Fact]
     public void Load_ForcedWord2VecWithoutHeader_ThrowsOnHeader()
     {
         string path = Write("bad.txt", "a 1 2\nb 3 4\n");
