@@ -56,7 +56,7 @@ static class ServeBench
                         RssBeforeMb = Mb(before),
                         RssAfterMb = Mb(Rss()),
                         ServerCpuMsPerRequest = Math.Round(cpuMs / Math.Max(1, result.Requests), 3),
-                        LoadAverage = LoadAverage(),
+                        LoadAverage = Peak.LoadAverage(),
                     });
                     Measure.Emit(results[^1]);
                 }
@@ -172,7 +172,7 @@ static class ServeBench
             rss_last_mb = samples[^1],
             rss_flat = samples.All(s => Math.Abs(s - first) <= 0.1 * first),
             rss_samples_mb = samples,
-            load_average = LoadAverage(),
+            load_average = Peak.LoadAverage(),
         });
     }
 
@@ -223,7 +223,7 @@ static class ServeBench
             all_left_after_s = Math.Round(leftAfter, 2),
             idle_cpu_percent_over_5s = Math.Round(cpuPercent, 1),
             rss_mb = Mb(Rss()),
-            load_average = LoadAverage(),
+            load_average = Peak.LoadAverage(),
         });
     }
 
@@ -259,6 +259,4 @@ static class ServeBench
     }
 
     static double Mb(long bytes) => Math.Round(bytes / 1048576.0, 1);
-
-    static string LoadAverage() => string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
 }

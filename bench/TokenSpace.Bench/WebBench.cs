@@ -76,7 +76,7 @@ static class WebBench
                     projection_request_ms = name == "page" ? M(3) : (double?)null,
                     upload_and_draw_ms = name == "page" ? M(4) : (double?)null,
                     pan_draw_call_median_ms = name == "page" ? M(5) : (double?)null,
-                    load_average = string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)),
+                    load_average = Peak.LoadAverage(),
                 });
             }
         }
