@@ -300,7 +300,10 @@ static class TrainCommand
         double recentSum = 0;
         long tokens = 0;
         var clock = new Stopwatch(); // time spent in training steps
-        int stepsRun = 0; // steps this run took (for --profile's per-step split)
+        // --profile's split: the steps after the run's first, which compiles the optimizer's and the step's own code.
+        var profiled = new Stopwatch();
+        int profiledSteps = 0;
+        bool firstStepDone = false;
         KernelProfile.Reset();
         double valLoss = double.NaN;
         bool progress = !quiet && !Console.IsErrorRedirected;
@@ -382,11 +385,20 @@ static class TrainCommand
                 }
                 if (o.SnapshotEvery > 0 && trainer.Step % o.SnapshotEvery == 0) formation!.Snapshot();
                 clock.Start();
+                profiled.Start();
                 KernelProfile.Enabled = settings.Profile; // the steps only: evaluations and saves are not in the split
                 var (loss, _) = trainer.TrainStep();
                 KernelProfile.Enabled = false;
+                profiled.Stop();
                 clock.Stop();
-                stepsRun++;
+                profiledSteps++;
+                if (!firstStepDone && trainer.Step < o.Steps)
+                {
+                    KernelProfile.Reset();
+                    profiled.Reset();
+                    profiledSteps = 0;
+                }
+                firstStepDone = true;
                 tokens += trainer.LastTokens;
                 recent.Enqueue(loss);
                 recentSum += loss;
@@ -454,8 +466,8 @@ static class TrainCommand
                 + $"continue with `tokenspace train --data {dataPath} --out {outDir} --resume`");
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        var split = settings.Profile ? StepSplit(clock.Elapsed, stepsRun) : null;
-        if (split is not null && !settings.Quiet) PrintSplit(split, stepsRun);
+        var split = settings.Profile ? StepSplit(profiled.Elapsed, profiledSteps) : null;
+        if (split is not null && !settings.Quiet) PrintSplit(split, profiledSteps);
         var summary = new Summary(trainer.Step, TrainLoss(), valLoss, seconds > 0 ? tokens / seconds : 0, seconds, formation?.Seconds ?? 0,
             split);
         return new Result(summary, trainer, log, interrupted);
@@ -487,7 +499,7 @@ static class TrainCommand
     {
         var table = new Table().AddColumns("part", "ms / step", "share", "calls / step");
         foreach (var p in split)
-            table.AddRow(p.Part, $"{p.MsPerStep:F2}", $"{p.Share:P1}", p.Part == "other" ? "" : $"{p.CallsPerStep:N0}");
+            table.AddRow(p.Part, $"{p.MsPerStep:F3}", $"{p.Share:P1}", p.Part == "other" ? "" : $"{p.CallsPerStep:N0}");
         AnsiConsole.MarkupLine($"where a step's time went ({steps:N0} steps, {split.Sum(p => p.MsPerStep):F1} ms each):");
         AnsiConsole.Write(table);
     }
