@@ -38,7 +38,9 @@ static class Word2VecBinary
             $"{declared} × {dims} is too large for one matrix", byteOffset: 0);
         int rows = capacity;
         int vectorBytes = dims * sizeof(float);
-        var keys = new string[rows];
+        // The bytes after the header less each row's space and vector: the keys (and newlines) of a file whose count is right.
+        long keyRoom = Math.Max(0, file.Length - pos - rows * (vectorBytes + 1L));
+        var keys = new KeyTable.Builder(rows, options.Limit is null ? keyRoom : Math.Min(keyRoom, rows * 16L));
         var offsets = new long[rows];
         var matrix = new float[(long)rows * dims];
         for (int r = 0; r < rows; r++)
@@ -56,7 +58,8 @@ static class Word2VecBinary
                 throw new FileFormatException(file.Path, cause, byteOffset: pos);
             }
             offsets[r] = pos;
-            keys[r] = KeyDecoder.Decode(window[..space], options.Utf8Errors, file.Path, null, pos);
+            var key = KeyDecoder.Utf8(window[..space], options.Utf8Errors, file.Path, null, pos);
+            keys.Add(key);
             pos += space + 1;
             if (file.Length - pos < vectorBytes)
             {
@@ -72,8 +75,8 @@ static class Word2VecBinary
             if (bad >= 0)
             {
                 throw new FileFormatException(file.Path,
-                    $"value {bad + 1} of row {r + 1} ('{keys[r]}') is {dst[bad]}; NaN and infinity are not allowed (a diverged training " +
-                    "run?)",
+                    $"value {bad + 1} of row {r + 1} ('{Encoding.UTF8.GetString(key)}') is {dst[bad]}; NaN and infinity are not " +
+                        "allowed (a diverged training run?)",
                     byteOffset: pos + bad * sizeof(float));
             }
             pos += vectorBytes;
@@ -90,8 +93,7 @@ static class Word2VecBinary
                         byteOffset: pos + extra);
             }
         }
-        var index = KeyDecoder.Index(keys, file.Path, r => (null, offsets[r]));
-        return new KeyedVectors(keys, index, matrix, dims, owner: null);
+        return new KeyedVectors(keys.Build(KeyDecoder.Duplicate(file.Path, r => (null, offsets[r]))), matrix, dims, owner: null);
     }
 
     public static void Write(KeyedVectors vectors, string path)
