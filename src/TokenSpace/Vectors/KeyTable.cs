@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Collections;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
 
@@ -21,7 +23,8 @@ sealed class KeyTable : IReadOnlyList<string>
     readonly byte[] bytes; // the keys' UTF-8 back to back (the array may be longer than the last end)
     readonly int[] ends;   // (Count) where each key's bytes end in `bytes`
     Func<string, int, int, Exception>? duplicate; // (key, first row, repeated row) → what to throw; dropped once the table is built
-    int[]? slots;          // row + 1 per slot, 0 for an empty one; a power of two long
+    int[]? slots;          // per slot 0 (empty) or row + 1 in the low RowBits bits, the hash's top bits above; a power of two long
+    readonly int rowBits;  // bits that hold Count
     readonly Lock gate = new();
 
     /// <summary>Wraps the keys <paramref name="bytes"/> ending at <paramref name="ends"/>; <paramref name="duplicate"/> makes the error
@@ -32,6 +35,7 @@ sealed class KeyTable : IReadOnlyList<string>
         this.bytes = bytes;
         this.ends = ends;
         this.duplicate = duplicate;
+        rowBits = 32 - BitOperations.LeadingZeroCount((uint)ends.Length);
     }
 
     /// <summary>The table of <paramref name="keys"/> (not yet checked for repeats).</summary>
@@ -90,11 +94,12 @@ sealed class KeyTable : IReadOnlyList<string>
 
     /// <summary>The row of <paramref name="key"/>, or -1.</summary>
     /// <exception cref="Exception">The first lookup finds a repeated key (the exception the constructor's callback made).</exception>
+    [SkipLocalsInit]
     public int Find(ReadOnlySpan<char> key)
     {
         int max = Encoding.UTF8.GetMaxByteCount(key.Length);
-        byte[]? rented = max > 512 ? ArrayPool<byte>.Shared.Rent(max) : null;
-        Span<byte> utf8 = rented ?? stackalloc byte[512];
+        byte[]? rented = max > 256 ? ArrayPool<byte>.Shared.Rent(max) : null;
+        Span<byte> utf8 = rented ?? stackalloc byte[256];
         int row = Find(utf8[..Encode(key, utf8)]);
         if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
         return row;
@@ -104,14 +109,18 @@ sealed class KeyTable : IReadOnlyList<string>
     public int Find(ReadOnlySpan<byte> utf8)
     {
         var table = Slots();
-        int mask = table.Length - 1;
-        for (int s = Hash(utf8) & mask; ; s = (s + 1) & mask)
+        int mask = table.Length - 1, hash = Hash(utf8);
+        uint tag = (uint)hash >> rowBits << rowBits;
+        for (int s = hash & mask; ; s = (s + 1) & mask)
         {
-            int entry = table[s];
+            uint entry = (uint)table[s];
             if (entry == 0) return -1;
-            if (KeyBytes(entry - 1).SequenceEqual(utf8)) return entry - 1;
+            if ((entry ^ tag) >> rowBits == 0 && KeyBytes(Row(entry)).SequenceEqual(utf8)) return Row(entry);
         }
     }
+
+    /// <summary>The row a slot's entry holds.</summary>
+    int Row(uint entry) => (int)(entry & (uint.MaxValue >> (32 - rowBits))) - 1;
 
     /// <summary>Builds the hash table now, throwing the constructor's duplicate error at the second occurrence of a key.</summary>
     public void CheckUnique() => Slots();
@@ -129,18 +138,23 @@ sealed class KeyTable : IReadOnlyList<string>
         lock (gate)
         {
             if (slots is not null) return slots;
-            // Linear probing in a power-of-two table at most 3/4 full: a few probes per lookup, 4 bytes a slot.
+            // Linear probing in a power-of-two table at most 3/4 full, 4 bytes a slot: the bits of a slot that the row does not
+            // need hold the top of the key's hash, so most probes of another key are told apart without reading its bytes.
             var table = new int[BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, Count + Count / 3 + 1))];
             int mask = table.Length - 1;
             for (int row = 0; row < Count; row++)
             {
                 var key = KeyBytes(row);
-                int s = Hash(key) & mask;
+                int hash = Hash(key);
+                uint tag = (uint)hash >> rowBits << rowBits;
+                int s = hash & mask;
                 for (; table[s] != 0; s = (s + 1) & mask)
                 {
-                    if (KeyBytes(table[s] - 1).SequenceEqual(key)) throw duplicate!(this[row], table[s] - 1, row);
+                    uint entry = (uint)table[s];
+                    if ((entry ^ tag) >> rowBits == 0 && KeyBytes(Row(entry)).SequenceEqual(key))
+                        throw duplicate!(this[row], Row(entry), row);
                 }
-                table[s] = row + 1;
+                table[s] = (int)(tag | (uint)(row + 1));
             }
             duplicate = null;
             Volatile.Write(ref slots, table);
@@ -148,12 +162,14 @@ sealed class KeyTable : IReadOnlyList<string>
         }
     }
 
-    /// <summary>A hash of the bytes, seeded per process (<see cref="HashCode"/>), so no file can be made to collide on purpose.</summary>
+    /// <summary>
+    /// A hash of the bytes: Marvin, which .NET hashes strings with, seeded per process so that no file can be made to collide
+    /// on purpose, over the bytes read as pairs, and an odd last byte mixed in after.
+    /// </summary>
     static int Hash(ReadOnlySpan<byte> key)
     {
-        var hash = new HashCode();
-        hash.AddBytes(key);
-        return hash.ToHashCode();
+        int hash = string.GetHashCode(MemoryMarshal.Cast<byte, char>(key));
+        return (key.Length & 1) == 0 ? hash : HashCode.Combine(hash, key[^1]);
     }
 
     /// <summary>
