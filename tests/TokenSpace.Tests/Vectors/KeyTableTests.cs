@@ -62,6 +62,28 @@ public class KeyTableTests
     }
 
     [Fact]
+    public void Load_Word2VecBinaryRepeatedKeyPastManyRows_BothByteOffsets()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            var keys = Enumerable.Range(0, 3000).Select(i => $"k{i:D4}").ToArray();
+            using (var kv = new KeyedVectors(keys, new float[3000], 1)) VectorsFile.Save(kv, path, VectorFormat.Word2VecBinary);
+            var bytes = File.ReadAllBytes(path);
+            const int header = 7, row = 11; // "3000 1\n"; "k0000 " + 4 bytes + "\n"
+            "k1500"u8.CopyTo(bytes.AsSpan(header + row * 2999));
+            File.WriteAllBytes(path, bytes);
+            var e = Assert.Throws<FileFormatException>(() => VectorsFile.Load(path, VectorFormat.Word2VecBinary));
+            Assert.Contains($"duplicate key 'k1500' (first at byte {header + row * 1500})", e.Message);
+            Assert.Equal(header + row * 2999, e.ByteOffset);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Load_ReplacedInvalidUtf8_KeyFoundByItsReplacement()
     {
         string path = Path.GetTempFileName();
