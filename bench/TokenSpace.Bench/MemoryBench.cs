@@ -7,8 +7,8 @@ namespace TokenSpace.Bench;
 
 /// <summary>
 /// <c>memory tokens FILE [--tokenizer gpt2|char]</c>: the peak resident memory that tokenising FILE adds, the way
-/// <c>train --data FILE</c> does it (gpt2: the token cache, streamed, into a temporary cache; char: the text read
-/// whole), and <c>memory load FILE</c>: what loading a vectors file adds; each beside the file's size. The peak is
+/// <c>train --data FILE</c> does it (gpt2: the token cache, streamed, into a temporary cache; char: the vocabulary and
+/// the ids, each from the file read piece by piece), and <c>memory load FILE</c>: what loading a vectors file adds; each beside the file's size. The peak is
 /// the process's (VmHWM, reset after a warm-up run on a small file), so run one measurement per process. Tokenising
 /// keeps the ids for training (<c>kept_ids_mb</c>, 4 bytes each); the rest of the peak is the tokenizer's working memory.
 /// </summary>
@@ -55,13 +55,12 @@ static class MemoryBench
     }
 
     /// <summary>Tokenises <paramref name="file"/> as train does: with GPT-2's BPE through the token cache (here a temporary one),
-    /// else with a character vocabulary of the text read whole; returns the number of ids.</summary>
+    /// else with a character vocabulary, the file streamed as train streams it; returns the number of ids.</summary>
     static long Tokenize(string file, Gpt2BpeTokenizer? tokenizer)
     {
         if (tokenizer is null)
         {
-            string text = Utf8Text.ReadAll(file);
-            return TextData.FromText(text, CharTokenizer.TrainStream(text), DataMode.Text, file).Stream.Length;
+            return TextData.Load(file, CharTokenizer.FromVocab(CharTokenizer.CharactersOf(file)), DataMode.Text).Stream.Length;
         }
         string cache = Directory.CreateTempSubdirectory("tokenspace-memory-").FullName;
         try

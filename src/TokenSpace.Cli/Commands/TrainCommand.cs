@@ -527,16 +527,19 @@ static class TrainCommand
             var start = loaded ?? new Gpt(source.ModelFor(tok.VocabSize), options.BatchSize);
             return Trainer.Create(start, tok, options, trainPart, valPart, initialize: source.InitFrom is null);
         }
-        string text = Utf8Text.ReadAll(dataPath, replaceInvalidUtf8);
-        string? valText = valPath is null ? null : Utf8Text.ReadAll(valPath, replaceInvalidUtf8);
-        if (string.IsNullOrWhiteSpace(text)) throw new FileFormatException(dataPath, "the corpus is empty; nothing to train on");
-        if (valText is not null && string.IsNullOrWhiteSpace(valText)) throw new FileFormatException(valPath!,
+        // The vocabulary comes from reading the files piece by piece, and running text is encoded the same way: a corpus is never
+        // held whole beside its ids.
+        var chars = CharTokenizer.CharactersOf(dataPath, replaceInvalidUtf8);
+        if (chars.All(char.IsWhiteSpace)) throw new FileFormatException(dataPath, "the corpus is empty; nothing to train on");
+        char[] valChars = valPath is null ? [] : CharTokenizer.CharactersOf(valPath, replaceInvalidUtf8);
+        if (valPath is not null && valChars.All(char.IsWhiteSpace)) throw new FileFormatException(valPath,
             "the validation corpus is empty");
-        string vocabText = text + (valText ?? "");
-        var tokenizer = options.Mode == DataMode.Lines ? CharTokenizer.Train(vocabText) : CharTokenizer.TrainStream(vocabText);
-        var all = TextData.FromText(text, tokenizer, options.Mode, dataPath);
+        // Lines mode leaves out line breaks: they separate documents.
+        var tokenizer = CharTokenizer.FromVocab(chars.Union(valChars).Where(c => options.Mode == DataMode.Text || c is not ('\n' or '\r'))
+            .Order());
+        var all = TextData.Load(dataPath, tokenizer, options.Mode, replaceInvalidUtf8);
         var (train, val) = valPath is null ? all.Split(options.Seed)
-            : (all.Shuffle(options.Seed), TextData.FromText(valText!, tokenizer, options.Mode, valPath));
+            : (all.Shuffle(options.Seed), TextData.Load(valPath, tokenizer, options.Mode, replaceInvalidUtf8));
         var model = new Gpt(source.ModelFor(tokenizer.VocabSize), options.BatchSize);
         return Trainer.Create(model, tokenizer, options, train, val);
     }

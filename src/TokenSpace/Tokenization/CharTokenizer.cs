@@ -65,8 +65,32 @@ public sealed class CharTokenizer : ITokenizer
     public static CharTokenizer TrainStream(string text)
     {
         if (text.Length == 0) throw new ArgumentException("cannot build a character vocabulary from an empty corpus");
-        return new CharTokenizer([.. text.Distinct().Order()]);
+        return new CharTokenizer(Distinct(text));
     }
+
+    /// <summary>
+    /// The distinct characters of the UTF-8 file <paramref name="path"/> in ordinal order (what <see cref="TrainStream"/> of its text
+    /// holds), read piece by piece: the text is never held whole.
+    /// </summary>
+    /// <exception cref="FileFormatException">The file is not valid UTF-8 (unless <paramref name="replaceInvalidUtf8"/>).</exception>
+    public static char[] CharactersOf(string path, bool replaceInvalidUtf8 = false)
+    {
+        var seen = new bool[char.MaxValue + 1];
+        Utf8Text.ReadPieces(path, replaceInvalidUtf8, piece =>
+        {
+            foreach (char c in piece) seen[c] = true;
+        });
+        return Seen(seen);
+    }
+
+    static char[] Distinct(ReadOnlySpan<char> text)
+    {
+        var seen = new bool[char.MaxValue + 1];
+        foreach (char c in text) seen[c] = true;
+        return Seen(seen);
+    }
+
+    static char[] Seen(bool[] seen) => Enumerable.Range(0, seen.Length).Where(c => seen[c]).Select(c => (char)c).ToArray();
 
     /// <summary>A tokenizer over exactly these characters (in id order).</summary>
     /// <exception cref="ArgumentException">A character is repeated.</exception>
@@ -102,17 +126,61 @@ public sealed class CharTokenizer : ITokenizer
     public int[] Encode(ReadOnlySpan<char> text, string? source, long line)
     {
         var result = new int[text.Length];
-        for (int i = 0; i < text.Length; i++)
+        int bad = EncodeInto(text, result);
+        if (bad < 0) return result;
+        int lineStart = text[..bad].LastIndexOf('\n') + 1;
+        string cause = NotInVocabulary(text[bad], bad - lineStart + 1);
+        if (source is null) throw new ArgumentException(cause, nameof(text));
+        throw new FileFormatException(source, cause, line: line + text[..lineStart].Count('\n'));
+    }
+
+    /// <summary>
+    /// The ids of the UTF-8 file <paramref name="path"/>'s text, decoded and encoded piece by piece into one array: the text is
+    /// never held whole, so the ids are all the memory it takes (4 bytes a character).
+    /// </summary>
+    /// <exception cref="FileFormatException">The file is not valid UTF-8 (unless <paramref name="replaceInvalidUtf8"/>), holds more
+    /// characters than one array, or a character is not in the vocabulary (names the line and column).</exception>
+    public int[] EncodeFile(string path, bool replaceInvalidUtf8 = false)
+    {
+        long count = 0;
+        Utf8Text.ReadPieces(path, replaceInvalidUtf8, piece => count += piece.Length);
+        if (count > Array.MaxLength) throw new FileFormatException(path, $"the text has {count} characters, more than one array holds");
+        var result = new int[count];
+        int at = 0;
+        long line = 1, column = 0; // column: the characters since the last line break, before the piece
+        Utf8Text.ReadPieces(path, replaceInvalidUtf8, piece =>
         {
-            if (ids.TryGetValue(text[i], out result[i])) continue;
-            int lineStart = text[..i].LastIndexOf('\n') + 1;
-            string cause = $"character {Describe(text[i])} at column {i - lineStart + 1} is not in the tokenizer's vocabulary of "
-                + $"{vocab.Length} characters";
-            if (source is null) throw new ArgumentException(cause, nameof(text));
-            throw new FileFormatException(source, cause, line: line + text[..lineStart].Count('\n'));
-        }
+            if (piece.Length > result.Length - at) throw new FileFormatException(path, "the file grew while it was read");
+            int bad = EncodeInto(piece, result.AsSpan(at));
+            if (bad >= 0)
+            {
+                var before = piece[..bad];
+                int lineStart = before.LastIndexOf('\n') + 1;
+                throw new FileFormatException(path, NotInVocabulary(piece[bad], lineStart == 0 ? column + bad + 1 : bad - lineStart + 1),
+                    line: line + before.Count('\n'));
+            }
+            line += piece.Count('\n');
+            int last = piece.LastIndexOf('\n');
+            column = last < 0 ? column + piece.Length : piece.Length - last - 1;
+            at += piece.Length;
+        });
+        if (at != result.Length) throw new FileFormatException(path, "the file changed while it was read");
         return result;
     }
+
+    /// <summary>The ids of <paramref name="text"/> into <paramref name="destination"/>; the index of the first character not in the
+    /// vocabulary, or -1.</summary>
+    int EncodeInto(ReadOnlySpan<char> text, Span<int> destination)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (!ids.TryGetValue(text[i], out destination[i])) return i;
+        }
+        return -1;
+    }
+
+    string NotInVocabulary(char c, long column) =>
+        $"character {Describe(c)} at column {column} is not in the tokenizer's vocabulary of {vocab.Length} characters";
 
     /// <summary>The text of <paramref name="ids"/>; BOS decodes to nothing.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id outside [0, VocabSize).</exception>

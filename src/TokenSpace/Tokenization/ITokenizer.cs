@@ -45,6 +45,13 @@ public interface ITokenizer
     /// </summary>
     int[] Encode(ReadOnlySpan<char> text, string? source, long line) => EncodeToIds(text);
 
+    /// <summary>
+    /// The ids of the UTF-8 file <paramref name="path"/>'s text (<see cref="Utf8Text.ReadAll"/>), errors located as
+    /// <see cref="Encode(ReadOnlySpan{char}, string?, long)"/> locates them. This default reads the whole text first; a
+    /// tokenizer may stream it.
+    /// </summary>
+    int[] EncodeFile(string path, bool replaceInvalidUtf8) => Encode(Utf8Text.ReadAll(path, replaceInvalidUtf8), path, line: 1);
+
     /// <summary>Whether every character of <paramref name="text"/> has a token.</summary>
     bool CanEncode(ReadOnlySpan<char> text) => true;
 

@@ -26,30 +26,47 @@ public static class Utf8Text
 
     /// <summary>Checks <paramref name="path"/> is valid UTF-8, reading it in 1 MiB pieces (for corpora too large to hold twice).</summary>
     /// <exception cref="FileFormatException">As <see cref="ReadAll"/>.</exception>
-    public static void Check(string path)
+    public static void Check(string path) => ReadPieces(path, replaceInvalid: false, piece: null);
+
+    /// <summary>
+    /// The text <see cref="ReadAll"/> returns, handed to <paramref name="piece"/> in order a piece of about a million
+    /// characters at a time, so that a corpus is never held whole; with no <paramref name="piece"/> the file is only checked.
+    /// </summary>
+    /// <exception cref="FileFormatException">As <see cref="ReadAll"/>.</exception>
+    public static void ReadPieces(string path, bool replaceInvalid, Action<ReadOnlySpan<char>>? piece)
     {
+        const int Size = 1 << 20;
         using var stream = File.OpenRead(path);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((1 << 20) + 4);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(Size + 4);
+        char[] chars = piece is null ? [] : ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount(Size + 4));
+        var decoder = Encoding.UTF8.GetDecoder(); // replaces invalid sequences as GetString does; checked text has none
         try
         {
             long offset = 0;
-            int kept = 0; // bytes of a sequence cut by the previous piece's end, moved to the front
+            int kept = 0; // bytes of a sequence cut by the previous piece's end, moved to the front (when checking)
             while (true)
             {
-                int read = stream.ReadAtLeast(buffer.AsSpan(kept, 1 << 20), 1 << 20, throwOnEndOfStream: false);
-                bool last = read < 1 << 20;
-                var piece = buffer.AsSpan(0, kept + read);
-                int bad = FirstInvalid(piece, last, out int consumed);
-                if (bad >= 0) throw Invalid(path, offset + bad);
+                int read = stream.ReadAtLeast(buffer.AsSpan(kept, Size), Size, throwOnEndOfStream: false);
+                bool last = read < Size;
+                var bytes = buffer.AsSpan(0, kept + read);
+                int consumed = bytes.Length; // the decoder keeps a cut sequence itself
+                if (!replaceInvalid && FirstInvalid(bytes, last, out consumed) is var bad and >= 0) throw Invalid(path, offset + bad);
+                if (piece is not null)
+                {
+                    int skip = offset == 0 && bytes.StartsWith(Encoding.UTF8.Preamble) ? Encoding.UTF8.Preamble.Length : 0;
+                    int n = decoder.GetChars(bytes[skip..consumed], chars, flush: last);
+                    piece(chars.AsSpan(0, n));
+                }
                 if (last) return;
-                piece[consumed..].CopyTo(buffer);
-                kept = piece.Length - consumed;
+                bytes[consumed..].CopyTo(buffer);
+                kept = bytes.Length - consumed;
                 offset += consumed;
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            if (piece is not null) ArrayPool<char>.Shared.Return(chars);
         }
     }
 

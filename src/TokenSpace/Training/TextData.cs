@@ -36,11 +36,13 @@ public sealed class TextData
     /// <summary>Tokens that will be predicted: per document its length − 1; for a stream its length − 1.</summary>
     public long PredictedTokens => Mode == DataMode.Lines ? Documents.Sum(d => (long)d.Length - 1) : Math.Max(0, Stream.Length - 1);
 
-    /// <summary>Reads <paramref name="path"/> (UTF-8, see <see cref="Utf8Text.ReadAll"/>) and tokenizes it.</summary>
+    /// <summary>Reads <paramref name="path"/> (UTF-8, see <see cref="Utf8Text.ReadAll"/>) and tokenizes it: running text through
+    /// <see cref="ITokenizer.EncodeFile"/> (a character tokenizer streams it: the ids are all the memory it takes).</summary>
     /// <exception cref="FileFormatException">The file is not valid UTF-8 (unless <paramref name="replaceInvalidUtf8"/>), holds no document
     /// (lines) or fewer than 2 tokens (text), or a character is not in the vocabulary (names the line and column).</exception>
     public static TextData Load(string path, ITokenizer tokenizer, DataMode mode, bool replaceInvalidUtf8 = false) =>
-        FromText(Utf8Text.ReadAll(path, replaceInvalidUtf8), tokenizer, mode, path);
+        mode == DataMode.Text ? Streamed(tokenizer.EncodeFile(path, replaceInvalidUtf8), path)
+            : FromText(Utf8Text.ReadAll(path, replaceInvalidUtf8), tokenizer, mode, path);
 
     /// <summary>
     /// Text mode through the token cache: tokenises <paramref name="path"/> once into a uint16
@@ -103,13 +105,7 @@ public sealed class TextData
     /// <exception cref="FileFormatException">As <see cref="Load"/>.</exception>
     public static TextData FromText(string text, ITokenizer tokenizer, DataMode mode, string source)
     {
-        if (mode == DataMode.Text)
-        {
-            var stream = tokenizer.Encode(text, source, line: 1);
-            if (stream.Length < 2) throw new FileFormatException(source,
-                $"the corpus has {stream.Length} tokens; training on text needs at least 2");
-            return new TextData(mode, [], stream);
-        }
+        if (mode == DataMode.Text) return Streamed(tokenizer.Encode(text, source, line: 1), source);
         var docs = new List<int[]>();
         int separator = tokenizer.DocumentSeparator;
         int line = 0;
@@ -127,6 +123,9 @@ public sealed class TextData
         if (docs.Count == 0) throw new FileFormatException(source, "the corpus has no documents (every line is empty)");
         return new TextData(mode, docs, []);
     }
+
+    static TextData Streamed(int[] stream, string source) => stream.Length >= 2 ? FromIds(stream)
+        : throw new FileFormatException(source, $"the corpus has {stream.Length} tokens; training on text needs at least 2");
 
     /// <summary>
     /// Splits off a validation set: in lines mode a seeded random 10 % of the documents (at least one),

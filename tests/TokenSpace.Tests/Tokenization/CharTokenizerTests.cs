@@ -108,4 +108,37 @@ public class CharTokenizerTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void EncodeFile_TextOverManyPieces_SameIdsAsEncodeAndLocatedErrors()
+    {
+        string path = Path.GetTempFileName();
+        try
+        {
+            var text = new System.Text.StringBuilder();
+            // Short lines over the first piece boundary, then one long line over the next two.
+            for (int i = 0; text.Length < 1_200_000; i++) text.Append(i % 7 == 0 ? "naïve 日本 😀\n" : "the quick brown fox ");
+            while (text.Length < 2_500_000) text.Append("the quick brown fox ");
+            File.WriteAllText(path, text.ToString());
+            var tokenizer = CharTokenizer.FromVocab(CharTokenizer.CharactersOf(path));
+            Assert.Equal(CharTokenizer.TrainStream(text.ToString()).Vocab, tokenizer.Vocab);
+            Assert.Equal(tokenizer.Encode(text.ToString()), tokenizer.EncodeFile(path));
+
+            // A character outside the vocabulary in a line that began in an earlier piece: the line and column of the whole text.
+            int at = 2_400_000;
+            text[at] = '#';
+            File.WriteAllText(path, text.ToString());
+            string whole = text.ToString();
+            long line = whole[..at].Count(c => c == '\n') + 1;
+            int column = at - whole.LastIndexOf('\n', at);
+            var e = Assert.Throws<TokenSpace.IO.FileFormatException>(() => tokenizer.EncodeFile(path));
+            Assert.Equal(line, e.Line);
+            Assert.Contains($"character '#' (U+0023) at column {column} is not in the tokenizer's vocabulary", e.Message);
+            Assert.Equal(e.Message, Assert.Throws<TokenSpace.IO.FileFormatException>(() => tokenizer.Encode(whole, path, 1)).Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

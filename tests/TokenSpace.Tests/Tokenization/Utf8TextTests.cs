@@ -52,4 +52,35 @@ public sealed class Utf8TextTests : IDisposable
         File.WriteAllBytes(path, [.. "ab"u8, 0xE6, 0x97]);
         Assert.Equal(2, Assert.Throws<FileFormatException>(() => Utf8Text.Check(path)).ByteOffset);
     }
+
+    [Fact]
+    public void ReadPieces_BomSequencesAndInvalidBytesAcrossPieces_SameTextAsReadAll()
+    {
+        // A byte-order mark, then text whose multi-byte characters and an invalid byte fall on the 1 MiB piece boundaries.
+        var text = new StringBuilder("\uFEFF");
+        while (text.Length < 3_200_000) text.Append("ab é 日本 😀\n");
+        var bytes = Encoding.UTF8.GetBytes(text.ToString()).ToList();
+        bytes.Insert((1 << 20) * 2 - 1, 0xFF);
+        File.WriteAllBytes(path, [.. bytes]);
+        foreach (bool replace in new[] { true, false })
+        {
+            var pieces = new StringBuilder();
+            var read = () => Utf8Text.ReadPieces(path, replace, piece => pieces.Append(piece));
+            if (replace)
+            {
+                read();
+                Assert.Equal(Utf8Text.ReadAll(path, replaceInvalid: true), pieces.ToString());
+            }
+            else
+            {
+                Assert.Equal(Assert.Throws<FileFormatException>(() => Utf8Text.ReadAll(path)).ByteOffset,
+                    Assert.Throws<FileFormatException>(read).ByteOffset);
+            }
+        }
+        bytes.RemoveAt((1 << 20) * 2 - 1);
+        File.WriteAllBytes(path, [.. bytes]);
+        var valid = new StringBuilder();
+        Utf8Text.ReadPieces(path, replaceInvalid: false, piece => valid.Append(piece));
+        Assert.Equal(Utf8Text.ReadAll(path), valid.ToString());
+    }
 }
