@@ -120,7 +120,8 @@ static class InspectCheckpoint
         // Tokenised as in training: a lines-mode model's documents carry separators its vocabulary lacks a newline for.
         var text = TextData.Load(data, tokenizer, TrainingState.ReadOptions(dir)?.Mode ?? DataMode.Text);
         var counts = new long[tokenizer.VocabSize];
-        foreach (int id in text.Stream.Concat(text.Documents.SelectMany(d => d))) counts[id]++;
+        foreach (int id in text.Stream.Span) counts[id]++;
+        foreach (int id in text.Documents.SelectMany(d => d)) counts[id]++;
         var ranked = Enumerable.Range(0,
             counts.Length).Where(i => counts[i] > 0).OrderByDescending(i => counts[i]).ThenBy(i => i).Take(top);
         return (ranked.Select(i => (wte.Keys[i], (long?)counts[i])).ToList(), "data");

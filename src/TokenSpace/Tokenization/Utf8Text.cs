@@ -24,18 +24,18 @@ public static class Utf8Text
         return Encoding.UTF8.GetString(bytes, start, bytes.Length - start);
     }
 
-    /// <summary>Checks <paramref name="path"/> is valid UTF-8, reading it in 1 MiB pieces (for corpora too large to hold twice).</summary>
+    /// <summary>Checks <paramref name="path"/> is valid UTF-8, reading it in 64 KiB pieces (for corpora too large to hold twice).</summary>
     /// <exception cref="FileFormatException">As <see cref="ReadAll"/>.</exception>
     public static void Check(string path) => ReadPieces(path, replaceInvalid: false, piece: null);
 
     /// <summary>
-    /// The text <see cref="ReadAll"/> returns, handed to <paramref name="piece"/> in order a piece of about a million
+    /// The text <see cref="ReadAll"/> returns, handed to <paramref name="piece"/> in order a piece of at most 64 Ki
     /// characters at a time, so that a corpus is never held whole; with no <paramref name="piece"/> the file is only checked.
     /// </summary>
     /// <exception cref="FileFormatException">As <see cref="ReadAll"/>.</exception>
     public static void ReadPieces(string path, bool replaceInvalid, Action<ReadOnlySpan<char>>? piece)
     {
-        const int Size = 1 << 20;
+        const int Size = 1 << 16; // small beside any corpus worth streaming: the ids are then all the memory a character tokenizer takes
         using var stream = File.OpenRead(path);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Size + 4);
         char[] chars = piece is null ? [] : ArrayPool<char>.Shared.Rent(Encoding.UTF8.GetMaxCharCount(Size + 4));

@@ -26,13 +26,13 @@ public sealed class Batcher(TextData data, int batchSize, int blockSize, int bos
     {
         if (data.Mode == DataMode.Text)
         {
-            var stream = data.Stream;
+            var stream = data.Stream.Span;
             int T = Math.Min(blockSize, stream.Length - 1);
             for (int b = 0; b < batchSize; b++)
             {
                 int start = rng.NextInt(stream.Length - T);
-                stream.AsSpan(start, T).CopyTo(inputs.AsSpan(b * T));
-                stream.AsSpan(start + 1, T).CopyTo(targets.AsSpan(b * T));
+                stream.Slice(start, T).CopyTo(inputs.AsSpan(b * T));
+                stream.Slice(start + 1, T).CopyTo(targets.AsSpan(b * T));
             }
             return (batchSize, T);
         }

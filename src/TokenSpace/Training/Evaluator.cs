@@ -49,7 +49,7 @@ public static class Evaluator
         }
         else
         {
-            var stream = data.Stream;
+            var stream = data.Stream.Span;
             int windows = (stream.Length - 1 + T - 1) / T;
             int full = (stream.Length - 1) / T;
             for (int w = 0; w < windows && (maxTokens == 0 || count < maxTokens);)
@@ -59,8 +59,8 @@ public static class Evaluator
                     int B = Math.Min(maxB, full - w);
                     for (int b = 0; b < B; b++)
                     {
-                        stream.AsSpan((w + b) * T, T).CopyTo(inputs.AsSpan(b * T));
-                        stream.AsSpan((w + b) * T + 1, T).CopyTo(targets.AsSpan(b * T));
+                        stream.Slice((w + b) * T, T).CopyTo(inputs.AsSpan(b * T));
+                        stream.Slice((w + b) * T + 1, T).CopyTo(targets.AsSpan(b * T));
                     }
                     Run(B, T);
                     w += B;
@@ -68,8 +68,8 @@ public static class Evaluator
                 else
                 {
                     int t = stream.Length - 1 - w * T;
-                    stream.AsSpan(w * T, t).CopyTo(inputs);
-                    stream.AsSpan(w * T + 1, t).CopyTo(targets);
+                    stream.Slice(w * T, t).CopyTo(inputs);
+                    stream.Slice(w * T + 1, t).CopyTo(targets);
                     Run(1, t);
                     w++;
                 }

@@ -18,7 +18,7 @@ public enum DataMode
 /// <summary>A tokenized corpus: documents (each already wrapped in BOS) or one token stream.</summary>
 public sealed class TextData
 {
-    TextData(DataMode mode, IReadOnlyList<int[]> documents, int[] stream)
+    TextData(DataMode mode, IReadOnlyList<int[]> documents, ReadOnlyMemory<int> stream)
     {
         Mode = mode;
         Documents = documents;
@@ -30,8 +30,8 @@ public sealed class TextData
     /// <summary>Lines mode: every document as <c>[BOS] + ids + [BOS]</c>, untruncated.</summary>
     public IReadOnlyList<int[]> Documents { get; }
 
-    /// <summary>Text mode: the whole corpus's ids.</summary>
-    public int[] Stream { get; }
+    /// <summary>Text mode: the whole corpus's ids (after <see cref="Split"/>, each part a slice of one array).</summary>
+    public ReadOnlyMemory<int> Stream { get; }
 
     /// <summary>Tokens that will be predicted: per document its length − 1; for a stream its length − 1.</summary>
     public long PredictedTokens => Mode == DataMode.Lines ? Documents.Sum(d => (long)d.Length - 1) : Math.Max(0, Stream.Length - 1);
@@ -121,7 +121,7 @@ public sealed class TextData
             docs.Add(wrapped);
         }
         if (docs.Count == 0) throw new FileFormatException(source, "the corpus has no documents (every line is empty)");
-        return new TextData(mode, docs, []);
+        return new TextData(mode, docs, default);
     }
 
     static TextData Streamed(int[] stream, string source) => stream.Length >= 2 ? FromIds(stream)
@@ -140,13 +140,14 @@ public sealed class TextData
             if (Stream.Length < 20) throw new ArgumentException($"the corpus has {Stream.Length} tokens, too few to split off 10 % for " +
                 "validation; give validation data of their own");
             int cut = Stream.Length - Stream.Length / 10;
+            // Slices, not copies: the corpus's ids are held once.
             return (new TextData(Mode, [], Stream[..cut]), new TextData(Mode, [], Stream[cut..]));
         }
         if (Documents.Count < 2) throw new ArgumentException($"the corpus has {Documents.Count} document, too few to split off 10 % for " +
             "validation; give validation data of their own");
         var order = Shuffled(seed);
         int val = Math.Max(1, Documents.Count / 10);
-        return (new TextData(Mode, order.Skip(val).ToList(), []), new TextData(Mode, order.Take(val).ToList(), []));
+        return (new TextData(Mode, order.Skip(val).ToList(), default), new TextData(Mode, order.Take(val).ToList(), default));
     }
 
     /// <summary>The documents in a seeded Fisher–Yates order (lines mode).</summary>

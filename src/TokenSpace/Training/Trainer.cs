@@ -194,7 +194,7 @@ public sealed class Trainer
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData([(byte)data.Mode]);
         foreach (var doc in data.Documents) sha.AppendData(MemoryMarshal.AsBytes(doc.AsSpan()));
-        sha.AppendData(MemoryMarshal.AsBytes(data.Stream.AsSpan()));
+        sha.AppendData(MemoryMarshal.AsBytes(data.Stream.Span));
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }

@@ -116,7 +116,7 @@ public class CharTokenizerTests
         try
         {
             var text = new System.Text.StringBuilder();
-            // Short lines over the first piece boundary, then one long line over the next two.
+            // Short lines over piece boundaries (every 64 KiB), then one long line over many.
             for (int i = 0; text.Length < 1_200_000; i++) text.Append(i % 7 == 0 ? "naïve 日本 😀\n" : "the quick brown fox ");
             while (text.Length < 2_500_000) text.Append("the quick brown fox ");
             File.WriteAllText(path, text.ToString());

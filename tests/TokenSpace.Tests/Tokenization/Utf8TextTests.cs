@@ -30,7 +30,7 @@ public sealed class Utf8TextTests : IDisposable
     }
 
     [Theory]
-    [InlineData(1 << 20)] // a 4-byte sequence cut by the first piece's end, then valid
+    [InlineData(1 << 20)] // a 4-byte sequence cut by a piece's end, then valid
     [InlineData((1 << 20) - 2)]
     public void Check_SequencesAcrossPieces_ValidAndInvalidFoundAtTheirOffsets(int at)
     {
@@ -56,7 +56,7 @@ public sealed class Utf8TextTests : IDisposable
     [Fact]
     public void ReadPieces_BomSequencesAndInvalidBytesAcrossPieces_SameTextAsReadAll()
     {
-        // A byte-order mark, then text whose multi-byte characters and an invalid byte fall on the 1 MiB piece boundaries.
+        // A byte-order mark, then text whose multi-byte characters and an invalid byte fall on piece boundaries (every 64 KiB).
         var text = new StringBuilder("\uFEFF");
         while (text.Length < 3_200_000) text.Append("ab é 日本 😀\n");
         var bytes = Encoding.UTF8.GetBytes(text.ToString()).ToList();
