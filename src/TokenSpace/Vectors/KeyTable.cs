@@ -92,6 +92,20 @@ sealed class KeyTable : IReadOnlyList<string>
         return bytes.AsSpan(start, ends[row] - start);
     }
 
+    /// <summary>Whether key <paramref name="row"/> starts with <paramref name="prefix"/> under <paramref name="comparison"/>; a key of
+    /// up to 256 bytes is decoded on the stack, not made a string (a scan of every key for a prefix stays cheap).</summary>
+    [SkipLocalsInit]
+    public bool StartsWith(int row, ReadOnlySpan<char> prefix, StringComparison comparison)
+    {
+        var utf8 = KeyBytes(row);
+        Span<char> chars = stackalloc char[256];
+        int n = 0;
+        bool decoded = utf8.Length <= chars.Length
+            && Utf8.ToUtf16(utf8, chars, out _, out n, replaceInvalidSequences: false) == OperationStatus.Done;
+        return decoded ? chars[..n].StartsWith(prefix, comparison)
+            : this[row].AsSpan().StartsWith(prefix, comparison);
+    }
+
     /// <summary>The row of <paramref name="key"/>, or -1.</summary>
     /// <exception cref="Exception">The first lookup finds a repeated key (the exception the constructor's callback made).</exception>
     [SkipLocalsInit]

@@ -13,7 +13,7 @@ public sealed partial class KeyedVectors
         var found = new List<string>();
         for (int i = 0; i < keys.Count && found.Count < limit; i++)
         {
-            if (keys[i].StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) found.Add(keys[i]);
+            if (keys.StartsWith(i, prefix, StringComparison.OrdinalIgnoreCase)) found.Add(keys[i]);
         }
         return found;
     }
