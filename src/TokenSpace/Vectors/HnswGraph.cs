@@ -215,7 +215,9 @@ sealed unsafe class HnswGraph<TCode> : IHnswGraph where TCode : struct, IRowCode
                 for (int j = 0; j < count; j++) own[1 + j] = s.Selected[j];
                 Volatile.Write(ref own[0], count);
                 Unlock(q);
-                for (int j = 0; j < count; j++) Connect(s.Selected[j], q, l, s);
+                // Connect re-selects into Selected: walk a copy.
+                s.Selected.AsSpan(0, count).CopyTo(s.Linked);
+                for (int j = 0; j < count; j++) Connect(s.Linked[j], q, l, s);
             }
             if (raises) entry = q;
         }
@@ -386,6 +388,7 @@ sealed unsafe class HnswGraph<TCode> : IHnswGraph where TCode : struct, IRowCode
             Other = Query + queryBytes;
             Batch = (int*)NativeMemory.Alloc((nuint)(2 * m + 1), sizeof(int));
             Selected = new int[2 * m + 1];
+            Linked = new int[2 * m + 1];
         }
 
         ~Scratch()
@@ -412,6 +415,9 @@ sealed unsafe class HnswGraph<TCode> : IHnswGraph where TCode : struct, IRowCode
 
         /// <summary>The links the heuristic kept (up to 2M).</summary>
         public int[] Selected { get; }
+
+        /// <summary>The links of the node being inserted, while its neighbours link back.</summary>
+        public int[] Linked { get; }
 
         /// <summary>The heuristic's candidates, nearest first.</summary>
         public (float Key, int Id)[] Sorted { get; set; } = new (float, int)[256];
