@@ -16,7 +16,7 @@ namespace TokenSpace.Bench;
 /// the targets: recall ≥ 0.95 at a QPS ≥ hnswlib's at that recall (its curve interpolated), and build time
 /// ≤ hnswlib's. A query rate is the median of <c>--repeats</c> passes over the 1,000 queries (one pass is a fraction of a
 /// second, and the first also faults the index's pages in). Options: <c>--rounds R</c> (3), <c>--repeats P</c> (5), <c>--m M</c> (16),
-/// <c>--ef-construction E</c> (128), <c>--efs 16,24,…</c>, <c>--dtype f32|f16|i8</c>.
+/// <c>--ef-construction E</c> (128), <c>--efs 16,24,…</c>, <c>--dtype f32|f16|i8</c>, <c>--references hnswlib,faiss-hnsw</c> (both).
 /// </summary>
 static class AnnBench
 {
@@ -37,6 +37,7 @@ static class AnnBench
             "i8" => IndexDtype.Int8,
             _ => IndexDtype.Float32,
         };
+        string references = Measure.Option(args, "--references") ?? "hnswlib,faiss-hnsw";
         int[] threadCounts = [1, 2];
         string native = PretrainedVectors.Resolve("glove-100d")
             ?? throw new InvalidOperationException("glove-100d is not in the cache; run `tokenspace data fetch glove-100d` first");
@@ -70,7 +71,7 @@ static class AnnBench
                 }, flat, exclude, truth, efs, threadCounts, round, repeats));
                 var (python, error) = TorchReference.RunScript("ann_bench.py", unitPath, queriesPath, truthPath, "--m", $"{m}",
                     "--ef-construction", $"{efConstruction}", "--efs", string.Join(',', efs), "--threads", string.Join(',', threadCounts), "--round", $"{round}",
-                    "--repeats", $"{repeats}");
+                    "--repeats", $"{repeats}", "--systems", references);
                 if (error is not null) Measure.Emit(new { bench = "ann", system = "python", error });
                 foreach (var line in python) Console.WriteLine(line.GetRawText());
                 lines.AddRange(python);

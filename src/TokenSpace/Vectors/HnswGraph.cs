@@ -154,15 +154,21 @@ sealed unsafe class HnswGraph<TCode> : IHnswGraph where TCode : struct, IRowCode
         {
             entry = 0;
             var gate = new object();
-            // Units of 256 rows in row order: on one thread they run in order, so the graph is the same every time.
-            int units = (n + 255) / 256, done = 0;
-            Threads.For(units, u =>
+            // Each thread takes the next row not yet taken, as hnswlib's build does: the rows go in nearly in order (GloVe's are by
+            // frequency, the common words first); on one thread exactly in order, so the graph is the same every time.
+            int next = 0, done = 0;
+            Threads.For(Threads.Count, _ =>
             {
                 var scratch = Rent();
-                for (int i = Math.Max(1, u * 256); i < Math.Min(n, (u + 1) * 256); i++) Insert(i, expansionAdd, scratch, gate);
+                for (int i; (i = Interlocked.Increment(ref next)) < n;)
+                {
+                    Insert(i, expansionAdd, scratch, gate);
+                    int linked = Interlocked.Increment(ref done);
+                    if (linked % 4096 == 0) progress?.Invoke((double)linked / n);
+                }
                 scratches.Add(scratch);
-                progress?.Invoke((double)Interlocked.Increment(ref done) / units);
             });
+            progress?.Invoke(1);
         }
         finally
         {
@@ -371,7 +377,7 @@ sealed unsafe class HnswGraph<TCode> : IHnswGraph where TCode : struct, IRowCode
     void Lock(int i)
     {
         var spin = new SpinWait();
-        while (Interlocked.CompareExchange(ref locks[i], 1, 0) != 0) spin.SpinOnce();
+        while (Interlocked.CompareExchange(ref locks[i], 1, 0) != 0) spin.SpinOnce(sleep1Threshold: -1);
     }
 
     void Unlock(int i) => Volatile.Write(ref locks[i], 0);
