@@ -156,7 +156,10 @@ public sealed unsafe class ApproximateIndex : IDisposable
             AtomicFile.Write(path, s =>
             {
                 s.Write(header);
-                for (long at = 0; at < length; at += 1 << 30) s.Write(new ReadOnlySpan<byte>(body + at, (int)Math.Min(1 << 30, length - at)));
+                for (long at = 0; at < length; at += 1 << 30)
+                {
+                    s.Write(new ReadOnlySpan<byte>(body + at, (int)Math.Min(1 << 30, length - at)));
+                }
             });
         }
         finally
@@ -264,6 +267,8 @@ public sealed unsafe class ApproximateIndex : IDisposable
     {
         if (disposed) return;
         disposed = true;
+        // A full fence: a search either sees disposed or is counted in searching before the wait reads it.
+        Interlocked.MemoryBarrier();
         var spin = new SpinWait();
         while (Volatile.Read(ref searching) > 0) spin.SpinOnce();
         file.Dispose();

@@ -233,7 +233,8 @@ sealed unsafe class HnswGraph<TCode> : IHnswGraph where TCode : struct, IRowCode
         }
     }
 
-    /// <summary>Adds <paramref name="q"/> to <paramref name="e"/>'s links on <paramref name="level"/>, re-selecting them when full.</summary>
+    /// <summary>Adds <paramref name="q"/> to <paramref name="e"/>'s links on <paramref name="level"/>, re-selecting them when
+    /// full.</summary>
     void Connect(int e, int q, int level, Scratch s)
     {
         Lock(e);
