@@ -50,6 +50,21 @@ static class VectorsBench
         Array.Sort(times);
         Emit(ours, "most_similar_single", "median_ms", (times[499] + times[500]) / 2, new { queries = words.Length });
 
+        // Key lookups (the key → row table): every key once in row order, the same as new strings in a random order (as
+        // queries come), and as many keys that are not there.
+        var hits = kv.Keys.ToArray();
+        var random = hits.OrderBy(k => (uint)k.GetHashCode()).Select(k => new string(k.AsSpan())).ToArray();
+        var misses = hits.Select(k => k + "\u00b7").ToArray();
+        foreach (var (name, keys) in new[] { ("lookup_hit", hits), ("lookup_random", random), ("lookup_miss", misses) })
+        {
+            long found = 0;
+            double ms = Measure.MedianMs(() =>
+            {
+                foreach (string k in keys) found += kv.TryGetIndex(k);
+            }, runs: 5, warmup: 1);
+            Emit(ours, name, "ns_per_key", ms * 1e6 / keys.Length, new { keys = keys.Length, found });
+        }
+
         var batch = words.Select(w => ((IReadOnlyList<string>)[w], (IReadOnlyList<string>)[])).ToList();
         double batchSeconds = Measure.MedianMs(() => kv.MostSimilarBatch(batch, 10), runs: 3, warmup: 1) / 1000;
         Emit(ours, "most_similar_batch", "seconds", batchSeconds, new { queries = words.Length });

@@ -147,8 +147,7 @@ static class FastTextBinary
                 SubwordVectors.Mean(sum, count + 1, vectors.AsSpan(i * dim, dim));
             }
         });
-        var index = KeyDecoder.Index(keys, file.Path, r => (null, offsets[r]));
-        var kv = new KeyedVectors(keys, index, vectors, dim, owner: null);
+        var kv = new KeyedVectors(KeyDecoder.Table(keys, file.Path, r => (null, offsets[r])), vectors, dim, owner: null);
         if (maxn == 0 || bucket == 0) return kv; // no n-grams: the vectors are the word rows, nothing more to keep
         keepMapped = true;
         return kv.WithSubwords(model);

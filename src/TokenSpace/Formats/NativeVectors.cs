@@ -70,55 +70,37 @@ public static class NativeVectors
         int rows = (int)Math.Min(count, options.Limit ?? long.MaxValue);
         long blob = keysOffset + 8 * count;
         long blobLength = keysLength - 8 * count;
-        var keys = new string[rows];
-        // Keys are decoded in parallel over fixed chunks; each chunk keeps its first defect.
-        const int chunkRows = 8192;
-        int chunks = (rows + chunkRows - 1) / chunkRows;
-        var errors = new FileFormatException?[chunks];
-        Threads.For(chunks, c =>
+        // Strict UTF-8 (the default) stores the key bytes as they are: the block is the first rows' share of the key section.
+        long firstRowsBytes = rows == 0 ? 0 : Math.Clamp(End(file, keysOffset, rows - 1), 0, blobLength);
+        var keys = new KeyTable.Builder(rows, firstRowsBytes);
+        long previous = 0;
+        for (int r = 0; r < rows; r++)
         {
-            int last = Math.Min(rows, (c + 1) * chunkRows);
-            long previous = c == 0 ? 0 : End(file, keysOffset, c * chunkRows - 1);
-            for (int r = c * chunkRows; r < last; r++)
+            long end = End(file, keysOffset, r);
+            if (end < previous || end > blobLength || end - previous > MaxKeyBytes)
             {
-                long end = End(file, keysOffset, r);
-                // previous is checked too: a chunk starts from the end its neighbour has not validated yet.
-                if (previous < 0 || end < previous || end > blobLength || end - previous > MaxKeyBytes)
-                {
-                    errors[c] = Bad(file, $"key {r + 1} spans [{previous}, {end}), outside the {blobLength}-byte key section; the file " +
-                        "is " +
-                        "damaged", keysOffset + 8L * r);
-                    return;
-                }
-                try
-                {
-                    keys[r] = KeyDecoder.Decode(file.Span(blob + previous, (int)(end - previous)), options.Utf8Errors, file.Path, null,
-                        blob + previous);
-                }
-                catch (FileFormatException e)
-                {
-                    errors[c] = e;
-                    return;
-                }
-                previous = end;
+                throw Bad(file, $"key {r + 1} spans [{previous}, {end}), outside the {blobLength}-byte key section; the file is damaged",
+                    keysOffset + 8L * r);
             }
-        });
-        if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
+            keys.Add(KeyDecoder.Utf8(file.Span(blob + previous, (int)(end - previous)), options.Utf8Errors, file.Path, null,
+                blob + previous));
+            previous = end;
+        }
+        // The writer never stores a key twice, so the key → row table (the costliest part of a load) is built on
+        // first lookup; a damaged file with a repeated key throws then.
+        var table = keys.Build(KeyDecoder.Duplicate(file.Path, r => (null, keysOffset + 8L * r)));
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("the native format maps little-endian floats; this " +
             "machine is big-endian");
         var matrix = file.Elements<float>(matrixOffset, (int)(rows * dims));
         int bad = NonFinite.IndexOfParallel(matrix);
         if (bad >= 0)
         {
-            throw Bad(file, $"value {bad % dims + 1} of row {bad / dims + 1} ('{keys[bad / dims]}') is not finite; NaN and infinity are " +
-                "not allowed (a damaged file?)",
+            throw Bad(file, $"value {bad % dims + 1} of row {bad / dims + 1} ('{table[(int)(bad / dims)]}') is not finite; " +
+                "NaN and infinity are not allowed (a damaged file?)",
                 matrixOffset + (long)bad * sizeof(float));
         }
-        // The writer never stores a key twice, so the key → row map (the costliest part of a load)
-        // is built on first lookup; a damaged file with a repeated key throws then.
-        var index = new Lazy<Dictionary<string, int>>(() => KeyDecoder.Index(keys, file.Path, r => (null, keysOffset + 8L * r)));
         keepMapped = true;
-        return new KeyedVectors(keys, index, matrix, (int)dims, owner: file);
+        return new KeyedVectors(table, matrix, (int)dims, owner: file);
     }
 
     /// <summary>Writes the native file atomically.</summary>

@@ -119,10 +119,9 @@ static partial class NpyReader
             if (keepHalf) halves[i] = BitConverter.HalfToUInt16Bits((Half)v); // exact: v is a widened float16
             else matrix[i] = v;
         }
-        var index = KeyDecoder.Index(keys, keysPath, r => (r + 1, null));
-        return keepHalf ? new KeyedVectors(keys, new Lazy<Dictionary<string, int>>(index), halves, VectorStorage.Float16, (int)dims,
-            owner: null)
-            : new KeyedVectors(keys, index, matrix, (int)dims, owner: null);
+        var table = KeyDecoder.Table(keys, keysPath, r => (r + 1, null));
+        return keepHalf ? new KeyedVectors(table, halves, VectorStorage.Float16, (int)dims, owner: null)
+            : new KeyedVectors(table, matrix, (int)dims, owner: null);
     }
 
     static string FindKeys(string npyPath, string? given)

@@ -86,15 +86,17 @@ static class SafetensorsVectors
             string prefix = role == "wpe" ? "pos:" : "";
             keys = Enumerable.Range(0, rows).Select(i => prefix + i.ToString(CultureInfo.InvariantCulture)).ToArray();
         }
-        var index = keysFile is not null ? KeyDecoder.Index(keys, keysSource, r => (r + 1, null)) : UniqueIndex(keys, keysSource);
+        var table = keysFile is not null ? KeyDecoder.Table(keys, keysSource, r => (r + 1, null))
+            : KeyTable.FromStrings(keys, (key, first, row) => new FileFormatException(keysSource,
+                $"tokens {first} and {row} both read as '{key}'; keys must be unique — give a keys file (VectorsLoadOptions.KeysPath)"));
         long dataOffset = tensors.DataStart + entry.Begin;
-        if (entry.DType is "BF16" or "F16") return Mapped(tensors.Path, entry, dataOffset, keys, index, rows, dims);
+        if (entry.DType is "BF16" or "F16") return Mapped(tensors.Path, entry, dataOffset, table, rows, dims);
 
         var all = tensors.ReadFloat32(entry.Name);
         var matrix = rows == count ? all : all[..(rows * dims)];
         int bad = NonFinite.IndexOf(matrix);
-        if (bad >= 0) throw NotFinite(file, entry, keys, bad, dims, dataOffset + (long)bad * (entry.End - entry.Begin) / entry.Count);
-        return new KeyedVectors(keys, index, matrix, dims, owner: null);
+        if (bad >= 0) throw NotFinite(file, entry, table, bad, dims, dataOffset + (long)bad * (entry.End - entry.Begin) / entry.Count);
+        return new KeyedVectors(table, matrix, dims, owner: null);
     }
 
     /// <summary>
@@ -110,15 +112,14 @@ static class SafetensorsVectors
 
     /// <summary>The first <paramref name="rows"/> rows of a 16-bit tensor as a view of the mapped file, every value checked
     /// finite.</summary>
-    static KeyedVectors Mapped(string file, SafetensorsEntry entry, long offset, string[] keys, Dictionary<string, int> index, int rows,
-        int dims)
+    static KeyedVectors Mapped(string file, SafetensorsEntry entry, long offset, KeyTable keys, int rows, int dims)
     {
         var mapped = new MappedFile(file);
         try
         {
             var bits = mapped.Elements<ushort>(offset, rows * dims);
             var kind = entry.DType == "BF16" ? VectorStorage.BFloat16 : VectorStorage.Float16;
-            var kv = new KeyedVectors(keys, new Lazy<Dictionary<string, int>>(index), bits, kind, dims, mapped);
+            var kv = new KeyedVectors(keys, bits, kind, dims, mapped);
             // One pass over the mapping both checks every value and computes the norms the first query needs:
             // a row holds a NaN or infinity exactly when its (double) norm is not finite.
             int row = kv.FirstNonFiniteRow();
@@ -134,8 +135,8 @@ static class SafetensorsVectors
         }
     }
 
-    static FileFormatException NotFinite(string file, SafetensorsEntry entry, string[] keys, long bad, int dims, long offset) =>
-        new(file, $"tensor '{entry.Name}' element [{bad / dims}, {bad % dims}] (row '{keys[bad / dims]}') is not finite; NaN and " +
+    static FileFormatException NotFinite(string file, SafetensorsEntry entry, KeyTable keys, long bad, int dims, long offset) =>
+        new(file, $"tensor '{entry.Name}' element [{bad / dims}, {bad % dims}] (row '{keys[(int)(bad / dims)]}') is not finite; NaN and " +
             "infinity " +
             "are not allowed", byteOffset: offset);
 
@@ -216,21 +217,6 @@ static class SafetensorsVectors
 
     /// <summary>The names of the 2-D tensors of <paramref name="file"/>.</summary>
     static IEnumerable<string> MatrixNames(SafetensorsFile file) => file.Entries.Values.Where(e => e.Shape.Length == 2).Select(e => e.Name);
-
-    /// <summary>Key → row for keys made from a tokenizer or from row numbers; two tokens with one text are the tokenizer's
-    /// defect.</summary>
-    static Dictionary<string, int> UniqueIndex(string[] keys, string source)
-    {
-        var index = new Dictionary<string, int>(keys.Length, StringComparer.Ordinal);
-        for (int i = 0; i < keys.Length; i++)
-        {
-            if (!index.TryAdd(keys[i], i))
-                throw new FileFormatException(source,
-                    $"tokens {index[keys[i]]} and {i} both read as '{keys[i]}'; keys must be unique — give a keys file " +
-                    "(VectorsLoadOptions.KeysPath)");
-        }
-        return index;
-    }
 
     /// <summary>
     /// The entry <paramref name="wanted"/> names: exactly, or with the <c>.weight</c> suffix or the

@@ -40,9 +40,11 @@ static class TextVectors
         long wanted = Math.Min(declared ?? long.MaxValue, options.Limit ?? long.MaxValue);
         long firstRowLine = line + 1;
 
-        // Pass 1: count the rows and note where each unit of ChunkRows rows starts (8 bytes a unit, not a row).
+        // Pass 1: count the rows and note where each unit of ChunkRows rows starts in the file and in the key block
+        // (16 bytes a unit, not a row), so that pass 2 writes every key straight into its place.
         var unitStarts = new List<long>();
-        long rows = 0;
+        var unitKeyStarts = new List<long>();
+        long rows = 0, keyBytes = 0;
         while (rows < wanted)
         {
             long start = pos;
@@ -54,12 +56,19 @@ static class TextVectors
                 throw new FileFormatException(file.Path, $"empty line; expected a key and {(dims > 0 ? dims.ToString() : "its")} values",
                     line: line);
             }
-            if (rows % ChunkRows == 0) unitStarts.Add(start);
+            if (rows % ChunkRows == 0)
+            {
+                unitStarts.Add(start);
+                unitKeyStarts.Add(keyBytes);
+            }
+            keyBytes += KeyDecoder.StoredLength(KeyOf(text), options.Utf8Errors);
             rows++;
             if ((rows & 0xFFFF) == 0) options.Progress?.Invoke(0.2 * pos / file.Length);
         }
         if (rows > int.MaxValue / Math.Max(1, dims)) throw new FileFormatException(file.Path,
             "too many rows to hold in one matrix", line: line);
+        if (keyBytes > Array.MaxLength) throw new FileFormatException(file.Path,
+            $"the keys take {keyBytes} bytes, more than one array holds", line: line);
         if (declared is { } n && rows < wanted)
         {
             throw new FileFormatException(file.Path,
@@ -82,7 +91,8 @@ static class TextVectors
         }
 
         // Pass 2: parse rows in parallel, a unit's lines in order; each unit remembers its first error.
-        var keys = new string[rows];
+        var keyBlock = new byte[keyBytes];
+        var ends = new int[rows];
         var matrix = new float[rows * dims];
         int units = unitStarts.Count;
         var errors = new FileFormatException?[units];
@@ -91,17 +101,20 @@ static class TextVectors
         {
             int end = (int)Math.Min(rows, (u + 1L) * ChunkRows);
             long pos = unitStarts[u];
+            int at = (int)unitKeyStarts[u];
             for (int r = u * ChunkRows; r < end; r++)
             {
                 long start = pos;
                 NextLine(file, ref pos, out var text);
-                var error = ParseRow(text, dims, hasHeader, matrix.AsSpan(r * dims, dims), out var keyBytes);
+                var error = ParseRow(text, dims, hasHeader, matrix.AsSpan(r * dims, dims), out var key);
                 long lineNo = firstRowLine + r;
                 if (error is null)
                 {
                     try
                     {
-                        keys[r] = KeyDecoder.Decode(keyBytes, options.Utf8Errors, file.Path, lineNo, start);
+                        var stored = KeyDecoder.Utf8(key, options.Utf8Errors, file.Path, lineNo, start);
+                        stored.CopyTo(keyBlock.AsSpan(at));
+                        ends[r] = at += stored.Length;
                     }
                     catch (FileFormatException e)
                     {
@@ -117,8 +130,8 @@ static class TextVectors
             options.Progress?.Invoke(0.2 + 0.8 * total / rows);
         });
         if (errors.FirstOrDefault(e => e is not null) is { } first) throw first;
-        var index = KeyDecoder.Index(keys, file.Path, r => (firstRowLine + r, null));
-        return new KeyedVectors(keys, index, matrix, dims, owner: null);
+        var keys = new KeyTable(keyBlock, ends, KeyDecoder.Duplicate(file.Path, r => (firstRowLine + r, null)));
+        return new KeyedVectors(keys, matrix, dims, owner: null);
     }
 
     /// <summary>Parses one row into <paramref name="values"/>; returns the defect, or null.</summary>
@@ -126,7 +139,7 @@ static class TextVectors
     {
         text = text.TrimEnd(" \t\r"u8);
         int space = text.IndexOf((byte)' ');
-        key = space < 0 ? text : text[..space];
+        key = KeyOf(text);
         if (space <= 0) return $"expected a key and {dims} values separated by spaces, found '{Preview(text)}'";
         var rest = text[(space + 1)..];
         int found = 0;
@@ -158,6 +171,15 @@ static class TextVectors
         if (found == dims) return null;
         string guess = hasHeader ? "is the dimension in the header wrong" : "do rows have different lengths, or does a key contain a space";
         return $"expected {dims} values after the key, found {found}; {guess}?";
+    }
+
+    /// <summary>The key of a row: its bytes up to the first space (all of them when there is none, a defect
+    /// <see cref="ParseRow"/> reports).</summary>
+    static ReadOnlySpan<byte> KeyOf(ReadOnlySpan<byte> text)
+    {
+        text = text.TrimEnd(" \t\r"u8);
+        int space = text.IndexOf((byte)' ');
+        return space < 0 ? text : text[..space];
     }
 
     /// <summary>nan, inf, infinity with optional sign, any case: what Python writes for non-finite floats.</summary>

@@ -139,9 +139,7 @@ public static class VectorsFile
         {
             if (format is not (null or VectorFormat.Safetensors)) throw new ArgumentException($"{path} is a directory; only a checkpoint " +
                 "directory (safetensors) can be read as vectors");
-            var checkpoint = SafetensorsVectors.Read(path, options);
-            options.Progress?.Invoke(1.0);
-            return Stored(checkpoint, options.Storage);
+            return Finished(SafetensorsVectors.Read(path, options), VectorFormat.Safetensors, options);
         }
         if (!File.Exists(path) && PretrainedVectors.Resolve(path) is { } cached) path = cached;
         if (!File.Exists(path))
@@ -153,10 +151,12 @@ public static class VectorsFile
         }
         var file = new MappedFile(path);
         bool keepMapped = false;
+        VectorFormat actual;
+        KeyedVectors kv;
         try
         {
-            var actual = format ?? Detect(file);
-            var kv = actual switch
+            actual = format ?? Detect(file);
+            kv = actual switch
             {
                 VectorFormat.Word2VecBinary => Word2VecBinary.Read(file, options),
                 VectorFormat.Word2VecText or VectorFormat.FastText => TextVectors.Read(file, hasHeader: true, options),
@@ -168,12 +168,31 @@ public static class VectorsFile
                 VectorFormat.FastTextBinary => FastTextBinary.Read(file, options, out keepMapped),
                 _ => throw new ArgumentException($"{NameOf(actual)} cannot be read, only written"),
             };
-            options.Progress?.Invoke(1.0);
-            return Stored(kv, options.Storage);
         }
         finally
         {
             if (!keepMapped) file.Dispose();
+        }
+        return Finished(kv, actual, options);
+    }
+
+    /// <summary>
+    /// <paramref name="kv"/> with its keys checked unique (a native file's on first lookup instead: its writer never
+    /// repeats one), then held as asked. The key → row table is built once the file is unmapped, so that the two are
+    /// never resident together: this keeps a load of short rows within twice the file's size.
+    /// </summary>
+    static KeyedVectors Finished(KeyedVectors kv, VectorFormat format, VectorsLoadOptions options)
+    {
+        try
+        {
+            if (format != VectorFormat.Native) kv.CheckKeysUnique();
+            options.Progress?.Invoke(1.0);
+            return Stored(kv, options.Storage);
+        }
+        catch
+        {
+            kv.Dispose();
+            throw;
         }
     }
 

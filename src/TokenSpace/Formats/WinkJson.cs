@@ -18,7 +18,7 @@ static class WinkJson
         var reader = new Utf8JsonReader(file.Span(0, (int)file.Length), new JsonReaderOptions { MaxDepth = 8 });
         int dims = 0;
         List<string>? words = null;
-        Dictionary<string, int>? index = null;
+        KeyTable? index = null;
         float[]? matrix = null;
         int filled = 0;
         var members = new HashSet<string>(StringComparer.Ordinal);
@@ -45,7 +45,8 @@ static class WinkJson
                         if (reader.TokenType != JsonTokenType.EndArray) throw Bad(file, reader,
                             $"expected \"words\" to hold only strings, found {reader.TokenType}");
                         if (options.Limit is { } limit && words.Count > limit) words.RemoveRange(limit, words.Count - limit);
-                        index = KeyDecoder.Index(words.ToArray(), file.Path, r => (null, null));
+                        index = KeyDecoder.Table(words, file.Path, r => (null, null));
+                        index.CheckUnique();
                         break;
                     case "vectors":
                         if (words is null || index is null || dims < 1) throw Bad(file, reader,
@@ -82,12 +83,11 @@ static class WinkJson
         }
         if (words is null || index is null || matrix is null) throw new FileFormatException(file.Path,
             "expected \"dimensions\", \"words\" and \"vectors\"", byteOffset: reader.BytesConsumed);
-        return new KeyedVectors(words.ToArray(), index, matrix, dims, owner: null);
+        return new KeyedVectors(index, matrix, dims, owner: null);
     }
 
     /// <summary>The members of "vectors" into the rows of <paramref name="matrix"/> (words.Count × dims), each key once.</summary>
-    static void ReadVectors(ref Utf8JsonReader reader, MappedFile file, VectorsLoadOptions options, List<string> words, Dictionary<string,
-        int> index,
+    static void ReadVectors(ref Utf8JsonReader reader, MappedFile file, VectorsLoadOptions options, List<string> words, KeyTable index,
         int dims, float[] matrix, ref int filled)
     {
         var seen = new bool[words.Count];
@@ -96,7 +96,8 @@ static class WinkJson
         {
             string key = reader.GetString()!;
             Expect(ref reader, file, JsonTokenType.StartArray, $"the vector of '{key}'");
-            bool keep = index.TryGetValue(key, out int row);
+            int row = index.Find(key);
+            bool keep = row >= 0;
             if (keep ? seen[row] : !others.Add(key)) throw Bad(file, reader, $"duplicate vector for '{key}'");
             int j = 0;
             while (Next(ref reader, file) && reader.TokenType == JsonTokenType.Number)

@@ -16,6 +16,9 @@ static class Word2VecBinary
     /// <summary>Keys longer than this mean the file is not what the header says.</summary>
     const int MaxKeyBytes = 100_000;
 
+    /// <summary>The reader notes where one row in this many starts, for the message about a repeated key.</summary>
+    const int OffsetEvery = 1024;
+
     public static KeyedVectors Read(MappedFile file, VectorsLoadOptions options)
     {
         long pos = TextVectors.BomLength(file);
@@ -38,8 +41,10 @@ static class Word2VecBinary
             $"{declared} × {dims} is too large for one matrix", byteOffset: 0);
         int rows = capacity;
         int vectorBytes = dims * sizeof(float);
-        var keys = new string[rows];
-        var offsets = new long[rows];
+        // The bytes after the header less each row's space and vector: the keys (and newlines) of a file whose count is right.
+        long keyRoom = Math.Max(0, file.Length - pos - rows * (vectorBytes + 1L));
+        var keys = new KeyTable.Builder(rows, options.Limit is null ? keyRoom : Math.Min(keyRoom, rows * 16L));
+        var offsets = new long[(rows + OffsetEvery - 1) / OffsetEvery];
         var matrix = new float[(long)rows * dims];
         for (int r = 0; r < rows; r++)
         {
@@ -55,8 +60,9 @@ static class Word2VecBinary
                         "dimension in the header wrong)?";
                 throw new FileFormatException(file.Path, cause, byteOffset: pos);
             }
-            offsets[r] = pos;
-            keys[r] = KeyDecoder.Decode(window[..space], options.Utf8Errors, file.Path, null, pos);
+            if (r % OffsetEvery == 0) offsets[r / OffsetEvery] = pos;
+            var key = KeyDecoder.Utf8(window[..space], options.Utf8Errors, file.Path, null, pos);
+            keys.Add(key);
             pos += space + 1;
             if (file.Length - pos < vectorBytes)
             {
@@ -72,8 +78,8 @@ static class Word2VecBinary
             if (bad >= 0)
             {
                 throw new FileFormatException(file.Path,
-                    $"value {bad + 1} of row {r + 1} ('{keys[r]}') is {dst[bad]}; NaN and infinity are not allowed (a diverged training " +
-                    "run?)",
+                    $"value {bad + 1} of row {r + 1} ('{Encoding.UTF8.GetString(key)}') is {dst[bad]}; NaN and infinity are not " +
+                        "allowed (a diverged training run?)",
                     byteOffset: pos + bad * sizeof(float));
             }
             pos += vectorBytes;
@@ -90,8 +96,25 @@ static class Word2VecBinary
                         byteOffset: pos + extra);
             }
         }
-        var index = KeyDecoder.Index(keys, file.Path, r => (null, offsets[r]));
-        return new KeyedVectors(keys, index, matrix, dims, owner: null);
+        string path = file.Path;
+        var duplicate = KeyDecoder.Duplicate(path, r => (null, RowStart(path, offsets[r / OffsetEvery], r % OffsetEvery, vectorBytes)));
+        return new KeyedVectors(keys.Build(duplicate), matrix, dims, owner: null);
+    }
+
+    /// <summary>
+    /// Where the row <paramref name="skip"/> rows after the one at <paramref name="from"/> starts, read again from the file: only
+    /// the message about a repeated key needs it (the table is checked after the file is unmapped), so no offset per row is kept.
+    /// </summary>
+    static long RowStart(string path, long from, int skip, int vectorBytes)
+    {
+        using var file = new MappedFile(path);
+        long pos = from;
+        for (int i = 0; i < skip; i++)
+        {
+            pos += file.Span(pos, (int)Math.Min(file.Length - pos, MaxKeyBytes)).IndexOf((byte)' ') + 1 + vectorBytes;
+            while (pos < file.Length && file.At(pos) == (byte)'\n') pos++;
+        }
+        return pos;
     }
 
     public static void Write(KeyedVectors vectors, string path)

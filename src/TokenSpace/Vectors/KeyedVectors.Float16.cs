@@ -30,12 +30,11 @@ public sealed partial class KeyedVectors
     double[]? rowNorms;
 
     /// <summary>
-    /// For readers that already checked the keys: a 16-bit matrix (keys.Length × dimensions) of <paramref name="kind"/>,
-    /// held without widening; memory-mapped when <paramref name="owner"/> (the mapping) is given.
+    /// For readers: a 16-bit matrix (keys.Count × dimensions) of <paramref name="kind"/>, held without widening;
+    /// memory-mapped when <paramref name="owner"/> (the mapping) is given.
     /// </summary>
-    internal KeyedVectors(string[] keys, Lazy<Dictionary<string, int>> index, ReadOnlyMemory<ushort> vectors, VectorStorage kind,
-        int dimensions, IDisposable? owner)
-        : this(keys, index, ReadOnlyMemory<float>.Empty, dimensions, owner)
+    internal KeyedVectors(KeyTable keys, ReadOnlyMemory<ushort> vectors, VectorStorage kind, int dimensions, IDisposable? owner)
+        : this(keys, ReadOnlyMemory<float>.Empty, dimensions, owner)
     {
         if (kind == VectorStorage.Float32) throw new ArgumentException("a 16-bit matrix is float16 or bfloat16", nameof(kind));
         half = vectors;
@@ -78,7 +77,7 @@ public sealed partial class KeyedVectors
                 result[(long)r * Dimensions + j] = BitConverter.HalfToUInt16Bits(h);
             }
         }
-        return new KeyedVectors(keys, index, result, VectorStorage.Float16, Dimensions, owner: null);
+        return new KeyedVectors(keys, result, VectorStorage.Float16, Dimensions, owner: null);
     }
 
     /// <summary>Row <paramref name="row"/> as float32: a slice of the matrix, or the 16-bit row widened into <paramref name="scratch"/>

@@ -11,7 +11,7 @@ public sealed partial class KeyedVectors
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
         var found = new List<string>();
-        for (int i = 0; i < keys.Length && found.Count < limit; i++)
+        for (int i = 0; i < keys.Count && found.Count < limit; i++)
         {
             if (keys[i].StartsWith(prefix, StringComparison.OrdinalIgnoreCase)) found.Add(keys[i]);
         }

@@ -24,8 +24,7 @@ public sealed partial class KeyedVectors : IDisposable
     /// <summary>Below this many matrix elements a query scans float32 directly; the int8 copy would not pay for itself.</summary>
     const long CompactThreshold = 1 << 18;
 
-    readonly string[] keys;
-    readonly Lazy<Dictionary<string, int>> index;
+    readonly KeyTable keys;
     ReadOnlyMemory<float> vectors; // (Count, Dimensions)
     IDisposable? owner;
     float[]? norms;
@@ -40,47 +39,35 @@ public sealed partial class KeyedVectors : IDisposable
     public KeyedVectors(IEnumerable<string> keys, float[] vectors, int dimensions)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 1);
-        this.keys = keys.ToArray();
-        if ((long)this.keys.Length * dimensions != vectors.Length)
+        this.keys = KeyTable.FromStrings(keys.ToArray(), (key, first, row) => new ArgumentException(
+            $"duplicate key '{key}' at rows {first} and {row}"));
+        if ((long)Count * dimensions != vectors.Length)
         {
-            throw new ArgumentException($"matrix has {vectors.Length} floats, expected {this.keys.Length} keys × {dimensions} dimensions");
+            throw new ArgumentException($"matrix has {vectors.Length} floats, expected {Count} keys × {dimensions} dimensions");
         }
-        var map = new Dictionary<string, int>(this.keys.Length, StringComparer.Ordinal);
-        for (int i = 0; i < this.keys.Length; i++)
-        {
-            if (!map.TryAdd(this.keys[i], i))
-            {
-                throw new ArgumentException($"duplicate key '{this.keys[i]}' at rows {map[this.keys[i]]} and {i}");
-            }
-        }
-        index = new Lazy<Dictionary<string, int>>(map);
+        this.keys.CheckUnique();
         this.vectors = vectors;
         Dimensions = dimensions;
     }
 
-    /// <summary>For readers that already checked the keys: wraps them without copying (the matrix may be memory-mapped, kept alive by
-    /// <paramref name="owner"/>).</summary>
-    internal KeyedVectors(string[] keys, Dictionary<string, int> index, ReadOnlyMemory<float> vectors, int dimensions, IDisposable? owner)
-        : this(keys, new Lazy<Dictionary<string, int>>(index), vectors, dimensions, owner)
-    {
-    }
-
     /// <summary>
-    /// As above, with the key → row map built on first use by <paramref name="index"/> (which may
-    /// throw for duplicate keys then): a memory-mapped load does not pay for it up front.
+    /// For readers: wraps the keys and the matrix without copying (the matrix may be memory-mapped, kept alive by
+    /// <paramref name="owner"/>). The keys' hash table is built on first lookup (which throws for a repeated key then)
+    /// or by <see cref="CheckKeysUnique"/>.
     /// </summary>
-    internal KeyedVectors(string[] keys, Lazy<Dictionary<string, int>> index, ReadOnlyMemory<float> vectors, int dimensions,
-        IDisposable? owner)
+    internal KeyedVectors(KeyTable keys, ReadOnlyMemory<float> vectors, int dimensions, IDisposable? owner)
     {
         this.keys = keys;
-        this.index = index;
         this.vectors = vectors;
         this.owner = owner;
         Dimensions = dimensions;
     }
 
+    /// <summary>Builds the key → row table now, throwing the reader's located error for a key that repeats.</summary>
+    internal void CheckKeysUnique() => keys.CheckUnique();
+
     /// <summary>Number of keys (rows).</summary>
-    public int Count => keys.Length;
+    public int Count => keys.Count;
 
     /// <summary>Length of every vector.</summary>
     public int Dimensions { get; }
@@ -97,20 +84,20 @@ public sealed partial class KeyedVectors : IDisposable
     public bool IsMemoryMapped => owner is not null;
 
     /// <summary>True when <paramref name="key"/> is in the vocabulary.</summary>
-    public bool Contains(string key) => index.Value.ContainsKey(key);
+    public bool Contains(string key) => keys.Find(key) >= 0;
 
     /// <summary>Row of <paramref name="key"/>, or -1.</summary>
-    public int TryGetIndex(string key) => index.Value.TryGetValue(key, out int i) ? i : -1;
+    public int TryGetIndex(string key) => keys.Find(key);
 
     /// <summary>Row of <paramref name="key"/>.</summary>
     /// <exception cref="KeyNotFoundException">The key is unknown (the message suggests close spellings).</exception>
-    public int IndexOf(string key) => index.Value.TryGetValue(key, out int i) ? i : throw KeySuggestions.NotFound(key, keys);
+    public int IndexOf(string key) => keys.Find(key) is >= 0 and var i ? i : throw KeySuggestions.NotFound(key, keys);
 
     /// <summary>The vector of <paramref name="key"/>, raw or scaled to unit length; with <see cref="Subwords"/>, also of a word outside the
     /// vocabulary.</summary>
     /// <exception cref="KeyNotFoundException">The key is unknown (and there are no n-gram vectors).</exception>
     public ReadOnlySpan<float> GetVector(string key, bool normalized = false) =>
-        index.Value.TryGetValue(key, out int row) ? Row(row, normalized) : OutOfVocabulary(key, normalized);
+        keys.Find(key) is >= 0 and var row ? Row(row, normalized) : OutOfVocabulary(key, normalized);
 
     /// <summary>Row <paramref name="row"/>, raw or unit-norm (a raw float16 row is widened into a new array).</summary>
     public ReadOnlySpan<float> Row(int row, bool normalized = false) =>
