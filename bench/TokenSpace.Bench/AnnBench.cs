@@ -8,7 +8,7 @@ using TokenSpace.Vectors;
 namespace TokenSpace.Bench;
 
 /// <summary>
-/// <c>ann</c>: TokenSpace's USearch index beside Debian's hnswlib and faiss HNSW on GloVe 100d (cosine),
+/// <c>ann</c>: TokenSpace's HNSW index beside Debian's hnswlib and faiss HNSW on GloVe 100d (cosine),
 /// in the same run, taking turns round by round. Each round every system builds its index (same M and
 /// efConstruction, all threads) and answers 1,000 query words at each expansion (ef) on 1 and 2 threads;
 /// recall@10 is against TokenSpace's exact search, the query word left out. The query words are rows
@@ -16,7 +16,7 @@ namespace TokenSpace.Bench;
 /// the targets: recall ≥ 0.95 at a QPS ≥ hnswlib's at that recall (its curve interpolated), and build time
 /// ≤ hnswlib's. A query rate is the median of <c>--repeats</c> passes over the 1,000 queries (one pass is a fraction of a
 /// second, and the first also faults the index's pages in). Options: <c>--rounds R</c> (3), <c>--repeats P</c> (5), <c>--m M</c> (16),
-/// <c>--ef-construction E</c> (128), <c>--efs 16,24,…</c>, <c>--dtype f32|f16|i8</c>.
+/// <c>--ef-construction E</c> (128), <c>--efs 16,24,…</c>, <c>--dtype f32|f16|i8</c>, <c>--references hnswlib,faiss-hnsw</c> (both).
 /// </summary>
 static class AnnBench
 {
@@ -37,6 +37,7 @@ static class AnnBench
             "i8" => IndexDtype.Int8,
             _ => IndexDtype.Float32,
         };
+        string references = Measure.Option(args, "--references") ?? "hnswlib,faiss-hnsw";
         int[] threadCounts = [1, 2];
         string native = PretrainedVectors.Resolve("glove-100d")
             ?? throw new InvalidOperationException("glove-100d is not in the cache; run `tokenspace data fetch glove-100d` first");
@@ -70,7 +71,7 @@ static class AnnBench
                 }, flat, exclude, truth, efs, threadCounts, round, repeats));
                 var (python, error) = TorchReference.RunScript("ann_bench.py", unitPath, queriesPath, truthPath, "--m", $"{m}",
                     "--ef-construction", $"{efConstruction}", "--efs", string.Join(',', efs), "--threads", string.Join(',', threadCounts), "--round", $"{round}",
-                    "--repeats", $"{repeats}");
+                    "--repeats", $"{repeats}", "--systems", references);
                 if (error is not null) Measure.Emit(new { bench = "ann", system = "python", error });
                 foreach (var line in python) Console.WriteLine(line.GetRawText());
                 lines.AddRange(python);
@@ -101,9 +102,9 @@ static class AnnBench
             using var index = kv.BuildIndex(path, options);
             Emit(new
             {
-                bench = "ann", system = "tokenspace-usearch", phase = "build", seconds = clock.Elapsed.TotalSeconds, threads = Threads.Count,
+                bench = "ann", system = "tokenspace-hnsw", phase = "build", seconds = clock.Elapsed.TotalSeconds, threads = Threads.Count,
                 connectivity = options.Connectivity, expansion_add = options.ExpansionAdd, dtype = options.Dtype.ToString(), round,
-                usearch = ApproximateIndex.LibraryVersion, simd = index.HardwareAcceleration, load = Peak.LoadAverage(),
+                simd = ApproximateIndex.HardwareAcceleration, load = Peak.LoadAverage(),
             });
             foreach (int ef in efs)
             {
@@ -122,7 +123,7 @@ static class AnnBench
                     double seconds = Measure.Median(passes);
                     Emit(new
                     {
-                        bench = "ann", system = "tokenspace-usearch", expansion = ef, recall_at_10 = Recall(found, truth),
+                        bench = "ann", system = "tokenspace-hnsw", expansion = ef, recall_at_10 = Recall(found, truth),
                         qps = flat.Length / kv.Dimensions / seconds, threads, round, load = Peak.LoadAverage(),
                     });
                 }
@@ -164,7 +165,7 @@ static class AnnBench
         }
         foreach (int threads in points.Select(p => p.Threads).Distinct())
         {
-            var ours = points.Where(p => p.System == "tokenspace-usearch" && p.Threads == threads && p.Recall >= 0.95).OrderBy(p => p.Ef).FirstOrDefault();
+            var ours = points.Where(p => p.System == "tokenspace-hnsw" && p.Threads == threads && p.Recall >= 0.95).OrderBy(p => p.Ef).FirstOrDefault();
             var theirs = points.Where(p => p.System == "hnswlib" && p.Threads == threads).OrderBy(p => p.Recall).ToList();
             double? reference = ours.System is null ? null : Interpolate(theirs, ours.Recall);
             Measure.Emit(new
@@ -177,7 +178,7 @@ static class AnnBench
                 met = reference is { } r && ours.Qps >= r,
             });
         }
-        if (builds.TryGetValue("tokenspace-usearch", out double ourBuild) && builds.TryGetValue("hnswlib", out double theirBuild))
+        if (builds.TryGetValue("tokenspace-hnsw", out double ourBuild) && builds.TryGetValue("hnswlib", out double theirBuild))
         {
             Measure.Emit(new { bench = "ann", target = "build_seconds", tokenspace = ourBuild, hnswlib = theirBuild, ratio = ourBuild / theirBuild, met = ourBuild <= theirBuild });
         }

@@ -58,18 +58,17 @@ static class IndexCommand
                 CliOptions.WriteJson(new
                 {
                     path, rows = index.Count, dimensions = index.Dimensions, options.Connectivity, options.ExpansionAdd,
-                    dtype = parse.GetValue(dtype), bytes, seconds, usearch = ApproximateIndex.LibraryVersion,
-                        simd = index.HardwareAcceleration,
+                    dtype = parse.GetValue(dtype), bytes, seconds, simd = ApproximateIndex.HardwareAcceleration,
                 });
             }
             else
             {
                 Console.WriteLine($"{path}: {index.Count:N0} × {index.Dimensions} ({parse.GetValue(dtype)}, M {options.Connectivity}, "
                     + $"efConstruction {options.ExpansionAdd}), {bytes / 1048576.0:F1} MiB in {seconds:F1} s "
-                    + $"(USearch {ApproximateIndex.LibraryVersion}, {index.HardwareAcceleration})");
+                    + $"({ApproximateIndex.HardwareAcceleration})");
             }
             return 0;
         }));
-        return new Command("index", "Approximate-neighbour indexes (HNSW, by USearch)") { build };
+        return new Command("index", "Approximate-neighbour indexes (HNSW graphs)") { build };
     }
 }

@@ -1,13 +1,14 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using TokenSpace.IO;
 using TokenSpace.Tensors;
 
 namespace TokenSpace.Vectors;
 
-/// <summary>How an <see cref="ApproximateIndex"/> stores the vectors its graph links (USearch's quantisation).</summary>
+/// <summary>How an <see cref="ApproximateIndex"/> stores the rows its graph links and walks.</summary>
 public enum IndexDtype
 {
     /// <summary>4 bytes per value: the graph's distances are the exact float32 cosines.</summary>
@@ -16,65 +17,67 @@ public enum IndexDtype
     /// <summary>2 bytes per value: half the index's size, distances nearly exact.</summary>
     Float16,
 
-    /// <summary>1 byte per value (unit rows scaled to ±127): a quarter of the size, coarser distances.</summary>
+    /// <summary>1 byte per value (each row scaled to ±127): a quarter of the size, coarser distances.</summary>
     Int8,
 }
 
 /// <summary>The build settings of an <see cref="ApproximateIndex"/> (HNSW's M and efConstruction, the stored dtype).</summary>
 public sealed record ApproximateIndexOptions
 {
-    /// <summary>HNSW's M: links per node on the upper layers (twice as many on the bottom one). USearch's default.</summary>
+    /// <summary>HNSW's M: links per node on the upper layers (twice as many on the bottom one). hnswlib's usual 16.</summary>
     public int Connectivity { get; init; } = 16;
 
-    /// <summary>HNSW's efConstruction: candidates kept while linking a new node. USearch's default.</summary>
+    /// <summary>HNSW's efConstruction: candidates kept while linking a new node.</summary>
     public int ExpansionAdd { get; init; } = 128;
 
-    /// <summary>How the index stores the vectors.</summary>
+    /// <summary>How the index stores the rows.</summary>
     public IndexDtype Dtype { get; init; } = IndexDtype.Float32;
 }
 
 /// <summary>
-/// An approximate nearest-neighbour index (an HNSW graph built by USearch) over the unit rows of one
-/// <see cref="KeyedVectors"/>, kept in a file beside the vectors. Row numbers are the graph's keys.
+/// An approximate nearest-neighbour index (an HNSW graph, <see cref="HnswGraph{TCode}"/>) over the unit rows of one
+/// <see cref="KeyedVectors"/>, kept in a file beside the vectors. Row numbers are the graph's nodes.
 /// <para>
-/// File layout (version 1, little-endian): the 8-byte magic <c>TSANN\0\0\1</c>, then
+/// File layout (version 2, little-endian): the 8-byte magic <c>TSANN\0\0\1</c>, then
 /// <c>int32 version, int32 dtype, int64 count, int32 dimensions, int32 connectivity, int32 expansion_add,
-/// int32 0, 16 bytes XxHash128 of the keys and float32 rows, int64 length</c> of the USearch index that
-/// follows at byte 64. Opening maps the file and lets USearch search it in place (a view, not a copy),
-/// after checking that count, dimensions and hash match the vectors it is opened for.
+/// int32 entry point, 16 bytes XxHash128 of the keys and float32 rows, int64 length</c> of the graph that
+/// follows at byte 128 (<see cref="HnswLayout"/>), <c>16 bytes XxHash128</c> of the graph, zeros to byte 128.
+/// Opening maps the file and searches the graph in place (a view, not a copy), after checking that count,
+/// dimensions and hash match the vectors it is opened for, and that the graph is intact.
 /// </para>
 /// <para>
-/// Searches return rows only; their scores are then computed exactly from the float32 unit rows, so an
-/// approximate answer differs from the exact one only in which rows it found, never in their scores.
-/// A build on one thread adds the rows in order and is byte-identical every time (USearch draws node
-/// levels from a fixed-seed generator); on more threads the order the rows are linked in varies, and so
-/// does the graph.
+/// A search keeps the expansion's best rows by the stored dtype's scores, then ranks them by the exact
+/// float32 cosines, so an approximate answer differs from the exact one only in which rows it found, never
+/// in their scores. Node levels come from a fixed-seed generator. A build on one thread links the rows in
+/// order and writes the same bytes every time; on more threads the order in which the rows are linked
+/// depends on timing, and so does the graph.
 /// </para>
 /// </summary>
 public sealed unsafe class ApproximateIndex : IDisposable
 {
     /// <summary>The version this build writes and reads.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
-    const int HeaderBytes = 64;
+    const int HeaderBytes = 128;
+
+    /// <summary>The seed of the node levels (hnswlib's default).</summary>
+    const int LevelSeed = 100;
 
     static ReadOnlySpan<byte> Magic => "TSANN\0\0\u0001"u8;
 
     readonly MappedFile file;
-    readonly nint native;
-    readonly SemaphoreSlim slots;
+    readonly IHnswGraph graph;
     int expansion = 64;
-    bool disposed;
+    int searching;
+    volatile bool disposed;
 
-    ApproximateIndex(MappedFile file, nint native, int slotCount, ApproximateIndexOptions options, long count, int dims)
+    ApproximateIndex(MappedFile file, IHnswGraph graph, ApproximateIndexOptions options, long count, int dims)
     {
         this.file = file;
-        this.native = native;
-        slots = new SemaphoreSlim(slotCount, slotCount);
+        this.graph = graph;
         Options = options;
         Count = count;
         Dimensions = dims;
-        USearchNative.SetExpansion(native, expansion);
     }
 
     /// <summary>The file the index was opened from.</summary>
@@ -101,32 +104,17 @@ public sealed unsafe class ApproximateIndex : IDisposable
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(value, 1);
             ObjectDisposedException.ThrowIf(disposed, this);
-            // USearch keeps one setting for the whole index: wait until no search runs.
-            for (int i = 0; i < SlotCount; i++) slots.Wait();
-            try
-            {
-                USearchNative.SetExpansion(native, value);
-                expansion = value;
-            }
-            finally
-            {
-                slots.Release(SlotCount);
-            }
+            expansion = value;
         }
     }
 
-    /// <summary>The SIMD kernels USearch measures distances with on this machine (e.g. "skylake"; "serial" when none).</summary>
-    public string HardwareAcceleration => USearchNative.Acceleration(native);
-
-    /// <summary>The version of the USearch library in use.</summary>
-    public static string LibraryVersion => USearchNative.Version();
+    /// <summary>The widest SIMD the float32 kernel uses on this machine ("Vector512", "Vector256" or "scalar").</summary>
+    public static string HardwareAcceleration =>
+        Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : "scalar";
 
     /// <summary>Where the index of the vectors at <paramref name="vectorsPath"/> lives by default: beside them, with ".ann"
     /// appended.</summary>
     public static string PathBeside(string vectorsPath) => Path.TrimEndingDirectorySeparator(vectorsPath) + ".ann";
-
-    /// <summary>Searches allowed at once: at least one per thread of the machine, more for a server's request threads.</summary>
-    static int SlotCount => Math.Max(64, 4 * Environment.ProcessorCount);
 
     /// <summary>
     /// Builds the index of <paramref name="vectors"/>' unit rows on <see cref="Threads.Count"/> threads and
@@ -140,32 +128,43 @@ public sealed unsafe class ApproximateIndex : IDisposable
         options ??= new ApproximateIndexOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Connectivity, 2, "connectivity");
         ArgumentOutOfRangeException.ThrowIfLessThan(options.ExpansionAdd, 1, "expansion-add");
-        int n = vectors.Count, d = vectors.Dimensions;
-        nint native = Create(options, d);
+        int n = vectors.Count, d = vectors.Dimensions, m = options.Connectivity;
+        // hnswlib's levels: ⌊−ln U / ln M⌋, so about one node in M reaches each next layer.
+        var random = new Random(LevelSeed);
+        var levels = new int[n];
+        long levelSum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            levels[i] = (int)Math.Min(HnswLayout.MaxLevel, -Math.Log(1 - random.NextDouble()) / Math.Log(m));
+            levelSum += levels[i];
+        }
+        var shape = Layout(options.Dtype, null, n, d, m);
+        long length = shape.Length(levelSum);
+        byte* body = (byte*)NativeMemory.AlignedAlloc((nuint)length, 64);
         try
         {
-            // Every thread that adds holds one of USearch's per-thread contexts; with too few the add fails.
-            USearchNative.Reserve(native, n, Math.Max(SlotCount, Threads.Count));
-            var unit = vectors.UnitMemory;
-            // Small units in row order; on one thread they run in order, which makes the build reproducible.
-            int units = (n + 255) / 256, done = 0;
-            Threads.For(units, u =>
+            NativeMemory.Clear(body, (nuint)length);
+            var layout = Layout(options.Dtype, body, n, d, m);
+            for (int i = 0, start = 0; i < n; start += levels[i++] * (m + 1))
             {
-                var span = unit.Span;
-                for (int i = u * 256; i < Math.Min(n, (u + 1) * 256); i++) USearchNative.Add(native, (ulong)i, span.Slice(i * d, d));
-                progress?.Invoke((double)Interlocked.Increment(ref done) / units);
-            });
-            byte[] blob = USearchNative.Save(native);
-            var header = Header(options, n, d, Fingerprint(vectors), blob.LongLength);
+                layout.Levels[i] = levels[i];
+                layout.UpperStarts[i] = levels[i] > 0 ? start : 0;
+            }
+            var graph = Graph(options.Dtype, layout, d, 0);
+            graph.Build(vectors.UnitMemory, options.ExpansionAdd, progress);
+            var header = Header(options, n, d, graph.Entry, Fingerprint(vectors), length, Checksum(body, length));
             AtomicFile.Write(path, s =>
             {
                 s.Write(header);
-                s.Write(blob);
+                for (long at = 0; at < length; at += 1 << 30)
+                {
+                    s.Write(new ReadOnlySpan<byte>(body + at, (int)Math.Min(1 << 30, length - at)));
+                }
             });
         }
         finally
         {
-            USearchNative.Release(native);
+            NativeMemory.AlignedFree(body);
         }
         return Open(path, vectors);
     }
@@ -175,7 +174,8 @@ public sealed unsafe class ApproximateIndex : IDisposable
     /// <see cref="KeyedVectors.OpenIndex"/>, which also attaches it).
     /// </summary>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
-    /// <exception cref="FileFormatException">Not an index file, another version, truncated, or built for other vectors.</exception>
+    /// <exception cref="FileFormatException">Not an index file, another version, truncated, damaged, or built for other
+    /// vectors.</exception>
     public static ApproximateIndex Open(string path, KeyedVectors vectors)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"no index at {path}; build it with ApproximateIndex.Build", path);
@@ -205,6 +205,7 @@ public sealed unsafe class ApproximateIndex : IDisposable
                 Connectivity = BinaryPrimitives.ReadInt32LittleEndian(h[28..]),
                 ExpansionAdd = BinaryPrimitives.ReadInt32LittleEndian(h[32..]),
             };
+            int entry = BinaryPrimitives.ReadInt32LittleEndian(h[36..]);
             long length = BinaryPrimitives.ReadInt64LittleEndian(h[56..]);
             if (length != file.Length - HeaderBytes)
             {
@@ -224,28 +225,17 @@ public sealed unsafe class ApproximateIndex : IDisposable
                     "built for other vectors of the same shape (their keys or values differ); rebuild it with ApproximateIndex.Build",
                     byteOffset: 40);
             }
-            nint native = Create(options, dims);
-            try
+            if (options.Connectivity < 2 || !h.Slice(64, 16).SequenceEqual(Checksum(file.Address(HeaderBytes), length)))
             {
-                USearchNative.View(native, file.Address(HeaderBytes), length);
-                if (USearchNative.Size(native) != count)
-                {
-                    throw new FileFormatException(path,
-                        $"the USearch index holds {USearchNative.Size(native)} vectors, the header says {count}", byteOffset: HeaderBytes);
-                }
-                USearchNative.SetSearchThreads(native, SlotCount);
+                throw new FileFormatException(path, "the graph does not match its checksum; is the file damaged? Rebuild it with " +
+                    "ApproximateIndex.Build", byteOffset: 64);
             }
-            catch
+            var layout = Layout(options.Dtype, file.Address(HeaderBytes), (int)count, dims, options.Connectivity);
+            if (layout.Check(length, entry) is { } problem)
             {
-                USearchNative.Release(native);
-                throw;
+                throw new FileFormatException(path, $"the graph is inconsistent: {problem}", byteOffset: HeaderBytes);
             }
-            return new ApproximateIndex(file, native, SlotCount, options, count, dims);
-        }
-        catch (InvalidOperationException e)
-        {
-            file.Dispose();
-            throw new FileFormatException(path, $"unreadable index ({e.Message})", byteOffset: HeaderBytes, inner: e);
+            return new ApproximateIndex(file, Graph(options.Dtype, layout, dims, entry), options, count, dims);
         }
         catch
         {
@@ -254,57 +244,60 @@ public sealed unsafe class ApproximateIndex : IDisposable
         }
     }
 
-    /// <summary>Up to <paramref name="k"/> rows below <paramref name="rowEnd"/> nearest to the unit vector <paramref name="query"/>,
-    /// nearest first.</summary>
+    /// <summary>
+    /// The rows below <paramref name="rowEnd"/> nearest to the unit vector <paramref name="query"/> that the search found, nearest
+    /// first by the stored dtype's scores: max(<paramref name="k"/>, <see cref="Expansion"/>) of them, for the caller to re-rank.
+    /// </summary>
     internal int[] Search(ReadOnlySpan<float> query, int k, int rowEnd)
     {
-        Span<ulong> keys = k <= 256 ? stackalloc ulong[k] : new ulong[k];
-        Span<float> distances = k <= 256 ? stackalloc float[k] : new float[k];
-        int found;
-        slots.Wait();
+        Interlocked.Increment(ref searching);
         try
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            found = USearchNative.Search(native, query, keys, distances, rowEnd < Count ? rowEnd : null);
+            return graph.Search(query, Math.Max(k, expansion), (int)Math.Min(rowEnd, Count));
         }
         finally
         {
-            slots.Release();
+            Interlocked.Decrement(ref searching);
         }
-        var rows = new int[found];
-        for (int i = 0; i < found; i++) rows[i] = (int)keys[i];
-        return rows;
     }
 
-    /// <summary>Frees the graph and unmaps the file, once no search runs; idempotent.</summary>
+    /// <summary>Unmaps the file once no search runs; idempotent.</summary>
     public void Dispose()
     {
         if (disposed) return;
-        for (int i = 0; i < SlotCount; i++) slots.Wait();
         disposed = true;
-        USearchNative.Release(native);
+        // A full fence: a search either sees disposed or is counted in searching before the wait reads it.
+        Interlocked.MemoryBarrier();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref searching) > 0) spin.SpinOnce();
         file.Dispose();
-        slots.Release(SlotCount);
     }
 
-    static nint Create(ApproximateIndexOptions options, int dims) => USearchNative.Create(new USearchNative.InitOptions
+    static HnswLayout Layout(IndexDtype dtype, byte* body, int count, int dims, int m) => new(body, count, m, dtype switch
     {
-        // The rows are unit vectors, so 1 − a·b is the cosine distance at a third of the work; USearch's int8
-        // codes are scaled per vector, which only its cosine metric undoes.
-        MetricKind = options.Dtype == IndexDtype.Int8 ? USearchNative.MetricCos : USearchNative.MetricInnerProduct,
-        Quantization = options.Dtype switch
-        {
-            IndexDtype.Float32 => 1,
-            IndexDtype.Float16 => 3,
-            _ => 4,
-        },
-        Dimensions = (nuint)dims,
-        Connectivity = (nuint)options.Connectivity,
-        ExpansionAdd = (nuint)options.ExpansionAdd,
-        ExpansionSearch = 64,
+        IndexDtype.Float32 => Float32Rows.RowBytes(dims),
+        IndexDtype.Float16 => Float16Rows.RowBytes(dims),
+        _ => Int8Rows.RowBytes(dims),
     });
 
-    static byte[] Header(ApproximateIndexOptions options, long count, int dims, byte[] fingerprint, long length)
+    static IHnswGraph Graph(IndexDtype dtype, HnswLayout layout, int dims, int entry) => dtype switch
+    {
+        IndexDtype.Float32 => new HnswGraph<Float32Rows>(layout, dims, entry),
+        IndexDtype.Float16 => new HnswGraph<Float16Rows>(layout, dims, entry),
+        _ => new HnswGraph<Int8Rows>(layout, dims, entry),
+    };
+
+    /// <summary>XxHash128 of the <paramref name="length"/> bytes at <paramref name="at"/>, in pieces a span can hold.</summary>
+    static byte[] Checksum(byte* at, long length)
+    {
+        var hash = new XxHash128();
+        for (long i = 0; i < length; i += 1 << 30) hash.Append(new ReadOnlySpan<byte>(at + i, (int)Math.Min(1 << 30, length - i)));
+        return hash.GetCurrentHash();
+    }
+
+    static byte[] Header(ApproximateIndexOptions options, long count, int dims, int entry, byte[] fingerprint, long length,
+        byte[] checksum)
     {
         var h = new byte[HeaderBytes];
         Magic.CopyTo(h);
@@ -314,8 +307,10 @@ public sealed unsafe class ApproximateIndex : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(h.AsSpan(24), dims);
         BinaryPrimitives.WriteInt32LittleEndian(h.AsSpan(28), options.Connectivity);
         BinaryPrimitives.WriteInt32LittleEndian(h.AsSpan(32), options.ExpansionAdd);
+        BinaryPrimitives.WriteInt32LittleEndian(h.AsSpan(36), entry);
         fingerprint.CopyTo(h, 40);
         BinaryPrimitives.WriteInt64LittleEndian(h.AsSpan(56), length);
+        checksum.CopyTo(h, 64);
         return h;
     }
 

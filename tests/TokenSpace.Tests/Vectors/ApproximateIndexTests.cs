@@ -146,11 +146,13 @@ public sealed class ApproximateIndexTests : IDisposable
         e = Assert.Throws<FileFormatException>(() => kv.OpenIndex(WriteAll("text.ann", "not an index"u8.ToArray())));
         Assert.Contains("not a TokenSpace index file", e.Message);
 
-        // A USearch blob whose own header is overwritten: the library refuses it and the error names the file.
+        // A graph byte changed after the header: the checksum refuses it, and the error names the file.
         var garbled = (byte[])bytes.Clone();
-        Array.Fill(garbled, (byte)0xEE, 64, 64);
+        garbled[200] ^= 1;
         e = Assert.Throws<FileFormatException>(() => kv.OpenIndex(WriteAll("garbled.ann", garbled)));
         Assert.Contains("garbled.ann", e.Message);
+        Assert.Contains("checksum", e.Message);
+        Assert.Equal(64, e.ByteOffset);
     }
 
     [Fact]
