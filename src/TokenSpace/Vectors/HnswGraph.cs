@@ -216,13 +216,10 @@ sealed unsafe class HnswGraph<TCode> : IHnswGraph where TCode : struct, IRowCode
                 SearchLayer(s, current, efConstruction, l, layout.Count);
                 int count = SelectByHeuristic(s, layout.M);
                 current = s.Selected[0];
-                Lock(q);
-                int* own = layout.Links(q, l);
-                for (int j = 0; j < count; j++) own[1 + j] = s.Selected[j];
-                Volatile.Write(ref own[0], count);
-                Unlock(q);
-                // Connect re-selects into Selected: walk a copy.
+                // Connect re-selects into Selected: walk a copy. q's own links go in through Connect too, so links that other
+                // inserts gave q meanwhile (they can reach q through its upper layers) are kept, not overwritten.
                 s.Selected.AsSpan(0, count).CopyTo(s.Linked);
+                for (int j = 0; j < count; j++) Connect(q, s.Linked[j], l, s);
                 for (int j = 0; j < count; j++) Connect(s.Linked[j], q, l, s);
             }
             if (raises) entry = q;
@@ -233,8 +230,8 @@ sealed unsafe class HnswGraph<TCode> : IHnswGraph where TCode : struct, IRowCode
         }
     }
 
-    /// <summary>Adds <paramref name="q"/> to <paramref name="e"/>'s links on <paramref name="level"/>, re-selecting them when
-    /// full.</summary>
+    /// <summary>Adds <paramref name="q"/> to <paramref name="e"/>'s links on <paramref name="level"/> unless it is there, re-selecting
+    /// them when full.</summary>
     void Connect(int e, int q, int level, Scratch s)
     {
         Lock(e);
@@ -242,6 +239,10 @@ sealed unsafe class HnswGraph<TCode> : IHnswGraph where TCode : struct, IRowCode
         {
             int* links = layout.Links(e, level);
             int count = links[0], capacity = layout.Capacity(level);
+            for (int j = 1; j <= count; j++)
+            {
+                if (links[j] == q) return;
+            }
             if (count < capacity)
             {
                 links[1 + count] = q;

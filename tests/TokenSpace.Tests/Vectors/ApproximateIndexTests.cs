@@ -76,6 +76,31 @@ public sealed class ApproximateIndexTests : IDisposable
     }
 
     [Fact]
+    public void Build_TwoThreads_EveryRowReachable()
+    {
+        // A set smaller than a layer-0 link list: every row links to every row found, so a search with k = all finds all.
+        // A parallel build that let a node's own links overwrite those another insert had just added lost rows here.
+        int saved = Threads.Count;
+        try
+        {
+            Threads.Count = 2;
+            for (int round = 0; round < 20; round++)
+            {
+                using var kv = VectorsGolden.Random(27, 16, seed: 100 + round);
+                kv.BuildIndex(IndexPath($"r{round}.ann"));
+                for (int row = 0; row < kv.Count; row++)
+                {
+                    Assert.Equal(kv.Count - 1, kv.MostSimilar(kv.Keys[row], kv.Count - 1, approximate: true).Count);
+                }
+            }
+        }
+        finally
+        {
+            Threads.Count = saved;
+        }
+    }
+
+    [Fact]
     public void Build_OneThread_ByteIdenticalFiles()
     {
         using var kv = VectorsGolden.Random(2000, 16, seed: 8);
