@@ -2,12 +2,15 @@ using TokenSpace.Tensors;
 
 namespace TokenSpace.Bench;
 
-/// <summary><c>matmul</c>: MatMul forward and backward at N 8192, C 768, OC 3072 (GPT-2's MLP up-projection at B·T = 8192).</summary>
+/// <summary>
+/// <c>matmul [N] [--no-torch]</c>: MatMul forward and backward (and its dInput and dWeight products apart) at N 8192, C 768,
+/// OC 3072 (GPT-2's MLP up-projection at B·T = 8192), beside PyTorch's.
+/// </summary>
 static class MatMulBench
 {
     public static void Run(string[] args)
     {
-        int N = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 8192;
+        int N = args.Length > 0 && !args[0].StartsWith('-') ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 8192;
         const int C = 768, OC = 3072;
         int threads = Threads.Count;
         var rng = new Rng(1);
@@ -30,12 +33,18 @@ static class MatMulBench
         double forwardMs = Measure.MedianMs(() => MatMul.Forward(output, input, weight, bias, N, C, OC), runs: 7, warmup: 1);
         // Backward computes dInput and dWeight (each 2·N·C·OC flops) and dBias (N·OC adds, not counted).
         double backwardMs = Measure.MedianMs(() => MatMul.Backward(dInput, dWeight, dBias, output, input, weight, N, C, OC), runs: 5, warmup: 1);
+        // Its two products apart: dInput reads dOut by rows, dWeight reads it down the columns (A transposed).
+        double dInputMs = Measure.MedianMs(() => MatMul.Backward(dInput, [], [], output, input, weight, N, C, OC), runs: 5, warmup: 1);
+        double dWeightMs = Measure.MedianMs(() => MatMul.Backward([], dWeight, [], output, input, weight, N, C, OC), runs: 5, warmup: 1);
         // The loop is measured before and after the kernels and the better figure kept: on a shared
         // machine it is the clock the kernels could have had, so the fraction below errs low.
         measuredPeak = Math.Max(measuredPeak, Peak.Measured(threads));
         Emit("matmul_forward", forwardMs, flops);
         Emit("matmul_backward", backwardMs, 2 * flops);
+        Emit("matmul_backward_dinput", dInputMs, flops);
+        Emit("matmul_backward_dweight", dWeightMs, flops);
 
+        if (args.Contains("--no-torch")) return;
         var (lines, error) = TorchReference.Run("matmul", $"{N}", $"{C}", $"{OC}");
         if (error is not null) Measure.Emit(new { bench = "torch_matmul", skipped = error });
         foreach (var line in lines)

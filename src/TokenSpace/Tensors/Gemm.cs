@@ -23,6 +23,8 @@ static unsafe class Gemm
     const int TilesPerBlock = 8;
     /// <summary>Panels per output block.</summary>
     const int PanelsPerBlock = 4;
+    /// <summary>Panels per output block when the block packs its slice of A: their B slices (KC × NR each) still fit in L2.</summary>
+    const int PackedAPanelsPerBlock = 12;
     /// <summary>
     /// K per cache block: one packed panel slice (KC × NR floats, 64 KB at NR = 32) stays in L2 while every
     /// tile of a block reads it; a larger KC means fewer reloads of the output tile. Chosen by measurement
@@ -33,6 +35,8 @@ static unsafe class Gemm
     const int MinBlocks = 16;
 
     [ThreadStatic] static float[]? scratch;
+    /// <summary>A block's packed slice of A, on the thread running the block.</summary>
+    [ThreadStatic] static float[]? aScratch;
 
     /// <summary>
     /// <c>out[m, j] = (accumulate ? out[m, j] : bias[j] or 0) + Σ_k a[m·aRow + k·aK] · b[k·bK + j·bJ]</c>,
@@ -163,7 +167,8 @@ static unsafe class Gemm
         int panels = (Ncols + NR - 1) / NR;
         // The grid never changes a result (every output is one chain over k in fixed KC blocks). Run in order on
         // one thread, the blocks are as large as the caches allow: fewer calls, which weigh on small products.
-        int rowsPer = MR * TilesPerBlock, panelsPer = PanelsPerBlock;
+        // A block that packs its A slice (A read down its columns) spans more panels, so each slice is copied fewer times.
+        int rowsPer = MR * TilesPerBlock, panelsPer = aRow == 1 && aK != 1 ? PackedAPanelsPerBlock : PanelsPerBlock;
         if (Serial(M, K, Ncols))
         {
             int serialPanelBlocks = (panels + panelsPer - 1) / panelsPer;
@@ -196,11 +201,25 @@ static unsafe class Gemm
         // Edge tiles (fewer than MR rows or NR columns) run on this copy so the kernel never writes past Out.
         float* tile = stackalloc float[MR * NR];
         float** rows = stackalloc float*[MR];
+        // A read down its columns (dW's dOutᵀ: a tile's rows lie side by side, each k a row of dOut kilobytes on) is first
+        // copied, one KC slice at a time, into [k][rows of the block]: each k then reads one short run, not a new page per tile.
+        bool packA = aRow == 1 && aK != 1;
+        float[]? packedA = packA ? Scratch.Get(ref aScratch, (long)rowsPer * KC) : null;
+        fixed (float* pa = packedA)
         // K == 0 still runs one pass, which writes the initial value.
         for (int k0 = 0; k0 < Math.Max(K, 1); k0 += KC)
         {
             int kc = Math.Min(KC, K - k0);
             bool load = accumulate || k0 > 0;
+            // The rows of this slice: row m at ab + (m - m0)·abRow, step abK along k.
+            float* ab = a + m0 * aRow + k0 * aK;
+            nint abRow = aRow, abK = aK;
+            if (packA)
+            {
+                PackRows(pa, rowsPer, ab, aK, m1 - m0, kc);
+                ab = pa;
+                abK = rowsPer;
+            }
             for (int p = p0; p < p1; p++)
             {
                 int j0 = p * NR, cols = Math.Min(NR, Ncols - j0);
@@ -209,15 +228,15 @@ static unsafe class Gemm
                 {
                     int count = Math.Min(MR, m1 - m);
                     // Missing rows repeat the first one: computed, then dropped with the rest of the tile copy.
-                    for (int r = 0; r < MR; r++) rows[r] = a + (m + (r < count ? r : 0)) * aRow + k0 * aK;
+                    for (int r = 0; r < MR; r++) rows[r] = ab + (m - m0 + (r < count ? r : 0)) * abRow;
                     float* dst = output + (long)m * ldo + j0;
                     if (count == MR && cols == NR)
                     {
-                        Micro<TVec, TOps>(dst, ldo, rows, aK, panel, kc, init == null ? null : init + j0, load);
+                        Micro<TVec, TOps>(dst, ldo, rows, abK, panel, kc, init == null ? null : init + j0, load);
                         continue;
                     }
                     if (load) CopyTile(tile, NR, dst, ldo, count, cols);
-                    Micro<TVec, TOps>(tile, NR, rows, aK, panel, kc, init == null ? null : init + j0, load);
+                    Micro<TVec, TOps>(tile, NR, rows, abK, panel, kc, init == null ? null : init + j0, load);
                     CopyTile(dst, ldo, tile, NR, count, cols);
                 }
             }
@@ -339,6 +358,18 @@ static unsafe class Gemm
         Avx.Store(dst + 5 * ldDst, Avx.Permute2x128(u1, u5, 0x31));
         Avx.Store(dst + 6 * ldDst, Avx.Permute2x128(u2, u6, 0x31));
         Avx.Store(dst + 7 * ldDst, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
+    /// <summary><c>dst[k·width + r] = src[k·srcK + r]</c> for r &lt; <paramref name="count"/>, k &lt; <paramref name="kc"/>: pure copies.</summary>
+    static void PackRows(float* dst, int width, float* src, nint srcK, int count, int kc)
+    {
+        int whole = count / Vector256<float>.Count * Vector256<float>.Count;
+        for (int k = 0; k < kc; k++, src += srcK, dst += width)
+        {
+            int r = 0;
+            for (; r < whole; r += Vector256<float>.Count) Vector256.Store(Vector256.Load(src + r), dst + r);
+            for (; r < count; r++) dst[r] = src[r];
+        }
     }
 
     static int Blocks(int M, int rowsPer, int panels, int panelsPer) =>

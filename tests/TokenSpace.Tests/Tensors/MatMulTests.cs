@@ -93,11 +93,13 @@ public class MatMulTests
         AssertClose(expected, actual, 1 + AbsScale(dOut, weight, N, OC, C));
     }
 
-    [Fact]
-    public void Gemm_ScalarOps_EqualsOracleExactly()
+    [Theory]
+    [InlineData(13, 300, 11)]
+    // dW's K (= N) spans three KC slices and its 53 rows a partial block: the packed slices of A must line up with the panels.
+    [InlineData(1100, 37, 53)]
+    public void Gemm_ScalarOps_EqualsOracleExactly(int N, int C, int OC)
     {
         // The scalar width multiplies then adds in the oracle's order, so it is the oracle, bit for bit.
-        const int N = 13, C = 300, OC = 11;
         var (input, weight, bias) = Operands(N, C, OC, seed: 5);
         var expected = new float[N * OC];
         MatMul.ForwardScalar(expected, input, weight, bias, N, C, OC);
