@@ -168,7 +168,7 @@ static unsafe class Gemm
         // The grid never changes a result (every output is one chain over k in fixed KC blocks). Run in order on
         // one thread, the blocks are as large as the caches allow: fewer calls, which weigh on small products.
         // A block that packs its A slice (A read down its columns) spans more panels, so each slice is copied fewer times.
-        int rowsPer = MR * TilesPerBlock, panelsPer = aRow == 1 && aK != 1 ? PackedAPanelsPerBlock : PanelsPerBlock;
+        int rowsPer = MR * TilesPerBlock, panelsPer = PacksA(aRow, aK) ? PackedAPanelsPerBlock : PanelsPerBlock;
         if (Serial(M, K, Ncols))
         {
             int serialPanelBlocks = (panels + panelsPer - 1) / panelsPer;
@@ -201,9 +201,7 @@ static unsafe class Gemm
         // Edge tiles (fewer than MR rows or NR columns) run on this copy so the kernel never writes past Out.
         float* tile = stackalloc float[MR * NR];
         float** rows = stackalloc float*[MR];
-        // A read down its columns (dW's dOutᵀ: a tile's rows lie side by side, each k a row of dOut kilobytes on) is first
-        // copied, one KC slice at a time, into [k][rows of the block]: each k then reads one short run, not a new page per tile.
-        bool packA = aRow == 1 && aK != 1;
+        bool packA = PacksA(aRow, aK);
         float[]? packedA = packA ? Scratch.Get(ref aScratch, (long)rowsPer * KC) : null;
         fixed (float* pa = packedA)
         // K == 0 still runs one pass, which writes the initial value.
@@ -371,6 +369,13 @@ static unsafe class Gemm
             for (; r < count; r++) dst[r] = src[r];
         }
     }
+
+    /// <summary>
+    /// Whether a block first copies its KC slice of A into [k][rows of the block]: A read down its columns with k a page or more
+    /// apart (GPT-2-size dW, dOutᵀ with OC ≥ 1024), where reading in place touches a new page per k for every tile and panel.
+    /// Shorter strides (the training shapes' dW, attention's dV and dK) read in place: packing them measured slower.
+    /// </summary>
+    static bool PacksA(nint aRow, nint aK) => aRow == 1 && aK >= 1024;
 
     static int Blocks(int M, int rowsPer, int panels, int panelsPer) =>
         (M + rowsPer - 1) / rowsPer * ((panels + panelsPer - 1) / panelsPer);
