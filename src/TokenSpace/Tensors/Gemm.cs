@@ -209,9 +209,9 @@ static unsafe class Gemm
         {
             int kc = Math.Min(KC, K - k0);
             bool load = accumulate || k0 > 0;
-            // The rows of this slice: row m at ab + (m - m0)·abRow, step abK along k.
+            // The rows of this slice: row m at ab + (m - m0)·aRow (packed rows are adjacent too: aRow is 1), step abK along k.
             float* ab = a + m0 * aRow + k0 * aK;
-            nint abRow = aRow, abK = aK;
+            nint abK = aK;
             if (packA)
             {
                 PackRows(pa, rowsPer, ab, aK, m1 - m0, kc);
@@ -226,7 +226,7 @@ static unsafe class Gemm
                 {
                     int count = Math.Min(MR, m1 - m);
                     // Missing rows repeat the first one: computed, then dropped with the rest of the tile copy.
-                    for (int r = 0; r < MR; r++) rows[r] = ab + (m - m0 + (r < count ? r : 0)) * abRow;
+                    for (int r = 0; r < MR; r++) rows[r] = ab + (m - m0 + (r < count ? r : 0)) * aRow;
                     float* dst = output + (long)m * ldo + j0;
                     if (count == MR && cols == NR)
                     {
