@@ -112,6 +112,54 @@ public class MatMulTests
         Assert.Equal([.. expected, .. dIn, .. dW], Layer<float, OpsScalar>(input, weight, bias, dOut, N, C, OC));
     }
 
+    [Theory]
+    // Few output blocks: cut to six-row blocks for the threads.
+    [InlineData(37, 45, 53)]
+    // Forward and dInput read rows 4 KB apart (C = OC = 1024): tiles of six rows; dW's A, read down its columns 4 KB apart,
+    // is packed into twelve-row tiles.
+    [InlineData(30, 1024, 1024)]
+    // 600 rows: fifty twelve-row tiles in dInput; dW packs A over two KC slices and its 1030 rows end in a partial block.
+    [InlineData(600, 9, 1030)]
+    public void Gemm_FusedWidths_EqualTheFusedChainExactly(int N, int C, int OC)
+    {
+        // Each output is one chain of fused multiply-adds in increasing k from its initial value, at every SIMD width and tile
+        // height, so the widths equal that chain computed one element at a time, bit for bit.
+        var (input, weight, bias) = Operands(N, C, OC, seed: 7);
+        var dOut = new float[N * OC];
+        new Rng(70).FillGaussian(dOut, 0, 1);
+        var output = new float[N * OC];
+        var dIn = new float[N * C];
+        var dW = new float[OC * C];
+        for (int n = 0; n < N; n++)
+        {
+            for (int o = 0; o < OC; o++)
+            {
+                float y = bias[o];
+                for (int c = 0; c < C; c++) y = MathF.FusedMultiplyAdd(input[n * C + c], weight[o * C + c], y);
+                output[n * OC + o] = y;
+            }
+            for (int c = 0; c < C; c++)
+            {
+                float d = 0;
+                for (int o = 0; o < OC; o++) d = MathF.FusedMultiplyAdd(dOut[n * OC + o], weight[o * C + c], d);
+                dIn[n * C + c] = d;
+            }
+        }
+        for (int o = 0; o < OC; o++)
+        {
+            for (int c = 0; c < C; c++)
+            {
+                float d = 0;
+                for (int n = 0; n < N; n++) d = MathF.FusedMultiplyAdd(dOut[n * OC + o], input[n * C + c], d);
+                dW[o * C + c] = d;
+            }
+        }
+        float[] expected = [.. output, .. dIn, .. dW];
+        Assert.True(Vector256.IsHardwareAccelerated && Fma.IsSupported, "the fast paths need AVX2 with FMA");
+        Assert.Equal(expected, Layer<Vector256<float>, Ops256>(input, weight, bias, dOut, N, C, OC));
+        if (Vector512.IsHardwareAccelerated) Assert.Equal(expected, Layer<Vector512<float>, Ops512>(input, weight, bias, dOut, N, C, OC));
+    }
+
     [Fact]
     public void ForwardBackward_OneAndTwoThreads_BitIdentical()
     {
