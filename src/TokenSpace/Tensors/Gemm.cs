@@ -177,9 +177,10 @@ static unsafe class Gemm
         if (Serial(M, K, Ncols))
         {
             int serialPanelBlocks = (panels + panelsPer - 1) / panelsPer;
-            for (int unit = 0; unit < (M + rowsPer - 1) / rowsPer * serialPanelBlocks; unit++)
+            int serialRowBlocks = (M + rowsPer - 1) / rowsPer;
+            for (int unit = 0; unit < serialRowBlocks * serialPanelBlocks; unit++)
                 Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, panelStride, init, accumulate, unit, rowsPer, panelsPer,
-                    serialPanelBlocks, M, panels, K, Ncols);
+                    serialRowBlocks, serialPanelBlocks, false, 0, K, M, panels, Ncols);
             return;
         }
         // Few large blocks would leave a thread idle (dW of a 128 × 128 layer is 3 blocks): below MinBlocks, cut them smaller.
@@ -187,22 +188,36 @@ static unsafe class Gemm
         if (Blocks(M, rowsPer, panels, panelsPer) < MinBlocks) rowsPer = MR;
         int rowBlocks = (M + rowsPer - 1) / rowsPer, panelBlocks = (panels + panelsPer - 1) / panelsPer;
         nint o = (nint)output, pa = (nint)a, pp = (nint)packed, pi = (nint)init;
-        Threads.For(rowBlocks * panelBlocks, unit =>
-            Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, panelStride, (float*)pi, accumulate, unit, rowsPer,
-                panelsPer, panelBlocks, M, panels, K, Ncols));
+        // Where B is wider than A is tall, the units of one panel block run together: a thread streams each panel of B once and
+        // A's rows again per panel block (lm_head's forward would read all 154 MB of packed wte once per 48 rows of A).
+        bool panelMajor = (long)panels * NR > M;
+        // Where the output is smaller than the operands streaming past it, the whole grid takes one KC slice at a time: each slice
+        // of A and B is read once and the small output again per slice (lm_head's dInput: A 206 MB, B 154 MB, output 3 MB).
+        int slice = K > KC && (long)M * Ncols < (long)K * Math.Max(M, Ncols) ? KC : Math.Max(K, 1);
+        for (int k0 = 0; k0 < Math.Max(K, 1); k0 += slice)
+        {
+            int kFrom = k0, kTo = Math.Min(K, k0 + slice);
+            Threads.For(rowBlocks * panelBlocks, unit =>
+                Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, panelStride, (float*)pi, accumulate, unit, rowsPer,
+                    panelsPer, rowBlocks, panelBlocks, panelMajor, kFrom, kTo, M, panels, Ncols));
+        }
     }
 
-    /// <summary>One output block of the grid (<paramref name="rowsPer"/> rows × <paramref name="panelsPer"/> panels), over all of K in
-    /// blocks of KC.</summary>
+    /// <summary>
+    /// One output block of the grid (<paramref name="rowsPer"/> rows × <paramref name="panelsPer"/> panels; units numbered along panels,
+    /// or along rows when <paramref name="panelMajor"/>), over k from <paramref name="kFrom"/> to <paramref name="kTo"/> in blocks of KC.
+    /// </summary>
     [SkipLocalsInit] // the edge tile and row table are written before they are read
     static void Block<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, float* init,
-        bool accumulate, int unit, int rowsPer, int panelsPer, int panelBlocks, int M, int panels, int K, int Ncols)
+        bool accumulate, int unit, int rowsPer, int panelsPer, int rowBlocks, int panelBlocks, bool panelMajor, int kFrom, int kTo, int M,
+        int panels, int Ncols)
         where TVec : unmanaged
         where TOps : IVectorOps<TVec>
     {
         int NR = 2 * TOps.Count;
-        int m0 = unit / panelBlocks * rowsPer, m1 = Math.Min(M, m0 + rowsPer);
-        int p0 = unit % panelBlocks * panelsPer, p1 = Math.Min(panels, p0 + panelsPer);
+        int rowBlock = panelMajor ? unit % rowBlocks : unit / panelBlocks, panelBlock = panelMajor ? unit / rowBlocks : unit % panelBlocks;
+        int m0 = rowBlock * rowsPer, m1 = Math.Min(M, m0 + rowsPer);
+        int p0 = panelBlock * panelsPer, p1 = Math.Min(panels, p0 + panelsPer);
         // Edge tiles (fewer rows than the tile or fewer than NR columns) run on this copy so the kernel never writes past Out.
         float* tile = stackalloc float[WideMR * NR];
         float** rows = stackalloc float*[MR];
@@ -210,9 +225,9 @@ static unsafe class Gemm
         float[]? packedA = packA ? Scratch.Get(ref aScratch, (long)rowsPer * KC) : null;
         fixed (float* pa = packedA)
         // K == 0 still runs one pass, which writes the initial value.
-        for (int k0 = 0; k0 < Math.Max(K, 1); k0 += KC)
+        for (int k0 = kFrom; k0 < Math.Max(kTo, kFrom + 1); k0 += KC)
         {
-            int kc = Math.Min(KC, K - k0);
+            int kc = Math.Min(KC, kTo - k0);
             bool load = accumulate || k0 > 0;
             // The rows of this slice: row m at ab + (m - m0)·aRow (packed rows are adjacent too: aRow is 1), step abK along k.
             float* ab = a + m0 * aRow + k0 * aK;
