@@ -63,6 +63,16 @@ static unsafe class Gemm
         where TOps : IVectorOps<TVec>
     {
         if (M == 0 || Ncols == 0) return;
+        // Where the output is smaller than the operands streaming past it, one KC slice of k at a time: each slice of B is packed
+        // into a buffer that stays in cache, each slice of A and B is read once, and the small output again per slice (lm_head's
+        // dInput: A 206 MB, B 154 MB, output 3 MB). Every output's chain still runs over k in order.
+        if (K > KC && !Serial(M, K, Ncols) && (long)M * Ncols < (long)K * Math.Max(M, Ncols))
+        {
+            for (int k0 = 0; k0 < K; k0 += KC)
+                Run<TVec, TOps>(output, ldo, a + k0 * aK, aRow, aK, b + k0 * bK, bK, bJ, bias, accumulate || k0 > 0, M, Math.Min(KC, K - k0),
+                    Ncols);
+            return;
+        }
         int NR = 2 * TOps.Count;
         int panels = (Ncols + NR - 1) / NR;
         long packedLength = (long)panels * K * NR;
@@ -180,7 +190,7 @@ static unsafe class Gemm
             int serialRowBlocks = (M + rowsPer - 1) / rowsPer;
             for (int unit = 0; unit < serialRowBlocks * serialPanelBlocks; unit++)
                 Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, panelStride, init, accumulate, unit, rowsPer, panelsPer,
-                    serialRowBlocks, serialPanelBlocks, false, 0, K, M, panels, Ncols);
+                    serialRowBlocks, serialPanelBlocks, false, M, panels, K, Ncols);
             return;
         }
         // Few large blocks would leave a thread idle (dW of a 128 × 128 layer is 3 blocks): below MinBlocks, cut them smaller.
@@ -191,26 +201,19 @@ static unsafe class Gemm
         // Where B is wider than A is tall, the units of one panel block run together: a thread streams each panel of B once and
         // A's rows again per panel block (lm_head's forward would read all 154 MB of packed wte once per 48 rows of A).
         bool panelMajor = (long)panels * NR > M;
-        // Where the output is smaller than the operands streaming past it, the whole grid takes one KC slice at a time: each slice
-        // of A and B is read once and the small output again per slice (lm_head's dInput: A 206 MB, B 154 MB, output 3 MB).
-        int slice = K > KC && (long)M * Ncols < (long)K * Math.Max(M, Ncols) ? KC : Math.Max(K, 1);
-        for (int k0 = 0; k0 < Math.Max(K, 1); k0 += slice)
-        {
-            int kFrom = k0, kTo = Math.Min(K, k0 + slice);
-            Threads.For(rowBlocks * panelBlocks, unit =>
-                Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, panelStride, (float*)pi, accumulate, unit, rowsPer,
-                    panelsPer, rowBlocks, panelBlocks, panelMajor, kFrom, kTo, M, panels, Ncols));
-        }
+        Threads.For(rowBlocks * panelBlocks, unit =>
+            Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, panelStride, (float*)pi, accumulate, unit, rowsPer,
+                panelsPer, rowBlocks, panelBlocks, panelMajor, M, panels, K, Ncols));
     }
 
     /// <summary>
     /// One output block of the grid (<paramref name="rowsPer"/> rows × <paramref name="panelsPer"/> panels; units numbered along panels,
-    /// or along rows when <paramref name="panelMajor"/>), over k from <paramref name="kFrom"/> to <paramref name="kTo"/> in blocks of KC.
+    /// or along rows when <paramref name="panelMajor"/>), over all of K in blocks of KC.
     /// </summary>
     [SkipLocalsInit] // the edge tile and row table are written before they are read
     static void Block<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, float* init,
-        bool accumulate, int unit, int rowsPer, int panelsPer, int rowBlocks, int panelBlocks, bool panelMajor, int kFrom, int kTo, int M,
-        int panels, int Ncols)
+        bool accumulate, int unit, int rowsPer, int panelsPer, int rowBlocks, int panelBlocks, bool panelMajor, int M, int panels, int K,
+        int Ncols)
         where TVec : unmanaged
         where TOps : IVectorOps<TVec>
     {
@@ -225,9 +228,9 @@ static unsafe class Gemm
         float[]? packedA = packA ? Scratch.Get(ref aScratch, (long)rowsPer * KC) : null;
         fixed (float* pa = packedA)
         // K == 0 still runs one pass, which writes the initial value.
-        for (int k0 = kFrom; k0 < Math.Max(kTo, kFrom + 1); k0 += KC)
+        for (int k0 = 0; k0 < Math.Max(K, 1); k0 += KC)
         {
-            int kc = Math.Min(KC, kTo - k0);
+            int kc = Math.Min(KC, K - k0);
             bool load = accumulate || k0 > 0;
             // The rows of this slice: row m at ab + (m - m0)·aRow (packed rows are adjacent too: aRow is 1), step abK along k.
             float* ab = a + m0 * aRow + k0 * aK;
