@@ -210,23 +210,7 @@ public static class Attention
     /// <summary>In place: <c>row = softmax(scale · row)</c>, stable by the row maximum (scale &gt; 0).</summary>
     static void Softmax(Span<float> row, float scale)
     {
-        float shift = -scale * TensorPrimitives.Max(row);
-        int W = Vector<float>.Count, i = 0;
-        var vScale = new Vector<float>(scale);
-        var vShift = new Vector<float>(shift);
-        var vSum = Vector<float>.Zero;
-        for (; i + W <= row.Length; i += W)
-        {
-            var e = Exponential.Exp(Vector.FusedMultiplyAdd(new Vector<float>(row[i..]), vScale, vShift));
-            e.CopyTo(row[i..]);
-            vSum += e;
-        }
-        float sum = Vector.Sum(vSum);
-        for (; i < row.Length; i++)
-        {
-            row[i] = Exponential.Exp(MathF.FusedMultiplyAdd(row[i], scale, shift));
-            sum += row[i];
-        }
+        float sum = Exponential.ExpSum(row, scale, -scale * TensorPrimitives.Max(row), row);
         TensorPrimitives.Multiply(row, 1f / sum, row);
     }
 

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace TokenSpace.Tensors;
 
 // Legend: N rows (B·T flattened), V vocabulary size.
@@ -34,18 +36,12 @@ public static class CrossEntropy
                 int end = Math.Min(N, (unit + 1) * RowsPerUnit);
                 for (int n = unit * RowsPerUnit; n < end; n++)
                 {
-                    float* zr = (float*)z + (long)n * V, pr = (float*)p + (long)n * V;
-                    float max = float.NegativeInfinity;
-                    for (int v = 0; v < V; v++) max = MathF.Max(max, zr[v]);
-                    float sum = 0f;
-                    for (int v = 0; v < V; v++)
-                    {
-                        float e = MathF.Exp(zr[v] - max);
-                        pr[v] = e;
-                        sum += e;
-                    }
-                    float inv = 1f / sum;
-                    for (int v = 0; v < V; v++) pr[v] *= inv;
+                    var zr = new ReadOnlySpan<float>((float*)z + (long)n * V, V);
+                    var pr = new Span<float>((float*)p + (long)n * V, V);
+                    float max = TensorPrimitives.Max(zr);
+                    // e^(z − max): z·1 − max in one rounding, as the subtraction alone.
+                    float sum = Exponential.ExpSum(zr, 1f, -max, pr);
+                    TensorPrimitives.Multiply(pr, 1f / sum, pr);
                     if (y == 0) continue;
                     int target = ((int*)y)[n];
                     ((float*)l)[n] = target < 0 ? 0f : max + MathF.Log(sum) - zr[target];
@@ -91,7 +87,7 @@ public static class CrossEntropy
                         dr.Clear();
                         continue;
                     }
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(new ReadOnlySpan<float>((float*)p + (long)n * V, V), scale, dr);
+                    TensorPrimitives.Multiply(new ReadOnlySpan<float>((float*)p + (long)n * V, V), scale, dr);
                     dr[target] -= scale;
                 }
             });

@@ -57,6 +57,32 @@ public static class Exponential
         return p * Power(half) * Power(k - half);
     }
 
+    /// <summary>
+    /// <c>result[i] = e^(x[i]·scale + shift)</c> (one fused multiply-add, then <see cref="Exp(Vector{float})"/>), returning the sum of
+    /// the results: whole vectors lane by lane, the lanes added, then the tail in order. <paramref name="result"/> may be
+    /// <paramref name="x"/>. The softmaxes' shared middle step (attention's rows, the loss over the vocabulary).
+    /// </summary>
+    public static float ExpSum(ReadOnlySpan<float> x, float scale, float shift, Span<float> result)
+    {
+        int W = Vector<float>.Count, i = 0;
+        var vScale = new Vector<float>(scale);
+        var vShift = new Vector<float>(shift);
+        var vSum = Vector<float>.Zero;
+        for (; i + W <= x.Length; i += W)
+        {
+            var e = Exp(Vector.FusedMultiplyAdd(new Vector<float>(x[i..]), vScale, vShift));
+            e.CopyTo(result[i..]);
+            vSum += e;
+        }
+        float sum = Vector.Sum(vSum);
+        for (; i < x.Length; i++)
+        {
+            result[i] = Exp(MathF.FusedMultiplyAdd(x[i], scale, shift));
+            sum += result[i];
+        }
+        return sum;
+    }
+
     /// <summary><c>2^k</c> for k in [−126, 127], built in the exponent field.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector<float> Power(Vector<int> k) => Vector.AsVectorSingle(Vector.ShiftLeft(k + new Vector<int>(127), 23));

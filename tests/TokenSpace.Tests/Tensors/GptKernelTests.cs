@@ -204,6 +204,31 @@ public class GptKernelTests
     }
 
     [Fact]
+    public void CrossEntropy_VocabularyRows_MatchDoubleOracle()
+    {
+        // Rows long enough for the vector loop and a tail (V = 1003), one of them far from zero and one with a masked (−∞) logit.
+        const int N = 5, V = 1003;
+        var logits = new float[N * V];
+        new Rng(11).FillGaussian(logits, 0, 3);
+        for (int v = 0; v < V; v++) logits[V + v] += 500f;
+        logits[2 * V + 17] = float.NegativeInfinity;
+        int[] targets = [0, 1002, 17, 500, 999];
+        var probs = new float[N * V];
+        var losses = new float[N];
+        CrossEntropy.Forward(probs, losses, logits, targets, N, V);
+        for (int n = 0; n < N; n++)
+        {
+            var row = logits.AsSpan(n * V, V).ToArray();
+            double max = row.Max(), sum = row.Sum(z => Math.Exp(z - max));
+            for (int v = 0; v < V; v++) Assert.Equal(Math.Exp(row[v] - max) / sum, probs[n * V + v], 1e-6 * (Math.Exp(row[v] - max) / sum) + 1e-12);
+            double loss = max + Math.Log(sum) - row[targets[n]];
+            Assert.Equal(loss, losses[n], 1e-5 * Math.Abs(loss) + 1e-6);
+        }
+        Assert.Equal(0f, probs[2 * V + 17]);
+        Assert.Equal(float.PositiveInfinity, losses[2]);
+    }
+
+    [Fact]
     public void Dropout_Mask_DropsAboutPAndScalesSurvivors()
     {
         var mask = new float[100_000];
