@@ -120,6 +120,10 @@ public class MatMulTests
     [InlineData(30, 1024, 1024)]
     // 600 rows: fifty twelve-row tiles in dInput; dW packs A over two KC slices and its 1030 rows end in a partial block.
     [InlineData(600, 9, 1030)]
+    // K past a k slice with a small output: Run cuts the product along k and each chain continues across the cut, in dW
+    // (accumulating, K = N = 2100) and in the forward (from the bias, K = C = 2100).
+    [InlineData(2100, 5, 7)]
+    [InlineData(6, 2100, 6)]
     public void Gemm_FusedWidths_EqualTheFusedChainExactly(int N, int C, int OC)
     {
         // Each output is one chain of fused multiply-adds in increasing k from its initial value, at every SIMD width and tile
