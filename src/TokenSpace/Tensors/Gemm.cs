@@ -193,10 +193,9 @@ static unsafe class Gemm
         if (Serial(M, K, Ncols))
         {
             int serialPanelBlocks = (panels + panelsPer - 1) / panelsPer;
-            int serialRowBlocks = (M + rowsPer - 1) / rowsPer;
-            for (int unit = 0; unit < serialRowBlocks * serialPanelBlocks; unit++)
+            for (int unit = 0; unit < (M + rowsPer - 1) / rowsPer * serialPanelBlocks; unit++)
                 Block<TVec, TOps>(output, ldo, a, aRow, aK, packed, panelStride, init, accumulate, unit, rowsPer, panelsPer,
-                    serialRowBlocks, serialPanelBlocks, false, M, panels, K, Ncols);
+                    serialPanelBlocks, false, M, panels, K, Ncols);
             return;
         }
         // Few large blocks would leave a thread idle (dW of a 128 × 128 layer is 3 blocks): below MinBlocks, cut them smaller.
@@ -209,7 +208,7 @@ static unsafe class Gemm
         bool panelMajor = (long)panels * NR > M;
         Threads.For(rowBlocks * panelBlocks, unit =>
             Block<TVec, TOps>((float*)o, ldo, (float*)pa, aRow, aK, (float*)pp, panelStride, (float*)pi, accumulate, unit, rowsPer,
-                panelsPer, rowBlocks, panelBlocks, panelMajor, M, panels, K, Ncols));
+                panelsPer, panelBlocks, panelMajor, M, panels, K, Ncols));
     }
 
     /// <summary>
@@ -218,12 +217,12 @@ static unsafe class Gemm
     /// </summary>
     [SkipLocalsInit] // the edge tile and row table are written before they are read
     static void Block<TVec, TOps>(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, float* init,
-        bool accumulate, int unit, int rowsPer, int panelsPer, int rowBlocks, int panelBlocks, bool panelMajor, int M, int panels, int K,
-        int Ncols)
+        bool accumulate, int unit, int rowsPer, int panelsPer, int panelBlocks, bool panelMajor, int M, int panels, int K, int Ncols)
         where TVec : unmanaged
         where TOps : IVectorOps<TVec>
     {
         int NR = 2 * TOps.Count;
+        int rowBlocks = (M + rowsPer - 1) / rowsPer;
         int rowBlock = panelMajor ? unit % rowBlocks : unit / panelBlocks, panelBlock = panelMajor ? unit / rowBlocks : unit % panelBlocks;
         int m0 = rowBlock * rowsPer, m1 = Math.Min(M, m0 + rowsPer);
         int p0 = panelBlock * panelsPer, p1 = Math.Min(panels, p0 + panelsPer);
@@ -231,6 +230,9 @@ static unsafe class Gemm
         float* tile = stackalloc float[WideMR * NR];
         float** rows = stackalloc float*[MR];
         bool packA = PacksA(aRow, aK);
+        // Twelve rows at a time where the width has the registers (AVX-512), unless they lie a multiple of 4 KB apart: then all
+        // twelve map to one set of the 8-way L1 and evict each other (dInput at OC 3072 measured 185 -> 130 GFLOP/s).
+        bool wide = TOps.Count == 16 && (packA || aRow % 1024 != 0);
         float[]? packedA = packA ? Scratch.Get(ref aScratch, (long)rowsPer * KC) : null;
         fixed (float* pa = packedA)
         // K == 0 still runs one pass, which writes the initial value.
@@ -247,9 +249,6 @@ static unsafe class Gemm
                 ab = pa;
                 abK = rowsPer;
             }
-            // Twelve rows at a time where the width has the registers (AVX-512), unless they lie a multiple of 4 KB apart: then all
-            // twelve map to one set of the 8-way L1 and evict each other (dInput at OC 3072 measured 185 -> 130 GFLOP/s).
-            bool wide = TOps.Count == 16 && (packA || aRow % 1024 != 0);
             for (int p = p0; p < p1; p++)
             {
                 int j0 = p * NR, cols = Math.Min(NR, Ncols - j0);
