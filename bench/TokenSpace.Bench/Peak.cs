@@ -5,30 +5,11 @@ using TokenSpace.Tensors;
 namespace TokenSpace.Bench;
 
 /// <summary>
-/// The FMA peak of the cores a benchmark uses, from /proc/cpuinfo (clock and SIMD flags), and a
-/// measured figure from a register-only FMA loop as a check on the clock (turbo, throttling, a busy host).
+/// The FMA peak of the cores a benchmark uses, measured by a register-only FMA loop (it sees the clock the cores
+/// really run at: turbo, throttling, a busy host), and the model FLOPs a training rate is held against.
 /// </summary>
 static class Peak
 {
-    /// <summary>Peak GFLOP/s for <paramref name="threads"/> cores, and how it was computed.</summary>
-    public static (double GflopPerS, string How) FromCpuInfo(int threads)
-    {
-        string info = File.Exists("/proc/cpuinfo") ? File.ReadAllText("/proc/cpuinfo") : "";
-        string flags = Field(info, "flags") ?? "";
-        bool avx512 = flags.Split(' ').Contains("avx512f");
-        bool avx2Fma = flags.Split(' ').Contains("avx2") && flags.Split(' ').Contains("fma");
-        double mhz = double.TryParse(Field(info, "cpu MHz"), System.Globalization.CultureInfo.InvariantCulture, out double m) ? m : 0;
-        // Two FMA pipes of 256 bits (8 floats) each, 2 flops per FMA: 32 flop/cycle. This holds for AVX2
-        // cores and for Zen 4 (which runs AVX-512 FMAs on the same two 256-bit pipes); cores with two
-        // 512-bit FMA units (some Xeons) would reach 64.
-        int flopPerCycle = avx512 || avx2Fma ? 32 : 8;
-        string model = Field(info, "model name") ?? "unknown CPU";
-        double peak = threads * mhz / 1000 * flopPerCycle;
-        string how = $"{threads} cores x {mhz / 1000:F3} GHz (cpu MHz in /proc/cpuinfo) x {flopPerCycle} flop/cycle " +
-            $"({(avx512 ? "avx512f" : avx2Fma ? "avx2+fma" : "no fma")}: 2 FMA pipes x 8 floats x 2) on {model}";
-        return (peak, how);
-    }
-
     /// <summary>
     /// GFLOP/s of a loop of independent FMAs held in registers, run on <paramref name="threads"/> threads, at the widest vector
     /// the kernels use (Vector512 where accelerated, else Vector256). The width matters: Zen 4 splits a 512-bit FMA over its two
@@ -106,14 +87,4 @@ static class Peak
     /// <summary>The 1, 5 and 15 minute load averages (/proc/loadavg): how busy the machine was while measuring.</summary>
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
-    static string? Field(string info, string name)
-    {
-        foreach (string line in info.Split('\n'))
-        {
-            int colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon > 0 && line[..colon].Trim() == name) return line[(colon + 1)..].Trim();
-        }
-        return null;
-    }
 }
