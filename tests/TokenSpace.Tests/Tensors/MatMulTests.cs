@@ -94,6 +94,7 @@ public class MatMulTests
     }
 
     [Theory]
+    // C = 300 holds whole scalar panels (NR = 2): dInput and dW read B in place.
     [InlineData(13, 300, 11)]
     // dW packs A (OC ≥ 1024), its K (= N) spans two KC slices and its 1030 rows end in a partial block: the packed slices of A
     // must line up with the panels.
@@ -124,6 +125,8 @@ public class MatMulTests
     // (accumulating, K = N = 2100) and in the forward (from the bias, K = C = 2100).
     [InlineData(2100, 5, 7)]
     [InlineData(6, 2100, 6)]
+    // C = 64 holds whole panels: dInput reads the weight in place and dW the input, its K (= N = 600) across two KC slices.
+    [InlineData(600, 64, 70)]
     public void Gemm_FusedWidths_EqualTheFusedChainExactly(int N, int C, int OC)
     {
         // Each output is one chain of fused multiply-adds in increasing k from its initial value, at every SIMD width and tile
@@ -162,6 +165,43 @@ public class MatMulTests
         Assert.True(Vector256.IsHardwareAccelerated && Fma.IsSupported, "the fast paths need AVX2 with FMA");
         Assert.Equal(expected, Layer<Vector256<float>, Ops256>(input, weight, bias, dOut, N, C, OC));
         if (Vector512.IsHardwareAccelerated) Assert.Equal(expected, Layer<Vector512<float>, Ops512>(input, weight, bias, dOut, N, C, OC));
+    }
+
+    [Theory]
+    // B read in place (its rows hold whole panels and lie at most 512 floats apart), over one KC slice and across two.
+    [InlineData(37, 45, 64, 64)]
+    [InlineData(37, 600, 96, 130)]
+    // B packed: its rows lie further apart, or do not hold whole panels.
+    [InlineData(20, 30, 64, 700)]
+    [InlineData(20, 30, 50, 50)]
+    public unsafe void Gemm_RowMajorB_EqualsTheFusedChainExactly(int M, int K, int Ncols, int bK)
+    {
+        var rng = new Rng(11);
+        var a = new float[M * K];
+        var b = new float[K * bK];
+        var bias = new float[Ncols];
+        rng.FillGaussian(a, 0, 1);
+        rng.FillGaussian(b, 0, 1);
+        rng.FillGaussian(bias, 0, 1);
+        var expected = new float[M * Ncols];
+        for (int m = 0; m < M; m++)
+        {
+            for (int j = 0; j < Ncols; j++)
+            {
+                float y = bias[j];
+                for (int k = 0; k < K; k++) y = MathF.FusedMultiplyAdd(a[m * K + k], b[k * bK + j], y);
+                expected[m * Ncols + j] = y;
+            }
+        }
+        float[] Product<TVec, TOps>() where TVec : unmanaged where TOps : IVectorOps<TVec>
+        {
+            var output = new float[M * Ncols];
+            fixed (float* o = output, pa = a, pb = b, pBias = bias)
+                Gemm.Run<TVec, TOps>(o, Ncols, pa, K, 1, pb, bK, 1, pBias, accumulate: false, M, K, Ncols);
+            return output;
+        }
+        Assert.Equal(expected, Product<Vector256<float>, Ops256>());
+        if (Vector512.IsHardwareAccelerated) Assert.Equal(expected, Product<Vector512<float>, Ops512>());
     }
 
     [Fact]
