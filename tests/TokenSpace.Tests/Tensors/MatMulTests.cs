@@ -127,6 +127,8 @@ public class MatMulTests
     [InlineData(6, 2100, 6)]
     // C = 64 holds whole panels: dInput reads the weight in place and dW the input, its K (= N = 600) across two KC slices.
     [InlineData(600, 64, 70)]
+    // dW's 100 rows over 4 panels make few blocks: rows cut to 24 (two wide tiles), the last block 4 rows.
+    [InlineData(600, 128, 100)]
     public void Gemm_FusedWidths_EqualTheFusedChainExactly(int N, int C, int OC)
     {
         // Each output is one chain of fused multiply-adds in increasing k from its initial value, at every SIMD width and tile
