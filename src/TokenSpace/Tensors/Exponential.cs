@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace TokenSpace.Tensors;
 
@@ -37,6 +38,25 @@ public static class Exponential
         p = Vector.FusedMultiplyAdd(p, r, Vector<float>.One);
         var k = Vector.ConvertToInt32Native(n);
         var half = Vector.ShiftRightArithmetic(k, 1);
+        return p * Power(half) * Power(k - half);
+    }
+
+    /// <summary><c>e^x</c> in every lane of a 512-bit vector, by the same steps (GELU's loop where AVX-512 runs it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> x)
+    {
+        x = Vector512.MinNative(Vector512.Create(High), Vector512.MaxNative(Vector512.Create(Low), x));
+        var n = Vector512.Round(x * Log2E);
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Lo), Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Hi), x));
+        var p = Vector512.FusedMultiplyAdd(Vector512.Create(C7), r, Vector512.Create(C6));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C5));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C4));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C3));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(C2));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        var k = Vector512.ConvertToInt32Native(n);
+        var half = Vector512.ShiftRightArithmetic(k, 1);
         return p * Power(half) * Power(k - half);
     }
 
@@ -86,6 +106,9 @@ public static class Exponential
     /// <summary><c>2^k</c> for k in [−126, 127], built in the exponent field.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector<float> Power(Vector<int> k) => Vector.AsVectorSingle(Vector.ShiftLeft(k + new Vector<int>(127), 23));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<float> Power(Vector512<int> k) => Vector512.ShiftLeft(k + Vector512.Create(127), 23).AsSingle();
 
     static float Power(int k) => BitConverter.Int32BitsToSingle((k + 127) << 23);
 }

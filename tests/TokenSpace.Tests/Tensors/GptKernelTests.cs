@@ -162,6 +162,26 @@ public class GptKernelTests
     }
 
     [Fact]
+    public void Gelu_VectorLanes_EqualTheScalarTailExactly()
+    {
+        // One element runs the scalar tail; 1001 run whole vectors (512-bit ones where AVX-512 runs, then Vector<float>) first.
+        var x = Random(1001, 13, std: 3);
+        var dOut = Random(1001, 14);
+        var y = new float[x.Length];
+        var dx = new float[x.Length];
+        Gelu.Forward(y, x);
+        Gelu.Backward(dx, x, dOut, accumulate: false);
+        var one = new float[1];
+        for (int i = 0; i < x.Length; i++)
+        {
+            Gelu.Forward(one, x.AsSpan(i, 1));
+            Assert.Equal(one[0], y[i]);
+            Gelu.Backward(one, x.AsSpan(i, 1), dOut.AsSpan(i, 1), accumulate: false);
+            Assert.Equal(one[0], dx[i]);
+        }
+    }
+
+    [Fact]
     public void ActivationBackward_InPlace_EqualsSeparateBuffers()
     {
         var x = Random(1001, 11, std: 2);
