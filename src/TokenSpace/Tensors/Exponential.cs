@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace TokenSpace.Tensors;
 
@@ -79,11 +80,13 @@ public static class Exponential
 
     /// <summary>
     /// <c>result[i] = e^(x[i]·scale + shift)</c> (one fused multiply-add, then <see cref="Exp(Vector{float})"/>), returning the sum of
-    /// the results: whole vectors lane by lane, the lanes added, then the tail in order. <paramref name="result"/> may be
-    /// <paramref name="x"/>. The softmaxes' shared middle step (attention's rows, the loss over the vocabulary).
+    /// the results: whole vectors lane by lane, then the tail (in order, or where AVX-512 runs as one more vector with the lanes past
+    /// the end left out), then the lanes added. <paramref name="result"/> may be <paramref name="x"/>. The softmaxes' shared middle
+    /// step (attention's rows, the loss over the vocabulary).
     /// </summary>
     public static float ExpSum(ReadOnlySpan<float> x, float scale, float shift, Span<float> result)
     {
+        if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported) return ExpSum512(x, scale, shift, result);
         int W = Vector<float>.Count, i = 0;
         var vScale = new Vector<float>(scale);
         var vShift = new Vector<float>(shift);
@@ -101,6 +104,37 @@ public static class Exponential
             sum += result[i];
         }
         return sum;
+    }
+
+    /// <summary>
+    /// <see cref="ExpSum"/> in 512-bit vectors, the tail too: attention's rows are t + 1 long, so a scalar tail averaged 7.5 of
+    /// them a row (shakespeare-char-small's attention forward, 4 layers, 2 threads, Zen 5, alternating runs: 2.19 -> 1.97 ms).
+    /// </summary>
+    static unsafe float ExpSum512(ReadOnlySpan<float> x, float scale, float shift, Span<float> result)
+    {
+        const int W = 16;
+        int i = 0, n = x.Length;
+        var vScale = Vector512.Create(scale);
+        var vShift = Vector512.Create(shift);
+        var vSum = Vector512<float>.Zero;
+        fixed (float* px = x, pr = result)
+        {
+            for (; i + W <= n; i += W)
+            {
+                var e = Exp(Vector512.FusedMultiplyAdd(Vector512.Load(px + i), vScale, vShift));
+                e.Store(pr + i);
+                vSum += e;
+            }
+            if (i < n)
+            {
+                // Masked: the lanes past the end are neither read nor written, and add nothing.
+                var inside = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n - i)).AsSingle();
+                var e = Exp(Vector512.FusedMultiplyAdd(Avx512F.MaskLoad(px + i, inside, Vector512<float>.Zero), vScale, vShift));
+                Avx512F.MaskStore(pr + i, inside, e);
+                vSum += e & inside;
+            }
+        }
+        return Vector512.Sum(vSum);
     }
 
     /// <summary><c>2^k</c> for k in [−126, 127], built in the exponent field.</summary>

@@ -88,7 +88,7 @@ static unsafe class Gemm
         // reads B in place, a panel's row k at b + p·NR + k·bK, and nothing is packed. Measured (2 threads, Zen 5, GFLOP/s packed ->
         // in place, same run): dW at N 2048 C 128 OC 384 414 -> 496, C 512 OC 128 395 -> 460; dInput C 128 OC 128 444 -> 463. Rows
         // further apart than InPlaceRow floats miss the TLB and prefetcher: dInput at N 8192 C 768 OC 3072 fell 469 -> 384.
-        if (bJ == 1 && Ncols % NR == 0 && bK <= InPlaceRow)
+        if (bJ == 1 && ReadsInPlace(bK, Ncols, NR))
         {
             Multiply<TVec, TOps>(output, ldo, a, aRow, aK, b, NR, bK, bias, accumulate, M, K, Ncols);
             return;
@@ -130,18 +130,27 @@ static unsafe class Gemm
 
     /// <summary>
     /// <c>out[m, j] = (accumulate ? out[m, j] : 0) + Σ_{k &lt; K} a[m·aRow + k·aK] · B[k, j]</c>, with B given
-    /// packed by <see cref="Pack"/>: <paramref name="packed"/> points at row k = 0 of panel 0 (it may start
-    /// partway down a packed matrix), and panel p starts <paramref name="panelStride"/> floats after panel 0.
+    /// in panels of <see cref="PanelWidth"/> columns: <paramref name="packed"/> points at row k = 0 of panel 0, panel p starts
+    /// <paramref name="panelStride"/> floats after panel 0 and its row k <paramref name="ldb"/> floats after its row k − 1. Packed
+    /// by <see cref="Pack"/> (<paramref name="packed"/> may start partway down), ldb is <see cref="PanelWidth"/>; a B whose rows
+    /// already hold whole panels (<see cref="ReadsInPlace"/>) is read where it lies, ldb its row stride and panelStride
+    /// <see cref="PanelWidth"/>.
     /// </summary>
-    public static void RunPacked(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride,
+    public static void RunPacked(float* output, int ldo, float* a, nint aRow, nint aK, float* packed, long panelStride, nint ldb,
         bool accumulate, int M, int K, int Ncols)
     {
         if (M == 0 || Ncols == 0) return;
         if (Vector512.IsHardwareAccelerated) Multiply<Vector512<float>,
-            Ops512>(output, ldo, a, aRow, aK, packed, panelStride, PanelWidth, null, accumulate, M, K, Ncols);
-        else if (Wide256) Multiply<Vector256<float>, Ops256>(output, ldo, a, aRow, aK, packed, panelStride, PanelWidth, null, accumulate, M, K, Ncols);
-        else Multiply<float, OpsScalar>(output, ldo, a, aRow, aK, packed, panelStride, PanelWidth, null, accumulate, M, K, Ncols);
+            Ops512>(output, ldo, a, aRow, aK, packed, panelStride, ldb, null, accumulate, M, K, Ncols);
+        else if (Wide256) Multiply<Vector256<float>, Ops256>(output, ldo, a, aRow, aK, packed, panelStride, ldb, null, accumulate, M, K, Ncols);
+        else Multiply<float, OpsScalar>(output, ldo, a, aRow, aK, packed, panelStride, ldb, null, accumulate, M, K, Ncols);
     }
+
+    /// <summary>
+    /// Whether the kernel reads a B of <paramref name="Ncols"/> columns in place, rows <paramref name="rowStride"/> floats apart
+    /// (columns adjacent): its rows hold whole panels of <paramref name="NR"/> and lie close enough for the TLB and prefetcher.
+    /// </summary>
+    public static bool ReadsInPlace(nint rowStride, int Ncols, int NR) => Ncols % NR == 0 && rowStride <= InPlaceRow;
 
     /// <summary>
     /// <see cref="RunPacked"/> for one row accumulating onto <paramref name="output"/>

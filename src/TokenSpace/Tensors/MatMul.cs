@@ -67,7 +67,7 @@ public static class MatMul
         fixed (float* pOut = output, pInp = input, pPacked = packed)
         {
             if (N == 1) Gemm.RunPackedRow(pOut, pInp, pPacked, (long)C * Gemm.PanelWidth, C, OC);
-            else Gemm.RunPacked(pOut, OC, pInp, C, 1, pPacked, (long)C * Gemm.PanelWidth, accumulate: true, N, C, OC);
+            else Gemm.RunPacked(pOut, OC, pInp, C, 1, pPacked, (long)C * Gemm.PanelWidth, Gemm.PanelWidth, accumulate: true, N, C, OC);
         }
     }
 

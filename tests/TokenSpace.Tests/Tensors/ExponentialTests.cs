@@ -81,4 +81,28 @@ public class ExponentialTests
         Assert.True(float.IsNaN(Exponential.Exp(float.NaN)));
         Assert.True(float.IsNaN(Exponential.Exp(new Vector<float>(float.NaN))[0]));
     }
+
+    [Fact]
+    public void ExpSum_EveryLength_EqualsTheScalarPerElementAndSumsThem()
+    {
+        // Lengths 0 to 50 cover whole vectors at every width and every tail; the values past the span must stay as they were.
+        var x = Enumerable.Range(0, 60).Select(i => -3f + 0.37f * i).ToArray();
+        for (int n = 0; n <= 50; n++)
+        {
+            var result = Enumerable.Repeat(-1f, 60).ToArray();
+            float sum = Exponential.ExpSum(x.AsSpan(0, n), 0.5f, -2f, result.AsSpan(0, n));
+            double exact = 0;
+            for (int i = 0; i < n; i++)
+            {
+                Assert.Equal(Exponential.Exp(MathF.FusedMultiplyAdd(x[i], 0.5f, -2f)), result[i]);
+                exact += result[i];
+            }
+            Assert.All(result[n..], r => Assert.Equal(-1f, r));
+            Assert.Equal(exact, sum, Math.Max(1e-6, exact * 1e-6));
+            // In place (result is x) gives the same values.
+            var inPlace = x[..n];
+            Assert.Equal(sum, Exponential.ExpSum(inPlace, 0.5f, -2f, inPlace));
+            Assert.Equal(result[..n], inPlace);
+        }
+    }
 }

@@ -85,6 +85,7 @@ public class GptKernelTests
     [InlineData(3, 16, 16, 4)]
     [InlineData(4, 64, 64, 4)]
     [InlineData(1, 130, 96, 3)]
+    [InlineData(1, 50, 192, 6)]
     public void Attention_Forward_MatchesScalarAndIsCausal(int B, int T, int C, int NH)
     {
         var qkv = Random(B * T * 3 * C, 4);
@@ -108,6 +109,7 @@ public class GptKernelTests
     [InlineData(2, 5, 8, 2, true)]
     [InlineData(2, 25, 16, 4, false)]
     [InlineData(1, 67, 96, 3, true)]
+    [InlineData(2, 40, 192, 6, false)]
     public void Attention_Backward_MatchesScalar(int B, int T, int C, int NH, bool dropout)
     {
         var qkv = Random(B * T * 3 * C, 5);
