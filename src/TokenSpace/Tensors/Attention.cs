@@ -216,7 +216,8 @@ public static class Attention
         /// <summary>
         /// The head's rows of q, k, v or dy, <paramref name="stride"/> floats apart: read in place where the kernel reads such rows
         /// in place (no copy; shakespeare-char-small's attention, 4 layers, 2 threads, Zen 5, alternating runs, ms packed -> in
-        /// place: forward 2.24 -> 2.19, backward 2.71 -> 2.62), else packed into <paramref name="buffer"/> (<see cref="Gemm.PackedLength"/>(T, hs) floats) once for every block.
+        /// place: forward 2.24 -> 2.19, backward 2.71 -> 2.62), else packed into <paramref name="buffer"/>
+        /// (<see cref="Gemm.PackedLength"/>(T, hs) floats) once for every block.
         /// </summary>
         public static Panels Of(float* rows, nint stride, int T, int hs, float* buffer)
         {
