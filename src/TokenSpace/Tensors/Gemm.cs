@@ -513,7 +513,7 @@ static unsafe class Gemm
     }
 }
 
-/// <summary>The handful of vector operations the micro-kernel needs, at one width.</summary>
+/// <summary>The handful of vector operations the micro-kernel (and the bias gradient's column sums) need, at one width.</summary>
 interface IVectorOps<TVec> where TVec : unmanaged
 {
     static abstract int Count { get; }
@@ -523,6 +523,7 @@ interface IVectorOps<TVec> where TVec : unmanaged
     static abstract TVec Zero { get; }
     /// <summary>a · b + c.</summary>
     static abstract TVec Fma(TVec a, TVec b, TVec c);
+    static abstract TVec Add(TVec a, TVec b);
 }
 
 readonly struct Ops512 : IVectorOps<Vector512<float>>
@@ -533,6 +534,7 @@ readonly struct Ops512 : IVectorOps<Vector512<float>>
     public static Vector512<float> Broadcast(float x) => Vector512.Create(x);
     public static Vector512<float> Zero => Vector512<float>.Zero;
     public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
 }
 
 readonly struct Ops256 : IVectorOps<Vector256<float>>
@@ -543,6 +545,7 @@ readonly struct Ops256 : IVectorOps<Vector256<float>>
     public static Vector256<float> Broadcast(float x) => Vector256.Create(x);
     public static Vector256<float> Zero => Vector256<float>.Zero;
     public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
 }
 
 /// <summary>The scalar fallback: plain multiply then add, exactly as the scalar oracles.</summary>
@@ -554,4 +557,5 @@ readonly struct OpsScalar : IVectorOps<float>
     public static float Broadcast(float x) => x;
     public static float Zero => 0f;
     public static float Fma(float a, float b, float c) => a * b + c;
+    public static float Add(float a, float b) => a + b;
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace TokenSpace.Tensors;
 
@@ -102,18 +103,45 @@ public static class MatMul
         }
     }
 
-    /// <summary>dBias[oc] += Σ_n dOut[n, oc]: each unit owns a fixed run of columns and adds rows in increasing n.</summary>
+    /// <summary>
+    /// dBias[oc] += Σ_n dOut[n, oc], each column one chain in increasing n: a unit holds four vectors of columns in registers while
+    /// the rows pass; the last, narrower unit adds row by row. Summing through memory, which loaded and stored dBias for every row,
+    /// measured (2 threads, Zen 5, dOut in cache) 62 -> 15 µs at N 2048 OC 384 and 79 -> 33 µs at OC 512.
+    /// </summary>
     static unsafe void BiasBackward(float* dBias, float* dOut, int N, int OC)
     {
-        const int ColumnsPerUnit = 256;
+        if (Vector512.IsHardwareAccelerated) BiasBackward<Vector512<float>, Ops512>(dBias, dOut, N, OC);
+        else if (Vector256.IsHardwareAccelerated) BiasBackward<Vector256<float>, Ops256>(dBias, dOut, N, OC);
+        else BiasBackward<float, OpsScalar>(dBias, dOut, N, OC);
+    }
+
+    /// <summary><see cref="BiasBackward(float*, float*, int, int)"/> at one vector width (tests call every width the CPU supports).</summary>
+    internal static unsafe void BiasBackward<TVec, TOps>(float* dBias, float* dOut, int N, int OC)
+        where TVec : unmanaged
+        where TOps : IVectorOps<TVec>
+    {
+        int W = TOps.Count, columnsPerUnit = 4 * W;
         nint db = (nint)dBias, dout = (nint)dOut;
-        Threads.For((OC + ColumnsPerUnit - 1) / ColumnsPerUnit, unit =>
+        Threads.For((OC + columnsPerUnit - 1) / columnsPerUnit, unit =>
         {
-            int lo = unit * ColumnsPerUnit, width = Math.Min(OC - lo, ColumnsPerUnit);
-            var dst = new Span<float>((float*)db + lo, width);
-            for (int n = 0; n < N; n++)
+            int lo = unit * columnsPerUnit, width = Math.Min(OC - lo, columnsPerUnit);
+            float* dst = (float*)db + lo, src = (float*)dout + lo;
+            if (width == columnsPerUnit)
             {
-                TensorPrimitives.Add(dst, new ReadOnlySpan<float>((float*)dout + (long)n * OC + lo, width), dst);
+                TVec s0 = TOps.Load(dst), s1 = TOps.Load(dst + W), s2 = TOps.Load(dst + 2 * W), s3 = TOps.Load(dst + 3 * W);
+                for (int n = 0; n < N; n++, src += OC)
+                {
+                    s0 = TOps.Add(s0, TOps.Load(src));
+                    s1 = TOps.Add(s1, TOps.Load(src + W));
+                    s2 = TOps.Add(s2, TOps.Load(src + 2 * W));
+                    s3 = TOps.Add(s3, TOps.Load(src + 3 * W));
+                }
+                TOps.Store(s0, dst); TOps.Store(s1, dst + W); TOps.Store(s2, dst + 2 * W); TOps.Store(s3, dst + 3 * W);
+            }
+            else
+            {
+                var sums = new Span<float>(dst, width);
+                for (int n = 0; n < N; n++, src += OC) TensorPrimitives.Add(sums, new ReadOnlySpan<float>(src, width), sums);
             }
         });
     }

@@ -79,6 +79,39 @@ public class MatMulTests
     }
 
     [Theory]
+    // Units of four vectors of columns at each width (16 or 32 at 256 bits, 64 at 512) and a narrower last unit, or none.
+    [InlineData(300, 1)]
+    [InlineData(300, 64)]
+    [InlineData(300, 65)]
+    [InlineData(301, 200)]
+    public unsafe void BiasBackward_EveryVectorWidth_EqualsTheOracleExactly(int N, int OC)
+    {
+        // Each column is one chain of plain additions in increasing n from the value dBias held, at every width.
+        var rng = new Rng(11);
+        var dOut = new float[N * OC];
+        rng.FillGaussian(dOut, 0, 1);
+        var start = new float[OC];
+        rng.FillGaussian(start, 0, 1);
+        var expected = (float[])start.Clone();
+        MatMul.BackwardScalar([], [], expected, dOut, new float[N], new float[OC], N, 1, OC);
+        fixed (float* pDout = dOut)
+        {
+            Assert.Equal(expected, BiasSums<float, OpsScalar>(start, pDout, N, OC));
+            if (Vector256.IsHardwareAccelerated) Assert.Equal(expected, BiasSums<Vector256<float>, Ops256>(start, pDout, N, OC));
+            if (Vector512.IsHardwareAccelerated) Assert.Equal(expected, BiasSums<Vector512<float>, Ops512>(start, pDout, N, OC));
+        }
+    }
+
+    static unsafe float[] BiasSums<TVec, TOps>(float[] start, float* dOut, int N, int OC)
+        where TVec : unmanaged
+        where TOps : IVectorOps<TVec>
+    {
+        var dBias = (float[])start.Clone();
+        fixed (float* pDb = dBias) MatMul.BiasBackward<TVec, TOps>(pDb, dOut, N, OC);
+        return dBias;
+    }
+
+    [Theory]
     [InlineData(17, 31, 33)]
     [InlineData(50, 64, 70)]
     public void Backward_OverwritingInput_IgnoresWhatDInputHeld(int N, int C, int OC)
